@@ -1,0 +1,15 @@
+//! cfglint: lint the regexes inside config files.
+//!
+//! The pipeline, each stage a plain function over plain data:
+//!
+//! 1. [`source`]: find every regex in a config file, with the exact span of
+//!    its raw text and an offset map through the file's escapes.
+//! 2. [`analysis`]: parse the pattern for its flavor into an IR with spans.
+//!
+//! The library never prints; the `cfglint` binary parses arguments, calls
+//! the library and renders findings.
+
+#![deny(clippy::print_stdout, clippy::print_stderr, clippy::dbg_macro)]
+
+pub mod analysis;
+pub mod source;

@@ -1,0 +1,3 @@
+//! The `cfglint` command.
+
+fn main() {}
