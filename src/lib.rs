@@ -13,3 +13,4 @@
 
 pub mod analysis;
 pub mod source;
+pub mod verify;

@@ -7,3 +7,31 @@
 
 pub mod ir;
 pub mod parse;
+
+use serde::{Deserialize, Serialize};
+
+/// An attack string in three parts: `prefix` reaches the ambiguous loops,
+/// `pump` is repeated `n` times, `suffix` makes the overall match fail so
+/// the engine must try every way of matching the pumped part.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub struct Attack {
+    /// Text before the pumped part.
+    pub prefix: String,
+    /// The ambiguous word, repeated.
+    pub pump: String,
+    /// Text after the pumped part that forces failure.
+    pub suffix: String,
+}
+
+impl Attack {
+    /// The attack input with the pump repeated `n` times.
+    pub fn build(&self, n: usize) -> String {
+        let mut s = String::with_capacity(self.prefix.len() + self.pump.len() * n + self.suffix.len());
+        s.push_str(&self.prefix);
+        for _ in 0..n {
+            s.push_str(&self.pump);
+        }
+        s.push_str(&self.suffix);
+        s
+    }
+}
