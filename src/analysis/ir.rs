@@ -555,8 +555,8 @@ mod tests {
 
     #[test]
     fn set_algebra() {
-        let a = CharSet::from_ranges([(b'a' as u32, b'z' as u32)]);
-        let d = CharSet::from_ranges([(b'0' as u32, b'9' as u32)]);
+        let a = CharSet::from_ranges([(u32::from(b'a'), u32::from(b'z'))]);
+        let d = CharSet::from_ranges([(u32::from(b'0'), u32::from(b'9'))]);
         let w = a.union(&d).union(&CharSet::single('_'));
         assert!(w.contains('q') && w.contains('5') && w.contains('_') && !w.contains('-'));
         assert!(!a.intersects(&d));

@@ -319,7 +319,7 @@ impl<'a> Parser<'a> {
                         return Err(syntax("unmatched closing parenthesis", start, start + 1));
                     }
                     self.pos += 1;
-                    self.close_group()?;
+                    self.close_group();
                 }
                 '|' => {
                     self.pos += 1;
@@ -661,7 +661,7 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
-    fn close_group(&mut self) -> Result<(), ParseError> {
+    fn close_group(&mut self) {
         let end = self.pos;
         let frame = self.stack.pop().expect("caller checked depth");
         let start = frame.start;
@@ -680,7 +680,6 @@ impl<'a> Parser<'a> {
         self.state = saved;
         let id = self.push(node_kind, start, end);
         self.stack.last_mut().expect("parent frame").items.push(id);
-        Ok(())
     }
 
     // ----- quantifiers ---------------------------------------------------
@@ -847,7 +846,7 @@ impl<'a> Parser<'a> {
         };
         let kind = match c {
             'Q' if matches!(self.flavor, Flavor::Pcre | Flavor::Java | Flavor::Re2 | Flavor::Rust) => {
-                return self.quoted(start);
+                return Ok(self.quoted(start));
             }
             'E' if matches!(self.flavor, Flavor::Pcre | Flavor::Java | Flavor::Re2) => return Ok(None),
             'b' => NodeKind::Assert(Assertion::WordBoundary),
@@ -913,7 +912,7 @@ impl<'a> Parser<'a> {
     }
 
     /// `\Q…\E`: every character up to `\E` (or the end) is literal.
-    fn quoted(&mut self, start: usize) -> Result<Option<NodeId>, ParseError> {
+    fn quoted(&mut self, start: usize) -> Option<NodeId> {
         self.feature(FeatureKind::QuoteLiteral, start, self.pos);
         let body_start = self.pos;
         let end = self.rest().find("\\E").map_or(self.pattern.len(), |i| body_start + i);
@@ -927,12 +926,12 @@ impl<'a> Parser<'a> {
         }
         self.pos = if end < self.pattern.len() { end + 2 } else { end };
         if items.is_empty() {
-            return Ok(None);
+            return None;
         }
         let frame = self.stack.last_mut().expect("stack");
         let last = items.pop().expect("non-empty");
         frame.items.extend(items);
-        Ok(Some(last))
+        Some(last)
     }
 
     fn backref(&mut self, target: RefTarget, start: usize) -> NodeId {
@@ -1262,7 +1261,7 @@ impl<'a> Parser<'a> {
                 _ if self.is_js() => one('\\' as u32).union(&one('c' as u32)),
                 _ => return Err(syntax("`\\c` must be followed by a letter", start, self.pos)),
             },
-            'p' | 'P' if !(self.is_js() && !self.js_unicode) || self.peek() == Some('{') => {
+            'p' | 'P' if !self.is_js() || self.js_unicode || self.peek() == Some('{') => {
                 let negate = c == 'P';
                 let name = if self.peek() == Some('{') {
                     self.braced(start)?
@@ -1364,12 +1363,11 @@ impl<'a> Parser<'a> {
             }
             Flavor::Js => {
                 let save = self.pos;
-                match self.fixed_hex(start, 2) {
-                    Ok(v) => Ok(v),
-                    Err(_) => {
-                        self.pos = save;
-                        Ok('x' as u32)
-                    }
+                if let Ok(v) = self.fixed_hex(start, 2) {
+                    Ok(v)
+                } else {
+                    self.pos = save;
+                    Ok('x' as u32)
                 }
             }
             _ => self.fixed_hex(start, 2),

@@ -1,0 +1,279 @@
+//! Command-line arguments, exactly as the user typed them (clap derive).
+//! Nothing but `settings.rs` reads these.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::report::Format;
+
+/// cfglint treats config as code: it finds the regexes inside config files
+/// and diffs, proves which ones blow up a backtracking engine, benchmarks
+/// WAF rules on real traffic, and plans staged rollouts.
+#[derive(Debug, Parser)]
+#[command(name = "cfglint", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options shared by the commands that lint.
+#[derive(Debug, Clone, Args)]
+pub struct Common {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human, global = true)]
+    pub format: Format,
+    /// The engine that runs the patterns (pcre, re2, rust, js, python,
+    /// java). Default: by file kind.
+    #[arg(long, global = true)]
+    pub flavor: Option<String>,
+    /// Configuration file (default: cfglint.toml found upward from the
+    /// working directory).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Ignore any cfglint.toml.
+    #[arg(long, global = true, conflicts_with = "config")]
+    pub no_config: bool,
+    /// Exit with code 1 when a finding at or above this severity is
+    /// reported (error, warning, note).
+    #[arg(long, global = true, value_name = "SEVERITY")]
+    pub fail_on: Option<String>,
+    /// Only run these rules (codes or names, comma separated).
+    #[arg(long, global = true, value_delimiter = ',', value_name = "RULES")]
+    pub select: Vec<String>,
+    /// Colors in human output: auto, always, never.
+    #[arg(long, global = true, default_value = "auto", value_name = "WHEN")]
+    pub color: String,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Lint files and folders (default ".").
+    Check(CheckArgs),
+    /// Lint what changed between two revisions (or the index).
+    Diff(DiffArgs),
+    /// Analyze one pattern given on the command line.
+    Regex(RegexArgs),
+    /// Benchmark every rule's regex against corpora.
+    Bench(BenchArgs),
+    /// Emit the staged-rollout manifest for a change.
+    Rollout(RolloutArgs),
+    /// Decide promote / hold / rollback for one stage of a rollout.
+    Gate(GateArgs),
+    /// Print or write the inverse of a rollout manifest.
+    Rollback(RollbackArgs),
+    /// List every regex found, with file, span, key, kind and flavor.
+    Patterns(PatternsArgs),
+    /// Show a rule's documentation.
+    Explain(ExplainArgs),
+    /// List rules with code, name and default severity.
+    Rules(RulesArgs),
+    /// Dump internals (parsed IR, NFA, witness) for one pattern.
+    Debug(DebugArgs),
+}
+
+/// `cfglint check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Files or folders to lint.
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// Report only findings not in this baseline file.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Write the current findings to this baseline file and exit 0.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+    /// Do not read or write the analysis cache.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Shared options.
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// `cfglint diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// Base revision (default: the merge base with the default branch, or
+    /// HEAD's parent).
+    #[arg(long, value_name = "REV")]
+    pub base: Option<String>,
+    /// Head revision (default: HEAD).
+    #[arg(long, value_name = "REV", conflicts_with = "staged")]
+    pub head: Option<String>,
+    /// Compare HEAD with the index (staged changes), for pre-commit hooks.
+    #[arg(long)]
+    pub staged: bool,
+    /// Repository path (default: discovered from the working directory).
+    #[arg(long, value_name = "PATH")]
+    pub repo: Option<PathBuf>,
+    /// Shared options.
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// `cfglint regex`.
+#[derive(Debug, Args)]
+pub struct RegexArgs {
+    /// The pattern.
+    pub pattern: String,
+    /// Flags given outside the pattern, as letters (i, m, s, x, u).
+    #[arg(long, default_value = "")]
+    pub flags: String,
+    /// How the engine applies the pattern: search, anchored-start,
+    /// full-match.
+    #[arg(long, default_value = "search")]
+    pub semantics: String,
+    /// Shared options.
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// `cfglint bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// A WAF rule YAML file or SecLang `.conf` files.
+    #[arg(required = true)]
+    pub rules: Vec<PathBuf>,
+    /// Corpus: a file of one input per line, a folder, a JSONL file of
+    /// requests, or CRS regression test YAML. Repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub corpus: Vec<PathBuf>,
+    /// Compare with the same rule files at this git revision.
+    #[arg(long, value_name = "REV")]
+    pub baseline: Option<String>,
+    /// Write an SVG plot of the worst-case growth curves.
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<PathBuf>,
+    /// Shared options.
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// `cfglint rollout`.
+#[derive(Debug, Args)]
+pub struct RolloutArgs {
+    /// Base revision.
+    #[arg(long, value_name = "REV")]
+    pub base: Option<String>,
+    /// Head revision (default: HEAD).
+    #[arg(long, value_name = "REV")]
+    pub head: Option<String>,
+    /// Bench results (`cfglint bench --format json`) to fold into risk.
+    #[arg(long, value_name = "FILE.json")]
+    pub bench: Option<PathBuf>,
+    /// Write the manifest here (default: stdout).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Emergency rollout: compressed stages, lint still enforced.
+    #[arg(long, requires = "reason")]
+    pub emergency: bool,
+    /// Why (required with --emergency and --override).
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Override a blocked change (requires --reason); recorded in the
+    /// manifest.
+    #[arg(long = "override", value_name = "PATH")]
+    pub override_paths: Vec<String>,
+    /// Repository path (default: discovered from the working directory).
+    #[arg(long, value_name = "PATH")]
+    pub repo: Option<PathBuf>,
+    /// Shared options.
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// `cfglint gate`.
+#[derive(Debug, Args)]
+pub struct GateArgs {
+    /// The rollout manifest.
+    #[arg(long, value_name = "FILE")]
+    pub manifest: PathBuf,
+    /// The stage to decide.
+    #[arg(long, value_name = "NAME")]
+    pub stage: String,
+    /// Observed metrics (JSON, or a Prometheus instant-query result).
+    #[arg(long, value_name = "FILE")]
+    pub metrics: PathBuf,
+    /// Shared options.
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// `cfglint rollback`.
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// The rollout manifest to invert.
+    #[arg(long, value_name = "FILE")]
+    pub manifest: PathBuf,
+    /// Write the inverse manifest here (default: stdout).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Shared options.
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// `cfglint patterns`.
+#[derive(Debug, Args)]
+pub struct PatternsArgs {
+    /// Files or folders.
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// Shared options.
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// `cfglint explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// Rule code (CL004) or name (invalid-regex).
+    pub rule: String,
+    /// Shared options.
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// `cfglint rules`.
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// Shared options.
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// `cfglint debug`.
+#[derive(Debug, Args)]
+pub struct DebugArgs {
+    /// What to dump.
+    #[arg(value_enum)]
+    pub what: DebugWhat,
+    /// The pattern.
+    pub pattern: String,
+    /// Flags as letters.
+    #[arg(long, default_value = "")]
+    pub flags: String,
+    /// Semantics: search, anchored-start, full-match.
+    #[arg(long, default_value = "search")]
+    pub semantics: String,
+    /// Shared options.
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// Internals `cfglint debug` can dump.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum DebugWhat {
+    /// The parsed IR with spans.
+    Ir,
+    /// regex-syntax's HIR (linear-engine view).
+    Hir,
+    /// The backtracking NFA.
+    Nfa,
+    /// Candidate attacks and their confirmation.
+    Witness,
+}

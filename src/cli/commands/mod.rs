@@ -1,0 +1,8 @@
+//! One module per subcommand, each a `run(args, out) -> Result<ExitStatus>`.
+
+pub mod check;
+pub mod debug;
+pub mod explain;
+pub mod patterns;
+pub mod regex;
+pub mod rules;

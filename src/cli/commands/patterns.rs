@@ -1,0 +1,64 @@
+//! `cfglint patterns [PATH]...`: list every regex found.
+
+use std::fmt::Write as _;
+use std::io::Write;
+
+use miette::Result;
+use serde_json::json;
+
+use crate::cli::args::PatternsArgs;
+use crate::cli::settings;
+use crate::cli::{ExitStatus, write_out};
+use crate::lint;
+use crate::report::Format;
+use crate::source::LineIndex;
+
+/// Run `patterns`.
+pub fn run(args: &PatternsArgs, out: &mut dyn Write) -> Result<ExitStatus> {
+    let settings = settings::resolve(&args.common)?;
+    let report = lint::lint_paths_extract_only(&args.paths, &settings.lint);
+    let mut text = String::new();
+    for file in &report.files {
+        let Some(src) = report.text_of(&file.path) else { continue };
+        let index = LineIndex::new(src);
+        for p in &file.extraction.patterns {
+            let (line, column) = index.line_col(src, p.span.start);
+            match settings.format {
+                Format::Json => {
+                    let obj = json!({
+                        "file": file.path,
+                        "line": line,
+                        "column": column,
+                        "span": {"start": p.span.start, "end": p.span.end},
+                        "key": p.key,
+                        "kind": p.kind.as_str(),
+                        "flavor": p.flavor,
+                        "pattern": p.pattern,
+                    });
+                    let _ = writeln!(text, "{obj}");
+                }
+                _ => {
+                    let _ = writeln!(
+                        text,
+                        "{}:{line}:{column}\t{}\t{}\t{}\t{}",
+                        file.path,
+                        p.kind,
+                        p.flavor,
+                        p.key,
+                        p.pattern.escape_debug()
+                    );
+                }
+            }
+        }
+    }
+    write_out(out, &text)?;
+    let mut status = ExitStatus::Success;
+    if !report.errors.is_empty() {
+        let mut err = std::io::stderr().lock();
+        for e in &report.errors {
+            let _ = writeln!(err, "error: {e}");
+        }
+        status = ExitStatus::Error;
+    }
+    Ok(status)
+}

@@ -1,0 +1,48 @@
+//! The command-line interface: parse arguments, build settings, run one
+//! command, map the outcome to an exit code. Commands write to the writer
+//! they are given; only `main.rs` touches the process.
+
+pub mod args;
+pub mod commands;
+pub mod exit;
+pub mod settings;
+
+use std::io::Write;
+
+use clap::Parser;
+
+pub use exit::ExitStatus;
+
+use args::{Cli, Command};
+
+/// Parse `std::env::args` and run. Errors are returned for `main` to print.
+pub fn run(out: &mut dyn Write) -> miette::Result<ExitStatus> {
+    let cli = Cli::parse();
+    dispatch(cli.command, out)
+}
+
+/// Run one parsed command.
+pub fn dispatch(command: Command, out: &mut dyn Write) -> miette::Result<ExitStatus> {
+    match command {
+        Command::Check(a) => commands::check::run(&a, out),
+        Command::Patterns(a) => commands::patterns::run(&a, out),
+        Command::Explain(a) => commands::explain::run(&a, out),
+        Command::Rules(a) => commands::rules::run(&a, out),
+        Command::Regex(a) => commands::regex::run(&a, out),
+        Command::Debug(a) => commands::debug::run(&a, out),
+        Command::Diff(_) => Err(miette::miette!("`cfglint diff` is not built yet")),
+        Command::Bench(_) => Err(miette::miette!("`cfglint bench` is not built yet")),
+        Command::Rollout(_) => Err(miette::miette!("`cfglint rollout` is not built yet")),
+        Command::Gate(_) => Err(miette::miette!("`cfglint gate` is not built yet")),
+        Command::Rollback(_) => Err(miette::miette!("`cfglint rollback` is not built yet")),
+    }
+}
+
+/// Write to the output, treating a closed pipe as a clean stop.
+pub fn write_out(out: &mut dyn Write, text: &str) -> miette::Result<()> {
+    match out.write_all(text.as_bytes()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(miette::miette!("cannot write output: {e}")),
+    }
+}

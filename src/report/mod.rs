@@ -1,0 +1,70 @@
+//! Reporters: render [`Finding`]s as human diagnostics (miette), JSON
+//! (version 1), SARIF 2.1.0 or GitHub workflow commands.
+//!
+//! Pipeline position: last. Every format renders from the same model;
+//! output is deterministic (findings sorted by file, offset, code).
+
+pub mod finding;
+pub mod human;
+pub mod json;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+pub use finding::{Before, Change, ChangeKind, Complexity, Evidence, Finding, Label, Severity};
+
+use serde::Serialize;
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Format {
+    /// Diagnostics for people, with the pattern underlined in the file.
+    #[default]
+    Human,
+    /// JSON, version 1 (see DESIGN.md).
+    Json,
+    /// SARIF 2.1.0 for GitHub code scanning.
+    Sarif,
+    /// GitHub Actions workflow commands (`::error file=…`).
+    Github,
+}
+
+/// Run totals, reported with the findings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Files read.
+    pub files: usize,
+    /// Regexes found.
+    pub regexes: usize,
+    /// Findings reported.
+    pub findings: usize,
+    /// Wall-clock milliseconds for the run.
+    pub elapsed_ms: u64,
+}
+
+/// The text of every file findings may point into, by displayed path.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    texts: BTreeMap<String, Arc<str>>,
+}
+
+impl Sources {
+    /// Record a file's text.
+    pub fn insert(&mut self, path: &str, text: Arc<str>) {
+        self.texts.insert(path.to_owned(), text);
+    }
+
+    /// A file's text.
+    pub fn get(&self, path: &str) -> Option<&Arc<str>> {
+        self.texts.get(path)
+    }
+}
+
+/// Render findings in `format`. Deterministic for the same input (the
+/// elapsed time in the summary aside).
+pub fn render(format: Format, findings: &[Finding], summary: &Summary, sources: &Sources, color: bool) -> String {
+    match format {
+        Format::Json => json::render(findings, summary),
+        Format::Human | Format::Sarif | Format::Github => human::render(findings, summary, sources, color),
+    }
+}
