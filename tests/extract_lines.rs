@@ -1,0 +1,111 @@
+//! The line-format extractors (SecLang, nginx, Fluent Bit, grok, CRS `.ra`)
+//! over the shared corpus: no panics, spans inside the file and true to the
+//! decoded pattern, and at least the regex counts MANIFEST.md records.
+//!
+//! The corpus lives outside the crate; when it is absent these tests return
+//! early.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use cfglint::source::{self, ExtractOptions, ExtractedPattern, Extraction, Kind, SourceFile};
+
+fn corpus() -> Option<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    [root.join("../shared/corpus"), root.join("../../shared/corpus")].into_iter().find(|p| p.is_dir())
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Spans inside the file; every verbatim piece of the offset map holds the
+/// same bytes as the pattern; a fully verbatim map spans exactly the pattern.
+fn check_pattern(file: &SourceFile, p: &ExtractedPattern) {
+    let text = &file.text;
+    let where_ = format!("{} {}", file.display_path(), p.key);
+    assert!(p.span.start <= p.span.end && p.span.end <= text.len(), "{where_}: span {:?} outside the file", p.span);
+    assert_eq!(p.offsets.raw_span(), p.span, "{where_}: span differs from the offset map's");
+    assert_eq!(p.offsets.decoded_len(), p.pattern.len(), "{where_}: offset map length");
+    let mut last = p.span.start;
+    for d in 0..=p.pattern.len() {
+        let f = p.offsets.to_file(d);
+        assert!(f >= last && f <= p.span.end, "{where_}: offset {d} maps to {f}, not monotonic inside the span");
+        last = f;
+    }
+    if p.offsets.is_verbatim() && p.span.len() == p.pattern.len() {
+        assert_eq!(&text[p.span.range()], p.pattern, "{where_}: verbatim map but text differs");
+    }
+}
+
+fn extract_all(dir: &Path) -> Vec<(SourceFile, Extraction)> {
+    let opts = ExtractOptions::default();
+    files_under(dir)
+        .into_iter()
+        .filter_map(|path| {
+            let file = source::load(&path, source::DEFAULT_MAX_FILE_SIZE).ok()?;
+            let ex = source::extract(&file, &opts);
+            Some((file, ex))
+        })
+        .collect()
+}
+
+fn by_kind(results: &[(SourceFile, Extraction)]) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for (file, ex) in results {
+        for p in &ex.patterns {
+            check_pattern(file, p);
+            *counts.entry(p.kind.to_string()).or_insert(0) += 1;
+        }
+    }
+    counts
+}
+
+#[test]
+fn crs_rules() {
+    let Some(corpus) = corpus() else { return };
+    let results = extract_all(&corpus.join("configs/owasp-crs/rules"));
+    by_kind(&results);
+    let mut rx = Vec::new();
+    let mut rule_files = 0;
+    for (file, ex) in &results {
+        assert!(ex.problems.is_empty(), "{}: {:?}", file.display_path(), ex.problems);
+        let ops: Vec<_> = ex.patterns.iter().filter(|p| !p.key.contains(".target[")).collect();
+        if !ops.is_empty() {
+            rule_files += 1;
+        }
+        for p in &ex.patterns {
+            assert_eq!(p.kind, Kind::Seclang);
+            assert!(p.rule_id.is_some(), "{}: {} has no rule id", file.display_path(), p.key);
+        }
+        rx.extend(ops);
+    }
+    assert_eq!(rx.len(), 200, "MANIFEST: 200 @rx operators in the CRS rule files");
+    assert_eq!(rule_files, 11);
+    let longest = rx.iter().max_by_key(|p| p.pattern.len()).expect("patterns");
+    assert_eq!(longest.rule_id.as_deref(), Some("932220"));
+    assert_eq!(longest.pattern.chars().count(), 12182, "MANIFEST: longest is 12182 chars after un-escaping");
+    for p in &rx {
+        // CRS keeps its regexes RE2-compatible; every one must parse.
+        regex_syntax::ParserBuilder::new()
+            .build()
+            .parse(&p.pattern)
+            .unwrap_or_else(|e| panic!("{} does not parse: {e}", p.key));
+    }
+    let keys: std::collections::BTreeSet<_> = rx.iter().map(|p| p.key.as_str()).collect();
+    assert!(keys.contains("SecRule[id=942140]"));
+}
