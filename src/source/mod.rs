@@ -267,12 +267,14 @@ impl Kind {
             | Kind::PrometheusRules
             | Kind::Alertmanager
             | Kind::Gitleaks
-            | Kind::Traefik
-            | Kind::CrsRegexAssembly => Flavor::Re2,
+            | Kind::Traefik => Flavor::Re2,
             Kind::Semgrep => Flavor::Python,
             Kind::Renovate | Kind::JsonSchema | Kind::CrawlerUserAgents => Flavor::Js,
+            // CRS regex-assembly sources become rules that ModSecurity's
+            // backtracking PCRE runs (see `lines/regex_assembly.rs`).
             Kind::WafYaml
             | Kind::Seclang
+            | Kind::CrsRegexAssembly
             | Kind::UapCore
             | Kind::Nginx
             | Kind::FluentBit
@@ -407,7 +409,7 @@ pub fn detect_format(path: &Path, text: &str) -> Option<Format> {
         }
         _ if name == "renovate.json5" || name == ".renovaterc" => Some(Format::Json),
         _ if name == "nginx.conf" => Some(Format::Lines),
-        _ if lines::looks_like_grok(path, text) => Some(Format::Lines),
+        _ if lines::looks_like_grok(path, text) || lines::looks_like_nginx_site(path, text) => Some(Format::Lines),
         _ => None,
     }
 }
