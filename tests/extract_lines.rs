@@ -109,3 +109,57 @@ fn crs_rules() {
     let keys: std::collections::BTreeSet<_> = rx.iter().map(|p| p.key.as_str()).collect();
     assert!(keys.contains("SecRule[id=942140]"));
 }
+
+fn summary(results: &[(SourceFile, Extraction)]) -> String {
+    let mut s = String::new();
+    for (file, ex) in results {
+        s.push_str(&format!(
+            "{} kind={:?} patterns={} problems={:?}\n",
+            file.display_path(),
+            ex.kind.as_ref().map(Kind::as_str),
+            ex.patterns.len(),
+            ex.problems
+        ));
+    }
+    s
+}
+
+#[test]
+fn nginx_fluent_bit_grok() {
+    let Some(corpus) = corpus() else { return };
+    for (dir, kind, min) in [
+        ("configs/other/nginx", Kind::Nginx, 17),
+        ("configs/other/fluent-bit", Kind::FluentBit, 24),
+        ("configs/other/logstash-grok", Kind::Grok, 159),
+    ] {
+        let results = extract_all(&corpus.join(dir));
+        let counts = by_kind(&results);
+        let n = counts.get(kind.as_str()).copied().unwrap_or(0);
+        assert!(n >= min, "{dir}: {n} {kind} patterns, MANIFEST has {min}\n{}", summary(&results));
+        for (file, ex) in &results {
+            assert!(ex.problems.is_empty(), "{}: {:?}", file.display_path(), ex.problems);
+        }
+        eprintln!("{dir}: {counts:?}");
+    }
+}
+
+#[cfg(feature = "pcre2")]
+#[test]
+fn crs_regex_assembly() {
+    let Some(corpus) = corpus() else { return };
+    let results = extract_all(&corpus.join("configs/owasp-crs/regex-assembly"));
+    let counts = by_kind(&results);
+    let mut bad = Vec::new();
+    for (file, ex) in &results {
+        assert!(ex.problems.is_empty(), "{}: {:?}", file.display_path(), ex.problems);
+        for p in &ex.patterns {
+            // Reported as pcre: every line must compile there (Rust's
+            // parser rejects RE2/PCRE literals such as `[[{]` and `\${`).
+            if let Err(e) = pcre2::bytes::RegexBuilder::new().utf(true).build(&p.pattern) {
+                bad.push(format!("{} {}: {:?}: {e}", file.display_path(), p.key, p.pattern));
+            }
+        }
+    }
+    eprintln!("regex-assembly: {counts:?}");
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}

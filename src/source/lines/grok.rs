@@ -37,7 +37,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::{lines_with_offsets, make_pattern};
+use super::{expansion, lines_with_offsets, make_pattern};
 use crate::source::{Extraction, Flags, Kind, OffsetMapBuilder, ParseProblem, SourceFile, Span};
 
 /// Deepest chain of nested references expanded.
@@ -365,7 +365,7 @@ pub(super) fn extract(file: &SourceFile) -> Extraction {
             builder.verbatim(r.range.start - last);
             match expander.reference(&r) {
                 Some(Ok(e)) => {
-                    builder.escape(r.range.len(), e.len());
+                    expansion(&mut builder, r.range.len(), e.len());
                     pattern.push_str(&e);
                 }
                 Some(Err(e)) => {

@@ -146,6 +146,22 @@ impl Decoded {
     }
 }
 
+/// Record that `raw_len` bytes of the file expanded to `decoded_len`
+/// pattern bytes (a grok `%{NAME}`, a CRS `{{name}}`), mapping every
+/// expanded byte onto the reference. [`OffsetMapBuilder::escape`] maps an
+/// equal-length replacement byte for byte (right for YAML folding, wrong
+/// for an expansion), so an equal-length expansion is recorded as two
+/// unequal pieces: all but its last two bytes onto all but the last raw
+/// byte, and its last two bytes onto the last raw byte.
+fn expansion(builder: &mut OffsetMapBuilder, raw_len: usize, decoded_len: usize) {
+    if raw_len == decoded_len && raw_len >= 2 {
+        builder.escape(raw_len - 1, decoded_len - 2);
+        builder.escape(1, 2);
+    } else {
+        builder.escape(raw_len, decoded_len);
+    }
+}
+
 /// The lines of a text: `(file offset of the line, line without its `\n`
 /// or `\r\n`)`.
 fn lines_with_offsets(text: &str) -> impl Iterator<Item = (usize, &str)> {
@@ -163,6 +179,23 @@ fn lines_with_offsets(text: &str) -> impl Iterator<Item = (usize, &str)> {
         pos += advance;
         Some((start, line.strip_suffix('\r').unwrap_or(line)))
     })
+}
+
+/// True when a regex fragment can stand alone rather than being glue for
+/// the text around it: its groups and classes balance (see [`balanced`])
+/// and it does not start with a quantifier (`*`, `+`, `?`, `{n,m}`) or `|`.
+fn self_contained(fragment: &str) -> bool {
+    let b = fragment.as_bytes();
+    let counted_repeat = || {
+        let inner = fragment[1..].split_once('}').map_or("", |(i, _)| i);
+        let (min, max) = inner.split_once(',').unwrap_or((inner, "0"));
+        !min.is_empty() && min.bytes().all(|c| c.is_ascii_digit()) && max.bytes().all(|c| c.is_ascii_digit())
+    };
+    match b.first() {
+        Some(b'*' | b'+' | b'?' | b'|') => false,
+        Some(b'{') if counted_repeat() => false,
+        _ => balanced(fragment),
+    }
 }
 
 /// True when a regex fragment's groups and classes balance: no `(` left
@@ -240,6 +273,21 @@ mod tests {
     }
 
     #[test]
+    fn equal_length_expansions_stay_coarse() {
+        let mut b = OffsetMapBuilder::new(10);
+        b.verbatim(1);
+        expansion(&mut b, 6, 6);
+        b.verbatim(1);
+        let m = b.finish();
+        assert!(!m.is_verbatim());
+        assert_eq!(m.raw_span().range(), 10..18);
+        assert_eq!(m.to_file_span(PatternSpan::new(1, 7)).range(), 11..17);
+        assert_eq!(m.to_file_span(PatternSpan::new(2, 3)).range(), 11..16);
+        assert_eq!(m.to_file_span(PatternSpan::new(6, 7)).range(), 16..17);
+        assert_eq!(m.to_file(7), 17);
+    }
+
+    #[test]
     fn balance() {
         assert!(balanced(r"(?:a|b)\)"));
         assert!(balanced(r"[)(]x"));
@@ -249,6 +297,12 @@ mod tests {
         assert!(!balanced("[abc"));
         assert!(!balanced("{8})"));
         assert!(balanced(r"\s*?\(\s*?space\s*?\("));
+        for glue in ["*", "*$", "+\\d+", "?[\"^]*", "{2,3}", "{2}", "|(?:a)", "(?:"] {
+            assert!(!self_contained(glue), "{glue}");
+        }
+        for whole in ["{", "a{2}", "\\s*", "[{]"] {
+            assert!(self_contained(whole), "{whole}");
+        }
     }
 
     #[test]

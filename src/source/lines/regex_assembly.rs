@@ -17,7 +17,7 @@
 //! are kept): blank lines and `##!` comments are skipped; `##!+ is` sets
 //! flags for the whole file (`i` → case-insensitive, `s` → dot-all);
 //! `##!^ X` and `##!$ X` add a prefix / suffix fragment (reported as
-//! `prefix[k]` / `suffix[k]` when balanced); `##!> define NAME VALUE`
+//! `prefix[k]` / `suffix[k]` when they can stand alone); `##!> define NAME VALUE`
 //! defines `{{NAME}}` for the whole file (the first definition wins, as the
 //! toolchain's merge does; definitions may use other definitions);
 //! `##!> assemble` and `##!> cmdline unix|windows` open a block closed by
@@ -58,7 +58,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::{balanced, lines_with_offsets, make_pattern};
+use super::{expansion, lines_with_offsets, make_pattern, self_contained};
 use crate::source::{Extraction, Flags, Kind, OffsetMapBuilder, ParseProblem, SourceFile, Span};
 
 /// Deepest nesting of definitions inside definitions.
@@ -251,7 +251,7 @@ pub(super) fn extract(file: &SourceFile) -> Extraction {
                 *counter += 1;
                 let offset = start + offset_in(line, fragment);
                 match expand_line(fragment, offset, 0, fragment.len(), None, &defs, in_include, &mut out.problems) {
-                    Some((pattern, offsets)) if balanced(&pattern) => {
+                    Some((pattern, offsets)) if self_contained(&pattern) => {
                         out.patterns.push(make_pattern(
                             pattern,
                             offsets,
@@ -299,7 +299,7 @@ pub(super) fn extract(file: &SourceFile) -> Extraction {
                 {
                     // Glued in verbatim: report only a self-contained regex.
                     let c = &mut candidates[only];
-                    c.emit = balanced(&c.pattern);
+                    c.emit = self_contained(&c.pattern);
                 }
                 block.segment.clear();
                 block.items = 0;
@@ -395,7 +395,7 @@ fn expand_line(
         let ref_span = Span::new(offset + s + range.start, offset + s + range.end);
         match defs.expand(name, &mut Vec::new()) {
             Ok(Some(value)) => {
-                builder.escape(range.len(), value.len());
+                expansion(&mut builder, range.len(), value.len());
                 pattern.push_str(&value);
             }
             Ok(None) => {
