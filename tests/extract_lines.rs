@@ -163,3 +163,89 @@ fn crs_regex_assembly() {
     eprintln!("regex-assembly: {counts:?}");
     assert!(bad.is_empty(), "{}", bad.join("\n"));
 }
+
+/// A readable listing of an extraction, for snapshots.
+fn render(file: &SourceFile, ex: &Extraction) -> String {
+    use std::fmt::Write as _;
+    let index = source::LineIndex::new(&file.text);
+    let at = |offset: usize| {
+        let (l, c) = index.line_col(&file.text, offset);
+        format!("{l}:{c}")
+    };
+    let mut s = String::new();
+    let _ = writeln!(s, "kind: {}", ex.kind.as_ref().map_or("-", Kind::as_str));
+    for p in &ex.patterns {
+        check_pattern(file, p);
+        let _ = writeln!(s, "- key: {}", p.key);
+        let _ = writeln!(s, "  pattern: {:?}", p.pattern);
+        let _ = writeln!(s, "  raw: {:?} at {}-{}", &file.text[p.span.range()], at(p.span.start), at(p.span.end));
+        let _ = writeln!(
+            s,
+            "  flavor: {}, flags: {:?}, rule_id: {}",
+            p.flavor,
+            p.flags.to_letters(),
+            p.rule_id.as_deref().unwrap_or("-")
+        );
+    }
+    for problem in &ex.problems {
+        let _ = writeln!(
+            s,
+            "! {} at {}-{}: {:?}",
+            problem.message,
+            at(problem.span.start),
+            at(problem.span.end),
+            &file.text[problem.span.range()]
+        );
+    }
+    s
+}
+
+#[test]
+fn fixtures() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let opts = ExtractOptions::default();
+    let mut seen = 0;
+    for format in ["seclang", "nginx", "fluent-bit", "grok", "regex-assembly"] {
+        for path in files_under(&root.join("fixtures/sources").join(format)) {
+            let text = std::fs::read_to_string(&path).expect("fixture is UTF-8");
+            let rel = path.strip_prefix(root).expect("under the crate").to_string_lossy().replace('\\', "/");
+            let file = SourceFile::new(&path, text);
+            let ex = source::extract(&file, &opts);
+            let name = rel.trim_start_matches("fixtures/sources/").replace(['/', '.'], "_");
+            insta::assert_snapshot!(name, render(&file, &ex), &rel);
+            seen += 1;
+        }
+    }
+    assert!(seen >= 11, "fixtures found: {seen}");
+}
+
+#[test]
+fn bad_input_never_panics() {
+    let opts = ExtractOptions::default();
+    let huge = "a".repeat(1 << 20);
+    let cases: Vec<(&str, String)> = vec![
+        ("rules.conf", format!("SecRule ARGS \"@rx {huge}")),
+        ("rules.conf", format!("SecRule ARGS \"@rx {huge}\" \"id:1\"")),
+        ("rules.conf", "SecRule ARGS \"@rx a\" \\".to_owned()),
+        ("rules.conf", "SecRule ARGS \"@rx a\\".to_owned()),
+        ("site.conf", format!("location ~ x {{\n{}", "server {".repeat(10_000))),
+        ("site.conf", format!("location ~ {huge} {{}}")),
+        ("site.conf", "location ~ \"x".to_owned()),
+        ("parsers.conf", format!("[PARSER]\n Format regex\n Regex {huge}\n")),
+        ("parsers.conf", "[MULTILINE_PARSER]\n rule \"a\" \"/x\\\"".to_owned()),
+        ("patterns/loop", "A %{B}\nB %{C}\nC %{A}\n".to_owned()),
+        ("patterns/big", format!("P {huge}\n")),
+        ("x/000001.ra", format!("##!> define a {{{{a}}}}\n{{{{a}}}}\n{huge}\n##!> assemble\n")),
+        ("x/000001.ra", "##!<\n##!<\n".repeat(1000)),
+    ];
+    for (name, text) in cases {
+        let file = SourceFile::new(name, text);
+        let ex = source::extract(&file, &opts);
+        for p in &ex.patterns {
+            check_pattern(&file, p);
+        }
+        for problem in &ex.problems {
+            assert!(problem.span.start <= problem.span.end && problem.span.end <= file.text.len());
+        }
+    }
+}
