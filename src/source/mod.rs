@@ -263,11 +263,9 @@ impl Kind {
     /// The flavor a kind's patterns default to.
     pub fn default_flavor(&self) -> Flavor {
         match self {
-            Kind::Prometheus
-            | Kind::PrometheusRules
-            | Kind::Alertmanager
-            | Kind::Gitleaks
-            | Kind::Traefik => Flavor::Re2,
+            Kind::Prometheus | Kind::PrometheusRules | Kind::Alertmanager | Kind::Gitleaks | Kind::Traefik => {
+                Flavor::Re2
+            }
             Kind::Semgrep => Flavor::Python,
             Kind::Renovate | Kind::JsonSchema | Kind::CrawlerUserAgents => Flavor::Js,
             // CRS regex-assembly sources become rules that ModSecurity's

@@ -107,18 +107,15 @@ pub fn extract(file: &SourceFile) -> Extraction {
         }
         let actions = tokens.get(3).map(|t| line.decode(t).0).unwrap_or_default();
         let actions = parse_actions(&actions);
-        let (key, rule_id) = match &mut chain {
-            Some(head) => {
-                head.position += 1;
-                (format!("{}.chain[{}]", head.key, head.position), head.id.clone())
-            }
-            None => {
-                let key = match &actions.id {
-                    Some(id) => format!("SecRule[id={id}]"),
-                    None => format!("SecRule[line={}]", lines.line_col(text, start).0),
-                };
-                (key, actions.id.clone())
-            }
+        let (key, rule_id) = if let Some(head) = &mut chain {
+            head.position += 1;
+            (format!("{}.chain[{}]", head.key, head.position), head.id.clone())
+        } else {
+            let key = match &actions.id {
+                Some(id) => format!("SecRule[id={id}]"),
+                None => format!("SecRule[line={}]", lines.line_col(text, start).0),
+            };
+            (key, actions.id.clone())
         };
         if actions.chain {
             if chain.is_none() {
@@ -712,10 +709,7 @@ mod tests {
 
     #[test]
     fn actions_parsing() {
-        assert_eq!(
-            parse_actions("id:1, msg:'a, chain', chain"),
-            Actions { id: Some("1".to_owned()), chain: true }
-        );
+        assert_eq!(parse_actions("id:1, msg:'a, chain', chain"), Actions { id: Some("1".to_owned()), chain: true });
         assert_eq!(parse_actions("msg:'chain',id : '7'"), Actions { id: Some("7".to_owned()), chain: false });
     }
 

@@ -183,9 +183,7 @@ fn extract_section(section: &Section<'_>, label: &str, out: &mut Extraction) {
                 let regex_args: &[usize] = match tokens.first().map(|t| t.text.to_ascii_lowercase()).as_deref() {
                     Some("key_matches" | "key_does_not_match") => &[1],
                     Some("key_value_matches" | "key_value_does_not_match") => &[2],
-                    Some("matching_keys_have_matching_values" | "matching_keys_do_not_have_matching_values") => {
-                        &[1, 2]
-                    }
+                    Some("matching_keys_have_matching_values" | "matching_keys_do_not_have_matching_values") => &[1, 2],
                     _ => &[],
                 };
                 for &a in regex_args {

@@ -340,9 +340,8 @@ fn sibling_definitions(path: &Path) -> Vec<HashMap<String, String>> {
         .filter(|p| std::fs::metadata(p).is_ok_and(|m| m.len() <= MAX_SIBLING_SIZE))
         .filter_map(|p| {
             let text = std::fs::read_to_string(&p).ok()?;
-            looks_like_grok(&p, &text).then(|| {
-                definitions(&text).into_iter().map(|d| (d.name.to_owned(), d.pattern.to_owned())).collect()
-            })
+            looks_like_grok(&p, &text)
+                .then(|| definitions(&text).into_iter().map(|d| (d.name.to_owned(), d.pattern.to_owned())).collect())
         })
         .take(MAX_SIBLINGS)
         .collect()
@@ -353,7 +352,8 @@ pub(super) fn extract(file: &SourceFile) -> Extraction {
     let mut out = Extraction { kind: Some(Kind::Grok), ..Extraction::default() };
     let defs = definitions(&file.text);
     let own: HashMap<&str, &str> = defs.iter().map(|d| (d.name, d.pattern)).collect();
-    let mut expander = Expander { own, siblings: sibling_definitions(&file.path), memo: HashMap::new(), stack: Vec::new() };
+    let mut expander =
+        Expander { own, siblings: sibling_definitions(&file.path), memo: HashMap::new(), stack: Vec::new() };
     let flags = Flags { dot_all: true, multi_line: true, ..Flags::default() };
     'defs: for def in &defs {
         let mut builder = OffsetMapBuilder::new(def.start);
@@ -401,6 +401,8 @@ pub(super) fn extract(file: &SourceFile) -> Extraction {
 
 #[cfg(test)]
 mod tests {
+    use std::fmt::Write as _;
+
     use super::*;
     use crate::source::PatternSpan;
 
@@ -458,7 +460,7 @@ mod tests {
     fn exponential_expansion_is_capped() {
         let mut text = String::from("P0 aaaaaaaaaaaaaaaa\n");
         for i in 1..40 {
-            text.push_str(&format!("P{i} %{{P{}}}%{{P{}}}\n", i - 1, i - 1));
+            let _ = writeln!(text, "P{i} %{{P{}}}%{{P{}}}", i - 1, i - 1);
         }
         let ex = run(&text);
         assert!(ex.problems.iter().any(|p| p.message.contains("bytes")));
@@ -469,7 +471,7 @@ mod tests {
     fn deep_chains_are_capped() {
         let mut text = String::new();
         for i in 0..200 {
-            text.push_str(&format!("D{i} %{{D{}}}\n", i + 1));
+            let _ = writeln!(text, "D{i} %{{D{}}}", i + 1);
         }
         text.push_str("D200 end\n");
         let ex = run(&text);

@@ -41,7 +41,7 @@ pub fn looks_like_nginx_site(path: &Path, text: &str) -> bool {
 /// Which line format a file is, if any.
 pub fn line_kind(path: &Path, text: &str) -> Option<Kind> {
     let name = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
-    if name.ends_with(".ra") {
+    if Path::new(&name).extension().is_some_and(|e| e == "ra") {
         return Some(Kind::CrsRegexAssembly);
     }
     if fluentbit::looks_like_fluent_bit(text) {
@@ -233,12 +233,10 @@ fn balanced(fragment: &str) -> bool {
                     }
                     match b[i] {
                         b'\\' => i += 2,
-                        b'[' if b.get(i + 1) == Some(&b':') => {
-                            match fragment[i + 2..].find(":]") {
-                                Some(k) => i += k + 4,
-                                None => i += 1,
-                            }
-                        }
+                        b'[' if b.get(i + 1) == Some(&b':') => match fragment[i + 2..].find(":]") {
+                            Some(k) => i += k + 4,
+                            None => i += 1,
+                        },
                         b']' => {
                             i += 1;
                             break;

@@ -201,29 +201,24 @@ impl Tokenizer<'_> {
                     }
                     b'#' => {
                         sharp_comment = true;
-                        continue;
                     }
                     b'\\' => {
                         quoted = true;
                         last_space = false;
-                        continue;
                     }
                     b'"' => {
                         start = at + 1;
                         d_quoted = true;
                         last_space = false;
-                        continue;
                     }
                     b'\'' => {
                         start = at + 1;
                         s_quoted = true;
                         last_space = false;
-                        continue;
                     }
                     b'$' => {
                         variable = true;
                         last_space = false;
-                        continue;
                     }
                     _ => last_space = false,
                 }
@@ -363,8 +358,7 @@ pub(super) fn extract(file: &SourceFile) -> Extraction {
                     let count = frame.counts.entry(name.clone()).or_insert(0);
                     let k = *count;
                     *count += 1;
-                    let segment = if at_root && matches!(name.as_str(), "http" | "events" | "stream" | "mail")
-                    {
+                    let segment = if at_root && matches!(name.as_str(), "http" | "events" | "stream" | "mail") {
                         name.clone()
                     } else {
                         format!("{name}[{k}]")

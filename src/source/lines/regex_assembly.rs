@@ -321,10 +321,7 @@ pub(super) fn extract(file: &SourceFile) -> Extraction {
         }
     }
     for block in blocks.iter().skip(1) {
-        out.problems.push(ParseProblem {
-            message: "block is never closed with `##!<`".to_owned(),
-            span: block.opened,
-        });
+        out.problems.push(ParseProblem { message: "block is never closed with `##!<`".to_owned(), span: block.opened });
     }
     for c in candidates.into_iter().filter(|c| c.emit) {
         out.patterns.push(make_pattern(c.pattern, c.offsets, c.key, Kind::CrsRegexAssembly, flags, rule_id.clone()));
@@ -441,9 +438,9 @@ fn offset_in(outer: &str, inner: &str) -> usize {
 /// `942100.ra` and `942100-chain2.ra` belong to rule 942100.
 fn rule_id(path: &Path) -> Option<String> {
     let stem = path.file_name()?.to_str()?.strip_suffix(".ra")?;
-    let id = stem.split_once("-chain").map_or(stem, |(id, n)| {
-        if n.bytes().all(|c| c.is_ascii_digit()) && !n.is_empty() { id } else { "" }
-    });
+    let id = stem
+        .split_once("-chain")
+        .map_or(stem, |(id, n)| if n.bytes().all(|c| c.is_ascii_digit()) && !n.is_empty() { id } else { "" });
     (id.len() == 6 && id.bytes().all(|c| c.is_ascii_digit())).then(|| id.to_owned())
 }
 
