@@ -23,7 +23,8 @@ mod nginx;
 mod regex_assembly;
 
 /// True when a file with no telling extension looks like a grok pattern
-/// file (`NAME regex` lines; see [`grok`] for the rules).
+/// file (`NAME regex` lines, in a `patterns` folder or upper-case names;
+/// Dockerfiles and Makefiles excluded).
 pub fn looks_like_grok(path: &Path, text: &str) -> bool {
     grok::looks_like_grok(path, text)
 }
