@@ -253,3 +253,18 @@ fn bad_input_never_panics() {
         }
     }
 }
+
+#[test]
+fn many_escapes_and_targets_stay_linear() {
+    // 40k target selectors in one variable list, each with escaped quotes:
+    // mapping them must not be quadratic.
+    let targets = "TX:/a\\\"b/|".repeat(40_000);
+    let text = format!("SecRule \"{targets}\" \"@rx \\\"x\\\"\" \"id:1\"\n");
+    let file = SourceFile::new("rules.conf", text);
+    let ex = source::extract(&file, &ExtractOptions::default());
+    assert_eq!(ex.patterns.len(), 40_001);
+    for p in ex.patterns.iter().step_by(997) {
+        check_pattern(&file, p);
+    }
+    assert_eq!(ex.patterns[1].pattern, "a\"b");
+}

@@ -48,6 +48,7 @@
 //! Guarantees: linear time in the file size, no recursion, no panics on any
 //! input; every span lies inside the file.
 
+use super::lines::escapes_before;
 use super::span::LineIndex;
 use super::{
     ExtractedPattern, Extraction, Flags, Flavor, Kind, OffsetMap, OffsetMapBuilder, ParseProblem, Semantics,
@@ -325,18 +326,7 @@ impl LogicalLine {
     /// 2-byte escapes (each decoding to one byte) sit at `escapes`.
     fn offset_map(&self, content_start: usize, escapes: &[usize], d_start: usize, d_end: usize) -> OffsetMap {
         // Decoded offset -> logical offset: every escape before it adds one.
-        let to_logical = |d: usize| {
-            let mut l = content_start + d;
-            for &e in escapes {
-                if e < l {
-                    l += 1;
-                } else {
-                    break;
-                }
-            }
-            l
-        };
-        let l_start = to_logical(d_start);
+        let l_start = content_start + d_start + escapes_before(escapes, content_start, d_start);
         let mut builder = OffsetMapBuilder::new(self.file_offset(l_start));
         let mut l = l_start;
         let mut d = d_start;

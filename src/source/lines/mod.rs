@@ -111,18 +111,7 @@ impl Decoded {
     /// The offset map of the decoded range `[d_start, d_end)`.
     fn offsets(&self, d_start: usize, d_end: usize) -> OffsetMap {
         // Decoded offset -> file offset: every escape before it adds one.
-        let to_raw = |d: usize| {
-            let mut r = self.raw_start + d;
-            for &e in &self.escapes {
-                if e < r {
-                    r += 1;
-                } else {
-                    break;
-                }
-            }
-            r
-        };
-        let mut r = to_raw(d_start);
+        let mut r = self.raw_start + d_start + escapes_before(&self.escapes, self.raw_start, d_start);
         let mut b = OffsetMapBuilder::new(r);
         let first = self.escapes.partition_point(|&e| e < r);
         let mut escapes = self.escapes[first..].iter().copied().peekable();
@@ -161,6 +150,23 @@ fn expansion(builder: &mut OffsetMapBuilder, raw_len: usize, decoded_len: usize)
     } else {
         builder.escape(raw_len, decoded_len);
     }
+}
+
+/// How many of the 2-byte escapes at raw offsets `escapes` (ascending, in
+/// text whose raw bytes start at `base`) decode before decoded offset `d`.
+/// Escape `k` decodes at `escapes[k] - base - k`, which increases with `k`,
+/// so this is a binary search.
+pub(in crate::source) fn escapes_before(escapes: &[usize], base: usize, d: usize) -> usize {
+    let (mut lo, mut hi) = (0, escapes.len());
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if escapes[mid] - base - mid < d {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
 }
 
 /// The lines of a text: `(file offset of the line, line without its `\n`
@@ -284,6 +290,17 @@ mod tests {
         assert_eq!(m.to_file_span(PatternSpan::new(2, 3)).range(), 11..16);
         assert_eq!(m.to_file_span(PatternSpan::new(6, 7)).range(), 16..17);
         assert_eq!(m.to_file(7), 17);
+    }
+
+    #[test]
+    fn escapes_before_counts_decoded_positions() {
+        // raw: a \" b \" c  (base 0): escapes at 1 and 4; decoded a"b"c.
+        let e = [1, 4];
+        assert_eq!(escapes_before(&e, 0, 0), 0);
+        assert_eq!(escapes_before(&e, 0, 1), 0);
+        assert_eq!(escapes_before(&e, 0, 2), 1);
+        assert_eq!(escapes_before(&e, 0, 3), 1);
+        assert_eq!(escapes_before(&e, 0, 4), 2);
     }
 
     #[test]
