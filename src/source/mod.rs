@@ -19,6 +19,7 @@
 //! into `span`; no input makes an extractor panic or hang (sizes, nesting
 //! depth and YAML alias expansion are bounded).
 
+pub(crate) mod decode;
 pub mod flavor;
 pub mod kinds;
 pub mod offsets;
