@@ -22,11 +22,6 @@ impl Decoder {
         Decoder { out: String::new(), map: OffsetMapBuilder::new(raw_start) }
     }
 
-    /// Current raw offset (one past the last raw byte consumed).
-    pub(crate) fn raw_offset(&self) -> usize {
-        self.map.raw_offset()
-    }
-
     /// Skip raw bytes up to `pos` (they decode to nothing). No-op when `pos`
     /// is not ahead.
     pub(crate) fn goto(&mut self, pos: usize) {
@@ -56,11 +51,6 @@ impl Decoder {
     pub(crate) fn replace_char(&mut self, raw: &str, c: char) {
         let mut buf = [0u8; 4];
         self.replace(raw, c.encode_utf8(&mut buf));
-    }
-
-    /// The decoded text so far.
-    pub(crate) fn text(&self) -> &str {
-        &self.out
     }
 
     /// The decoded text and its map.

@@ -1,0 +1,1 @@
+//! Tests of the kind selectors over small documents.
