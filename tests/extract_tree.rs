@@ -14,8 +14,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use cfglint::source::{
-    self, CustomSource, ExtractOptions, ExtractedPattern, Extraction, Flavor, Kind, PatternSpan, Semantics,
-    SourceFile,
+    self, CustomSource, ExtractOptions, ExtractedPattern, Extraction, Flavor, Kind, PatternSpan, Semantics, SourceFile,
 };
 
 fn manifest_dir() -> PathBuf {
@@ -147,7 +146,7 @@ fn check_pattern(text: &str, p: &ExtractedPattern) -> Result<(), String> {
     if p.offsets.decoded_len() != p.pattern.len() {
         return Err(format!("map decodes {} bytes, pattern has {}", p.offsets.decoded_len(), p.pattern.len()));
     }
-    if p.offsets.is_verbatim() && &text[span.range()] != p.pattern {
+    if p.offsets.is_verbatim() && text[span.range()] != p.pattern {
         return Err(format!("verbatim map but raw {:?} != pattern {:?}", &text[span.range()], p.pattern));
     }
     // Every single character maps inside the span.
@@ -176,7 +175,11 @@ fn check_pattern(text: &str, p: &ExtractedPattern) -> Result<(), String> {
         if first.decoded_start != covered {
             return Err(format!("pieces leave a gap at decoded {covered}"));
         }
-        let ok = if first.raw_len == first.decoded_len { raw == decoded || piece_decodes(raw, decoded) } else { piece_decodes(raw, decoded) };
+        let ok = if first.raw_len == first.decoded_len {
+            raw == decoded || piece_decodes(raw, decoded)
+        } else {
+            piece_decodes(raw, decoded)
+        };
         if !ok {
             return Err(format!("raw {raw:?} does not decode to {decoded:?}"));
         }

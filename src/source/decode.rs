@@ -1,5 +1,5 @@
 //! A small writer shared by the quoted-string decoders (YAML, JSON, TOML,
-//! PromQL, Go strings): it appends decoded text and records, piece by piece,
+//! `PromQL`, Go strings): it appends decoded text and records, piece by piece,
 //! which raw bytes of the file each decoded byte came from.
 //!
 //! Position in the pipeline: used while parsing, so that every decoded string

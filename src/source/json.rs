@@ -49,11 +49,7 @@ pub fn parse(path: &Path, text: &str, opts: &ExtractOptions) -> Parsed {
             let r = e.range();
             let span = Span::new(r.start.min(text.len()), r.end.min(text.len()).max(r.start.min(text.len())));
             problems.push(ParseProblem { message: format!("invalid {dialect}: {}", e.kind()), span });
-            if lenient {
-                None
-            } else {
-                parse_to_ast(&src, &CollectOptions::default(), &parse_options(true)).ok()
-            }
+            if lenient { None } else { parse_to_ast(&src, &CollectOptions::default(), &parse_options(true)).ok() }
         }
     };
     let mut documents = Vec::new();
@@ -118,21 +114,21 @@ impl Converter<'_> {
                 }
                 Node::Seq(a.elements.iter().map(|e| self.value(e, depth + 1)).collect(), sp)
             }
-            Value::Object(o) => {
-                let sp = span(o.range.start, o.range.end);
+            Value::Object(obj) => {
+                let sp = span(obj.range.start, obj.range.end);
                 if depth >= self.max_depth {
                     return self.too_deep(sp);
                 }
-                let entries = o
+                let entries = obj
                     .properties
                     .iter()
                     .map(|p| {
                         let key = match &p.name {
                             ObjectPropName::String(s) => self.string(s.range.start, s.range.end, &s.value),
-                            ObjectPropName::Word(w) => {
-                                let (s, e) = (w.range.start, w.range.end);
+                            ObjectPropName::Word(word) => {
+                                let (s, e) = (word.range.start, word.range.end);
                                 Scalar {
-                                    value: w.value.to_owned(),
+                                    value: word.value.to_owned(),
                                     span: span(s, e),
                                     offsets: OffsetMap::verbatim(s, e - s),
                                 }
@@ -152,7 +148,8 @@ impl Converter<'_> {
     }
 
     fn too_deep(&mut self, sp: Span) -> Node {
-        self.problems.push(ParseProblem { message: format!("JSON nesting is deeper than {} levels", self.max_depth), span: sp });
+        self.problems
+            .push(ParseProblem { message: format!("JSON nesting is deeper than {} levels", self.max_depth), span: sp });
         Node::Other(String::new(), sp)
     }
 

@@ -96,7 +96,8 @@ impl Converter<'_> {
     }
 
     fn too_deep(&mut self, sp: Span) -> Node {
-        self.problems.push(ParseProblem { message: format!("TOML nesting is deeper than {} levels", self.max_depth), span: sp });
+        self.problems
+            .push(ParseProblem { message: format!("TOML nesting is deeper than {} levels", self.max_depth), span: sp });
         Node::Other(String::new(), sp)
     }
 
@@ -152,11 +153,7 @@ pub(crate) fn decode_toml_string(raw: &str, start: usize) -> Option<(String, Off
     let mut base = start + delim;
     if multi {
         // A newline right after the opening delimiter is trimmed.
-        let skip = if inner.starts_with("\r\n") {
-            2
-        } else {
-            usize::from(inner.starts_with('\n'))
-        };
+        let skip = if inner.starts_with("\r\n") { 2 } else { usize::from(inner.starts_with('\n')) };
         inner = &inner[skip..];
         base += skip;
     }

@@ -278,11 +278,8 @@ impl<'t> Builder<'t> {
         let decoded = match style {
             ScalarStyle::Plain => decode_flow(&text[s..e], s, Flow::Plain),
             ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => {
-                let (q, flow) = if style == ScalarStyle::SingleQuoted {
-                    (b'\'', Flow::Single)
-                } else {
-                    (b'"', Flow::Double)
-                };
+                let (q, flow) =
+                    if style == ScalarStyle::SingleQuoted { (b'\'', Flow::Single) } else { (b'"', Flow::Double) };
                 let b = text.as_bytes();
                 if e >= s + 2 && b[s] == q && b[e - 1] == q {
                     decode_flow(&text[s + 1..e - 1], s + 1, flow)
@@ -489,21 +486,21 @@ fn scan_empty_lines(b: &[u8], mut i: usize) -> (Vec<(usize, usize)>, usize) {
 /// line breaks. `base` is the file offset of `raw[0]`. Returns `None` on text
 /// the decoder does not understand (the caller then falls back).
 fn decode_flow(raw: &str, base: usize, flow: Flow) -> Option<(String, OffsetMap)> {
-    let b = raw.as_bytes();
+    let bytes = raw.as_bytes();
     let mut d = Decoder::new(base);
     let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
+    while i < bytes.len() {
+        let c = bytes[i];
         if is_ws(c) || is_break(c) {
             let mut j = i;
-            while j < b.len() && is_ws(b[j]) {
+            while j < bytes.len() && is_ws(bytes[j]) {
                 j += 1;
             }
-            if j < b.len() && is_break(b[j]) {
+            if j < bytes.len() && is_break(bytes[j]) {
                 // Fold: trailing white space, the break, any empty lines, and
                 // the next line's leading white space.
-                let first_end = after_break(b, j);
-                let (empties, next) = scan_empty_lines(b, first_end);
+                let first_end = after_break(bytes, j);
+                let (empties, next) = scan_empty_lines(bytes, first_end);
                 if empties.is_empty() {
                     d.goto(base + i);
                     d.replace(&raw[i..next], " ");
@@ -523,7 +520,7 @@ fn decode_flow(raw: &str, base: usize, flow: Flow) -> Option<(String, OffsetMap)
             continue;
         }
         if flow == Flow::Single && c == b'\'' {
-            if b.get(i + 1) != Some(&b'\'') {
+            if bytes.get(i + 1) != Some(&b'\'') {
                 return None;
             }
             d.goto(base + i);
@@ -536,7 +533,7 @@ fn decode_flow(raw: &str, base: usize, flow: Flow) -> Option<(String, OffsetMap)
             continue;
         }
         let mut j = i + 1;
-        while j < b.len() && !is_special(b[j], flow) {
+        while j < bytes.len() && !is_special(bytes[j], flow) {
             j += 1;
         }
         d.goto(base + i);
@@ -553,8 +550,8 @@ fn is_special(c: u8, flow: Flow) -> bool {
 /// Decode the double-quoted escape at `raw[i]` (a backslash); returns the
 /// index after it.
 fn double_escape(d: &mut Decoder, raw: &str, base: usize, i: usize) -> Option<usize> {
-    let b = raw.as_bytes();
-    let c = *b.get(i + 1)?;
+    let bytes = raw.as_bytes();
+    let c = *bytes.get(i + 1)?;
     d.goto(base + i);
     let simple = match c {
         b'0' => Some('\0'),
@@ -587,7 +584,7 @@ fn double_escape(d: &mut Decoder, raw: &str, base: usize, i: usize) -> Option<us
         b'\n' | b'\r' => {
             // Escaped line break: the break and the next line's leading white
             // space vanish; empty lines in between still give line feeds.
-            let (empties, next) = scan_empty_lines(b, after_break(b, i + 1));
+            let (empties, next) = scan_empty_lines(bytes, after_break(bytes, i + 1));
             for (bs, be) in empties {
                 d.goto(base + bs);
                 d.replace(&raw[bs..be], "\n");
@@ -597,8 +594,8 @@ fn double_escape(d: &mut Decoder, raw: &str, base: usize, i: usize) -> Option<us
         }
         _ => return None,
     };
-    let v = hex_value(raw.get(i + 2..)?, width)?;
-    let ch = char::from_u32(v)?;
+    let value = hex_value(raw.get(i + 2..)?, width)?;
+    let ch = char::from_u32(value)?;
     d.replace_char(&raw[i..i + 2 + width], ch);
     Some(i + 2 + width)
 }
@@ -787,7 +784,8 @@ fn block_lines(text: &str, body: usize, indent: Option<usize>) -> Vec<BlockLine>
         }
         let brk = if end < b.len() { (end, after_break(b, end)) } else { (end, end) };
         let n = indent.unwrap_or(usize::MAX);
-        if n == 0 && (text[start..].starts_with("---") || text[start..].starts_with("..."))
+        if n == 0
+            && (text[start..].starts_with("---") || text[start..].starts_with("..."))
             && b.get(start + 3).is_none_or(|&c| is_ws(c) || is_break(c))
         {
             break;
@@ -818,6 +816,8 @@ fn block_lines(text: &str, body: usize, indent: Option<usize>) -> Vec<BlockLine>
 
 #[cfg(test)]
 mod tests {
+    use std::fmt::Write as _;
+
     use super::*;
     use crate::source::span::PatternSpan;
 
@@ -951,10 +951,7 @@ mod tests {
         let p = parse_default(text);
         assert!(p.problems.is_empty(), "{:?}", p.problems);
         let s = str_at(&p, &["k"]);
-        assert_eq!(
-            s.value,
-            "a\\dAé\u{1F600}\t\"/\u{1b}\u{85}\u{a0}\u{2028}\u{2029}\0\u{7}\u{8}\u{b}\u{c}\r\n z"
-        );
+        assert_eq!(s.value, "a\\dAé\u{1F600}\t\"/\u{1b}\u{85}\u{a0}\u{2028}\u{2029}\0\u{7}\u{8}\u{b}\u{c}\r\n z");
         assert_maps(text, s, "\\", "\\\\");
         assert_maps(text, s, "d", "d");
         assert_maps(text, s, "A", "\\x41");
@@ -989,7 +986,8 @@ mod tests {
 
     #[test]
     fn block_chomping_and_indent_indicators() {
-        let text = "a: |-\n  x\n\nb: |+\n  y\n\nc: >\n  f1\n  f2\n\n  f3\n   more\n  f4\nd: |2\n    z\ne: >-  # c\n  w\n";
+        let text =
+            "a: |-\n  x\n\nb: |+\n  y\n\nc: >\n  f1\n  f2\n\n  f3\n   more\n  f4\nd: |2\n    z\ne: >-  # c\n  w\n";
         let p = parse_default(text);
         assert!(p.problems.is_empty(), "{:?}", p.problems);
         assert_eq!(str_at(&p, &["a"]).value, "x");
@@ -1064,7 +1062,7 @@ mod tests {
         let mut prev = 'a';
         for name in ['b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'] {
             let refs = vec![format!("*{prev}"); 10].join(", ");
-            text.push_str(&format!("{name}: &{name} [{refs}]\n"));
+            let _ = writeln!(text, "{name}: &{name} [{refs}]");
             prev = name;
         }
         let p = parse_default(&text);

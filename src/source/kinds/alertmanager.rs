@@ -21,7 +21,9 @@ use crate::source::{Kind, Semantics};
 /// Is this document an Alertmanager config?
 pub(super) fn is_alertmanager(root: &Node) -> bool {
     let route = root.get("route").is_some_and(|r| r.get("receiver").is_some() || r.get("routes").is_some());
-    route || matches!(root.get("receivers"), Some(Node::Seq(..))) || matches!(root.get("inhibit_rules"), Some(Node::Seq(..)))
+    route
+        || matches!(root.get("receivers"), Some(Node::Seq(..)))
+        || matches!(root.get("inhibit_rules"), Some(Node::Seq(..)))
 }
 
 fn pick() -> Pick {
@@ -160,13 +162,14 @@ fn starts_matcher(s: &str, i: usize, end: usize) -> bool {
 }
 
 fn parse_one(s: &str, i: usize, end: usize) -> Option<(Matcher, usize)> {
-    let b = s.as_bytes();
-    let (label, mut j) = if b[i] == b'"' {
+    let bytes = s.as_bytes();
+    let (label, mut j) = if bytes[i] == b'"' {
         let q = parse_go_string(s, i)?;
         (q.value, q.end)
     } else {
         let mut j = i;
-        while j < end && !matches!(b[j], b'=' | b'!' | b'~' | b',' | b'{' | b'}') && !b[j].is_ascii_whitespace() {
+        while j < end && !matches!(bytes[j], b'=' | b'!' | b'~' | b',' | b'{' | b'}') && !bytes[j].is_ascii_whitespace()
+        {
             j += 1;
         }
         (s[i..j].to_owned(), j)
@@ -174,10 +177,10 @@ fn parse_one(s: &str, i: usize, end: usize) -> Option<(Matcher, usize)> {
     if label.is_empty() {
         return None;
     }
-    j = skip_ws(b, j);
+    j = skip_ws(bytes, j);
     let op = parse_op(s, j)?;
-    j = skip_ws(b, j + op.len()).min(end);
-    if b.get(j) == Some(&b'"') {
+    j = skip_ws(bytes, j + op.len()).min(end);
+    if bytes.get(j) == Some(&b'"') {
         let q = parse_go_string(s, j)?;
         return Some((Matcher { label, op, value: q.value, map: q.map }, q.end));
     }
@@ -186,17 +189,14 @@ fn parse_one(s: &str, i: usize, end: usize) -> Option<(Matcher, usize)> {
     let mut k = j;
     let mut stop = end;
     while k < end {
-        if b[k] == b',' && starts_matcher(s, k + 1, end) {
+        if bytes[k] == b',' && starts_matcher(s, k + 1, end) {
             stop = k;
             break;
         }
         k += 1;
     }
     let value = s[j..stop].trim_end();
-    Some((
-        Matcher { label, op, value: value.to_owned(), map: OffsetMap::verbatim(j, value.len()) },
-        stop,
-    ))
+    Some((Matcher { label, op, value: value.to_owned(), map: OffsetMap::verbatim(j, value.len()) }, stop))
 }
 
 #[cfg(test)]

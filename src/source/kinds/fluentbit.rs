@@ -12,9 +12,8 @@ use crate::source::tree::{Node, Scalar};
 
 /// Is this document a Fluent Bit YAML config?
 pub(super) fn is_fluent_bit(root: &Node) -> bool {
-    let pipeline = root
-        .get("pipeline")
-        .is_some_and(|p| ["inputs", "filters", "outputs"].iter().any(|k| p.get(k).is_some()));
+    let pipeline =
+        root.get("pipeline").is_some_and(|p| ["inputs", "filters", "outputs"].iter().any(|k| p.get(k).is_some()));
     let parsers = root.get("parsers").is_some_and(|p| p.items().iter().any(|i| i.get("format").is_some()));
     let multiline = root.get("multiline_parsers").is_some_and(|p| p.items().iter().any(|i| i.get("rules").is_some()));
     pipeline || parsers || multiline

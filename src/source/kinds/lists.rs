@@ -85,8 +85,7 @@ pub(super) fn is_crs_toolchain(file_name: &str, root: &Node) -> bool {
     let Some(patterns @ Node::Map(..)) = root.get("patterns") else { return false };
     let fragments = patterns.entries().iter().all(|e| matches!(e.value, Node::Map(..) | Node::Str(_)));
     fragments
-        && (file_name.starts_with("toolchain.")
-            || patterns.entries().iter().any(|e| e.key.starts_with("anti_evasion")))
+        && (file_name.starts_with("toolchain.") || patterns.entries().iter().any(|e| e.key.starts_with("anti_evasion")))
 }
 
 pub(super) fn select_crs_toolchain<'t>(root: &'t Node, path: &mut Vec<Seg<'t>>, col: &mut Collector<'_>) {

@@ -17,7 +17,7 @@
 //!    crawler-user-agents, Renovate, Prometheus rule files, Alertmanager,
 //!    Prometheus, Traefik, Fluent Bit, the CRS toolchain, JSON Schema.
 //! 3. That kind's selector picks its regexes. Prometheus relabel configs,
-//!    Alertmanager matchers and PromQL rule groups are also picked up inside
+//!    Alertmanager matchers and `PromQL` rule groups are also picked up inside
 //!    documents of any other kind (Helm values files embed them), and a
 //!    document of no known kind gets the generic selector (`regex`, `regexp`,
 //!    `regexes`, `pattern`, `patterns`, `*_regex`, `*Regex` keys).
@@ -54,8 +54,8 @@ use super::offsets::OffsetMap;
 use super::span::PatternSpan;
 use super::tree::{Node, Scalar};
 use super::{
-    CustomSource, ExtractOptions, ExtractedPattern, Extraction, Flags, Flavor, Kind, ParseProblem, Parsed,
-    Semantics, SourceFile,
+    CustomSource, ExtractOptions, ExtractedPattern, Extraction, Flags, Flavor, Kind, ParseProblem, Parsed, Semantics,
+    SourceFile,
 };
 
 pub use custom::glob_matches;
@@ -67,7 +67,7 @@ pub fn extract_tree(file: &SourceFile, parsed: Parsed, opts: &ExtractOptions) ->
     let mut col = Collector::new(&file.text);
     let kind = select_documents(file, &parsed, &customs, &mut col, 0);
     let mut problems = parsed.problems;
-    problems.extend(col.problems.drain(..));
+    problems.append(&mut col.problems);
     let mut patterns = col.patterns;
     patterns.sort_by(|a, b| (a.span.start, a.span.end, &a.key).cmp(&(b.span.start, b.span.end, &b.key)));
     Extraction { kind, patterns, problems }
@@ -101,11 +101,8 @@ fn select_documents(
     col: &mut Collector<'_>,
     nesting: usize,
 ) -> Option<Kind> {
-    let forced = customs
-        .iter()
-        .filter_map(|c| c.kind.as_deref())
-        .map(Kind::from_name)
-        .find(|k| !matches!(k, Kind::Custom(_)));
+    let forced =
+        customs.iter().filter_map(|c| c.kind.as_deref()).map(Kind::from_name).find(|k| !matches!(k, Kind::Custom(_)));
     let multi = parsed.documents.len() > 1;
     let mut file_kind: Option<Kind> = None;
     for (i, doc) in parsed.documents.iter().enumerate() {
@@ -497,7 +494,13 @@ impl<'f> Collector<'f> {
             } else {
                 format!("{prefix}.{}", p.key)
             };
-            let pick = Pick { kind: p.kind, semantics: p.semantics, flags: p.flags, flavor: Some(p.flavor), rule_id: p.rule_id };
+            let pick = Pick {
+                kind: p.kind,
+                semantics: p.semantics,
+                flags: p.flags,
+                flavor: Some(p.flavor),
+                rule_id: p.rule_id,
+            };
             self.add(&[Seg::Raw(key)], &scalar, &pick);
         }
         for pr in problems.iter().chain(&inner.problems) {
@@ -515,7 +518,7 @@ pub(crate) fn sub_scalar(s: &Scalar, range: std::ops::Range<usize>) -> Scalar {
     Scalar { value: s.value[range].to_owned(), span: offsets.raw_span(), offsets }
 }
 
-/// A string decoded from inside a scalar's value (a PromQL string in an
+/// A string decoded from inside a scalar's value (a `PromQL` string in an
 /// `expr`): `inner` maps the decoded string to offsets in `s.value`.
 pub(crate) fn nested_scalar(s: &Scalar, value: String, inner: &OffsetMap) -> Scalar {
     let offsets = s.offsets.compose(inner);

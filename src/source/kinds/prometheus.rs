@@ -1,4 +1,4 @@
-//! Prometheus family: relabel configs, PromQL rule expressions, and (through
+//! Prometheus family: relabel configs, `PromQL` rule expressions, and (through
 //! `alertmanager.rs`) Alertmanager matchers.
 //!
 //! - Relabel configs: `regex` in the items of `relabel_configs`,
@@ -8,7 +8,7 @@
 //!   appear. Prometheus anchors them at both ends (RE2, full match).
 //! - Rule files and `PrometheusRule`: `groups[].rules[].expr` (rules with
 //!   `alert` or `record`); each `label=~"re"` / `label!~"re"` matcher in the
-//!   PromQL text is a regex. PromQL strings may be `"…"`, `'…'` or `` `…` ``;
+//!   `PromQL` text is a regex. `PromQL` strings may be `"…"`, `'…'` or `` `…` ``;
 //!   their escapes are decoded with a map that is composed with the scalar's
 //!   map, so the span points at the regex inside the expression inside the
 //!   file. Key: `…expr{job=~}` (then `{job=~}#2` for a second `job=~`).
@@ -135,7 +135,7 @@ fn select_groups<'t>(groups: &'t Node, path: &mut Vec<Seg<'t>>, col: &mut Collec
     }
 }
 
-/// A regex label matcher in a PromQL expression.
+/// A regex label matcher in a `PromQL` expression.
 #[derive(Debug, Clone)]
 pub(crate) struct PromMatcher {
     /// The label name (empty when none precedes the operator).
@@ -146,17 +146,17 @@ pub(crate) struct PromMatcher {
     pub(crate) string: Quoted,
 }
 
-/// Every `label =~ "re"` / `label !~ "re"` in a PromQL expression, skipping
+/// Every `label =~ "re"` / `label !~ "re"` in a `PromQL` expression, skipping
 /// string literals and `#` comments elsewhere.
 pub(crate) fn promql_regex_matchers(expr: &str) -> Vec<PromMatcher> {
-    let b = expr.as_bytes();
+    let bytes = expr.as_bytes();
     let mut out = Vec::new();
     let mut last_name = String::new();
     let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
+    while i < bytes.len() {
+        let c = bytes[i];
         if c == b'#' {
-            while i < b.len() && b[i] != b'\n' {
+            while i < bytes.len() && bytes[i] != b'\n' {
                 i += 1;
             }
         } else if matches!(c, b'"' | b'\'' | b'`') {
@@ -169,14 +169,15 @@ pub(crate) fn promql_regex_matchers(expr: &str) -> Vec<PromMatcher> {
             }
         } else if c.is_ascii_alphabetic() || c == b'_' || c == b':' {
             let start = i;
-            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b':') {
+            while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_' || bytes[i] == b':') {
                 i += 1;
             }
-            last_name = expr[start..i].to_owned();
-        } else if (c == b'=' || c == b'!') && b.get(i + 1) == Some(&b'~') {
+            last_name.clear();
+            last_name.push_str(&expr[start..i]);
+        } else if (c == b'=' || c == b'!') && bytes.get(i + 1) == Some(&b'~') {
             let op = if c == b'=' { "=~" } else { "!~" };
             let mut j = i + 2;
-            while j < b.len() && b[j].is_ascii_whitespace() {
+            while j < bytes.len() && bytes[j].is_ascii_whitespace() {
                 j += 1;
             }
             match parse_go_string(expr, j) {

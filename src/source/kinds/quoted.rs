@@ -1,4 +1,4 @@
-//! Go-style quoted strings inside config values: PromQL string literals,
+//! Go-style quoted strings inside config values: `PromQL` string literals,
 //! Alertmanager matcher values, Traefik rule arguments.
 //!
 //! These strings live *inside* an already decoded scalar (a YAML `expr`,
@@ -24,13 +24,13 @@ pub(crate) struct Quoted {
 /// with Go escapes, or `` `…` `` raw. Returns `None` when `s[i]` is not a
 /// quote or the literal is unterminated or malformed.
 pub(crate) fn parse_go_string(s: &str, i: usize) -> Option<Quoted> {
-    let b = s.as_bytes();
-    let q = *b.get(i)?;
-    if !matches!(q, b'"' | b'\'' | b'`') {
+    let bytes = s.as_bytes();
+    let quote = *bytes.get(i)?;
+    if !matches!(quote, b'"' | b'\'' | b'`') {
         return None;
     }
     let start = i + 1;
-    if q == b'`' {
+    if quote == b'`' {
         let len = s[start..].find('`')?;
         return Some(Quoted {
             value: s[start..start + len].to_owned(),
@@ -38,28 +38,28 @@ pub(crate) fn parse_go_string(s: &str, i: usize) -> Option<Quoted> {
             end: start + len + 1,
         });
     }
-    let mut d = Decoder::new(start);
+    let mut dec = Decoder::new(start);
     let mut j = start;
     loop {
-        let c = *b.get(j)?;
-        if c == q {
-            let (value, map) = d.finish();
+        let byte = *bytes.get(j)?;
+        if byte == quote {
+            let (value, map) = dec.finish();
             return Some(Quoted { value, map, end: j + 1 });
         }
-        if c == b'\n' {
+        if byte == b'\n' {
             return None;
         }
-        if c != b'\\' {
+        if byte != b'\\' {
             let mut k = j + 1;
-            while k < b.len() && b[k] != q && b[k] != b'\\' && b[k] != b'\n' {
+            while k < bytes.len() && bytes[k] != quote && bytes[k] != b'\\' && bytes[k] != b'\n' {
                 k += 1;
             }
-            d.verbatim(&s[j..k]);
+            dec.verbatim(&s[j..k]);
             j = k;
             continue;
         }
-        let e = *b.get(j + 1)?;
-        let simple = match e {
+        let esc = *bytes.get(j + 1)?;
+        let simple = match esc {
             b'a' => Some('\x07'),
             b'b' => Some('\x08'),
             b'f' => Some('\x0c'),
@@ -73,20 +73,20 @@ pub(crate) fn parse_go_string(s: &str, i: usize) -> Option<Quoted> {
             _ => None,
         };
         if let Some(ch) = simple {
-            d.replace_char(&s[j..j + 2], ch);
+            dec.replace_char(&s[j..j + 2], ch);
             j += 2;
             continue;
         }
-        let (width, radix_digits) = match e {
+        let (width, radix_digits) = match esc {
             b'x' => (2, 16),
             b'u' => (4, 16),
             b'U' => (8, 16),
             b'0'..=b'7' => (3, 8),
             _ => return None,
         };
-        let v = if radix_digits == 8 {
+        let value = if radix_digits == 8 {
             let digits = s.get(j + 1..j + 4)?;
-            if !digits.bytes().all(|c| (b'0'..=b'7').contains(&c)) {
+            if !digits.bytes().all(|byte| (b'0'..=b'7').contains(&byte)) {
                 return None;
             }
             u32::from_str_radix(digits, 8).ok()?
@@ -96,7 +96,7 @@ pub(crate) fn parse_go_string(s: &str, i: usize) -> Option<Quoted> {
         // Approximation: `\xHH` / octal escapes of bytes >= 0x80 are raw
         // bytes in Go; they are decoded here as the code point U+00HH.
         let raw_len = if radix_digits == 8 { 4 } else { 2 + width };
-        d.replace_char(&s[j..j + raw_len], char::from_u32(v)?);
+        dec.replace_char(&s[j..j + raw_len], char::from_u32(value)?);
         j += raw_len;
     }
 }

@@ -27,7 +27,8 @@ const ALWAYS: [&str; 7] = [
     "versionCompatibility",
 ];
 
-const SLASHED: [&str; 5] = ["managerFilePatterns", "allowedVersions", "baseBranches", "baseBranchPatterns", "ignoreDeps"];
+const SLASHED: [&str; 5] =
+    ["managerFilePatterns", "allowedVersions", "baseBranches", "baseBranchPatterns", "ignoreDeps"];
 
 /// Is this document a Renovate config?
 pub(super) fn is_renovate(file_name: &str, root: &Node) -> bool {
@@ -104,7 +105,13 @@ fn each_string<'t>(
 
 /// `/re/flags` or `!/re/flags`: the range of `re` and the flags.
 fn slashed(v: &str) -> Option<(std::ops::Range<usize>, Flags)> {
-    let start = if v.starts_with("!/") { 2 } else if v.starts_with('/') { 1 } else { return None };
+    let start = if v.starts_with("!/") {
+        2
+    } else if v.starts_with('/') {
+        1
+    } else {
+        return None;
+    };
     let close = v.rfind('/')?;
     if close < start {
         return None;

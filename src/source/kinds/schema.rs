@@ -11,7 +11,7 @@ use super::{Collector, Pick, Seg};
 use crate::source::tree::{Node, Scalar};
 use crate::source::{Flavor, Kind};
 
-/// Is this document a JSON Schema or an OpenAPI description?
+/// Is this document a JSON Schema or an `OpenAPI` description?
 pub(super) fn is_json_schema(root: &Node) -> bool {
     if !matches!(root, Node::Map(..)) {
         return false;

@@ -43,26 +43,26 @@ pub(super) fn select<'t>(root: &'t Node, path: &mut Vec<Seg<'t>>, col: &mut Coll
     let Some(rules) = root.get("rules") else { return };
     path.push(Seg::Key("rules"));
     for (i, rule) in rules.items().iter().enumerate() {
-        let id = child_text(rule, "id").map(str::to_owned);
+        let id = child_text(rule, "id");
         path.push(Seg::Index(i));
-        walk(rule, path, col, &id, 0);
+        walk(rule, path, col, id);
         path.pop();
     }
     path.pop();
 }
 
-fn pattern_regex(id: &Option<String>) -> Pick {
+fn pattern_regex(id: Option<&str>) -> Pick {
     Pick::new(Kind::Semgrep)
         .flavor(Flavor::Pcre)
         .flags(Flags { multi_line: true, ..Flags::default() })
-        .rule_id(id.clone())
+        .rule_id(id.map(str::to_owned))
 }
 
-fn metavariable_regex(id: &Option<String>) -> Pick {
-    Pick::new(Kind::Semgrep).flavor(Flavor::Python).semantics(Semantics::AnchoredStart).rule_id(id.clone())
+fn metavariable_regex(id: Option<&str>) -> Pick {
+    Pick::new(Kind::Semgrep).flavor(Flavor::Python).semantics(Semantics::AnchoredStart).rule_id(id.map(str::to_owned))
 }
 
-fn walk<'t>(node: &'t Node, path: &mut Vec<Seg<'t>>, col: &mut Collector<'_>, id: &Option<String>, depth: usize) {
+fn walk<'t>(node: &'t Node, path: &mut Vec<Seg<'t>>, col: &mut Collector<'_>, id: Option<&str>) {
     match node {
         Node::Map(entries, _) => {
             for e in entries {
@@ -80,7 +80,7 @@ fn walk<'t>(node: &'t Node, path: &mut Vec<Seg<'t>>, col: &mut Collector<'_>, id
                             if node.get("metavariable").is_some() { metavariable_regex(id) } else { pattern_regex(id) };
                         col.add_node(path, &e.value, &pick);
                     }
-                    _ => walk(&e.value, path, col, id, depth + 1),
+                    _ => walk(&e.value, path, col, id),
                 }
                 path.pop();
             }
@@ -88,7 +88,7 @@ fn walk<'t>(node: &'t Node, path: &mut Vec<Seg<'t>>, col: &mut Collector<'_>, id
         Node::Seq(items, _) => {
             for (i, item) in items.iter().enumerate() {
                 path.push(Seg::Index(i));
-                walk(item, path, col, id, depth + 1);
+                walk(item, path, col, id);
                 path.pop();
             }
         }

@@ -61,11 +61,7 @@ items:
     assert_eq!(ex.kind, Some(Kind::Prometheus));
     assert_eq!(
         keys(&ex),
-        [k(
-            "items[0].data[\"prometheus.yml\"].scrape_configs[0].relabel_configs[0].regex",
-            "prometheus",
-            "a\\.b"
-        )]
+        [k("items[0].data[\"prometheus.yml\"].scrape_configs[0].relabel_configs[0].regex", "prometheus", "a\\.b")]
     );
     let p = &ex.patterns[0];
     let bs = p.offsets.to_file_span(PatternSpan::new(1, 2));
@@ -219,7 +215,8 @@ fn renovate_by_schema_in_plain_json_name() {
 
 #[test]
 fn openapi_patterns_are_js() {
-    let text = "openapi: 3.0.0\ncomponents:\n  schemas:\n    Id:\n      type: string\n      pattern: '^[A-Z]{3}\\d+$'\n";
+    let text =
+        "openapi: 3.0.0\ncomponents:\n  schemas:\n    Id:\n      type: string\n      pattern: '^[A-Z]{3}\\d+$'\n";
     let ex = run("api.yaml", text);
     assert_eq!(ex.kind, Some(Kind::JsonSchema));
     assert_eq!(ex.patterns[0].flavor, Flavor::Js);

@@ -75,11 +75,11 @@ fn select_rule(rule: &Scalar, path: &mut Vec<Seg<'_>>, col: &mut Collector<'_>, 
 
 /// The regex arguments of the matcher functions in a router rule.
 fn rule_regexes(rule: &str) -> Vec<(String, super::quoted::Quoted)> {
-    let b = rule.as_bytes();
+    let bytes = rule.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
+    while i < bytes.len() {
+        let c = bytes[i];
         if matches!(c, b'"' | b'\'' | b'`') {
             i = parse_go_string(rule, i).map_or(i + 1, |q| q.end);
             continue;
@@ -89,7 +89,7 @@ fn rule_regexes(rule: &str) -> Vec<(String, super::quoted::Quoted)> {
             continue;
         }
         let start = i;
-        while i < b.len() && b[i].is_ascii_alphanumeric() {
+        while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
             i += 1;
         }
         let name = &rule[start..i];
@@ -99,16 +99,16 @@ fn rule_regexes(rule: &str) -> Vec<(String, super::quoted::Quoted)> {
             _ => continue,
         };
         let mut j = i;
-        while j < b.len() && b[j].is_ascii_whitespace() {
+        while j < bytes.len() && bytes[j].is_ascii_whitespace() {
             j += 1;
         }
-        if b.get(j) != Some(&b'(') {
+        if bytes.get(j) != Some(&b'(') {
             continue;
         }
         j += 1;
         let mut arg = 0;
         loop {
-            while j < b.len() && (b[j].is_ascii_whitespace() || b[j] == b',') {
+            while j < bytes.len() && (bytes[j].is_ascii_whitespace() || bytes[j] == b',') {
                 j += 1;
             }
             let Some(q) = parse_go_string(rule, j) else { break };
