@@ -69,13 +69,19 @@ pub(crate) fn hex_value(s: &str, n: usize) -> Option<u32> {
 }
 
 /// A coarse map for text whose decoding could not be followed piece by
-/// piece: the whole decoded value maps onto the whole raw span.
+/// piece: every decoded offset maps onto (nearly) the whole raw span.
+///
+/// Approximation: a piece whose raw and decoded lengths are equal maps byte
+/// for byte, which a coarse map must not claim; so for equal lengths above
+/// one byte, the last raw byte is left out of the piece (and skipped).
 pub(crate) fn coarse_map(raw_start: usize, raw_len: usize, decoded_len: usize) -> OffsetMap {
     let mut b = OffsetMapBuilder::new(raw_start);
-    if raw_len == 0 && decoded_len == 0 {
-        return b.finish();
+    if raw_len == decoded_len && raw_len > 1 {
+        b.escape(raw_len - 1, decoded_len);
+        b.skip(1);
+    } else if raw_len > 0 || decoded_len > 0 {
+        b.escape(raw_len, decoded_len);
     }
-    b.escape(raw_len, decoded_len);
     b.finish()
 }
 
@@ -122,5 +128,9 @@ mod tests {
         let m = coarse_map(3, 4, 4);
         assert!(!m.is_verbatim());
         assert_eq!(m.raw_span(), Span::new(3, 7));
+        assert_eq!(m.to_file_span(PatternSpan::new(1, 2)), Span::new(3, 6), "not byte for byte");
+        let m = coarse_map(3, 6, 2);
+        assert_eq!(m.to_file_span(PatternSpan::new(1, 2)), Span::new(3, 9));
+        assert_eq!(coarse_map(0, 0, 0).raw_span(), Span::new(0, 0));
     }
 }

@@ -287,8 +287,19 @@ impl<'t> Builder<'t> {
                     None
                 }
             }
-            ScalarStyle::Literal | ScalarStyle::Folded => find_block_header(text, self.last_end, s)
-                .and_then(|h| decode_block(text, h, s, style == ScalarStyle::Literal)),
+            ScalarStyle::Literal | ScalarStyle::Folded => {
+                // saphyr's marker is at the first content line's content, or
+                // past the scalar when it has none (the parent's indentation,
+                // which decides that, is not reported): try both readings
+                // and keep the one that agrees with saphyr's value.
+                let literal = style == ScalarStyle::Literal;
+                find_block_header(text, self.last_end, s).and_then(|h| {
+                    [true, false]
+                        .into_iter()
+                        .filter_map(|has_content| decode_block(text, h, s, literal, has_content))
+                        .find(|(v, _)| v == value)
+                })
+            }
         };
         let scalar = match decoded {
             Some((v, offsets)) if v == value => Scalar { value: v, span: offsets.raw_span(), offsets },
@@ -661,9 +672,16 @@ struct BlockLine {
 }
 
 /// Decode a block scalar. `header` is the offset of `|` or `>`; `content`
-/// is where saphyr says the content starts (the first non-indentation byte
-/// of the first content line, or the header itself when there is none).
-fn decode_block(text: &str, header: usize, content: usize, literal: bool) -> Option<(String, OffsetMap)> {
+/// is where saphyr says the content starts: with `has_content`, the first
+/// non-indentation byte of the first content line (its column is the
+/// content indentation); without, the scalar holds only empty lines.
+fn decode_block(
+    text: &str,
+    header: usize,
+    content: usize,
+    literal: bool,
+    has_content: bool,
+) -> Option<(String, OffsetMap)> {
     let b = text.as_bytes();
     let mut i = header + 1;
     let mut chomp = Chomp::Clip;
@@ -690,7 +708,7 @@ fn decode_block(text: &str, header: usize, content: usize, literal: bool) -> Opt
     let body = if i < b.len() { after_break(b, i) } else { i };
 
     // The content indentation: the column where saphyr found the content.
-    let indent = if content >= body {
+    let indent = if has_content && content >= body {
         let line_start = text[..content].rfind('\n').map_or(0, |p| p + 1);
         if !b[line_start..content].iter().all(|&c| c == b' ') {
             return None;
@@ -1100,15 +1118,94 @@ mod tests {
         }
     }
 
+    /// Random scalar bodies in every style: whatever saphyr accepts, the
+    /// decoder must agree with (so no map is ever coarse for valid YAML).
+    mod agreement {
+        use proptest::prelude::*;
+
+        use super::parse_counting;
+
+        fn body(tokens: &'static [&'static str]) -> impl Strategy<Value = String> {
+            proptest::collection::vec(proptest::sample::select(tokens), 0..12).prop_map(|v| v.concat())
+        }
+
+        const DOUBLE: &[&str] = &[
+            "a",
+            "\\\\",
+            "\\\"",
+            "\\n",
+            "\\t",
+            "\\x41",
+            "\\u00e9",
+            "\\U0001F600",
+            " ",
+            "\t",
+            "\n  ",
+            "\n\n  ",
+            "\\\n  ",
+            "é",
+            "#",
+            ": ",
+            "'",
+            "\\ ",
+            "\r\n  ",
+        ];
+        const SINGLE: &[&str] = &["a", "''", " ", "\t", "\n  ", "\n\n  ", "\"", "\\", "#", "é", " \n   "];
+        const PLAIN: &[&str] = &["a", "b", " ", "\n  ", "\n\n  ", "\\", "é", "-", "'", "\"", "x:y", "\t"];
+        const LINES: &[&str] = &["a", "  b", "", "   ", "\ta", "é\\d", "c d", " #x"];
+
+        proptest! {
+            #[test]
+            fn flow_styles_agree(d in body(DOUBLE), q in body(SINGLE), p in body(PLAIN)) {
+                let text = format!("d: \"{d}\"\nq: '{q}'\np: x{p}y\n");
+                let (parsed, fallbacks) = parse_counting(&text);
+                if parsed.problems.is_empty() {
+                    prop_assert!(fallbacks.is_empty(), "{text:?} fell back at {fallbacks:?}");
+                }
+            }
+
+            #[test]
+            fn block_styles_agree(
+                style in proptest::sample::select(&["|", ">"][..]),
+                chomp in proptest::sample::select(&["", "-", "+"][..]),
+                indicator in proptest::sample::select(&["", "2"][..]),
+                lines in proptest::collection::vec(proptest::sample::select(LINES), 0..8),
+                trailer in proptest::sample::select(&["", "\n", "\n\n", "next: 1\n", "\n  \n"][..]),
+            ) {
+                let content: String = lines.iter().map(|l| format!("  {l}\n")).collect();
+                let text = format!("k: {style}{chomp}{indicator}\n{content}{trailer}");
+                let (parsed, fallbacks) = parse_counting(&text);
+                if parsed.problems.is_empty() {
+                    prop_assert!(fallbacks.is_empty(), "{text:?} fell back at {fallbacks:?}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn fallback_is_coarse_not_wrong() {
-        // A block scalar whose header cannot be found from the previous
-        // event (simulated by calling the decoder pieces directly) falls back
-        // to saphyr's value with a whole-span map.
-        assert!(find_block_header("key: |\n  x\n", 0, 9).is_none(), "`key` is not an indicator");
+        // When the decoder cannot follow a scalar (here: a block scalar whose
+        // header lies before the previous event's end, as a stale position
+        // would make it), saphyr's value is kept with a whole-span map:
+        // coarse, never wrong.
+        let text = "k: |\n  a\\d\n";
+        let mut b = Builder::new(text, &ExtractOptions::default());
+        b.last_end = 5;
+        let node = b.scalar("a\\d\n", ScalarStyle::Literal, None, 7, text.len());
+        let s = node.as_str().expect("a string");
+        assert_eq!(s.value, "a\\d\n");
+        assert_eq!(b.fallbacks, [7]);
+        assert_eq!(s.offsets.pieces().len(), 1, "one coarse piece");
+        assert!(!s.offsets.is_verbatim());
+        let one = s.offsets.to_file_span(PatternSpan::new(1, 2));
+        assert!(one.start == 7 && one.len() > 1, "a coarse map underlines the scalar, not one byte: {one:?}");
+        // A quoted scalar falls back to the span inside its quotes.
+        let text = "k: \"x\"";
+        let mut b = Builder::new(text, &ExtractOptions::default());
+        let node = b.scalar("different", ScalarStyle::DoubleQuoted, None, 3, 6);
+        assert_eq!(node.as_str().expect("string").span, Span::new(4, 5));
+        assert_eq!(find_block_header("key: |\n  x\n", 0, 9), None, "`key` is not an indicator");
         assert_eq!(find_block_header("key: |\n  x\n", 3, 9), Some(5));
-        let m = coarse_map(10, 5, 3);
-        assert_eq!(m.to_file_span(PatternSpan::new(1, 2)), Span::new(10, 15));
     }
 
     #[test]

@@ -4,8 +4,8 @@
 //! - Relabel configs: `regex` in the items of `relabel_configs`,
 //!   `metric_relabel_configs`, `alert_relabel_configs`,
 //!   `write_relabel_configs`, and the Prometheus Operator's camelCase
-//!   `relabelings`, `metricRelabelings`, `writeRelabelConfigs`, wherever they
-//!   appear. Prometheus anchors them at both ends (RE2, full match).
+//!   `relabelings`, `metricRelabelings`, `writeRelabelConfigs` and (in a
+//!   `Probe`) `relabelingConfigs`, wherever they appear. Prometheus anchors them at both ends (RE2, full match).
 //! - Rule files and `PrometheusRule`: `groups[].rules[].expr` (rules with
 //!   `alert` or `record`); each `label=~"re"` / `label!~"re"` matcher in the
 //!   `PromQL` text is a regex. `PromQL` strings may be `"…"`, `'…'` or `` `…` ``;
@@ -24,7 +24,7 @@ use super::{Collector, Pick, Seg, nested_scalar, occurrence_suffix};
 use crate::source::tree::Node;
 use crate::source::{Kind, Semantics};
 
-const RELABEL_KEYS: [&str; 7] = [
+const RELABEL_KEYS: [&str; 8] = [
     "relabel_configs",
     "metric_relabel_configs",
     "alert_relabel_configs",
@@ -32,6 +32,7 @@ const RELABEL_KEYS: [&str; 7] = [
     "relabelings",
     "metricRelabelings",
     "writeRelabelConfigs",
+    "relabelingConfigs",
 ];
 
 /// Is this document a Prometheus server config (or a scrape config file)?

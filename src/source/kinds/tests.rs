@@ -234,3 +234,11 @@ fn flavor_override_applies() {
     let ex = extract(&SourceFile::new("x.yaml", "regex: a+\n"), &opts);
     assert_eq!(ex.patterns[0].flavor, Flavor::Rust);
 }
+
+#[test]
+fn probe_relabeling_configs() {
+    let text = "apiVersion: monitoring.coreos.com/v1\nkind: Probe\nspec:\n  targets:\n    staticConfig:\n      static: [a]\n      relabelingConfigs:\n        - regex: ^(.*)$\n";
+    let ex = run("probe.yaml", text);
+    assert_eq!(ex.kind, Some(Kind::Prometheus));
+    assert_eq!(keys(&ex), [k("spec.targets.staticConfig.relabelingConfigs[0].regex", "prometheus", "^(.*)$")]);
+}
