@@ -332,6 +332,51 @@ mod tests {
         assert_eq!(&text[s.span.range()], "x+");
     }
 
+    mod agreement {
+        use std::fmt::Write as _;
+
+        use jsonc_parser::CollectOptions;
+        use proptest::prelude::*;
+
+        use super::super::decode_string;
+
+        /// Write `s` as a JSON string body, escaping each char one of
+        /// several valid ways.
+        fn encode(s: &str, style: &[u8]) -> String {
+            let mut out = String::new();
+            for (i, c) in s.chars().enumerate() {
+                let pick = style.get(i % style.len().max(1)).copied().unwrap_or(0) % 3;
+                match c {
+                    '"' => out.push_str("\\\""),
+                    '\\' => out.push_str(if pick == 0 { "\\\\" } else { "\\u005C" }),
+                    '/' if pick == 1 => out.push_str("\\/"),
+                    c if (c as u32) < 0x20 || pick == 2 => {
+                        let mut buf = [0u16; 2];
+                        for unit in c.encode_utf16(&mut buf) {
+                            let _ = write!(out, "\\u{unit:04X}");
+                        }
+                    }
+                    c => out.push(c),
+                }
+            }
+            out
+        }
+
+        proptest! {
+            #[test]
+            fn decoder_inverts_encoder(s in "\\PC{0,20}|[\\\\\"/\\n\\tax\u{e9}\u{1F600}]{0,20}", style in proptest::collection::vec(any::<u8>(), 1..8)) {
+                let body = encode(&s, &style);
+                let text = format!("{{\"k\": \"{body}\"}}");
+                let parsed = jsonc_parser::parse_to_ast(&text, &CollectOptions::default(), &super::super::parse_options(false));
+                prop_assert!(parsed.is_ok(), "{text:?}");
+                let (decoded, map) = decode_string(&body, 7, '"', false).expect("decodes");
+                prop_assert_eq!(&decoded, &s);
+                prop_assert_eq!(map.decoded_len(), s.len());
+                prop_assert_eq!(map.raw_span().len(), body.len());
+            }
+        }
+    }
+
     #[test]
     fn bad_input_gives_spanned_problems() {
         for text in ["{\"a\": }", "[1, 2", "{\"a\" 1}", "\"unterminated", "{} {}"] {

@@ -292,6 +292,52 @@ mod tests {
         assert_eq!(get(root, &["a", "b.c", "d", "e"]).scalar_text(), Some("f"));
     }
 
+    mod agreement {
+        use std::fmt::Write as _;
+
+        use proptest::prelude::*;
+        use toml::de::{DeTable, DeValue};
+
+        use super::super::decode_toml_string;
+
+        /// Write `s` as a TOML basic string body, escaping chars several
+        /// valid ways.
+        fn encode(s: &str, style: &[u8]) -> String {
+            let mut out = String::new();
+            for (i, c) in s.chars().enumerate() {
+                let pick = style.get(i % style.len().max(1)).copied().unwrap_or(0) % 3;
+                match c {
+                    '"' => out.push_str("\\\""),
+                    '\\' => out.push_str(if pick == 0 { "\\\\" } else { "\\u005C" }),
+                    '\t' if pick == 0 => out.push_str("\\t"),
+                    c if (c as u32) < 0x20 || c == '\u{7f}' || pick == 2 => {
+                        let _ = write!(out, "\\U{:08X}", c as u32);
+                    }
+                    c => out.push(c),
+                }
+            }
+            out
+        }
+
+        proptest! {
+            #[test]
+            fn decoder_agrees_with_toml(s in "\\PC{0,20}|[\\\\\"\\n\\tax\u{e9}\u{1F600}]{0,20}", style in proptest::collection::vec(any::<u8>(), 1..8)) {
+                for (open, close) in [("\"", "\""), ("\"\"\"", "\"\"\"")] {
+                    let body = encode(&s, &style);
+                    let text = format!("k = {open}{body}{close}\n");
+                    let (table, errors) = DeTable::parse_recoverable(&text);
+                    prop_assert!(errors.is_empty(), "{text:?}: {errors:?}");
+                    let value = table.get_ref().get("k").map(|v| v.get_ref().clone());
+                    let Some(DeValue::String(expected)) = value else { panic!("a string") };
+                    let raw = &text[4..text.len() - 1];
+                    let (decoded, map) = decode_toml_string(raw, 4).expect("decodes");
+                    prop_assert_eq!(&decoded, &*expected);
+                    prop_assert_eq!(map.decoded_len(), decoded.len());
+                }
+            }
+        }
+    }
+
     #[test]
     fn errors_have_spans() {
         for text in ["a = ", "a = \"x", "[a\nb = 1", "a = 1\na = 2", "a = [1, 2"] {

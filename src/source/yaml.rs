@@ -1172,7 +1172,7 @@ mod tests {
                 lines in proptest::collection::vec(proptest::sample::select(LINES), 0..8),
                 trailer in proptest::sample::select(&["", "\n", "\n\n", "next: 1\n", "\n  \n"][..]),
             ) {
-                let content: String = lines.iter().map(|l| format!("  {l}\n")).collect();
+                let content: String = lines.iter().flat_map(|l| ["  ", l, "\n"]).collect();
                 let text = format!("k: {style}{chomp}{indicator}\n{content}{trailer}");
                 let (parsed, fallbacks) = parse_counting(&text);
                 if parsed.problems.is_empty() {
