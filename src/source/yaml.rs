@@ -896,6 +896,9 @@ mod tests {
             "k: |\n\n  after blank\n  \n   spaces\n",
             "--- |\ntop level\n...\n",
             "k: >-\n\n",
+            // Found by the proptest below: an empty block scalar followed by
+            // a less-indented line (saphyr's marker is then past the scalar).
+            "k: |\nnext: 1\n",
             "k: \"a \\\n  b\"\n",
             "k: plain # comment\n",
             "[a, 'b''c', \"d\\x41\"]",
