@@ -19,6 +19,7 @@
 //! into `span`; no input makes an extractor panic or hang (sizes, nesting
 //! depth and YAML alias expansion are bounded).
 
+pub(crate) mod decode;
 pub mod flavor;
 pub mod kinds;
 pub mod offsets;
@@ -432,10 +433,29 @@ pub fn extract(file: &SourceFile, opts: &ExtractOptions) -> Extraction {
     out
 }
 
-/// Files that match no built-in format may still be named by a custom source.
+/// Files that match no built-in format may still be named by a custom source:
+/// they are read as YAML (which also reads most JSON), else as TOML, and only
+/// the custom sources' keys are picked.
 fn extract_custom_only(file: &SourceFile, opts: &ExtractOptions) -> Extraction {
-    let _ = (file, opts);
-    Extraction::default()
+    let shown = file.display_path();
+    let customs: Vec<&CustomSource> = opts.custom.iter().filter(|c| kinds::glob_matches(&c.glob, &shown)).collect();
+    if customs.is_empty() {
+        return Extraction::default();
+    }
+    let mut parsed = yaml::parse(&file.text, opts);
+    if !parsed.problems.is_empty() {
+        let as_toml = toml::parse(&file.text, opts);
+        if as_toml.problems.is_empty() {
+            parsed = as_toml;
+        }
+    }
+    let mut out = kinds::extract_custom(file, parsed, &customs);
+    if let Some(flavor) = opts.flavor {
+        for p in &mut out.patterns {
+            p.flavor = flavor;
+        }
+    }
+    out
 }
 
 /// The result of parsing a tree format: the documents, or what went wrong
