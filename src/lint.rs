@@ -241,15 +241,14 @@ pub fn lint_source(file: &SourceFile, opts: &LintOptions) -> FileResult {
 /// path, bytes and settings are unchanged is read back instead of redone.
 /// Suppressions are applied after the cache, since expiry depends on the day.
 pub fn lint_source_cached(file: &SourceFile, opts: &LintOptions, cache: Option<&Cache>) -> FileResult {
-    let mut result = match cache.and_then(|c| c.get(file)) {
-        Some(hit) => hit,
-        None => {
-            let result = analyze_source(file, opts);
-            if let Some(c) = cache {
-                c.put(file, &result);
-            }
-            result
+    let mut result = if let Some(hit) = cache.and_then(|c| c.get(file)) {
+        hit
+    } else {
+        let result = analyze_source(file, opts);
+        if let Some(c) = cache {
+            c.put(file, &result);
         }
+        result
     };
     suppress::apply(&mut result, &opts.rules, suppress::Date::today_utc());
     result

@@ -19,6 +19,7 @@
 //! A cached result has no offset maps and no parse problems (the problems
 //! are already findings); everything else is as computed.
 
+use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -206,7 +207,7 @@ pub fn salt(opts: &LintOptions, extra: &str) -> Vec<u8> {
     s.push_str(&build_id());
     s.push('\0');
     // `Debug` of the options is deterministic: vectors and BTreeMaps only.
-    s.push_str(&format!("{opts:?}"));
+    let _ = write!(s, "{opts:?}");
     s.push('\0');
     s.push_str(extra);
     s.into_bytes()

@@ -216,10 +216,9 @@ fn read_side(
         Ok(file) if by_path || source::detect_format(path, &file.text).is_some() || !opts.extract.custom.is_empty() => {
             Some(Ok(file))
         }
-        Ok(_) => None,
         // Unreadable content only matters where a config file is expected.
         Err(e) if by_path => Some(Err(e)),
-        Err(_) => None,
+        Ok(_) | Err(_) => None,
     })
 }
 

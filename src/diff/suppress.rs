@@ -358,29 +358,25 @@ fn parse_directive(rest: &str) -> Result<Directive, String> {
 /// quote.
 fn parse_value(s: &str) -> Option<(String, &str)> {
     let mut chars = s.char_indices();
-    match chars.next() {
-        Some((_, q @ ('"' | '\''))) => {
-            let mut value = String::new();
-            let mut escaped = false;
-            for (i, c) in chars {
-                if escaped {
-                    value.push(c);
-                    escaped = false;
-                } else if c == '\\' && q == '"' {
-                    escaped = true;
-                } else if c == q {
-                    return Some((value, &s[i + c.len_utf8()..]));
-                } else {
-                    value.push(c);
-                }
-            }
-            None
-        }
-        _ => {
-            let end = s.find([' ', '\t', ',']).unwrap_or(s.len());
-            Some((s[..end].to_owned(), &s[end..]))
+    let Some((_, q @ ('"' | '\''))) = chars.next() else {
+        let end = s.find([' ', '\t', ',']).unwrap_or(s.len());
+        return Some((s[..end].to_owned(), &s[end..]));
+    };
+    let mut value = String::new();
+    let mut escaped = false;
+    for (i, c) in chars {
+        if escaped {
+            value.push(c);
+            escaped = false;
+        } else if c == '\\' && q == '"' {
+            escaped = true;
+        } else if c == q {
+            return Some((value, &s[i + c.len_utf8()..]));
+        } else {
+            value.push(c);
         }
     }
+    None
 }
 
 /// Apply the suppressions of a file to its findings: drop covered findings,
