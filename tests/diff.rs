@@ -483,7 +483,7 @@ fn real_findings_on_a_waf_rule_change() {
     r.commit("one");
     let evil = waf(942_100, "^(a+)+$");
     r.write("waf.yaml", &evil);
-    r.write("new.yaml", waf(942_200, "(x+x+)+y"));
+    r.write("new.yaml", waf(942_200, "^(b+)+$"));
     r.commit("two");
     // Extraction and the ReDoS analysis are built separately: until this
     // build extracts WAF rule YAML and reports exponential backtracking on
