@@ -208,6 +208,25 @@ fn a_file_that_becomes_invalid() {
 }
 
 #[test]
+fn exclude_globs_apply_to_changed_files() {
+    let r = Repo::init();
+    r.write("vendor/x/bad.yaml", "a: 1\n");
+    r.write("gen/out.yaml", "a: 1\n");
+    r.write("own.yaml", "a: 1\n");
+    r.commit("one");
+    r.write("vendor/x/bad.yaml", b"\0");
+    r.write("gen/out.yaml", b"\0");
+    r.write("own.yaml", b"\0");
+    r.commit("two");
+    let opts = LintOptions { exclude: vec!["vendor".into(), "gen/*.yaml".into()], ..LintOptions::default() };
+    let report = diff::run(&r.repo, &Request::default(), &opts, None).expect("diff");
+    assert_eq!(codes(&report), [("own.yaml".to_owned(), "CL100".to_owned())]);
+    let bad = LintOptions { exclude: vec!["{unclosed".into()], ..LintOptions::default() };
+    let err = diff::run(&r.repo, &Request::default(), &bad, None).expect_err("bad glob");
+    assert!(err.to_string().contains("invalid exclude glob"), "{err}");
+}
+
+#[test]
 fn initial_commit_diffs_against_the_empty_tree() {
     let r = Repo::init();
     r.write("a.yaml", waf(1, "a"));

@@ -94,8 +94,17 @@ pub enum Error {
         /// What is missing.
         what: String,
     },
+    /// An `exclude` glob from cfglint.toml that does not parse.
+    #[error("invalid exclude glob `{glob}`: {message}")]
+    #[diagnostic(code(cfglint::diff::exclude))]
+    InvalidExclude {
+        /// The glob.
+        glob: String,
+        /// Why.
+        message: String,
+    },
     /// Any other git failure.
-    #[error("{context}: {}", source.message())]
+    #[error("{context}")]
     #[diagnostic(code(cfglint::diff::git))]
     Git {
         /// What was being done.
@@ -238,12 +247,46 @@ fn lint_side(side: &Result<SourceFile, LoadError>, opts: &LintOptions, cache: Op
     }
 }
 
+/// The `exclude` globs of the options, relative to the repository root
+/// (as `check` applies them relative to the folders it walks).
+fn exclude_matcher(root: &Path, opts: &LintOptions) -> Result<Option<ignore::overrides::Override>, Error> {
+    if opts.exclude.is_empty() {
+        return Ok(None);
+    }
+    let mut builder = ignore::overrides::OverrideBuilder::new(root);
+    for glob in &opts.exclude {
+        builder
+            .add(&format!("!{glob}"))
+            .map_err(|e| Error::InvalidExclude { glob: glob.clone(), message: e.to_string() })?;
+    }
+    let ov =
+        builder.build().map_err(|e| Error::InvalidExclude { glob: opts.exclude.join(", "), message: e.to_string() })?;
+    Ok(Some(ov))
+}
+
+/// True when the path, or a folder it is in, is excluded.
+fn is_excluded(ov: Option<&ignore::overrides::Override>, path: &Path) -> bool {
+    let Some(ov) = ov else { return false };
+    let mut prefix = PathBuf::new();
+    let parts: Vec<_> = path.components().collect();
+    for (i, part) in parts.iter().enumerate() {
+        prefix.push(part);
+        if ov.matched(&prefix, i + 1 < parts.len()).is_ignore() {
+            return true;
+        }
+    }
+    false
+}
+
 /// Lint what changed between the two sides of `req`, keeping only findings
 /// on regexes that are new or changed and that are new or worse.
 pub fn run(repo: &Repository, req: &Request, opts: &LintOptions, cache: Option<&Cache>) -> Result<DiffReport, Error> {
     let start = Instant::now();
     let (base, head) = resolve(repo, req)?;
-    let changes = git::changed_files(repo, &base, &head)?;
+    let root = repo.workdir().unwrap_or_else(|| repo.path());
+    let excluded = exclude_matcher(root, opts)?;
+    let mut changes = git::changed_files(repo, &base, &head)?;
+    changes.retain(|c| !c.new_path.as_ref().or(c.old_path.as_ref()).is_some_and(|p| is_excluded(excluded.as_ref(), p)));
 
     // Read blobs on this thread (a Repository is not Sync), lint in parallel.
     let mut sides = Vec::with_capacity(changes.len());
