@@ -19,6 +19,7 @@
 pub mod analysis;
 pub mod cli;
 pub mod config;
+pub mod diff;
 pub mod lint;
 pub mod report;
 pub mod rules;

@@ -72,6 +72,8 @@ const RULE_DOCS: &[(&str, &str)] = &[
     ("unsupported-in-flavor", include_str!("../../rules/unsupported-in-flavor.toml")),
     ("size-budget", include_str!("../../rules/size-budget.toml")),
     ("config-parse-error", include_str!("../../rules/config-parse-error.toml")),
+    ("invalid-suppression", include_str!("../../rules/invalid-suppression.toml")),
+    ("expired-suppression", include_str!("../../rules/expired-suppression.toml")),
 ];
 
 /// Every rule's metadata, sorted by code.

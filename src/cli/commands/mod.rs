@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod debug;
+pub mod diff;
 pub mod explain;
 pub mod patterns;
 pub mod regex;
