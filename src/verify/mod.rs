@@ -3,3 +3,7 @@
 //!
 //! Pipeline position: after `analysis` (which proposes attacks), before
 //! `rules` (which report only what verification confirms).
+
+pub mod simulator;
+
+pub use simulator::{Cache, Outcome, Program, SimError, SimOptions, SimResult};
