@@ -850,7 +850,7 @@ impl Program {
             .collect()
     }
 
-    fn assert(&self, a: Assertion, input: &[char], pos: u32, start: u32) -> bool {
+    fn assert(&self, a: Assertion, input: &[char], pos: u32) -> bool {
         let p = pos as usize;
         let len = input.len();
         let is_word = |i: usize| self.word.contains(input[i]);
@@ -870,7 +870,10 @@ impl Program {
             Assertion::EndLine => p == len || self.line.contains(input[p]),
             Assertion::WordBoundary => (p > 0 && is_word(p - 1)) != (p < len && is_word(p)),
             Assertion::NotWordBoundary => (p > 0 && is_word(p - 1)) == (p < len && is_word(p)),
-            Assertion::StartOfAttempt => pos == start,
+            // `\G` is where the search began (PCRE's start offset, Java's
+            // end of the previous match), not each bump-along position; a
+            // run always searches from offset 0.
+            Assertion::StartOfAttempt => pos == 0,
         }
     }
 
@@ -964,7 +967,7 @@ impl Program {
                     true
                 }
                 Inst::Assert(a) => {
-                    if self.assert(a, input, pos, start) {
+                    if self.assert(a, input, pos) {
                         pc += 1;
                         true
                     } else {
