@@ -14,13 +14,17 @@ fn compile(pattern: &str, flavor: Flavor, flags: Flags, semantics: Semantics) ->
     Program::compile(&ir, &SimOptions::new(flavor, semantics)).ok()
 }
 
-/// Run the simulator; `None` when the budget ran out.
-fn sim(program: &Program, input: &str) -> Option<Option<(usize, usize)>> {
+/// What a run found: a span, nothing, or (`Err`) no answer within the
+/// budget / the engine's limits.
+type Found = Result<Option<(usize, usize)>, ()>;
+
+/// Run the simulator.
+fn sim(program: &Program, input: &str) -> Found {
     let chars: Vec<char> = input.chars().collect();
     match program.run(&chars, 2_000_000).outcome {
-        Outcome::Match { start, end } => Some(Some((start, end))),
-        Outcome::NoMatch => Some(None),
-        Outcome::Budget => None,
+        Outcome::Match { start, end } => Ok(Some((start, end))),
+        Outcome::NoMatch => Ok(None),
+        Outcome::Budget => Err(()),
     }
 }
 
@@ -63,18 +67,21 @@ fn fixture_cases() {
             other => panic!("{}: bad expect `{other}`", case.name),
         };
         let ok = match got {
-            None => false,
-            Some(None) => !want,
-            Some(Some(span)) => want && case.span.is_none_or(|s| s == span),
+            Err(()) => false,
+            Ok(None) => !want,
+            Ok(Some(span)) => want && case.span.is_none_or(|s| s == span),
         };
         if !ok {
-            failures.push(format!("{}: `{}` on {:?}: got {got:?}, want {} {:?}", case.name, case.pattern, case.input, case.expect, case.span));
+            failures.push(format!(
+                "{}: `{}` on {:?}: got {got:?}, want {} {:?}",
+                case.name, case.pattern, case.input, case.expect, case.span
+            ));
         }
         // The expectations themselves are checked against the real PCRE2.
         #[cfg(feature = "pcre2")]
         if case.flavor == Flavor::Pcre && case.semantics == Semantics::Search {
             let real = pcre_find(&case.pattern, &case.flags, &case.input)
-                .unwrap_or_else(|| panic!("{}: fixture pattern does not compile in PCRE2", case.name));
+                .unwrap_or_else(|()| panic!("{}: fixture pattern does not compile in PCRE2", case.name));
             let real_ok = match real {
                 None => !want,
                 Some(span) => want && case.span.is_none_or(|s| s == span),
@@ -85,10 +92,10 @@ fn fixture_cases() {
     assert!(failures.is_empty(), "simulator disagrees with fixtures:\n{}", failures.join("\n"));
 }
 
-/// PCRE2's leftmost match, in characters (the tests use ASCII inputs).
-/// `None` when PCRE2 rejects the pattern or hits its own match limit.
+/// PCRE2's leftmost match, in characters. `Err` when PCRE2 rejects the
+/// pattern or hits its own match limit.
 #[cfg(feature = "pcre2")]
-fn pcre_find(pattern: &str, flags: &str, input: &str) -> Option<Option<(usize, usize)>> {
+fn pcre_find(pattern: &str, flags: &str, input: &str) -> Found {
     let flags = Flags::from_letters(flags);
     let re = pcre2::bytes::RegexBuilder::new()
         .utf(true)
@@ -96,10 +103,10 @@ fn pcre_find(pattern: &str, flags: &str, input: &str) -> Option<Option<(usize, u
         .multi_line(flags.multi_line)
         .dotall(flags.dot_all)
         .build(pattern)
-        .ok()?;
-    let m = re.find(input.as_bytes()).ok()?;
+        .map_err(|_| ())?;
+    let found = re.find(input.as_bytes()).map_err(|_| ())?;
     let to_chars = |b: usize| input[..b].chars().count();
-    Some(m.map(|m| (to_chars(m.start()), to_chars(m.end()))))
+    Ok(found.map(|m| (to_chars(m.start()), to_chars(m.end()))))
 }
 
 /// A small regex over the alphabet `a`, `b`; `rich` adds PCRE-only
@@ -145,7 +152,7 @@ proptest! {
         let Ok(re) = regex_automata::meta::Regex::new(&pat) else { return Ok(()) };
         let program = compile(&pat, Flavor::Pcre, Flags::default(), Semantics::Search).expect("generated pattern compiles");
         for text in &inputs {
-            let Some(got) = sim(&program, text) else { continue };
+            let Ok(got) = sim(&program, text) else { continue };
             let want = re.find(text.as_bytes()).map(|m| (m.start(), m.end()));
             prop_assert_eq!(got, want, "pattern {:?} on {:?}", pat, text);
         }
@@ -162,13 +169,13 @@ proptest! {
     fn agrees_with_pcre2(pat in pattern(true), inputs in proptest::collection::vec(input(), 1..6)) {
         // Patterns PCRE2 rejects (a `\1` before any group, unbounded
         // look-behind) are skipped.
-        if pcre_find(&pat, "", "").is_none() {
+        if pcre_find(&pat, "", "").is_err() {
             return Ok(());
         }
         let program = compile(&pat, Flavor::Pcre, Flags::default(), Semantics::Search).expect("generated pattern compiles");
         for text in &inputs {
-            let Some(got) = sim(&program, text) else { continue };
-            let Some(want) = pcre_find(&pat, "", text) else { continue };
+            let Ok(got) = sim(&program, text) else { continue };
+            let Ok(want) = pcre_find(&pat, "", text) else { continue };
             prop_assert_eq!(got, want, "pattern {:?} on {:?}", pat, text);
         }
     }

@@ -2,7 +2,7 @@
 //!
 //! Pipeline position: `verify` runs the attack strings that `analysis`
 //! proposes through this matcher and fits the growth of its step counts
-//! (`growth.rs`). A ReDoS finding is reported only when these steps grow
+//! (`growth.rs`). A `ReDoS` finding is reported only when these steps grow
 //! super-linearly; wall-clock time never decides a verdict.
 //!
 //! The matcher behaves like the backtracking engines cfglint models (PCRE2,
@@ -996,14 +996,14 @@ impl Program {
                                 false
                             } else {
                                 let next_start = if hi > lo { Some(hi - 1) } else { None };
-                                self.enter_group(stack, slots, g, grp, pos, next_start);
+                                Self::enter_group(stack, slots, g, grp, pos, next_start);
                                 pos = hi;
                                 pc = grp.body as usize;
                                 true
                             }
                         }
                     } else {
-                        self.enter_group(stack, slots, g, grp, pos, None);
+                        Self::enter_group(stack, slots, g, grp, pos, None);
                         pc = grp.body as usize;
                         true
                     }
@@ -1090,8 +1090,9 @@ impl Program {
                 }
                 Inst::Backref { group, case_insensitive } => {
                     let k = group as usize;
-                    let (s, e) = if k < self.ncaps as usize { (slots[2 * k], slots[2 * k + 1]) } else { (NONE, NONE) };
-                    if s == NONE || e == NONE {
+                    let (begin, end) =
+                        if k < self.ncaps as usize { (slots[2 * k], slots[2 * k + 1]) } else { (NONE, NONE) };
+                    if begin == NONE || end == NONE {
                         // An unset group matches empty in JS only.
                         if self.flavor == Flavor::Js {
                             pc += 1;
@@ -1100,12 +1101,12 @@ impl Program {
                             false
                         }
                     } else {
-                        let n = (e - s) as usize;
-                        let p = pos as usize;
-                        let avail = input.len() - p;
+                        let n = (end - begin) as usize;
+                        let at = pos as usize;
+                        let avail = input.len() - at;
                         let mut same = 0;
-                        let want = &input[s as usize..e as usize];
-                        let have = &input[p..p + n.min(avail)];
+                        let want = &input[begin as usize..end as usize];
+                        let have = &input[at..at + n.min(avail)];
                         for (a, b) in want.iter().zip(have) {
                             if a == b || (case_insensitive && fold_eq(*a, *b)) {
                                 same += 1;
@@ -1176,7 +1177,6 @@ impl Program {
     }
 
     fn enter_group(
-        &self,
         stack: &mut Vec<Frame>,
         slots: &mut [u32],
         g: u32,
