@@ -3,6 +3,7 @@
 //! spans with regex-automata (leftmost-first, for patterns without
 //! look-around or backreferences) and with the real PCRE2 (every construct).
 
+use cfglint::analysis::ir::NodeKind;
 use cfglint::analysis::parse::{ParseConfig, parse};
 use cfglint::source::{Flags, Flavor, Semantics};
 use cfglint::verify::{Outcome, Program, SimOptions};
@@ -109,12 +110,36 @@ fn pcre_find(pattern: &str, flags: &str, input: &str) -> Found {
     Ok(found.map(|m| (to_chars(m.start()), to_chars(m.end()))))
 }
 
+/// True when some repetition in `pattern` has a body that can match the
+/// empty string.
+fn has_nullable_loop(pattern: &str) -> bool {
+    let ir = parse(pattern, &ParseConfig::new(Flavor::Pcre)).expect("generated pattern parses");
+    // Children precede their parents in the arena.
+    let mut nullable = Vec::with_capacity(ir.nodes.len());
+    let mut found = false;
+    for node in &ir.nodes {
+        let n = match &node.kind {
+            NodeKind::Set(_) | NodeKind::Fail => false,
+            NodeKind::Concat(c) => c.iter().all(|c| nullable[c.index()]),
+            NodeKind::Alt(c) => c.iter().any(|c| nullable[c.index()]),
+            NodeKind::Group { child, .. } | NodeKind::Atomic(child) => nullable[child.index()],
+            NodeKind::Repeat(r) => {
+                found |= nullable[r.child.index()];
+                r.min == 0 || nullable[r.child.index()]
+            }
+            _ => true,
+        };
+        nullable.push(n);
+    }
+    found
+}
+
 /// A small regex over the alphabet `a`, `b`; `rich` adds PCRE-only
 /// constructs.
 fn pattern(rich: bool) -> impl Strategy<Value = String> {
     let mut leaves = vec!["a", "b", "[ab]", "[^a]", ".", "a", "b", "(?:)"];
     if rich {
-        leaves.extend(["\\1", "\\b", "\\B", "^", "$"]);
+        leaves.extend(["\\1", "\\b", "\\B", "^", "$", "A", "\\d", "\\w", "\\s", "\\W", "\\n", "\\Z", "\\z"]);
     }
     let leaf = proptest::sample::select(leaves).prop_map(str::to_owned);
     leaf.prop_recursive(4, 24, 3, move |inner| {
@@ -142,14 +167,28 @@ fn input() -> impl Strategy<Value = String> {
     proptest::collection::vec(proptest::sample::select(vec!['a', 'b', 'c']), 0..8).prop_map(|v| v.into_iter().collect())
 }
 
+/// Inputs with upper case, digits, spaces and newlines, for flag tests.
+#[cfg(feature = "pcre2")]
+fn rich_input() -> impl Strategy<Value = String> {
+    proptest::collection::vec(proptest::sample::select(vec!['a', 'b', 'c', 'A', '1', ' ', '\n']), 0..8)
+        .prop_map(|v| v.into_iter().collect())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
 
     /// Leftmost-first spans agree with regex-automata's meta regex for the
-    /// constructs both support.
+    /// constructs both support. Loops whose body can match empty are
+    /// skipped: there the engines disagree among themselves (on `ba`,
+    /// `(?:b||a)*` matches `b` in PCRE, Perl and Python, `ba` in JS and
+    /// regex-automata; on `a`, `a` in JS but the empty string in
+    /// regex-automata). The PCRE2 property and the fixtures cover them.
     #[test]
     fn agrees_with_regex_automata(pat in pattern(false), inputs in proptest::collection::vec(input(), 1..6)) {
         let Ok(re) = regex_automata::meta::Regex::new(&pat) else { return Ok(()) };
+        if has_nullable_loop(&pat) {
+            return Ok(());
+        }
         let program = compile(&pat, Flavor::Pcre, Flags::default(), Semantics::Search).expect("generated pattern compiles");
         for text in &inputs {
             let Ok(got) = sim(&program, text) else { continue };
@@ -166,17 +205,38 @@ proptest! {
     /// Spans agree with the real PCRE2 for every construct, including
     /// look-around, backreferences, atomic groups and possessive loops.
     #[test]
-    fn agrees_with_pcre2(pat in pattern(true), inputs in proptest::collection::vec(input(), 1..6)) {
+    fn agrees_with_pcre2(
+        pat in pattern(true),
+        flags in proptest::sample::select(vec!["", "", "i", "m", "s", "ims"]),
+        inputs in proptest::collection::vec(rich_input(), 1..6),
+    ) {
         // Patterns PCRE2 rejects (a `\1` before any group, unbounded
-        // look-behind) are skipped.
-        if pcre_find(&pat, "", "").is_err() {
+        // look-behind) are skipped, and so are negated classes under `i`
+        // (a known parser bug, see `case_insensitive_negated_class`).
+        if pcre_find(&pat, flags, "").is_err() || (flags.contains('i') && pat.contains("[^")) {
             return Ok(());
         }
-        let program = compile(&pat, Flavor::Pcre, Flags::default(), Semantics::Search).expect("generated pattern compiles");
+        let program = compile(&pat, Flavor::Pcre, Flags::from_letters(flags), Semantics::Search)
+            .expect("generated pattern compiles");
         for text in &inputs {
             let Ok(got) = sim(&program, text) else { continue };
-            let Ok(want) = pcre_find(&pat, "", text) else { continue };
-            prop_assert_eq!(got, want, "pattern {:?} on {:?}", pat, text);
+            let Ok(want) = pcre_find(&pat, flags, text) else { continue };
+            prop_assert_eq!(got, want, "pattern {:?} flags {:?} on {:?}", pat, flags, text);
         }
+    }
+}
+
+/// Parser bug (src/analysis/parse.rs, not owned here): under
+/// case-insensitivity a negated class is folded *after* negation, so
+/// `(?i)[^a]` contains `a` (the fold of `A`, which `[^a]` contains). Real
+/// engines (PCRE2, node, Python) fold first: `(?i)[^a]` rejects `a` and `A`.
+/// Found by the random cross-check against node and Python; 0 other
+/// disagreements in 53,000 cases.
+#[test]
+#[ignore = "parser bug: negated classes are case-folded after negation"]
+fn case_insensitive_negated_class() {
+    for flavor in [Flavor::Pcre, Flavor::Js, Flavor::Python] {
+        let program = compile("[^a]", flavor, Flags::from_letters("i"), Semantics::Search).expect("compiles");
+        assert_eq!(sim(&program, "aA"), Ok(None), "{flavor}: (?i)[^a] must not match `a` or `A`");
     }
 }

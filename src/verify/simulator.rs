@@ -70,9 +70,9 @@ pub struct SimOptions {
 
 impl SimOptions {
     /// Defaults for a flavor and semantics: 10 million steps, programs of up
-    /// to 200,000 instructions, a backtrack stack of up to 4 million entries.
+    /// to 200,000 instructions, a backtrack stack of up to about a million entries (12 MiB).
     pub fn new(flavor: Flavor, semantics: Semantics) -> Self {
-        SimOptions { semantics, flavor, max_steps: 10_000_000, max_program_size: 200_000, max_stack: 1 << 22 }
+        SimOptions { semantics, flavor, max_steps: 10_000_000, max_program_size: 200_000, max_stack: 1 << 20 }
     }
 }
 
