@@ -68,7 +68,9 @@ pub enum GrowthClass {
     },
     /// `c^n` for some `c > 1`.
     Exponential,
-    /// Not enough points within the budget to decide.
+    /// Not enough points within the budget to decide (`"unknown"` in
+    /// JSON, as in the findings' `complexity` field).
+    #[serde(rename = "unknown")]
     Inconclusive,
 }
 
@@ -160,6 +162,9 @@ impl Growth {
 /// Measure how the steps of `program` grow on `attack` with the number of
 /// pumps, and classify the growth. See the module documentation for the
 /// schedule and the rules.
+///
+/// The simulator models a backtracking engine whatever the program's
+/// flavor; callers decide that RE2/Rust patterns need no confirmation.
 pub fn measure(program: &Program, attack: &Attack, config: &GrowthConfig) -> Growth {
     let prefix: Vec<char> = attack.prefix.chars().collect();
     let pump: Vec<char> = attack.pump.chars().collect();
@@ -529,6 +534,17 @@ mod tests {
         let short = GrowthConfig { max_input_len: 40, ..GrowthConfig::default() };
         let g = measure(&program, &Attack { pump: "aaaaaaaaaa".into(), ..attack }, &short);
         assert!(g.points.iter().all(|&(n, _)| n * 10 < 40), "{:?}", g.points);
+    }
+
+    #[test]
+    fn serializes_like_findings() {
+        let json = |c: GrowthClass| serde_json::to_string(&c).expect("serializes");
+        assert_eq!(json(GrowthClass::Polynomial { degree: 3 }), r#"{"complexity":"polynomial","degree":3}"#);
+        assert_eq!(json(GrowthClass::Exponential), r#"{"complexity":"exponential"}"#);
+        assert_eq!(json(GrowthClass::Inconclusive), r#"{"complexity":"unknown"}"#);
+        let g = growth("^(a+)+$", Flavor::Pcre, SEARCH, ("", "a", "!"));
+        let v = serde_json::to_value(&g).expect("serializes");
+        assert_eq!(v["points"][1], serde_json::json!([1, g.points[1].1]));
     }
 
     #[test]
