@@ -1060,8 +1060,7 @@ impl<'a> Parser<'a> {
 
     /// After `[`: a bracketed class, up to and including `]`.
     fn class(&mut self, start: usize) -> Result<CharSet, ParseError> {
-        let set = self.class_body(start, 0)?;
-        Ok(self.fold(set))
+        self.class_body(start, 0)
     }
 
     fn class_body(&mut self, start: usize, depth: usize) -> Result<CharSet, ParseError> {
@@ -1148,6 +1147,9 @@ impl<'a> Parser<'a> {
         for other in intersect_with.into_iter().rev() {
             set = other.intersect(&set);
         }
+        // Case-fold the members before negating: `(?i)[^a]` rejects both
+        // `a` and `A`, as every engine does.
+        let set = self.fold(set);
         Ok(if negated { set.complement() } else { set })
     }
 
@@ -1288,7 +1290,10 @@ impl<'a> Parser<'a> {
             }
             other => one(other as u32),
         };
-        Ok(self.fold(set))
+        // Only literal characters fold; `\W`, `\S`, `\p{Lu}` keep their
+        // meaning under `(?i)` (as in PCRE, JS and Python).
+        let is_single = matches!(set.ranges(), [(a, b)] if a == b);
+        Ok(if is_single { self.fold(set) } else { set })
     }
 
     fn perl_class(&self, which: char) -> CharSet {
