@@ -283,11 +283,19 @@ impl<'a> Facts<'a> {
             }
             NodeKind::Group { child, .. } | NodeKind::Atomic(child) => univ(*child),
             NodeKind::Alt(items) => items.iter().any(|&c| univ(c)),
-            NodeKind::Concat(items) => items.iter().enumerate().any(|(i, &c)| {
-                univ(c)
-                    && items[..i].iter().all(|&b| self.null_start[b.index()])
-                    && items[i + 1..].iter().all(|&a| self.null_end[a.index()])
-            }),
+            NodeKind::Concat(items) => {
+                // Some item is universal, everything before it nullable at
+                // the start and everything after it nullable at the end.
+                // Linear: the first non-nullable-at-start item bounds where
+                // the universal item may sit, the last non-nullable-at-end
+                // item too.
+                let first_blocking = items.iter().position(|c| !self.null_start[c.index()]).unwrap_or(items.len());
+                let last_blocking = items.iter().rposition(|c| !self.null_end[c.index()]);
+                items
+                    .iter()
+                    .enumerate()
+                    .any(|(i, &c)| i <= first_blocking && last_blocking.is_none_or(|l| l <= i) && univ(c))
+            }
             _ => false,
         }
     }

@@ -179,7 +179,8 @@ fn adjacent(cx: &PatternContext<'_>, ir: &Ir, loops: &Loops, hits: &mut BTreeMap
                     message: format!(
                         "`{red_text}` next to `{other_text}`: both loops can match the same characters, so a backtracking engine tries every way to split the text between them"
                     ),
-                    label: "overlaps with the next loop".to_owned(),
+                    label: if red == a { "overlaps with the next loop" } else { "overlaps with the loop before it" }
+                        .to_owned(),
                     other: Some((ir.node(other).span, "this loop".to_owned())),
                     help: "merge the two loops into one, or make them disjoint (`[^=]*=` instead of `.*=`)".to_owned(),
                 }
