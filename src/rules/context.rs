@@ -50,6 +50,21 @@ impl RuleSettings {
     }
 }
 
+/// True when every node's children come before it in the arena, the
+/// invariant the parser guarantees and the bottom-up passes of CL003 and
+/// CL005 index by. Checked rather than trusted, so that a parser bug makes
+/// those rules skip a pattern instead of panicking.
+pub(crate) fn is_bottom_up(ir: &Ir) -> bool {
+    use crate::analysis::ir::NodeKind;
+    ir.root.index() < ir.nodes.len()
+        && ir.nodes.iter().enumerate().all(|(i, n)| match &n.kind {
+            NodeKind::Concat(items) | NodeKind::Alt(items) => items.iter().all(|c| c.index() < i),
+            NodeKind::Repeat(r) => r.child.index() < i,
+            NodeKind::Group { child, .. } | NodeKind::Atomic(child) | NodeKind::Look { child, .. } => child.index() < i,
+            _ => true,
+        })
+}
+
 /// One pattern, in its file, with lazily computed analyses.
 pub struct PatternContext<'a> {
     /// The file the pattern came from.

@@ -46,6 +46,9 @@ impl Rule for MatchesEverything {
 
     fn check(&self, cx: &PatternContext<'_>, out: &mut Vec<Finding>) {
         let Ok(ir) = cx.ir() else { return };
+        if !super::context::is_bottom_up(ir) {
+            return;
+        }
         let facts = Facts::new(ir);
         let root = ir.root;
         let culprit = match cx.pattern.semantics {

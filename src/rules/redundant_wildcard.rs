@@ -52,6 +52,9 @@ impl Rule for RedundantWildcard {
 
     fn check(&self, cx: &PatternContext<'_>, out: &mut Vec<Finding>) {
         let Ok(ir) = cx.ir() else { return };
+        if !super::context::is_bottom_up(ir) {
+            return;
+        }
         let loops = Loops::new(ir);
         // Keyed by the underlined node, so one node is reported once.
         let mut hits: BTreeMap<NodeId, Hit> = BTreeMap::new();
