@@ -611,7 +611,9 @@ impl<'a> Parser<'a> {
                 'm' => st.multi_line = on,
                 's' => st.dot_all = on,
                 'x' => st.extended = on,
-                'U' if self.flavor == Flavor::Pcre || self.flavor == Flavor::Rust => st.ungreedy = on,
+                'U' if matches!(self.flavor, Flavor::Pcre | Flavor::Rust | Flavor::Re2) => st.ungreedy = on,
+                // Java's `(?U)` is UNICODE_CHARACTER_CLASS, not ungreedy.
+                'U' if self.flavor == Flavor::Java => st.unicode_classes = on,
                 'u' => {
                     if self.flavor == Flavor::Python || self.flavor == Flavor::Rust {
                         st.unicode_classes = on;
