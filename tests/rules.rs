@@ -38,7 +38,7 @@ use cfglint::source::{Flags, Flavor, Semantics, SourceFile};
 const PENDING: &[&str] = &["CL001", "CL002"];
 
 /// Rules emitted by the pipeline rather than listed in `RULES`.
-const PIPELINE: &[&str] = &["CL100"];
+const PIPELINE: &[&str] = &["CL100", "CL101", "CL102"];
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/rules")
