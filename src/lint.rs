@@ -149,8 +149,7 @@ fn is_candidate(path: &Path, opts: &LintOptions) -> bool {
     // Extensionless files may be grok pattern files or nginx site files;
     // `.conf` may be SecLang, nginx or Fluent Bit. Their content decides.
     let extension = Path::new(&name).extension();
-    let interesting =
-        extension.is_none_or(|e| e == "conf") || !opts.extract.custom.is_empty();
+    let interesting = extension.is_none_or(|e| e == "conf") || !opts.extract.custom.is_empty();
     if !interesting {
         return false;
     }
