@@ -20,6 +20,7 @@ pub mod analysis;
 pub mod bench;
 pub mod cli;
 pub mod config;
+pub mod diff;
 pub mod lint;
 pub mod report;
 pub mod rules;

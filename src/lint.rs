@@ -14,6 +14,7 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
+use crate::diff::{Cache, suppress};
 use crate::report::{self, Finding, Sources, Summary};
 use crate::rules::{self, PatternContext, RuleSettings};
 use crate::source::{self, ExtractOptions, Extraction, SourceFile, Span};
@@ -165,6 +166,11 @@ pub fn lint_paths(paths: &[PathBuf], opts: &LintOptions) -> LintReport {
     run_paths(paths, opts, lint_source)
 }
 
+/// Lint files on disk, reusing cached analyses of unchanged files.
+pub fn lint_paths_cached(paths: &[PathBuf], opts: &LintOptions, cache: Option<&Cache>) -> LintReport {
+    run_paths(paths, opts, |file, opts| lint_source_cached(file, opts, cache))
+}
+
 /// Extract the patterns of files on disk without running rules (for
 /// `cfglint patterns`). Parse problems still become CL100 findings.
 pub fn lint_paths_extract_only(paths: &[PathBuf], opts: &LintOptions) -> LintReport {
@@ -212,7 +218,7 @@ fn summarize(files: &[FileResult], start: Instant) -> Summary {
 }
 
 /// A file that could not be read as text: a CL100 finding on the file.
-fn load_problem(path: &Path, err: &source::LoadError, opts: &LintOptions) -> FileResult {
+pub fn load_problem(path: &Path, err: &source::LoadError, opts: &LintOptions) -> FileResult {
     let shown = source::display_path(path);
     let meta = rules::meta("config-parse-error");
     let mut findings = Vec::new();
@@ -225,8 +231,31 @@ fn load_problem(path: &Path, err: &source::LoadError, opts: &LintOptions) -> Fil
     FileResult { path: shown, text: Arc::from(""), extraction: Extraction::default(), findings }
 }
 
-/// Lint one file already in memory.
+/// Lint one file already in memory: analyze it, then apply its inline
+/// suppressions (`# cfglint: allow ...`).
 pub fn lint_source(file: &SourceFile, opts: &LintOptions) -> FileResult {
+    lint_source_cached(file, opts, None)
+}
+
+/// [`lint_source`] through the analysis cache: the analysis of a file whose
+/// path, bytes and settings are unchanged is read back instead of redone.
+/// Suppressions are applied after the cache, since expiry depends on the day.
+pub fn lint_source_cached(file: &SourceFile, opts: &LintOptions, cache: Option<&Cache>) -> FileResult {
+    let mut result = if let Some(hit) = cache.and_then(|c| c.get(file)) {
+        hit
+    } else {
+        let result = analyze_source(file, opts);
+        if let Some(c) = cache {
+            c.put(file, &result);
+        }
+        result
+    };
+    suppress::apply(&mut result, &opts.rules, suppress::Date::today_utc());
+    result
+}
+
+/// Extract and run every enabled rule on one file, without suppressions.
+pub fn analyze_source(file: &SourceFile, opts: &LintOptions) -> FileResult {
     let extraction = source::extract(file, &opts.extract);
     let mut findings = problems_to_findings(file, &extraction, &opts.rules);
     let per_pattern: Vec<Vec<Finding>> = extraction

@@ -110,6 +110,9 @@ pub struct DiffArgs {
     /// Repository path (default: discovered from the working directory).
     #[arg(long, value_name = "PATH")]
     pub repo: Option<PathBuf>,
+    /// Do not read or write the analysis cache.
+    #[arg(long)]
+    pub no_cache: bool,
     /// Shared options.
     #[command(flatten)]
     pub common: Common,

@@ -30,7 +30,7 @@ pub fn dispatch(command: Command, out: &mut dyn Write) -> miette::Result<ExitSta
         Command::Rules(a) => commands::rules::run(&a, out),
         Command::Regex(a) => commands::regex::run(&a, out),
         Command::Debug(a) => commands::debug::run(&a, out),
-        Command::Diff(_) => Err(miette::miette!("`cfglint diff` is not built yet")),
+        Command::Diff(a) => commands::diff::run(&a, out),
         Command::Bench(a) => commands::bench::run(&a, out),
         Command::Rollout(_) => Err(miette::miette!("`cfglint rollout` is not built yet")),
         Command::Gate(_) => Err(miette::miette!("`cfglint gate` is not built yet")),

@@ -58,7 +58,7 @@ pub struct Example {
 impl RuleMeta {
     /// A URL for the rule's documentation.
     pub fn url(&self) -> String {
-        format!("https://github.com/cfglint/cfglint/blob/main/rules/{}.toml", self.id)
+        format!("https://github.com/cfglint/cfglint/blob/main/docs/rules.md#{}", self.id)
     }
 }
 
@@ -72,6 +72,8 @@ const RULE_DOCS: &[(&str, &str)] = &[
     ("unsupported-in-flavor", include_str!("../../rules/unsupported-in-flavor.toml")),
     ("size-budget", include_str!("../../rules/size-budget.toml")),
     ("config-parse-error", include_str!("../../rules/config-parse-error.toml")),
+    ("invalid-suppression", include_str!("../../rules/invalid-suppression.toml")),
+    ("expired-suppression", include_str!("../../rules/expired-suppression.toml")),
 ];
 
 /// Every rule's metadata, sorted by code.
@@ -100,6 +102,51 @@ pub fn lookup(code_or_name: &str) -> Option<&'static RuleMeta> {
 /// The metadata for a rule id known at compile time.
 pub fn meta(id: &str) -> &'static RuleMeta {
     registry().iter().find(|m| m.id == id).unwrap_or_else(|| panic!("no rules/{id}.toml (a build bug)"))
+}
+
+/// The rules reference as Markdown (`docs/rules.md` is generated from this;
+/// a test fails when the file is stale).
+pub fn docs_markdown() -> String {
+    use std::fmt::Write as _;
+    let mut s = String::from(
+        "# cfglint rules\n\n<!-- Generated from rules/*.toml by `UPDATE_DOCS=1 cargo test --test docs`; do not edit. -->\n\n",
+    );
+    let _ = writeln!(s, "| code | name | category | default severity | summary |");
+    let _ = writeln!(s, "| --- | --- | --- | --- | --- |");
+    for m in registry() {
+        let _ = writeln!(
+            s,
+            "| {} | [{}](#{}) | {} | {} | {} |",
+            m.code, m.id, m.id, m.category, m.default_severity, m.summary
+        );
+    }
+    for m in registry() {
+        let _ = write!(
+            s,
+            "\n## {}\n\n`{}` · {} · default severity **{}** · {} since {}\n\n",
+            m.id, m.code, m.category, m.default_severity, m.status, m.since
+        );
+        let _ = write!(
+            s,
+            "{}\n\n### What it finds\n\n{}\n\n### Why it matters\n\n{}\n",
+            m.summary,
+            m.what.trim(),
+            m.why.trim()
+        );
+        if !m.examples.is_empty() {
+            let _ = write!(s, "\n### Examples\n\n");
+            for e in &m.examples {
+                let note = e.note.as_deref().map(|n| format!(" — {n}")).unwrap_or_default();
+                if let Some(b) = &e.bad {
+                    let _ = writeln!(s, "- bad: `{b}`{note}");
+                }
+                if let Some(g) = &e.good {
+                    let _ = writeln!(s, "- good: `{g}`{note}");
+                }
+            }
+        }
+    }
+    s
 }
 
 /// A rule over one extracted pattern.

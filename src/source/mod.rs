@@ -19,6 +19,7 @@
 //! into `span`; no input makes an extractor panic or hang (sizes, nesting
 //! depth and YAML alias expansion are bounded).
 
+pub(crate) mod decode;
 pub mod flavor;
 pub mod kinds;
 pub mod offsets;
@@ -263,16 +264,16 @@ impl Kind {
     /// The flavor a kind's patterns default to.
     pub fn default_flavor(&self) -> Flavor {
         match self {
-            Kind::Prometheus
-            | Kind::PrometheusRules
-            | Kind::Alertmanager
-            | Kind::Gitleaks
-            | Kind::Traefik
-            | Kind::CrsRegexAssembly => Flavor::Re2,
+            Kind::Prometheus | Kind::PrometheusRules | Kind::Alertmanager | Kind::Gitleaks | Kind::Traefik => {
+                Flavor::Re2
+            }
             Kind::Semgrep => Flavor::Python,
             Kind::Renovate | Kind::JsonSchema | Kind::CrawlerUserAgents => Flavor::Js,
+            // CRS regex-assembly sources become rules that ModSecurity's
+            // backtracking PCRE runs (see `lines/regex_assembly.rs`).
             Kind::WafYaml
             | Kind::Seclang
+            | Kind::CrsRegexAssembly
             | Kind::UapCore
             | Kind::Nginx
             | Kind::FluentBit
@@ -407,7 +408,7 @@ pub fn detect_format(path: &Path, text: &str) -> Option<Format> {
         }
         _ if name == "renovate.json5" || name == ".renovaterc" => Some(Format::Json),
         _ if name == "nginx.conf" => Some(Format::Lines),
-        _ if lines::looks_like_grok(path, text) => Some(Format::Lines),
+        _ if lines::looks_like_grok(path, text) || lines::looks_like_nginx_site(path, text) => Some(Format::Lines),
         _ => None,
     }
 }
@@ -432,10 +433,29 @@ pub fn extract(file: &SourceFile, opts: &ExtractOptions) -> Extraction {
     out
 }
 
-/// Files that match no built-in format may still be named by a custom source.
+/// Files that match no built-in format may still be named by a custom source:
+/// they are read as YAML (which also reads most JSON), else as TOML, and only
+/// the custom sources' keys are picked.
 fn extract_custom_only(file: &SourceFile, opts: &ExtractOptions) -> Extraction {
-    let _ = (file, opts);
-    Extraction::default()
+    let shown = file.display_path();
+    let customs: Vec<&CustomSource> = opts.custom.iter().filter(|c| kinds::glob_matches(&c.glob, &shown)).collect();
+    if customs.is_empty() {
+        return Extraction::default();
+    }
+    let mut parsed = yaml::parse(&file.text, opts);
+    if !parsed.problems.is_empty() {
+        let as_toml = toml::parse(&file.text, opts);
+        if as_toml.problems.is_empty() {
+            parsed = as_toml;
+        }
+    }
+    let mut out = kinds::extract_custom(file, parsed, &customs);
+    if let Some(flavor) = opts.flavor {
+        for p in &mut out.patterns {
+            p.flavor = flavor;
+        }
+    }
+    out
 }
 
 /// The result of parsing a tree format: the documents, or what went wrong

@@ -43,6 +43,11 @@ pub struct OffsetMap {
     pieces: Vec<Piece>,
     decoded_len: usize,
     raw: Span,
+    /// Some escape replaced raw bytes by the same number of different
+    /// decoded bytes (a YAML line fold `\n` -> ` `), so equal lengths do not
+    /// mean equal text.
+    #[serde(default)]
+    substituted: bool,
 }
 
 impl OffsetMap {
@@ -64,9 +69,12 @@ impl OffsetMap {
         self.decoded_len
     }
 
-    /// True when the raw text equals the decoded pattern byte for byte.
+    /// True when the raw text equals the decoded pattern byte for byte: every
+    /// piece is verbatim, nothing was substituted, and no raw bytes were
+    /// skipped (a skipped YAML indentation or line continuation makes the raw
+    /// span longer than the pattern).
     pub fn is_verbatim(&self) -> bool {
-        self.pieces.iter().all(Piece::is_verbatim)
+        !self.substituted && self.raw.len() == self.decoded_len && self.pieces.iter().all(Piece::is_verbatim)
     }
 
     /// The pieces, in order.
@@ -118,7 +126,9 @@ impl OffsetMap {
         if end > b.raw_offset() {
             b.skip(end - b.raw_offset());
         }
-        b.finish()
+        let mut map = b.finish();
+        map.substituted |= self.substituted || inner.substituted;
+        map
     }
 
     fn map(&self, d: usize, is_end: bool) -> usize {
@@ -159,13 +169,14 @@ pub struct OffsetMapBuilder {
     decoded: usize,
     raw: usize,
     raw_start: usize,
+    substituted: bool,
 }
 
 impl OffsetMapBuilder {
     /// Start at file offset `raw_start` (the first byte of the raw pattern
     /// text, after any opening quote).
     pub fn new(raw_start: usize) -> Self {
-        OffsetMapBuilder { pieces: Vec::new(), decoded: 0, raw: raw_start, raw_start }
+        OffsetMapBuilder { pieces: Vec::new(), decoded: 0, raw: raw_start, raw_start, substituted: false }
     }
 
     /// `len` bytes copied verbatim from the file to the pattern.
@@ -198,7 +209,8 @@ impl OffsetMapBuilder {
         if raw_len == decoded_len {
             // Same length but not the same bytes (e.g. YAML folding a
             // newline into a space): keep it as its own piece so it still maps
-            // byte for byte.
+            // byte for byte, and remember the map is no longer verbatim.
+            self.substituted = true;
             self.pieces.push(Piece { decoded_start: self.decoded, decoded_len, raw_start: self.raw, raw_len });
         } else if decoded_len > 0 {
             self.pieces.push(Piece { decoded_start: self.decoded, decoded_len, raw_start: self.raw, raw_len });
@@ -224,7 +236,12 @@ impl OffsetMapBuilder {
 
     /// Finish; the raw span ends at the current raw offset.
     pub fn finish(self) -> OffsetMap {
-        OffsetMap { pieces: self.pieces, decoded_len: self.decoded, raw: Span::new(self.raw_start, self.raw) }
+        OffsetMap {
+            pieces: self.pieces,
+            decoded_len: self.decoded,
+            raw: Span::new(self.raw_start, self.raw),
+            substituted: self.substituted,
+        }
     }
 }
 
@@ -290,6 +307,19 @@ mod tests {
     }
 
     #[test]
+    fn same_length_substitution_is_not_verbatim() {
+        // YAML plain scalar `a\nb` folds to `a b`.
+        let mut b = OffsetMapBuilder::new(0);
+        b.verbatim(1);
+        b.escape(1, 1);
+        b.verbatim(1);
+        let m = b.finish();
+        assert!(!m.is_verbatim());
+        assert_eq!(m.to_file_span(PatternSpan::new(1, 2)), Span::new(1, 2));
+        assert!(!OffsetMap::verbatim(0, 3).compose(&m).is_verbatim());
+    }
+
+    #[test]
     fn skipped_continuation() {
         // SecLang: "ab\\\n   cd" : continuation decodes to nothing.
         let mut b = OffsetMapBuilder::new(0);
@@ -297,6 +327,7 @@ mod tests {
         b.skip(5);
         b.verbatim(2);
         let m = b.finish();
+        assert!(!m.is_verbatim(), "skipped raw bytes make the raw text differ");
         assert_eq!(m.to_file(2), 7);
         assert_eq!(m.to_file_span(PatternSpan::new(0, 2)), Span::new(0, 2));
         assert_eq!(m.to_file_span(PatternSpan::new(1, 3)), Span::new(1, 8));

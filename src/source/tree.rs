@@ -37,6 +37,9 @@ pub struct Entry {
     pub key: String,
     /// Span of the key in the file.
     pub key_span: Span,
+    /// Maps the decoded key to the file (keys can hold regexes too, as
+    /// JSON Schema `patternProperties` keys do).
+    pub key_offsets: OffsetMap,
     /// The value.
     pub value: Node,
 }

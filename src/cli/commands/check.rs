@@ -7,18 +7,45 @@ use miette::Result;
 use crate::cli::args::CheckArgs;
 use crate::cli::settings;
 use crate::cli::{ExitStatus, write_out};
+use crate::diff::Cache;
+use crate::diff::baseline::Baseline;
 use crate::lint;
 use crate::report;
 
 /// Run `check`.
 pub fn run(args: &CheckArgs, out: &mut dyn Write) -> Result<ExitStatus> {
     let settings = settings::resolve(&args.common)?;
-    let report = lint::lint_paths(&args.paths, &settings.lint);
-    let findings = report.findings();
-    let text = report::render(settings.format, &findings, &report.summary, &report.sources(), settings.color);
-    write_out(out, &text)?;
-    let mut status =
-        if findings.iter().any(|f| f.severity >= settings.fail_on) { ExitStatus::Failure } else { ExitStatus::Success };
+    // Read the baseline first: a bad one should fail before any work.
+    let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
+    let cache = if args.no_cache { None } else { super::diff::cache_for(&settings, Cache::default_dir(&settings.cwd)) };
+    let report = lint::lint_paths_cached(&args.paths, &settings.lint, cache.as_ref());
+    if let Some(c) = &cache {
+        c.prune_if_due();
+    }
+    let mut findings = report.findings();
+    let mut status = ExitStatus::Success;
+    if let Some(path) = &args.write_baseline {
+        let b = Baseline::from_findings(&findings);
+        b.write(path)?;
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "wrote {} fingerprint{} to {}",
+            b.fingerprints.len(),
+            if b.fingerprints.len() == 1 { "" } else { "s" },
+            path.display()
+        );
+    } else {
+        if let Some(b) = &baseline {
+            findings = b.filter(findings);
+        }
+        let mut summary = report.summary.clone();
+        summary.findings = findings.len();
+        let text = report::render(settings.format, &findings, &summary, &report.sources(), settings.color);
+        write_out(out, &text)?;
+        if findings.iter().any(|f| f.severity >= settings.fail_on) {
+            status = ExitStatus::Failure;
+        }
+    }
     if !report.errors.is_empty() {
         let mut err = std::io::stderr().lock();
         for e in &report.errors {

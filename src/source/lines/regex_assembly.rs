@@ -1,0 +1,603 @@
+//! OWASP CRS regex-assembly sources (`regex-assembly/*.ra`), the input of
+//! `crs-toolchain regex generate`.
+//!
+//! **What one pattern is.** The toolchain treats every regular line as one
+//! regex: it parses each line on its own (with Go's `regexp/syntax`) and
+//! joins the lines of a block into an alternation. So each regular line is
+//! reported as its own pattern, keyed `alt[k]` (`k` counts the file's
+//! regular lines from 0, whether reported or not) — the granularity a
+//! finding can point at and a rule author edits. The assembled regex itself
+//! is reported from the generated `SecRule` in the rule file. One exception
+//! follows the toolchain: inside an `assemble` block, a segment closed by
+//! `##!=>` (or `##!=<`) that holds a single line is glued into the result
+//! verbatim, unparsed, and may be a fragment such as `(?:"?`; such a line
+//! is reported only when its groups and classes balance.
+//!
+//! **Lines** (indentation removed, as the toolchain does; trailing blanks
+//! are kept): blank lines and `##!` comments are skipped; `##!+ is` sets
+//! flags for the whole file (`i` → case-insensitive, `s` → dot-all);
+//! `##!^ X` and `##!$ X` add a prefix / suffix fragment (reported as
+//! `prefix[k]` / `suffix[k]` when they can stand alone); `##!> define NAME VALUE`
+//! defines `{{NAME}}` for the whole file (the first definition wins, as the
+//! toolchain's merge does; definitions may use other definitions);
+//! `##!> assemble` and `##!> cmdline unix|windows` open a block closed by
+//! `##!<`; `##!> include NAME` and `##!> include-except NAME EXCL…` paste
+//! another file's lines — that file is reported on its own, so includes are
+//! not expanded here (nor are the suffix replacements after `--`).
+//! A line starting with a single `#` is a regular line, as it is for the
+//! toolchain.
+//!
+//! **Definitions.** `{{NAME}}` is replaced by the definition's value; the
+//! offset map maps the whole expansion onto the `{{NAME}}` text. An
+//! undefined name is a [`ParseProblem`] (the toolchain warns), except in
+//! files under `include/`, which may rely on the including file's
+//! definitions.
+//!
+//! **Command words.** In a `cmdline` block each line is a command word: a
+//! trailing unescaped `@` or `~` (on a line of two or more bytes) is a
+//! marker telling the toolchain which suffix to append, so it is not part
+//! of the regex and is dropped; a trailing `\@` / `\~` decodes to the
+//! character; a leading `'` means "copy the rest verbatim" and is dropped.
+//! The anti-evasion patterns the toolchain inserts between characters are
+//! not added (they live in `toolchain.yaml`; the generated rule carries
+//! them). Files under `include/` are mostly word lists included inside
+//! `cmdline` blocks, so there a trailing marker is dropped too when the rest
+//! of the line is a plain word (letters, digits, `_`, `-`, `/` or
+//! backslash escapes); a line such as `exec\s*?\(\s*?@` keeps its `@`.
+//!
+//! Files under `exclude/` are lists of lines to remove from an include, not
+//! regexes that ever run; they yield no patterns.
+//!
+//! Flavor: `pcre`. The toolchain keeps CRS regexes inside the RE2 syntax
+//! (so Coraza can run them), but the generated rules also run on
+//! ModSecurity's backtracking PCRE, where a ReDoS hazard is real; RE2's
+//! syntax reads the same in PCRE.
+//!
+//! The rule id comes from the file name (`942100.ra`, `932205-chain1.ra`).
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use super::{expansion, lines_with_offsets, make_pattern, self_contained};
+use crate::source::{Extraction, Flags, Kind, OffsetMapBuilder, ParseProblem, SourceFile, Span};
+
+/// Deepest nesting of definitions inside definitions.
+const MAX_DEFINITION_DEPTH: usize = 16;
+/// Largest expanded line, in bytes.
+const MAX_EXPANDED: usize = 1 << 20;
+/// Deepest block nesting.
+const MAX_BLOCK_DEPTH: usize = 64;
+
+/// What a line is.
+enum Line<'a> {
+    Blank,
+    Comment,
+    Flags(&'a str),
+    Prefix(&'a str),
+    Suffix(&'a str),
+    Define,
+    Open { cmdline: bool, arg: &'a str },
+    Include,
+    Close,
+    SegmentEnd,
+    OtherDirective,
+    Regular,
+}
+
+fn classify(line: &str) -> Line<'_> {
+    if line.trim().is_empty() {
+        return Line::Blank;
+    }
+    let Some(rest) = line.strip_prefix("##!") else { return Line::Regular };
+    match rest.as_bytes().first() {
+        Some(b'+') => Line::Flags(rest[1..].trim()),
+        Some(b'^') => Line::Prefix(rest[1..].trim()),
+        Some(b'$') => Line::Suffix(rest[1..].trim()),
+        Some(b'<') => Line::Close,
+        Some(b'=') if rest.starts_with("=>") || rest.starts_with("=<") => Line::SegmentEnd,
+        Some(b'>') => {
+            let body = rest[1..].trim();
+            let (word, arg) = body.split_once(char::is_whitespace).unwrap_or((body, ""));
+            match word {
+                "assemble" => Line::Open { cmdline: false, arg: arg.trim() },
+                "cmdline" => Line::Open { cmdline: true, arg: arg.trim() },
+                "define" => Line::Define,
+                "include" | "include-except" => Line::Include,
+                _ => Line::OtherDirective,
+            }
+        }
+        _ => Line::Comment,
+    }
+}
+
+/// `##!> define NAME VALUE`: name and value with the value's file offset.
+fn definition(line: &str) -> Option<(&str, &str)> {
+    let body = line.strip_prefix("##!>")?.trim_start().strip_prefix("define")?;
+    let mut parts = body.split_whitespace();
+    let (name, value) = (parts.next()?, parts.next()?);
+    if parts.next().is_some() || !name.bytes().all(is_name_byte) {
+        return None;
+    }
+    Some((name, value))
+}
+
+fn is_name_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'-' || c == b'_'
+}
+
+/// `{{name}}` references: (byte range, name).
+fn references(text: &str) -> Vec<(std::ops::Range<usize>, &str)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some(k) = text[i..].find("{{") {
+        let start = i + k;
+        let name_end = start + 2 + text[start + 2..].bytes().take_while(|&c| is_name_byte(c)).count();
+        if name_end > start + 2 && text[name_end..].starts_with("}}") {
+            out.push((start..name_end + 2, &text[start + 2..name_end]));
+            i = name_end + 2;
+        } else {
+            i = start + 1;
+        }
+    }
+    out
+}
+
+/// Definitions, expanded on demand.
+struct Definitions<'a> {
+    raw: HashMap<&'a str, &'a str>,
+}
+
+impl Definitions<'_> {
+    /// The fully expanded value of `name`; `Ok(None)` when undefined.
+    fn expand(&self, name: &str, stack: &mut Vec<String>) -> Result<Option<String>, String> {
+        let Some(value) = self.raw.get(name) else { return Ok(None) };
+        if stack.iter().any(|n| n == name) {
+            return Err(format!("definition {{{{{name}}}}} refers to itself: {} -> {name}", stack.join(" -> ")));
+        }
+        if stack.len() >= MAX_DEFINITION_DEPTH {
+            return Err(format!("definitions nest more than {MAX_DEFINITION_DEPTH} levels at {{{{{name}}}}}"));
+        }
+        stack.push(name.to_owned());
+        let mut out = String::new();
+        let mut last = 0;
+        for (range, inner) in references(value) {
+            out.push_str(&value[last..range.start]);
+            match self.expand(inner, stack)? {
+                Some(e) => out.push_str(&e),
+                None => out.push_str(&value[range.clone()]),
+            }
+            last = range.end;
+            if out.len() > MAX_EXPANDED {
+                stack.pop();
+                return Err(format!("definition {{{{{name}}}}} expands to more than {MAX_EXPANDED} bytes"));
+            }
+        }
+        out.push_str(&value[last..]);
+        stack.pop();
+        Ok(Some(out))
+    }
+}
+
+/// A regular line waiting for its segment to close.
+struct Candidate {
+    pattern: String,
+    offsets: crate::source::OffsetMap,
+    key: String,
+    /// False once known to be unreportable glue.
+    emit: bool,
+}
+
+/// One open block.
+struct Block {
+    cmdline: bool,
+    /// Candidates of the current segment, and how many items it holds.
+    segment: Vec<usize>,
+    items: usize,
+    /// Where it was opened.
+    opened: Span,
+}
+
+/// Extract the regular lines of a `.ra` file.
+pub(super) fn extract(file: &SourceFile) -> Extraction {
+    let mut out = Extraction { kind: Some(Kind::CrsRegexAssembly), ..Extraction::default() };
+    let parent = file.path.parent().and_then(Path::file_name).map(|n| n.to_string_lossy().to_ascii_lowercase());
+    if parent.as_deref() == Some("exclude") {
+        return out;
+    }
+    let in_include = parent.as_deref() == Some("include");
+    let rule_id = rule_id(&file.path);
+    let text = file.text.as_str();
+
+    let lines: Vec<(usize, &str)> = lines_with_offsets(text)
+        .map(|(start, line)| {
+            let content = line.trim_start_matches([' ', '\t']);
+            (start + (line.len() - content.len()), content)
+        })
+        .collect();
+
+    // File-wide settings: definitions (first wins) and flags.
+    let mut defs = Definitions { raw: HashMap::new() };
+    let mut flags = Flags::default();
+    for &(start, line) in &lines {
+        if let Some((name, value)) = definition(line) {
+            defs.raw.entry(name).or_insert(value);
+        }
+        if let Line::Flags(letters) = classify(line) {
+            for c in letters.chars() {
+                match c {
+                    'i' => flags.case_insensitive = true,
+                    's' => flags.dot_all = true,
+                    c if c.is_whitespace() => {}
+                    c => out.problems.push(ParseProblem {
+                        message: format!("unsupported regex-assembly flag `{c}` (crs-toolchain accepts `i` and `s`)"),
+                        span: Span::new(start, start + line.len()),
+                    }),
+                }
+            }
+        }
+    }
+
+    let mut candidates: Vec<Candidate> = Vec::new();
+    let mut blocks = vec![Block { cmdline: false, segment: Vec::new(), items: 0, opened: Span::empty(0) }];
+    let (mut alt, mut prefixes, mut suffixes) = (0usize, 0usize, 0usize);
+    for &(start, line) in &lines {
+        let line_span = Span::new(start, start + line.len());
+        match classify(line) {
+            Line::Blank | Line::Comment | Line::Flags(_) | Line::Define | Line::OtherDirective => {}
+            Line::Prefix(fragment) | Line::Suffix(fragment) => {
+                let is_prefix = line.as_bytes().get(3) == Some(&b'^');
+                let counter = if is_prefix { &mut prefixes } else { &mut suffixes };
+                let key = format!("{}[{counter}]", if is_prefix { "prefix" } else { "suffix" });
+                *counter += 1;
+                let offset = start + offset_in(line, fragment);
+                match expand_line(fragment, offset, 0, fragment.len(), None, &defs, in_include, &mut out.problems) {
+                    Some((pattern, offsets)) if self_contained(&pattern) => {
+                        out.patterns.push(make_pattern(
+                            pattern,
+                            offsets,
+                            key,
+                            Kind::CrsRegexAssembly,
+                            flags,
+                            rule_id.clone(),
+                        ));
+                    }
+                    _ => {}
+                }
+            }
+            Line::Open { cmdline, arg } => {
+                if cmdline && arg != "unix" && arg != "windows" {
+                    out.problems.push(ParseProblem {
+                        message: format!("`cmdline` needs `unix` or `windows`, not `{arg}`"),
+                        span: line_span,
+                    });
+                }
+                if blocks.len() > MAX_BLOCK_DEPTH {
+                    out.problems.push(ParseProblem {
+                        message: format!("blocks nested deeper than {MAX_BLOCK_DEPTH} levels; the rest is not read"),
+                        span: line_span,
+                    });
+                    break;
+                }
+                blocks.push(Block { cmdline, segment: Vec::new(), items: 0, opened: line_span });
+            }
+            Line::Close => {
+                if blocks.len() == 1 {
+                    out.problems.push(ParseProblem {
+                        message: "`##!<` closes no open `##!> assemble` or `##!> cmdline` block".to_owned(),
+                        span: line_span,
+                    });
+                } else {
+                    blocks.pop();
+                    blocks.last_mut().expect("root block").items += 1;
+                }
+            }
+            Line::Include => blocks.last_mut().expect("root block").items += 1,
+            Line::SegmentEnd => {
+                let block = blocks.last_mut().expect("root block");
+                if block.items == 1
+                    && let [only] = block.segment[..]
+                {
+                    // Glued in verbatim: report only a self-contained regex.
+                    let c = &mut candidates[only];
+                    c.emit = self_contained(&c.pattern);
+                }
+                block.segment.clear();
+                block.items = 0;
+            }
+            Line::Regular => {
+                let key = format!("alt[{alt}]");
+                alt += 1;
+                let cmdline = blocks.last().expect("root block").cmdline;
+                let (s, e, escaped_end) = word_bounds(line, cmdline, in_include);
+                if let Some((pattern, offsets)) =
+                    expand_line(line, start, s, e, escaped_end, &defs, in_include, &mut out.problems)
+                {
+                    let block = blocks.last_mut().expect("root block");
+                    block.segment.push(candidates.len());
+                    block.items += 1;
+                    candidates.push(Candidate { pattern, offsets, key, emit: true });
+                }
+            }
+        }
+    }
+    for block in blocks.iter().skip(1) {
+        out.problems.push(ParseProblem { message: "block is never closed with `##!<`".to_owned(), span: block.opened });
+    }
+    for c in candidates.into_iter().filter(|c| c.emit) {
+        out.patterns.push(make_pattern(c.pattern, c.offsets, c.key, Kind::CrsRegexAssembly, flags, rule_id.clone()));
+    }
+    out.patterns.sort_by_key(|p| p.span.start);
+    out
+}
+
+/// The part of a regular line that is regex: `(start, end, escaped marker
+/// at the end)`. In a `cmdline` block (and for plain words in `include/`
+/// files) a trailing `@`/`~` marker is dropped and `\@`/`\~` keeps the
+/// character; in a `cmdline` block a leading `'` is dropped.
+fn word_bounds(line: &str, cmdline: bool, in_include: bool) -> (usize, usize, Option<u8>) {
+    let b = line.as_bytes();
+    if cmdline && b.first() == Some(&b'\'') {
+        return (1, b.len(), None);
+    }
+    let len = b.len();
+    if len < 2 || !matches!(b[len - 1], b'@' | b'~') {
+        return (0, len, None);
+    }
+    let is_word = || {
+        let body = &b[..len - 1];
+        let mut i = 0;
+        while i < body.len() {
+            match body[i] {
+                b'\\' if i + 1 < body.len() => i += 2,
+                c if c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'/') => i += 1,
+                _ => return false,
+            }
+        }
+        true
+    };
+    if !(cmdline || (in_include && is_word())) {
+        return (0, len, None);
+    }
+    let backslashes = b[..len - 1].iter().rev().take_while(|&&c| c == b'\\').count();
+    if backslashes % 2 == 1 {
+        // `\@` at the end: the toolchain drops the backslash.
+        (0, len, Some(b[len - 1]))
+    } else {
+        (0, len - 1, None)
+    }
+}
+
+/// Expand `line[s..e]` (file offset of `line` is `offset`): definitions
+/// replaced, and when `escaped_end` is set the last two bytes (`\@`)
+/// decode to the marker character.
+#[allow(clippy::too_many_arguments)]
+fn expand_line(
+    line: &str,
+    offset: usize,
+    s: usize,
+    e: usize,
+    escaped_end: Option<u8>,
+    defs: &Definitions<'_>,
+    in_include: bool,
+    problems: &mut Vec<ParseProblem>,
+) -> Option<(String, crate::source::OffsetMap)> {
+    let body_end = if escaped_end.is_some() { e - 2 } else { e };
+    let body = &line[s..body_end];
+    let mut builder = OffsetMapBuilder::new(offset + s);
+    let mut pattern = String::with_capacity(body.len());
+    let mut last = 0;
+    for (range, name) in references(body) {
+        pattern.push_str(&body[last..range.start]);
+        builder.verbatim(range.start - last);
+        let ref_span = Span::new(offset + s + range.start, offset + s + range.end);
+        match defs.expand(name, &mut Vec::new()) {
+            Ok(Some(value)) => {
+                expansion(&mut builder, range.len(), value.len());
+                pattern.push_str(&value);
+            }
+            Ok(None) => {
+                if !in_include {
+                    problems.push(ParseProblem {
+                        message: format!("`{{{{{name}}}}}` is not defined (no `##!> define {name} …` in this file)"),
+                        span: ref_span,
+                    });
+                }
+                builder.verbatim(range.len());
+                pattern.push_str(&body[range.clone()]);
+            }
+            Err(message) => {
+                problems.push(ParseProblem { message, span: ref_span });
+                return None;
+            }
+        }
+        last = range.end;
+        if pattern.len() > MAX_EXPANDED {
+            problems.push(ParseProblem {
+                message: format!("line expands to more than {MAX_EXPANDED} bytes"),
+                span: Span::new(offset, offset + line.len()),
+            });
+            return None;
+        }
+    }
+    pattern.push_str(&body[last..]);
+    builder.verbatim(body.len() - last);
+    if let Some(c) = escaped_end {
+        builder.escape(2, 1);
+        pattern.push(c as char);
+    }
+    Some((pattern, builder.finish()))
+}
+
+/// Byte offset of `inner`, a subslice of `outer`, inside `outer`.
+fn offset_in(outer: &str, inner: &str) -> usize {
+    let offset = (inner.as_ptr() as usize).wrapping_sub(outer.as_ptr() as usize);
+    debug_assert!(offset + inner.len() <= outer.len(), "inner is a subslice of outer");
+    offset.min(outer.len())
+}
+
+/// `942100.ra` and `942100-chain2.ra` belong to rule 942100.
+fn rule_id(path: &Path) -> Option<String> {
+    let stem = path.file_name()?.to_str()?.strip_suffix(".ra")?;
+    let id = stem
+        .split_once("-chain")
+        .map_or(stem, |(id, n)| if n.bytes().all(|c| c.is_ascii_digit()) && !n.is_empty() { id } else { "" });
+    (id.len() == 6 && id.bytes().all(|c| c.is_ascii_digit())).then(|| id.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::PatternSpan;
+
+    fn run_at(path: &str, text: &str) -> Extraction {
+        extract(&SourceFile::new(path, text))
+    }
+
+    fn summary(ex: &Extraction) -> Vec<(&str, &str)> {
+        ex.patterns.iter().map(|p| (p.key.as_str(), p.pattern.as_str())).collect()
+    }
+
+    #[test]
+    fn lines_comments_flags_and_rule_id() {
+        let text = concat!(
+            "##! Please refer to the documentation\n",
+            "\n",
+            "##!+ i\n",
+            "^connect (?:\\d{1,3}\\.){3}\\d{1,3}\n",
+            "   ^options \\*\\s+[\\w\\./]+$  \n",
+            "# not a comment for the toolchain\n",
+        );
+        let ex = run_at("regex-assembly/920100.ra", text);
+        assert!(ex.problems.is_empty(), "{:?}", ex.problems);
+        assert_eq!(
+            summary(&ex),
+            [
+                ("alt[0]", r"^connect (?:\d{1,3}\.){3}\d{1,3}"),
+                ("alt[1]", r"^options \*\s+[\w\./]+$  "),
+                ("alt[2]", "# not a comment for the toolchain"),
+            ]
+        );
+        for p in &ex.patterns {
+            assert!(p.flags.case_insensitive);
+            assert_eq!(p.rule_id.as_deref(), Some("920100"));
+            assert_eq!(&text[p.span.range()], p.pattern);
+        }
+    }
+
+    #[test]
+    fn definitions_expand_and_map_to_the_reference() {
+        let text = concat!(
+            "##!> define ticks \\\"'`\n",
+            "##!> define ticks-class [{{ticks}}]\n",
+            "##!> define ticks OTHER\n",
+            "a{{ticks-class}}b\n",
+            "{{missing}}\n",
+        );
+        let ex = run_at("regex-assembly/942200.ra", text);
+        assert_eq!(summary(&ex), [("alt[0]", "a[\\\"'`]b"), ("alt[1]", "{{missing}}")]);
+        assert_eq!(ex.problems.len(), 1);
+        assert!(ex.problems[0].message.contains("missing"));
+        let p = &ex.patterns[0];
+        let raw = |d: usize| &text[p.offsets.to_file_span(PatternSpan::new(d, d + 1)).range()];
+        assert_eq!(raw(0), "a");
+        assert_eq!(raw(2), "{{ticks-class}}");
+        assert_eq!(raw(p.pattern.len() - 1), "b");
+        // In include/ files an undefined name is not a problem.
+        let ex = run_at("regex-assembly/include/x.ra", "{{missing}}\n");
+        assert!(ex.problems.is_empty());
+    }
+
+    #[test]
+    fn definition_cycles_are_problems() {
+        let text = "##!> define a x{{b}}\n##!> define b {{a}}\n{{a}}\nok\n";
+        let ex = run_at("regex-assembly/900000.ra", text);
+        assert_eq!(summary(&ex), [("alt[1]", "ok")]);
+        assert_eq!(ex.problems.len(), 1);
+        assert!(ex.problems[0].message.contains("refers to itself"), "{}", ex.problems[0].message);
+    }
+
+    #[test]
+    fn single_line_segments_are_glue() {
+        let text = concat!(
+            "##!> assemble\n",
+            "  (?:\"?\n",
+            "  ##!=>\n",
+            "  a\n",
+            "  b\n",
+            "  ##!=>\n",
+            "  \\s*?\\(\n",
+            "  ##!=>\n",
+            "  )*\n",
+            "##!<\n",
+        );
+        let ex = run_at("regex-assembly/942000.ra", text);
+        assert!(ex.problems.is_empty(), "{:?}", ex.problems);
+        // `(?:"?` is an unbalanced glue segment; `)*` is the last segment,
+        // which the toolchain parses, so it is reported (and is invalid).
+        assert_eq!(summary(&ex), [("alt[1]", "a"), ("alt[2]", "b"), ("alt[3]", r"\s*?\("), ("alt[4]", ")*")]);
+    }
+
+    #[test]
+    fn cmdline_words_drop_markers() {
+        let text = concat!(
+            "##!> cmdline unix\n",
+            "  cd@\n",
+            "  python~\n",
+            "  at\\@\n",
+            "  've\\.rbatim@\n",
+            "  @\n",
+            "##!<\n",
+            "x@\n",
+        );
+        let ex = run_at("regex-assembly/932100.ra", text);
+        assert!(ex.problems.is_empty(), "{:?}", ex.problems);
+        assert_eq!(
+            summary(&ex),
+            [
+                ("alt[0]", "cd"),
+                ("alt[1]", "python"),
+                ("alt[2]", "at@"),
+                ("alt[3]", r"ve\.rbatim@"),
+                ("alt[4]", "@"),
+                ("alt[5]", "x@"),
+            ]
+        );
+        let at = &ex.patterns[2];
+        assert_eq!(&text[at.offsets.to_file_span(PatternSpan::new(2, 3)).range()], "\\@");
+        assert_eq!(&text[ex.patterns[0].span.range()], "cd");
+    }
+
+    #[test]
+    fn include_word_lists() {
+        let text = "ac@\nmysql~\nexec\\s*?\\(\\s*?@\nwin\\.exe@\n";
+        let ex = run_at("regex-assembly/include/unix-shell.ra", text);
+        assert_eq!(
+            summary(&ex),
+            [("alt[0]", "ac"), ("alt[1]", "mysql"), ("alt[2]", r"exec\s*?\(\s*?@"), ("alt[3]", r"win\.exe")]
+        );
+        assert_eq!(ex.patterns[0].rule_id, None);
+        let ex = run_at("regex-assembly/exclude/fps.ra", "ac@\n");
+        assert!(ex.patterns.is_empty());
+        assert_eq!(ex.kind, Some(Kind::CrsRegexAssembly));
+    }
+
+    #[test]
+    fn prefixes_suffixes_and_block_problems() {
+        let text = "##!^ (?s)\\r\\n.*?\\b\n##!^ (\n##!$ {8})\n##!<\n##!> assemble\nx\n##!+ q\n";
+        let ex = run_at("regex-assembly/932301.ra", text);
+        assert_eq!(summary(&ex), [("prefix[0]", r"(?s)\r\n.*?\b"), ("alt[0]", "x")]);
+        let messages: Vec<_> = ex.problems.iter().map(|p| p.message.as_str()).collect();
+        assert_eq!(messages.len(), 3, "{messages:?}");
+        assert!(messages[0].contains("flag `q`"));
+        assert!(messages[1].contains("closes no open"));
+        assert!(messages[2].contains("never closed"));
+    }
+
+    #[test]
+    fn rule_ids() {
+        assert_eq!(rule_id(Path::new("a/932205-chain1.ra")).as_deref(), Some("932205"));
+        assert_eq!(rule_id(Path::new("942100.ra")).as_deref(), Some("942100"));
+        assert_eq!(rule_id(Path::new("include/url-schemes.ra")), None);
+        assert_eq!(rule_id(Path::new("942100-chainx.ra")), None);
+    }
+}
