@@ -428,6 +428,36 @@ impl CharSet {
     /// cases), using regex-syntax's Unicode tables.
     #[must_use]
     pub fn case_fold(&self) -> CharSet {
+        // Fast path: ASCII-only sets (the common case: literals under
+        // `(?i)` in WAF rules) fold without building a Unicode class. The
+        // two ASCII letters with non-ASCII simple folds are added by hand:
+        // `k` ~ U+212A KELVIN SIGN and `s` ~ U+017F LATIN SMALL LETTER LONG S.
+        if self.ranges.last().is_none_or(|r| r.1 <= 0x7F) {
+            let mut extra: Vec<(u32, u32)> = Vec::new();
+            for &(a, b) in &self.ranges {
+                let (lo, hi) = (a.max(0x41), b.min(0x5A));
+                if lo <= hi {
+                    extra.push((lo + 0x20, hi + 0x20));
+                }
+                let (lo, hi) = (a.max(0x61), b.min(0x7A));
+                if lo <= hi {
+                    extra.push((lo - 0x20, hi - 0x20));
+                }
+            }
+            let folded = self.union(&CharSet::from_ranges(extra));
+            let mut special = Vec::new();
+            if folded.contains('k') {
+                special.push((0x212A, 0x212A));
+            }
+            if folded.contains('s') {
+                special.push((0x017F, 0x017F));
+            }
+            return folded.union(&CharSet::from_ranges(special));
+        }
+        self.case_fold_unicode()
+    }
+
+    fn case_fold_unicode(&self) -> CharSet {
         use regex_syntax::hir::{ClassUnicode, ClassUnicodeRange};
         let mut ranges = Vec::with_capacity(self.ranges.len());
         for &(a, b) in &self.ranges {
@@ -580,6 +610,16 @@ mod tests {
     fn folds_case() {
         let s = CharSet::single('k').case_fold();
         assert!(s.contains('K') && s.contains('k') && s.contains('\u{212A}'));
+        // The ASCII fast path agrees with the Unicode tables on every ASCII
+        // range.
+        for (a, b) in [(0x00, 0x7F), (0x41, 0x5A), (0x61, 0x7A), (0x30, 0x39), (0x5B, 0x60), (0x4A, 0x52)] {
+            let set = CharSet::from_ranges([(a, b)]);
+            assert_eq!(set.case_fold(), set.case_fold_unicode(), "{a:#x}-{b:#x}");
+        }
+        for c in 0u32..0x80 {
+            let set = CharSet::from_ranges([(c, c)]);
+            assert_eq!(set.case_fold(), set.case_fold_unicode(), "{c:#x}");
+        }
     }
 
     #[test]

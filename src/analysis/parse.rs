@@ -611,7 +611,9 @@ impl<'a> Parser<'a> {
                 'm' => st.multi_line = on,
                 's' => st.dot_all = on,
                 'x' => st.extended = on,
-                'U' if self.flavor == Flavor::Pcre || self.flavor == Flavor::Rust => st.ungreedy = on,
+                'U' if matches!(self.flavor, Flavor::Pcre | Flavor::Rust | Flavor::Re2) => st.ungreedy = on,
+                // Java's `(?U)` is UNICODE_CHARACTER_CLASS, not ungreedy.
+                'U' if self.flavor == Flavor::Java => st.unicode_classes = on,
                 'u' => {
                     if self.flavor == Flavor::Python || self.flavor == Flavor::Rust {
                         st.unicode_classes = on;
@@ -1060,8 +1062,7 @@ impl<'a> Parser<'a> {
 
     /// After `[`: a bracketed class, up to and including `]`.
     fn class(&mut self, start: usize) -> Result<CharSet, ParseError> {
-        let set = self.class_body(start, 0)?;
-        Ok(self.fold(set))
+        self.class_body(start, 0)
     }
 
     fn class_body(&mut self, start: usize, depth: usize) -> Result<CharSet, ParseError> {
@@ -1148,6 +1149,9 @@ impl<'a> Parser<'a> {
         for other in intersect_with.into_iter().rev() {
             set = other.intersect(&set);
         }
+        // Case-fold the members before negating: `(?i)[^a]` rejects both
+        // `a` and `A`, as every engine does.
+        let set = self.fold(set);
         Ok(if negated { set.complement() } else { set })
     }
 
@@ -1288,7 +1292,10 @@ impl<'a> Parser<'a> {
             }
             other => one(other as u32),
         };
-        Ok(self.fold(set))
+        // Only literal characters fold; `\W`, `\S`, `\p{Lu}` keep their
+        // meaning under `(?i)` (as in PCRE, JS and Python).
+        let is_single = matches!(set.ranges(), [(a, b)] if a == b);
+        Ok(if is_single { self.fold(set) } else { set })
     }
 
     fn perl_class(&self, which: char) -> CharSet {

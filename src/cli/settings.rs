@@ -54,6 +54,7 @@ pub fn resolve(common: &Common) -> Result<Settings> {
     lint.extract.flavor = flavor;
     lint.extract.custom.clone_from(&config.sources);
     lint.rules.overrides.clone_from(&config.rules);
+    lint.rules.max_nfa_bytes = config.raw.analysis.max_nfa_bytes;
     for sel in &common.select {
         let meta = crate::rules::lookup(sel).ok_or_else(|| miette::miette!("--select: unknown rule `{sel}`"))?;
         lint.rules.select.push(meta.code.clone());

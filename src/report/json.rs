@@ -1,53 +1,140 @@
 //! JSON output, version 1 (DESIGN.md's contract).
+//!
+//! Keys come in a fixed order (structs, not maps), so the output is stable
+//! byte for byte. Every finding has the contract's keys; the backtracking
+//! ones (`complexity`, `degree`, `attack`, `confirmed`, `steps`) are `null`
+//! on findings without evidence, so scripts can rely on their presence.
+//! `change` and `before` appear only on findings from `cfglint diff`.
+//! Extras beyond the contract: `end_line`, `end_column`, `kind`, `rule_id`,
+//! `primary_label`, `labels` (with line and column when the file's text is
+//! known), `help`, `notes`, `fingerprint`.
 
-use serde_json::{Value, json};
+use serde::Serialize;
 
-use super::{Finding, Summary};
+use super::{Before, ChangeKind, Complexity, Finding, Sources, Summary};
+use crate::analysis::Attack;
+use crate::source::{Flavor, LineIndex, Span};
 
-/// One finding as a JSON object with the contract's keys.
-pub fn finding_json(f: &Finding) -> Value {
-    let mut v = json!({
-        "rule": f.rule,
-        "code": f.code,
-        "severity": f.severity,
-        "file": f.file,
-        "line": f.line,
-        "column": f.column,
-        "span": f.span.map(|s| json!({"start": s.start, "end": s.end})),
-        "key": f.key,
-        "pattern": f.pattern,
-        "flavor": f.flavor,
-        "message": f.message,
-        "fingerprint": f.fingerprint,
-    });
-    let obj = v.as_object_mut().expect("object literal");
-    if let Some(e) = &f.evidence {
-        obj.insert("complexity".into(), json!(e.complexity));
-        obj.insert("degree".into(), json!(e.degree));
-        obj.insert("attack".into(), json!(e.attack));
-        obj.insert("confirmed".into(), json!(e.confirmed));
-        obj.insert("steps".into(), json!(e.steps));
-    } else {
-        obj.insert("complexity".into(), Value::Null);
-        obj.insert("degree".into(), Value::Null);
-    }
-    if let Some(c) = &f.change {
-        obj.insert("change".into(), json!(c.change));
-        if let Some(b) = &c.before {
-            obj.insert("before".into(), json!({"complexity": b.complexity, "degree": b.degree}));
-        }
-    }
-    v
+/// The whole document.
+#[derive(Serialize)]
+struct Document<'a> {
+    version: u32,
+    findings: Vec<JsonFinding<'a>>,
+    summary: &'a Summary,
 }
 
-/// The whole report.
-pub fn render(findings: &[Finding], summary: &Summary) -> String {
-    let doc = json!({
-        "version": 1,
-        "findings": findings.iter().map(finding_json).collect::<Vec<_>>(),
-        "summary": summary,
-    });
-    let mut s = serde_json::to_string_pretty(&doc).expect("JSON values serialize");
+/// A byte range.
+#[derive(Serialize)]
+struct JsonSpan {
+    start: usize,
+    end: usize,
+}
+
+impl From<Span> for JsonSpan {
+    fn from(s: Span) -> Self {
+        JsonSpan { start: s.start, end: s.end }
+    }
+}
+
+/// A secondary label.
+#[derive(Serialize)]
+struct JsonLabel<'a> {
+    span: JsonSpan,
+    line: Option<usize>,
+    column: Option<usize>,
+    message: &'a str,
+}
+
+/// One finding, keys in contract order.
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    rule: &'a str,
+    code: &'a str,
+    severity: super::Severity,
+    file: &'a str,
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+    span: Option<JsonSpan>,
+    key: Option<&'a str>,
+    kind: Option<&'a str>,
+    pattern: Option<&'a str>,
+    flavor: Option<Flavor>,
+    rule_id: Option<&'a str>,
+    message: &'a str,
+    complexity: Option<Complexity>,
+    degree: Option<u32>,
+    attack: Option<&'a Attack>,
+    confirmed: Option<bool>,
+    steps: Option<&'a [(u64, u64)]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    change: Option<ChangeKind>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    before: Option<&'a Before>,
+    primary_label: Option<&'a str>,
+    labels: Vec<JsonLabel<'a>>,
+    help: Option<&'a str>,
+    notes: &'a [String],
+    fingerprint: &'a str,
+}
+
+/// One finding as a JSON value with the contract's keys (for other
+/// reporters and for tests).
+pub fn finding_json(f: &Finding, sources: &Sources) -> serde_json::Value {
+    serde_json::to_value(to_json(f, sources)).expect("findings serialize")
+}
+
+fn to_json<'a>(f: &'a Finding, sources: &Sources) -> JsonFinding<'a> {
+    let text = sources.get(&f.file).filter(|t| !t.is_empty());
+    let index = text.filter(|_| !f.labels.is_empty()).map(|t| LineIndex::new(t));
+    let labels = f
+        .labels
+        .iter()
+        .map(|l| {
+            let at = text
+                .zip(index.as_ref())
+                .filter(|(t, _)| l.span.start <= t.len())
+                .map(|(t, i)| i.line_col(t, l.span.start));
+            JsonLabel { span: l.span.into(), line: at.map(|a| a.0), column: at.map(|a| a.1), message: &l.message }
+        })
+        .collect();
+    let e = f.evidence.as_ref();
+    JsonFinding {
+        rule: &f.rule,
+        code: &f.code,
+        severity: f.severity,
+        file: &f.file,
+        line: f.line,
+        column: f.column,
+        end_line: f.end_line,
+        end_column: f.end_column,
+        span: f.span.map(JsonSpan::from),
+        key: f.key.as_deref(),
+        kind: f.kind.as_deref(),
+        pattern: f.pattern.as_deref(),
+        flavor: f.flavor,
+        rule_id: f.rule_id.as_deref(),
+        message: &f.message,
+        complexity: e.map(|e| e.complexity),
+        degree: e.and_then(|e| e.degree),
+        attack: e.and_then(|e| e.attack.as_ref()),
+        confirmed: e.map(|e| e.confirmed),
+        steps: e.map(|e| e.steps.as_slice()),
+        change: f.change.as_ref().map(|c| c.change),
+        before: f.change.as_ref().and_then(|c| c.before.as_ref()),
+        primary_label: f.primary_label.as_deref(),
+        labels,
+        help: f.help.as_deref(),
+        notes: &f.notes,
+        fingerprint: &f.fingerprint,
+    }
+}
+
+/// The whole report, pretty-printed, ending with a newline.
+pub fn render(findings: &[Finding], summary: &Summary, sources: &Sources) -> String {
+    let doc = Document { version: 1, findings: findings.iter().map(|f| to_json(f, sources)).collect(), summary };
+    let mut s = serde_json::to_string_pretty(&doc).expect("findings serialize");
     s.push('\n');
     s
 }

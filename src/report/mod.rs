@@ -5,8 +5,10 @@
 //! output is deterministic (findings sorted by file, offset, code).
 
 pub mod finding;
+pub mod github;
 pub mod human;
 pub mod json;
+pub mod sarif;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -64,7 +66,9 @@ impl Sources {
 /// elapsed time in the summary aside).
 pub fn render(format: Format, findings: &[Finding], summary: &Summary, sources: &Sources, color: bool) -> String {
     match format {
-        Format::Json => json::render(findings, summary),
-        Format::Human | Format::Sarif | Format::Github => human::render(findings, summary, sources, color),
+        Format::Human => human::render(findings, summary, sources, color),
+        Format::Json => json::render(findings, summary, sources),
+        Format::Sarif => sarif::render(findings, summary, sources),
+        Format::Github => github::render(findings, summary),
     }
 }

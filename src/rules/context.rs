@@ -10,6 +10,8 @@ use crate::report::{Finding, Severity};
 use crate::source::{ExtractedPattern, PatternSpan, SourceFile, Span};
 
 use super::RuleMeta;
+use super::unsupported_in_flavor::{self, Unsupported};
+use crate::source::Flavor;
 
 /// Rule configuration: which rules run and at what severity.
 #[derive(Debug, Clone, Default)]
@@ -18,7 +20,17 @@ pub struct RuleSettings {
     pub overrides: BTreeMap<String, Option<Severity>>,
     /// Only run these rule codes (empty: all).
     pub select: Vec<String>,
+    /// CL007's budget for a compiled NFA, in bytes (`[analysis]
+    /// max-nfa-bytes`; `None`: [`DEFAULT_MAX_NFA_BYTES`]).
+    pub max_nfa_bytes: Option<usize>,
 }
+
+/// CL007's default NFA budget: 2 MiB. The largest OWASP CRS pattern
+/// compiles to about 0.6 MB with Unicode classes, a gitleaks
+/// `generic-api-key`-style rule to about 1.2 MB, while one Unicode `\w`
+/// repeated a thousand times takes 17 MB (the Rust `regex` crate refuses
+/// anything over 10 MiB by default).
+pub const DEFAULT_MAX_NFA_BYTES: usize = 2 << 20;
 
 impl RuleSettings {
     /// True when the rule with this code runs.
@@ -38,6 +50,21 @@ impl RuleSettings {
     }
 }
 
+/// True when every node's children come before it in the arena, the
+/// invariant the parser guarantees and the bottom-up passes of CL003 and
+/// CL005 index by. Checked rather than trusted, so that a parser bug makes
+/// those rules skip a pattern instead of panicking.
+pub(crate) fn is_bottom_up(ir: &Ir) -> bool {
+    use crate::analysis::ir::NodeKind;
+    ir.root.index() < ir.nodes.len()
+        && ir.nodes.iter().enumerate().all(|(i, n)| match &n.kind {
+            NodeKind::Concat(items) | NodeKind::Alt(items) => items.iter().all(|c| c.index() < i),
+            NodeKind::Repeat(r) => r.child.index() < i,
+            NodeKind::Group { child, .. } | NodeKind::Atomic(child) | NodeKind::Look { child, .. } => child.index() < i,
+            _ => true,
+        })
+}
+
 /// One pattern, in its file, with lazily computed analyses.
 pub struct PatternContext<'a> {
     /// The file the pattern came from.
@@ -47,12 +74,21 @@ pub struct PatternContext<'a> {
     /// Rule settings.
     pub settings: &'a RuleSettings,
     ir: OnceLock<Result<Ir, ParseError>>,
+    pcre_ir: OnceLock<Option<Ir>>,
+    unsupported: OnceLock<Vec<Unsupported>>,
 }
 
 impl<'a> PatternContext<'a> {
     /// A context for `pattern` in `file`.
     pub fn new(file: &'a SourceFile, pattern: &'a ExtractedPattern, settings: &'a RuleSettings) -> Self {
-        PatternContext { file, pattern, settings, ir: OnceLock::new() }
+        PatternContext {
+            file,
+            pattern,
+            settings,
+            ir: OnceLock::new(),
+            pcre_ir: OnceLock::new(),
+            unsupported: OnceLock::new(),
+        }
     }
 
     /// The pattern parsed for its flavor (computed once).
@@ -60,6 +96,33 @@ impl<'a> PatternContext<'a> {
         self.ir.get_or_init(|| {
             parse::parse(&self.pattern.pattern, &ParseConfig::new(self.pattern.flavor).flags(self.pattern.flags))
         })
+    }
+
+    /// The pattern read as PCRE, the superset syntax: what the author most
+    /// likely wrote when the target flavor reads it differently or rejects
+    /// it (CL004/CL006 use it to name the construct). `None` when PCRE
+    /// rejects it too. For `pcre` patterns this is [`PatternContext::ir`].
+    pub fn pcre_ir(&self) -> Option<&Ir> {
+        if self.pattern.flavor == Flavor::Pcre {
+            return self.ir().as_ref().ok();
+        }
+        self.pcre_ir
+            .get_or_init(|| {
+                parse::parse(&self.pattern.pattern, &ParseConfig::new(Flavor::Pcre).flags(self.pattern.flags)).ok()
+            })
+            .as_ref()
+    }
+
+    /// Constructs the pattern's flavor lacks or reads differently (shared by
+    /// CL006, which reports them, and CL004, which stays quiet about a
+    /// syntax error they explain). Computed once.
+    pub fn unsupported(&self) -> &[Unsupported] {
+        self.unsupported.get_or_init(|| unsupported_in_flavor::find(self))
+    }
+
+    /// The text of a span of the decoded pattern (empty when out of range).
+    pub fn pattern_text(&self, span: PatternSpan) -> &str {
+        self.pattern.pattern.get(span.range()).unwrap_or("")
     }
 
     /// The file span of a span inside the decoded pattern.

@@ -7,8 +7,15 @@
 //! rule here, listed once in [`RULES`].
 
 mod context;
+mod invalid_regex;
+mod matches_everything;
+mod redundant_wildcard;
+mod size_budget;
+mod unsupported_in_flavor;
 
-pub use context::{PatternContext, RuleSettings};
+pub use context::{DEFAULT_MAX_NFA_BYTES, PatternContext, RuleSettings};
+pub use size_budget::{NfaSize, measure_nfa};
+pub use unsupported_in_flavor::Unsupported;
 
 use std::sync::OnceLock;
 
@@ -53,6 +60,10 @@ pub struct Example {
     pub good: Option<String>,
     /// Why.
     pub note: Option<String>,
+    /// The flavor the example assumes (default `pcre`).
+    pub flavor: Option<crate::source::Flavor>,
+    /// The semantics the example assumes (default `search`).
+    pub semantics: Option<crate::source::Semantics>,
 }
 
 impl RuleMeta {
@@ -158,8 +169,15 @@ pub trait Rule: Sync {
 }
 
 /// Every pattern rule, in code order. (CL100 is emitted by the pipeline
-/// for files, not patterns.)
-pub static RULES: &[&dyn Rule] = &[];
+/// for files, not patterns; CL001/CL002 come with the backtracking
+/// analysis.)
+pub static RULES: &[&dyn Rule] = &[
+    &redundant_wildcard::RedundantWildcard,
+    &invalid_regex::InvalidRegex,
+    &matches_everything::MatchesEverything,
+    &unsupported_in_flavor::UnsupportedInFlavor,
+    &size_budget::SizeBudget,
+];
 
 #[cfg(test)]
 mod tests {

@@ -23,7 +23,7 @@ pub fn run(args: &ExplainArgs, out: &mut dyn Write) -> Result<ExitStatus> {
     let mut s = String::new();
     if args.common.format == Format::Json {
         let examples: Vec<serde_json::Value> =
-            meta.examples.iter().map(|e| serde_json::json!({"bad": e.bad, "good": e.good, "note": e.note})).collect();
+            meta.examples.iter().map(|e| serde_json::json!({"bad": e.bad, "good": e.good, "note": e.note, "flavor": e.flavor, "semantics": e.semantics})).collect();
         let v = serde_json::json!({
             "code": meta.code, "name": meta.id, "category": meta.category,
             "default_severity": meta.default_severity, "status": meta.status, "since": meta.since,
@@ -47,7 +47,10 @@ pub fn run(args: &ExplainArgs, out: &mut dyn Write) -> Result<ExitStatus> {
                     (None, Some(g)) => ("good", g),
                     (None, None) => continue,
                 };
-                let note = e.note.as_deref().map(|n| format!("   # {n}")).unwrap_or_default();
+                let mut note = e.note.as_deref().map(|n| format!("   # {n}")).unwrap_or_default();
+                if let Some(f) = e.flavor {
+                    note = format!("   (--flavor {f}){note}");
+                }
                 let _ = writeln!(s, "    {tag}  {pat}{note}");
             }
         }
