@@ -2,9 +2,9 @@
 //! and the inputs that hit the step limit.
 //!
 //! Where it sits: one of the three measurements of a rule. The engine is
-//! real PCRE2 ([`super::pcre`]) when the `pcre2` feature is built (the
-//! default); without it there is no step-counting engine in this build and
-//! the report says so rather than guessing.
+//! real PCRE2 (`super::pcre`) when the `pcre2` feature is built (the
+//! default); without it, cfglint's own step-counting simulator
+//! ([`Simulator`], from `verify`), and the report names the engine.
 //!
 //! Guarantees: every match runs under `step_limit` steps, and a rule stops
 //! being measured once it has spent `rule_budget` steps over the corpus
@@ -17,7 +17,9 @@ use serde::Serialize;
 
 use super::linear::Values;
 use super::stats::Dist;
-use crate::source::Flags;
+use crate::analysis::parse;
+use crate::source::{Flags, Flavor, Semantics};
+use crate::verify::{Cache, Outcome as SimOutcome, Program, SimOptions};
 
 /// How one counted match ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,11 +97,67 @@ pub fn counter(pattern: &str, flags: Flags, step_limit: u64) -> Result<Box<dyn S
         .map_err(|e| Unavailable::Invalid(e.to_string()))
 }
 
-/// The step-counting engine for a pattern, or why there is none.
+/// The step-counting engine for a pattern, or why there is none: the
+/// project's simulator when this build has no PCRE2.
 #[cfg(not(feature = "pcre2"))]
 pub fn counter(pattern: &str, flags: Flags, step_limit: u64) -> Result<Box<dyn StepCounter>, Unavailable> {
-    let _ = (pattern, flags, step_limit);
-    Err(Unavailable::NoEngine)
+    let _ = step_limit;
+    Simulator::new(pattern, flags, Flavor::Pcre).map(|s| Box::new(s) as Box<dyn StepCounter>)
+}
+
+/// cfglint's own step-counting backtracking simulator (`verify`), modelling
+/// PCRE. Used when PCRE2 is not built. Subjects that are valid UTF-8 run
+/// as characters; other bytes run one character per byte (Latin-1), as
+/// PCRE's byte mode reads them. The simulator's time is not an engine's
+/// time, so it gives steps only.
+#[derive(Debug)]
+pub struct Simulator {
+    program: Program,
+    cache: Cache,
+    buf: Vec<char>,
+}
+
+impl Simulator {
+    /// Parse and compile `pattern` for the simulator.
+    pub fn new(pattern: &str, flags: Flags, flavor: Flavor) -> Result<Simulator, Unavailable> {
+        let ir = parse::parse(pattern, &parse::ParseConfig::new(flavor).flags(flags)).map_err(|e| match e.kind {
+            parse::ParseErrorKind::Syntax => Unavailable::Invalid(format!("{} (at byte {})", e.message, e.span.start)),
+            parse::ParseErrorKind::Limit => Unavailable::TooLarge(e.message),
+        })?;
+        let program = Program::compile(&ir, &SimOptions::new(flavor, Semantics::Search))
+            .map_err(|e| Unavailable::TooLarge(e.to_string()))?;
+        let cache = program.create_cache();
+        Ok(Simulator { program, cache, buf: Vec::new() })
+    }
+}
+
+impl StepCounter for Simulator {
+    fn engine(&self) -> &'static str {
+        "simulator"
+    }
+
+    fn version(&self) -> Option<String> {
+        None
+    }
+
+    fn count(&mut self, subject: &[u8], budget: u64) -> Run {
+        self.buf.clear();
+        match std::str::from_utf8(subject) {
+            Ok(text) => self.buf.extend(text.chars()),
+            Err(_) => self.buf.extend(subject.iter().map(|&b| char::from(b))),
+        }
+        let r = self.program.run_with(&mut self.cache, &self.buf, budget);
+        let verdict = match r.outcome {
+            SimOutcome::Match { .. } => Verdict::Match,
+            SimOutcome::NoMatch => Verdict::NoMatch,
+            SimOutcome::Budget => Verdict::Limit("step limit"),
+        };
+        Run { verdict, steps: r.steps }
+    }
+
+    fn time(&mut self, _subject: &[u8]) -> Option<Duration> {
+        None
+    }
 }
 
 /// Why a rule has no backtracking figures.
@@ -107,6 +165,8 @@ pub fn counter(pattern: &str, flags: Flags, step_limit: u64) -> Result<Box<dyn S
 pub enum Unavailable {
     /// The backtracking engine rejects the pattern.
     Invalid(String),
+    /// The pattern is beyond the simulator's size limits.
+    TooLarge(String),
     /// This build has no step-counting engine.
     NoEngine,
 }
@@ -114,7 +174,8 @@ pub enum Unavailable {
 impl std::fmt::Display for Unavailable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Unavailable::Invalid(m) => write!(f, "PCRE2 rejects the pattern: {m}"),
+            Unavailable::Invalid(m) => write!(f, "{m}"),
+            Unavailable::TooLarge(m) => write!(f, "the simulator cannot run this pattern: {m}"),
             Unavailable::NoEngine => {
                 f.write_str("no backtracking engine in this build (built without the `pcre2` feature)")
             }
@@ -223,10 +284,25 @@ pub fn measure(
     (figures, matched)
 }
 
-#[cfg(all(test, feature = "pcre2"))]
+#[cfg(test)]
 mod tests {
     use super::*;
 
+    #[test]
+    fn the_simulator_counts_steps_on_bytes() {
+        let mut sim = Simulator::new("^(a+)+$", Flags::default(), Flavor::Pcre).unwrap();
+        let short = sim.count(b"aaaa!", 1_000_000);
+        let long = sim.count(b"aaaaaaaa!", 1_000_000);
+        assert_eq!(short.verdict, Verdict::NoMatch);
+        assert!(long.steps > 8 * short.steps, "{short:?} {long:?}");
+        assert_eq!(sim.count(b"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!", 10_000).verdict, Verdict::Limit("step limit"));
+        let mut sim = Simulator::new(r"\xff+x", Flags::default(), Flavor::Pcre).unwrap();
+        assert_eq!(sim.count(b"\xfe\xff\xffx", 1000).verdict, Verdict::Match);
+        assert!(matches!(Simulator::new("a(", Flags::default(), Flavor::Pcre), Err(Unavailable::Invalid(_))));
+        assert_eq!(sim.time(b"x"), None);
+    }
+
+    #[cfg(feature = "pcre2")]
     #[test]
     fn counts_steps_and_limit_hits() {
         let mut c = counter("^(a+)+$", Flags::default(), 100_000).unwrap();
@@ -242,6 +318,7 @@ mod tests {
         assert!(f.steps_per_byte.max > 3000.0, "{f:?}");
     }
 
+    #[cfg(feature = "pcre2")]
     #[test]
     fn rule_budget_stops_the_corpus_pass() {
         let mut c = counter("^(a+)+$", Flags::default(), 1_000_000).unwrap();
@@ -255,6 +332,7 @@ mod tests {
         assert!(f.steps_total <= 2_500_000 + 3);
     }
 
+    #[cfg(feature = "pcre2")]
     #[test]
     fn invalid_patterns_are_reported() {
         let Err(Unavailable::Invalid(m)) = counter("a(", Flags::default(), 10) else { panic!("expected an error") };

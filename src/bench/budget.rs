@@ -8,8 +8,8 @@
 //! ```toml
 //! [bench]
 //! corpus = ["traffic/benign.txt"]   # default corpora, relative to cfglint.toml
-//! step-limit = 1_000_000            # steps one match may take
-//! rule-step-budget = 100_000_000    # steps one rule may spend on the corpus
+//! step-limit = 10_000_000           # steps one match may take
+//! rule-step-budget = 200_000_000    # steps one rule may spend on the corpus
 //! worst-case-step-budget = 5_000_000
 //! worst-case-max-bytes = 8192
 //! regression-threshold = 0.2        # --baseline: flag changes over 20 %
@@ -56,8 +56,8 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             corpus: Vec::new(),
-            step_limit: 1_000_000,
-            rule_step_budget: 100_000_000,
+            step_limit: 10_000_000,
+            rule_step_budget: 200_000_000,
             worst: worst::Options { step_budget: 5_000_000, max_bytes: 8192, report_bytes: 4096 },
             min_time: Duration::from_millis(10),
             max_passes: 20,

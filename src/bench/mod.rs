@@ -192,7 +192,7 @@ pub fn measure(rule: &Rule, corpus: &Corpus, settings: &Settings) -> RuleReport 
             report.error = Some(format!("the pattern does not compile: {message}"));
             return report;
         }
-        Err(e @ backtrack::Unavailable::NoEngine) => {
+        Err(e) => {
             report.notes.push(e.to_string());
             None
         }
@@ -348,9 +348,8 @@ pub struct Summary {
     pub attack_inputs: usize,
     /// Benign inputs.
     pub benign_inputs: usize,
-    /// The backtracking engine (`pcre2 10.46 …`), when built.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub engine: Option<String>,
+    /// The backtracking engine (`pcre2 10.46 …` or `simulator`).
+    pub engine: String,
     /// Rules failing the run (compile error, failed test, budget,
     /// regression).
     pub failing: usize,
@@ -424,14 +423,14 @@ pub fn bench_files(
 }
 
 /// The backtracking engine in this build, for the summary.
-pub fn engine_name() -> Option<String> {
+pub fn engine_name() -> String {
     #[cfg(feature = "pcre2")]
     {
-        Some(format!("pcre2 {}", pcre::version()))
+        format!("pcre2 {}", pcre::version())
     }
     #[cfg(not(feature = "pcre2"))]
     {
-        None
+        "simulator (cfglint's step-counting backtracker; built without PCRE2)".to_owned()
     }
 }
 
@@ -530,7 +529,6 @@ mod tests {
         assert!(rep.budget_exceeded.is_empty());
     }
 
-    #[cfg(feature = "pcre2")]
     #[test]
     fn a_polynomial_rule_grows_super_linearly_and_exceeds_its_budget() {
         // A `log` rule: measured and budgeted exactly like `block`.

@@ -1,5 +1,5 @@
-//! Real PCRE2 (the `pcre2-sys` bindings, interpreter only) with exact
-//! backtracking step counts and hard limits on every match.
+//! Real PCRE2 (the C library through a small FFI, interpreter only) with
+//! exact backtracking step counts and hard limits on every match.
 //!
 //! Where it sits: the backtracking engine of `cfglint bench`
 //! ([`super::backtrack`] picks it when the `pcre2` feature is built). This
@@ -34,18 +34,82 @@ use std::ffi::{c_int, c_void};
 use std::ptr::NonNull;
 use std::time::{Duration, Instant};
 
-use pcre2_sys as sys;
-
 use crate::source::Flags;
 
-unsafe extern "C" {
-    // Exported by the PCRE2 library (bundled or system) but not declared
-    // by pcre2-sys' bindings.
-    fn pcre2_set_callout_8(
-        mcontext: *mut sys::pcre2_match_context_8,
-        callout: Option<unsafe extern "C" fn(*mut c_void, *mut c_void) -> c_int>,
-        data: *mut c_void,
-    ) -> c_int;
+/// The PCRE2 8-bit API, declared here rather than through `pcre2-sys`.
+///
+/// Why not `pcre2-sys`: the vendored libgit2 (git2's `vendored-libgit2`)
+/// statically links its own PCRE2 under the same symbol names. With both
+/// archives in one binary, which copy a call resolves to depends on link
+/// order, and some orders fail with duplicate symbols (or mix the two
+/// versions). Declaring the functions without pulling `pcre2-sys` into the
+/// library leaves exactly one PCRE2 in the `cfglint` binary: libgit2's
+/// complete, unmodified copy (PCRE2 10.4x, Unicode support, no JIT). The
+/// PCRE2 8-bit ABI is stable, so these declarations hold for any 10.x.
+mod sys {
+    use std::ffi::{c_int, c_void};
+
+    /// Opaque compiled pattern.
+    #[repr(C)]
+    pub struct Code {
+        _private: [u8; 0],
+    }
+    /// Opaque match data.
+    #[repr(C)]
+    pub struct MatchData {
+        _private: [u8; 0],
+    }
+    /// Opaque match context.
+    #[repr(C)]
+    pub struct MatchContext {
+        _private: [u8; 0],
+    }
+
+    pub const PCRE2_AUTO_CALLOUT: u32 = 0x0000_0004;
+    pub const PCRE2_CASELESS: u32 = 0x0000_0008;
+    pub const PCRE2_DOTALL: u32 = 0x0000_0020;
+    pub const PCRE2_EXTENDED: u32 = 0x0000_0080;
+    pub const PCRE2_MULTILINE: u32 = 0x0000_0400;
+    pub const PCRE2_CONFIG_VERSION: u32 = 11;
+    pub const PCRE2_ERROR_NOMATCH: c_int = -1;
+    pub const PCRE2_ERROR_CALLOUT: c_int = -37;
+    pub const PCRE2_ERROR_MATCHLIMIT: c_int = -47;
+    pub const PCRE2_ERROR_DEPTHLIMIT: c_int = -53;
+    pub const PCRE2_ERROR_HEAPLIMIT: c_int = -63;
+
+    /// `int (*)(pcre2_callout_block *, void *)`.
+    pub type Callout = unsafe extern "C" fn(*mut c_void, *mut c_void) -> c_int;
+
+    unsafe extern "C" {
+        pub fn pcre2_compile_8(
+            pattern: *const u8,
+            length: usize,
+            options: u32,
+            errorcode: *mut c_int,
+            erroroffset: *mut usize,
+            ccontext: *mut c_void,
+        ) -> *mut Code;
+        pub fn pcre2_code_free_8(code: *mut Code);
+        pub fn pcre2_match_data_create_from_pattern_8(code: *const Code, gcontext: *mut c_void) -> *mut MatchData;
+        pub fn pcre2_match_data_free_8(data: *mut MatchData);
+        pub fn pcre2_match_context_create_8(gcontext: *mut c_void) -> *mut MatchContext;
+        pub fn pcre2_match_context_free_8(mcontext: *mut MatchContext);
+        pub fn pcre2_set_match_limit_8(mcontext: *mut MatchContext, value: u32) -> c_int;
+        pub fn pcre2_set_depth_limit_8(mcontext: *mut MatchContext, value: u32) -> c_int;
+        pub fn pcre2_set_heap_limit_8(mcontext: *mut MatchContext, value: u32) -> c_int;
+        pub fn pcre2_set_callout_8(mcontext: *mut MatchContext, callout: Option<Callout>, data: *mut c_void) -> c_int;
+        pub fn pcre2_match_8(
+            code: *const Code,
+            subject: *const u8,
+            length: usize,
+            startoffset: usize,
+            options: u32,
+            data: *mut MatchData,
+            mcontext: *mut MatchContext,
+        ) -> c_int;
+        pub fn pcre2_get_error_message_8(errorcode: c_int, buffer: *mut u8, bufflen: usize) -> c_int;
+        pub fn pcre2_config_8(what: u32, where_: *mut c_void) -> c_int;
+    }
 }
 
 /// Limits applied to every match.
@@ -136,7 +200,7 @@ unsafe extern "C" fn count_step(_block: *mut c_void, data: *mut c_void) -> c_int
 
 /// Owned PCRE2 code.
 #[derive(Debug)]
-struct Code(NonNull<sys::pcre2_code_8>);
+struct Code(NonNull<sys::Code>);
 
 impl Drop for Code {
     fn drop(&mut self) {
@@ -147,7 +211,7 @@ impl Drop for Code {
 
 /// Owned match data.
 #[derive(Debug)]
-struct MatchData(NonNull<sys::pcre2_match_data_8>);
+struct MatchData(NonNull<sys::MatchData>);
 
 impl Drop for MatchData {
     fn drop(&mut self) {
@@ -158,7 +222,7 @@ impl Drop for MatchData {
 
 /// Owned match context.
 #[derive(Debug)]
-struct Context(NonNull<sys::pcre2_match_context_8>);
+struct Context(NonNull<sys::MatchContext>);
 
 impl Drop for Context {
     fn drop(&mut self) {
@@ -268,7 +332,7 @@ impl Pcre {
         // returned value, which also owns the context; the callout only runs
         // inside `count`, during which nothing else touches the counter.
         unsafe {
-            pcre2_set_callout_8(counted_ctx.0.as_ptr(), Some(count_step), (&raw mut *counter).cast::<c_void>());
+            sys::pcre2_set_callout_8(counted_ctx.0.as_ptr(), Some(count_step), (&raw mut *counter).cast::<c_void>());
         }
         Ok(Pcre { counted, plain, data, counted_ctx, plain_ctx, counter, limits })
     }

@@ -132,13 +132,12 @@ pub fn human(report: &Report, baseline_rev: Option<&str>) -> String {
         s.benign_inputs,
         if corpora.is_empty() { String::new() } else { format!(" from {}", corpora.join(", ")) }
     );
-    let _ = writeln!(
-        out,
-        "engines: regex-automata (linear), {}",
-        s.engine
-            .as_deref()
-            .map_or("no backtracking engine in this build".to_owned(), |e| format!("{e} (interpreter, step-counted)"))
-    );
+    let engine = if s.engine.starts_with("pcre2") {
+        format!("{} (interpreter, step-counted)", s.engine)
+    } else {
+        s.engine.clone()
+    };
+    let _ = writeln!(out, "engines: regex-automata (linear), {engine}");
     out.push('\n');
 
     let header = [

@@ -371,6 +371,11 @@ fn from_seclang(file: &SourceFile, out: &mut Loaded) {
     let directives = directives(&file.text);
     let metas = chain_metadata(&directives);
     for (k, p) in extraction.patterns.iter().enumerate() {
+        // Regex member selectors (`ARGS:/^id/`) choose what a rule reads;
+        // they are not the rule's regex.
+        if p.key.rsplit('.').next().is_some_and(|last| last.starts_with("target[")) {
+            continue;
+        }
         let line = index.line_col(&file.text, p.span.start).0;
         let place = format!("{shown}:{line}");
         // The directive holding the pattern's first byte.
