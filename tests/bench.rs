@@ -307,4 +307,6 @@ fn crs_rules_against_crs_regression_requests() {
     assert!(doc["corpora"][1]["shape"] == "folder");
     // The LFI rules fire on some of the CRS attack requests.
     assert!(rules.iter().any(|r| r["match_rate"]["attack"].as_f64().unwrap_or(0.0) > 0.0), "{doc}");
+    // ...and on the regression tests that name them (`expect_ids`).
+    assert!(rules.iter().any(|r| r["match_rate"]["expected_counts"][0].as_u64().unwrap_or(0) > 0), "{doc}");
 }

@@ -66,6 +66,8 @@ pub struct Request {
     pub uri: Vec<u8>,
     /// Protocol, e.g. `HTTP/1.1`.
     pub protocol: Vec<u8>,
+    /// The request line as sent (`METHOD URI PROTOCOL`).
+    pub request_line: Vec<u8>,
     /// Headers in order, names as sent.
     pub headers: Vec<(Vec<u8>, Vec<u8>)>,
     /// The raw body.
@@ -249,13 +251,7 @@ impl Input {
                 }
                 Part::Method => out.push(&req.method),
                 Part::Protocol => out.push(&req.protocol),
-                Part::RequestLine => {
-                    // The request line is not stored; the parts are close
-                    // enough for cost (they are what it is made of).
-                    out.push(&req.method);
-                    out.push(&req.uri);
-                    out.push(&req.protocol);
-                }
+                Part::RequestLine => out.push(&req.request_line),
                 Part::FileNames => out.extend(req.file_names.iter().map(Vec::as_slice)),
                 Part::PartHeaders => out.extend(req.part_headers.iter().map(Vec::as_slice)),
             }
@@ -680,6 +676,7 @@ fn build_request(raw: RawRequest) -> Result<Request, String> {
         req.protocol = raw.protocol.unwrap_or_else(|| b"HTTP/1.1".to_vec());
         req.headers = raw.headers;
         req.body = raw.body.unwrap_or_default();
+        req.request_line = [req.method.as_slice(), &req.uri, &req.protocol].join(&b' ');
     }
     decode_request(&mut req);
     Ok(req)
@@ -696,6 +693,7 @@ fn parse_raw_http(bytes: &[u8], req: &mut Request) {
     };
     let mut lines = head.split(|&b| b == b'\n').map(|l| l.strip_suffix(b"\r").unwrap_or(l));
     if let Some(line) = lines.next() {
+        req.request_line = line.to_vec();
         let mut words = line.split(|&b| b == b' ').filter(|w| !w.is_empty());
         req.method = words.next().unwrap_or_default().to_vec();
         req.uri = words.next().unwrap_or_default().to_vec();
@@ -977,6 +975,8 @@ mod tests {
         );
         let r2 = request(&c.inputs[2]);
         assert_eq!(r2.method, b"GET");
+        assert_eq!(r2.request_line, b"GET /a?b=c HTTP/1.1");
+        assert_eq!(r0.request_line, b"POST /p?q=a%20b&x HTTP/1.1");
         assert_eq!(r2.uri, b"/a?b=c");
         assert_eq!(r2.headers, vec![(b"Host".to_vec(), b"x".to_vec())]);
         assert_eq!(r2.body, b"body");

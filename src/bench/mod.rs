@@ -72,6 +72,17 @@ pub struct MatchRate {
     pub attack_counts: (usize, usize),
     /// Unlabelled inputs fired on / seen.
     pub unknown_counts: (usize, usize),
+    /// Inputs whose `expect_ids` name this rule (CRS regression tests):
+    /// fired on / seen.
+    #[serde(skip_serializing_if = "is_zero_pair")]
+    pub expected_counts: (usize, usize),
+    /// Inputs whose `no_expect_ids` name this rule: fired on / seen.
+    #[serde(skip_serializing_if = "is_zero_pair")]
+    pub unexpected_counts: (usize, usize),
+}
+
+fn is_zero_pair(p: &(usize, usize)) -> bool {
+    p.1 == 0
 }
 
 /// Every figure for one rule.
@@ -245,7 +256,8 @@ pub fn measure(rule: &Rule, corpus: &Corpus, settings: &Settings) -> RuleReport 
             ));
         }
     }
-    report.match_rate = match_rate(corpus, &values, linear_matched.as_deref(), bt_matched.as_deref(), rule.negated);
+    report.match_rate =
+        match_rate(&rule.id, corpus, &values, linear_matched.as_deref(), bt_matched.as_deref(), rule.negated);
     report.tests = run_tests(rule, counter.as_deref_mut(), linear_re.as_ref(), settings.step_limit);
     if let Some(c) = counter.as_mut() {
         // The worst case over every attack string: the one costliest at 4 KB.
@@ -264,6 +276,7 @@ pub fn measure(rule: &Rule, corpus: &Corpus, settings: &Settings) -> RuleReport 
 /// used where it decided (it is the production engine); the linear
 /// engine's elsewhere.
 fn match_rate(
+    id: &str,
     corpus: &Corpus,
     values: &Values<'_>,
     linear: Option<&[bool]>,
@@ -283,6 +296,20 @@ fn match_rate(
         slot.1 += 1;
         if fired {
             slot.0 += 1;
+        }
+        // A chained rule's tests name the chain's id.
+        let base = id.split_once("-chain").map_or(id, |(b, _)| b);
+        let named = |ids: &[String]| ids.iter().any(|x| x == base);
+        let input = &corpus.inputs[input];
+        for (ids, slot) in
+            [(&input.expect_ids, &mut rate.expected_counts), (&input.no_expect_ids, &mut rate.unexpected_counts)]
+        {
+            if named(ids) {
+                slot.1 += 1;
+                if fired {
+                    slot.0 += 1;
+                }
+            }
         }
     }
     let share = |(hit, n): (usize, usize)| (n > 0).then(|| hit as f64 / n as f64);

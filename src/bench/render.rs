@@ -230,6 +230,13 @@ pub fn human(report: &Report, baseline_rev: Option<&str>) -> String {
                 if origins.is_empty() { String::new() } else { format!(" (first: {})", origins.join(", ")) }
             ));
         }
+        let (hit, seen) = r.match_rate.expected_counts;
+        let (fp, clean) = r.match_rate.unexpected_counts;
+        if seen + clean > 0 && (hit < seen || fp > 0) {
+            lines.push(format!(
+                "corpus tests naming this rule: fires on {hit} of {seen} expected to match, {fp} of {clean} expected not to"
+            ));
+        }
         for n in &r.notes {
             lines.push(format!("note: {n}"));
         }
