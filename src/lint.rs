@@ -146,9 +146,11 @@ fn is_candidate(path: &Path, opts: &LintOptions) -> bool {
     // `.conf` files, grok pattern files and the like need their content to
     // tell; peek at small files only.
     let name = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
-    let interesting = Path::new(&name).extension().is_some_and(|e| e == "conf")
-        || path.parent().and_then(Path::file_name).is_some_and(|p| p == "patterns")
-        || !opts.extract.custom.is_empty();
+    // Extensionless files may be grok pattern files or nginx site files;
+    // `.conf` may be SecLang, nginx or Fluent Bit. Their content decides.
+    let extension = Path::new(&name).extension();
+    let interesting =
+        extension.is_none_or(|e| e == "conf") || !opts.extract.custom.is_empty();
     if !interesting {
         return false;
     }

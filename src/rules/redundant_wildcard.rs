@@ -51,6 +51,11 @@ impl Rule for RedundantWildcard {
     }
 
     fn check(&self, cx: &PatternContext<'_>, out: &mut Vec<Finding>) {
+        // A fragment of a larger regex (a CRS `.ra` line) is not matched on
+        // its own; whole-pattern checks would only produce noise.
+        if cx.pattern.kind.is_fragment() {
+            return;
+        }
         let Ok(ir) = cx.ir() else { return };
         if !super::context::is_bottom_up(ir) {
             return;

@@ -261,6 +261,15 @@ impl Kind {
         Kind::BUILTIN.iter().find(|k| k.as_str() == name).cloned().unwrap_or_else(|| Kind::Custom(name.to_owned()))
     }
 
+    /// True when the kind's patterns are fragments of a larger regex (CRS
+    /// regex-assembly lines and toolchain fragments are assembled into one
+    /// alternation; grok definitions such as `DATA .*?` are building blocks
+    /// referenced by `%{DATA}`), so whole-pattern checks such as "matches
+    /// everything" or "leading `.*`" do not apply to them on their own.
+    pub fn is_fragment(&self) -> bool {
+        matches!(self, Kind::CrsRegexAssembly | Kind::Grok)
+    }
+
     /// The flavor a kind's patterns default to.
     pub fn default_flavor(&self) -> Flavor {
         match self {
