@@ -144,14 +144,17 @@ impl RuleReport {
             || self.regressions.iter().any(|r| !r.timing)
     }
 
-    /// A key for "costliest first": worst case at 4 KB, then steps per
-    /// byte, then linear cost per KiB.
-    pub fn cost_key(&self) -> (f64, f64, f64) {
-        (
+    /// A key for "costliest first": worst case at 4 KB, then p99, max and
+    /// median steps per byte. Only step counts (deterministic), never
+    /// timings, so the order is the same on every run.
+    pub fn cost_key(&self) -> [f64; 4] {
+        let bt = self.backtracking.as_ref().map(|b| b.steps_per_byte);
+        [
             self.worst_case.as_ref().map_or(f64::NEG_INFINITY, |w| w.steps_at_4kb_log10),
-            self.backtracking.as_ref().map_or(f64::NEG_INFINITY, |b| b.steps_per_byte.p99),
-            self.linear.as_ref().map_or(f64::NEG_INFINITY, |l| l.us_per_kb),
-        )
+            bt.map_or(f64::NEG_INFINITY, |d| d.p99),
+            bt.map_or(f64::NEG_INFINITY, |d| d.max),
+            bt.map_or(f64::NEG_INFINITY, |d| d.median),
+        ]
     }
 }
 

@@ -37,9 +37,10 @@ pub fn costliest(rules: &[RuleReport]) -> Vec<&RuleReport> {
         b.error
             .is_some()
             .cmp(&a.error.is_some())
-            .then(kb.0.total_cmp(&ka.0))
-            .then(kb.1.total_cmp(&ka.1))
-            .then(kb.2.total_cmp(&ka.2))
+            .then(kb[0].total_cmp(&ka[0]))
+            .then(kb[1].total_cmp(&ka[1]))
+            .then(kb[2].total_cmp(&ka[2]))
+            .then(kb[3].total_cmp(&ka[3]))
             .then_with(|| (&a.file, a.line, &a.id).cmp(&(&b.file, b.line, &b.id)))
     });
     sorted
@@ -415,9 +416,12 @@ pub fn svg(report: &Report, top: usize) -> Result<String, String> {
             .map_err(|e| e.to_string())?;
         for (i, r) in rules.iter().enumerate() {
             let color = Palette99::pick(i).to_rgba();
+            // Two files may reuse an id: then say which file.
+            let shared = rules.iter().filter(|o| o.id == r.id).count() > 1;
+            let name = if shared { format!("{} ({})", r.id, r.file) } else { r.id.clone() };
             let label = match &r.worst_case {
-                Some(w) => format!("{} {}", r.id, growth(w)),
-                None => r.id.clone(),
+                Some(w) => format!("{name} {}", growth(w)),
+                None => name,
             };
             chart
                 .draw_series(LineSeries::new(pts(r), color.stroke_width(2)))
@@ -453,6 +457,22 @@ mod tests {
         assert_eq!(duration(0.0012), "1.20 ms");
         assert_eq!(duration(f64::INFINITY), "forever");
         assert_eq!(steps_text(1234.0), "10^1234");
+    }
+
+    #[test]
+    fn costliest_order_ignores_timings() {
+        let corpus = crate::bench::Corpus::default();
+        let settings = crate::bench::Settings::default();
+        let mut a = crate::bench::measure(&crate::bench::tests::rule("a", "x"), &corpus, &settings);
+        let mut b = crate::bench::measure(&crate::bench::tests::rule("b", "y"), &corpus, &settings);
+        a.line = 2;
+        b.line = 1;
+        let ids = |rs: &[RuleReport]| costliest(rs).iter().map(|r| r.id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&[a.clone(), b.clone()]), ["b", "a"], "ties break on the place in the file");
+        let mut bad = a.clone();
+        bad.id = "bad".into();
+        bad.error = Some("does not compile".into());
+        assert_eq!(ids(&[a, b, bad]), ["bad", "b", "a"]);
     }
 
     #[test]
