@@ -17,6 +17,7 @@
 #![deny(clippy::print_stdout, clippy::print_stderr, clippy::dbg_macro)]
 
 pub mod analysis;
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod diff;

@@ -31,7 +31,7 @@ pub fn dispatch(command: Command, out: &mut dyn Write) -> miette::Result<ExitSta
         Command::Regex(a) => commands::regex::run(&a, out),
         Command::Debug(a) => commands::debug::run(&a, out),
         Command::Diff(a) => commands::diff::run(&a, out),
-        Command::Bench(_) => Err(miette::miette!("`cfglint bench` is not built yet")),
+        Command::Bench(a) => commands::bench::run(&a, out),
         Command::Rollout(_) => Err(miette::miette!("`cfglint rollout` is not built yet")),
         Command::Gate(_) => Err(miette::miette!("`cfglint gate` is not built yet")),
         Command::Rollback(_) => Err(miette::miette!("`cfglint rollback` is not built yet")),

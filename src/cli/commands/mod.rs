@@ -1,5 +1,6 @@
 //! One module per subcommand, each a `run(args, out) -> Result<ExitStatus>`.
 
+pub mod bench;
 pub mod check;
 pub mod debug;
 pub mod diff;

@@ -1,0 +1,341 @@
+//! The backtracking engine's figures: steps per input byte on the corpus
+//! and the inputs that hit the step limit.
+//!
+//! Where it sits: one of the three measurements of a rule. The engine is
+//! real PCRE2 (`super::pcre`) when the `pcre2` feature is built (the
+//! default); without it, cfglint's own step-counting simulator
+//! ([`Simulator`], from `verify`), and the report names the engine.
+//!
+//! Guarantees: every match runs under `step_limit` steps, and a rule stops
+//! being measured once it has spent `rule_budget` steps over the corpus
+//! (the figures then cover the inputs measured so far and say so), so a
+//! catastrophic rule costs at most its budget.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::linear::Values;
+use super::stats::Dist;
+use crate::analysis::parse;
+use crate::source::{Flags, Flavor, Semantics};
+use crate::verify::{Cache, Outcome as SimOutcome, Program, SimOptions};
+
+/// How one counted match ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Matched.
+    Match,
+    /// Did not match.
+    NoMatch,
+    /// A limit stopped it (the engine's name for the limit).
+    Limit(&'static str),
+}
+
+/// One counted match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Run {
+    /// How it ended.
+    pub verdict: Verdict,
+    /// Steps taken.
+    pub steps: u64,
+}
+
+/// A backtracking engine that counts its steps.
+pub trait StepCounter {
+    /// `pcre2` or `simulator`.
+    fn engine(&self) -> &'static str;
+    /// The engine's version, when it has one.
+    fn version(&self) -> Option<String>;
+    /// Search `subject`, stopping after `budget` steps.
+    fn count(&mut self, subject: &[u8], budget: u64) -> Run;
+    /// Time one uncounted search of `subject` (`None` when the engine
+    /// cannot run uninstrumented).
+    fn time(&mut self, subject: &[u8]) -> Option<Duration>;
+}
+
+#[cfg(feature = "pcre2")]
+impl StepCounter for super::pcre::Pcre {
+    fn engine(&self) -> &'static str {
+        "pcre2"
+    }
+
+    fn version(&self) -> Option<String> {
+        Some(super::pcre::version())
+    }
+
+    fn count(&mut self, subject: &[u8], budget: u64) -> Run {
+        use super::pcre::{LimitKind, Outcome};
+        let c = self.count_with_budget(subject, budget);
+        let verdict = match c.outcome {
+            Outcome::Match => Verdict::Match,
+            Outcome::NoMatch => Verdict::NoMatch,
+            Outcome::Limit(LimitKind::Steps) => Verdict::Limit("step limit"),
+            Outcome::Limit(LimitKind::Match) => Verdict::Limit("PCRE2 match limit"),
+            Outcome::Limit(LimitKind::Depth) => Verdict::Limit("PCRE2 depth limit"),
+            Outcome::Limit(LimitKind::Heap) => Verdict::Limit("PCRE2 heap limit"),
+            Outcome::Limit(LimitKind::Other(_)) => Verdict::Limit("PCRE2 error"),
+        };
+        Run { verdict, steps: c.steps }
+    }
+
+    fn time(&mut self, subject: &[u8]) -> Option<Duration> {
+        Some(super::pcre::Pcre::time(self, subject).1)
+    }
+}
+
+/// The step-counting engine for a pattern, or why there is none.
+#[cfg(feature = "pcre2")]
+pub fn counter(pattern: &str, flags: Flags, step_limit: u64) -> Result<Box<dyn StepCounter>, Unavailable> {
+    // PCRE2's own match limit counts per start position and would cap the
+    // worst-case probe below its budget; the step callout is the limit that
+    // governs counted matches, and uncounted (timed) matches are only run on
+    // inputs whose counted match finished within budget.
+    let limits = super::pcre::Limits { steps: step_limit, match_limit: u32::MAX, ..super::pcre::Limits::default() };
+    super::pcre::Pcre::new(pattern, flags, limits)
+        .map(|p| Box::new(p) as Box<dyn StepCounter>)
+        .map_err(|e| Unavailable::Invalid(e.to_string()))
+}
+
+/// The step-counting engine for a pattern, or why there is none: the
+/// project's simulator when this build has no PCRE2.
+#[cfg(not(feature = "pcre2"))]
+pub fn counter(pattern: &str, flags: Flags, step_limit: u64) -> Result<Box<dyn StepCounter>, Unavailable> {
+    let _ = step_limit;
+    Simulator::new(pattern, flags, Flavor::Pcre).map(|s| Box::new(s) as Box<dyn StepCounter>)
+}
+
+/// cfglint's own step-counting backtracking simulator (`verify`), modelling
+/// PCRE. Used when PCRE2 is not built. Subjects that are valid UTF-8 run
+/// as characters; other bytes run one character per byte (Latin-1), as
+/// PCRE's byte mode reads them. The simulator's time is not an engine's
+/// time, so it gives steps only.
+#[derive(Debug)]
+pub struct Simulator {
+    program: Program,
+    cache: Cache,
+    buf: Vec<char>,
+}
+
+impl Simulator {
+    /// Parse and compile `pattern` for the simulator.
+    pub fn new(pattern: &str, flags: Flags, flavor: Flavor) -> Result<Simulator, Unavailable> {
+        let ir = parse::parse(pattern, &parse::ParseConfig::new(flavor).flags(flags)).map_err(|e| match e.kind {
+            parse::ParseErrorKind::Syntax => Unavailable::Invalid(format!("{} (at byte {})", e.message, e.span.start)),
+            parse::ParseErrorKind::Limit => Unavailable::TooLarge(e.message),
+        })?;
+        let program = Program::compile(&ir, &SimOptions::new(flavor, Semantics::Search))
+            .map_err(|e| Unavailable::TooLarge(e.to_string()))?;
+        let cache = program.create_cache();
+        Ok(Simulator { program, cache, buf: Vec::new() })
+    }
+}
+
+impl StepCounter for Simulator {
+    fn engine(&self) -> &'static str {
+        "simulator"
+    }
+
+    fn version(&self) -> Option<String> {
+        None
+    }
+
+    fn count(&mut self, subject: &[u8], budget: u64) -> Run {
+        self.buf.clear();
+        match std::str::from_utf8(subject) {
+            Ok(text) => self.buf.extend(text.chars()),
+            Err(_) => self.buf.extend(subject.iter().map(|&b| char::from(b))),
+        }
+        let r = self.program.run_with(&mut self.cache, &self.buf, budget);
+        let verdict = match r.outcome {
+            SimOutcome::Match { .. } => Verdict::Match,
+            SimOutcome::NoMatch => Verdict::NoMatch,
+            SimOutcome::Budget => Verdict::Limit("step limit"),
+        };
+        Run { verdict, steps: r.steps }
+    }
+
+    fn time(&mut self, _subject: &[u8]) -> Option<Duration> {
+        None
+    }
+}
+
+/// Why a rule has no backtracking figures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unavailable {
+    /// The backtracking engine rejects the pattern.
+    Invalid(String),
+    /// The pattern is beyond the simulator's size limits.
+    TooLarge(String),
+    /// This build has no step-counting engine.
+    NoEngine,
+}
+
+impl std::fmt::Display for Unavailable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unavailable::Invalid(m) => write!(f, "{m}"),
+            Unavailable::TooLarge(m) => write!(f, "the simulator cannot run this pattern: {m}"),
+            Unavailable::NoEngine => {
+                f.write_str("no backtracking engine in this build (built without the `pcre2` feature)")
+            }
+        }
+    }
+}
+
+/// Backtracking figures for one rule.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Figures {
+    /// `pcre2` or `simulator`.
+    pub engine: &'static str,
+    /// The engine's version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Steps per input byte over the inputs measured.
+    pub steps_per_byte: Dist,
+    /// Inputs whose match was stopped by a limit.
+    pub limit_hits: usize,
+    /// Where the first few limit hits came from (corpus origins).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub limit_hit_inputs: Vec<String>,
+    /// Inputs measured.
+    pub inputs: usize,
+    /// Inputs matched.
+    pub matches: usize,
+    /// Steps over every input measured.
+    pub steps_total: u64,
+    /// The per-match step limit.
+    pub step_limit: u64,
+    /// Set when the rule's step budget ran out: inputs measured before it
+    /// did (the figures cover only those).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub budget_exhausted_after: Option<usize>,
+}
+
+/// How many limit-hit inputs are listed by origin.
+const LISTED_LIMIT_HITS: usize = 5;
+
+/// Count steps on every input. Returns the figures and, per input, whether
+/// it matched (`None`: a limit stopped it or the budget ran out first).
+/// `origin` names a corpus input (by index) for the limit-hit list.
+pub fn measure(
+    counter: &mut dyn StepCounter,
+    values: &Values<'_>,
+    step_limit: u64,
+    rule_budget: u64,
+    origin: &dyn Fn(usize) -> String,
+) -> (Figures, Vec<Option<bool>>) {
+    let mut matched = vec![None; values.len()];
+    let mut per_byte = Vec::with_capacity(values.len());
+    let mut limit_hits = 0;
+    let mut limit_hit_inputs = Vec::new();
+    let mut total = 0u64;
+    let mut exhausted = None;
+    let mut matches = 0;
+    for (i, slot) in matched.iter_mut().enumerate() {
+        if total >= rule_budget {
+            exhausted = Some(i);
+            break;
+        }
+        let mut steps = 0u64;
+        let mut bytes = 0u64;
+        let mut result = Some(false);
+        for v in values.of(i) {
+            let run = counter.count(v, step_limit.min(rule_budget - total.min(rule_budget)).max(1));
+            steps += run.steps;
+            bytes += v.len() as u64;
+            match run.verdict {
+                Verdict::Match => {
+                    result = Some(true);
+                    break;
+                }
+                Verdict::NoMatch => {}
+                Verdict::Limit(_) => {
+                    result = None;
+                    break;
+                }
+            }
+        }
+        total += steps;
+        if result.is_none() {
+            limit_hits += 1;
+            if limit_hit_inputs.len() < LISTED_LIMIT_HITS {
+                limit_hit_inputs.push(origin(values.inputs[i]));
+            }
+        }
+        if result == Some(true) {
+            matches += 1;
+        }
+        *slot = result;
+        per_byte.push(steps as f64 / bytes.max(1) as f64);
+    }
+    let figures = Figures {
+        engine: counter.engine(),
+        version: counter.version(),
+        steps_per_byte: Dist::of(&mut per_byte),
+        limit_hits,
+        limit_hit_inputs,
+        inputs: per_byte.len(),
+        matches,
+        steps_total: total,
+        step_limit,
+        budget_exhausted_after: exhausted,
+    };
+    (figures, matched)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_simulator_counts_steps_on_bytes() {
+        let mut sim = Simulator::new("^(a+)+$", Flags::default(), Flavor::Pcre).unwrap();
+        let short = sim.count(b"aaaa!", 1_000_000);
+        let long = sim.count(b"aaaaaaaa!", 1_000_000);
+        assert_eq!(short.verdict, Verdict::NoMatch);
+        assert!(long.steps > 8 * short.steps, "{short:?} {long:?}");
+        assert_eq!(sim.count(b"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!", 10_000).verdict, Verdict::Limit("step limit"));
+        let mut sim = Simulator::new(r"\xff+x", Flags::default(), Flavor::Pcre).unwrap();
+        assert_eq!(sim.count(b"\xfe\xff\xffx", 1000).verdict, Verdict::Match);
+        assert!(matches!(Simulator::new("a(", Flags::default(), Flavor::Pcre), Err(Unavailable::Invalid(_))));
+        assert_eq!(sim.time(b"x"), None);
+    }
+
+    #[cfg(feature = "pcre2")]
+    #[test]
+    fn counts_steps_and_limit_hits() {
+        let mut c = counter("^(a+)+$", Flags::default(), 100_000).unwrap();
+        let long = format!("{}!", "a".repeat(30));
+        let items: Vec<&[u8]> = vec![b"aaa", long.as_bytes(), b"b"];
+        let values = Values::from_slices(&items);
+        let (f, matched) = measure(c.as_mut(), &values, 100_000, u64::MAX, &|i| i.to_string());
+        assert_eq!(matched, [Some(true), None, Some(false)]);
+        assert_eq!(f.limit_hits, 1);
+        assert_eq!(f.limit_hit_inputs, ["1"]);
+        assert_eq!(f.matches, 1);
+        assert_eq!(f.inputs, 3);
+        assert!(f.steps_per_byte.max > 3000.0, "{f:?}");
+    }
+
+    #[cfg(feature = "pcre2")]
+    #[test]
+    fn rule_budget_stops_the_corpus_pass() {
+        let mut c = counter("^(a+)+$", Flags::default(), 1_000_000).unwrap();
+        let long = format!("{}!", "a".repeat(30));
+        let items: Vec<&[u8]> = vec![long.as_bytes(); 10];
+        let values = Values::from_slices(&items);
+        let (f, matched) = measure(c.as_mut(), &values, 1_000_000, 2_500_000, &|i| i.to_string());
+        assert_eq!(f.budget_exhausted_after, Some(3));
+        assert_eq!(f.inputs, 3);
+        assert!(matched[3..].iter().all(Option::is_none));
+        assert!(f.steps_total <= 2_500_000 + 3);
+    }
+
+    #[cfg(feature = "pcre2")]
+    #[test]
+    fn invalid_patterns_are_reported() {
+        let Err(Unavailable::Invalid(m)) = counter("a(", Flags::default(), 10) else { panic!("expected an error") };
+        assert!(m.contains("parenthesis"), "{m}");
+    }
+}

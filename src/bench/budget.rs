@@ -1,0 +1,258 @@
+//! `[bench]` in cfglint.toml: the limits a run works under and the budgets
+//! that turn figures into findings.
+//!
+//! Where it sits: read once per run from the config's text (the config
+//! loader keeps the section as a raw value for this module), with spans,
+//! so a bad value is reported at its place in cfglint.toml.
+//!
+//! ```toml
+//! [bench]
+//! corpus = ["traffic/benign.txt"]   # default corpora, relative to cfglint.toml
+//! step-limit = 10_000_000           # steps one match may take
+//! rule-step-budget = 200_000_000    # steps one rule may spend on the corpus
+//! worst-case-step-budget = 5_000_000
+//! worst-case-max-bytes = 8192
+//! regression-threshold = 0.2        # --baseline: flag changes over 20 %
+//! max-steps-per-byte = 20           # budget: p99 PCRE2 steps per input byte
+//! max-us-per-kb = 50                # budget: linear engine µs per KiB
+//! max-benign-match-rate = 0.01      # budget: share of benign inputs matched
+//! max-steps-at-4kb = 1e7            # budget: worst case at a 4 KB request
+//! max-seconds-at-4kb = 0.1          # budget: the same, in estimated seconds
+//! max-limit-hits = 0                # budget: inputs stopped by the step limit
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::worst;
+use crate::config::{self, Config, Spanned};
+
+/// Limits and budgets for one run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// Corpora named in cfglint.toml (used when `--corpus` is not given).
+    pub corpus: Vec<PathBuf>,
+    /// Steps one match may take.
+    pub step_limit: u64,
+    /// Steps one rule may spend over the whole corpus.
+    pub rule_step_budget: u64,
+    /// The worst-case probe's limits.
+    pub worst: worst::Options,
+    /// Repeat the linear throughput pass until this much time has passed.
+    pub min_time: Duration,
+    /// Most throughput passes.
+    pub max_passes: u32,
+    /// Relative change that counts as a regression against `--baseline`.
+    pub regression_threshold: f64,
+    /// How many of the costliest rules the SVG plot shows.
+    pub plot_rules: usize,
+    /// Budgets.
+    pub budgets: Budgets,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            corpus: Vec::new(),
+            step_limit: 10_000_000,
+            rule_step_budget: 200_000_000,
+            worst: worst::Options { step_budget: 5_000_000, max_bytes: 8192, report_bytes: 4096 },
+            min_time: Duration::from_millis(10),
+            max_passes: 20,
+            regression_threshold: 0.2,
+            plot_rules: 8,
+            budgets: Budgets::default(),
+        }
+    }
+}
+
+/// Budgets: a figure above its budget is a finding (exit code 1). `None`:
+/// no budget.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Budgets {
+    /// p99 of backtracking steps per input byte.
+    pub max_steps_per_byte: Option<f64>,
+    /// Linear engine microseconds per KiB.
+    pub max_us_per_kb: Option<f64>,
+    /// Share of benign inputs matched (0..=1).
+    pub max_benign_match_rate: Option<f64>,
+    /// Worst-case steps at a 4 KB request.
+    pub max_steps_at_4kb: Option<f64>,
+    /// Worst-case estimated seconds at a 4 KB request.
+    pub max_seconds_at_4kb: Option<f64>,
+    /// Inputs stopped by the step limit.
+    pub max_limit_hits: Option<f64>,
+}
+
+/// The section as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+struct Section {
+    corpus: Option<Vec<Spanned<String>>>,
+    step_limit: Option<Spanned<f64>>,
+    rule_step_budget: Option<Spanned<f64>>,
+    worst_case_step_budget: Option<Spanned<f64>>,
+    worst_case_max_bytes: Option<Spanned<f64>>,
+    min_time_ms: Option<Spanned<f64>>,
+    regression_threshold: Option<Spanned<f64>>,
+    plot_rules: Option<Spanned<f64>>,
+    max_steps_per_byte: Option<Spanned<f64>>,
+    max_us_per_kb: Option<Spanned<f64>>,
+    max_benign_match_rate: Option<Spanned<f64>>,
+    max_steps_at_4kb: Option<Spanned<f64>>,
+    max_seconds_at_4kb: Option<Spanned<f64>>,
+    max_limit_hits: Option<Spanned<f64>>,
+}
+
+/// Only `[bench]`; other sections are the config loader's business.
+#[derive(Debug, Default, Deserialize)]
+struct File {
+    #[serde(default)]
+    bench: Option<Section>,
+}
+
+impl Settings {
+    /// Read `[bench]` from a loaded config (defaults when absent).
+    pub fn from_config(config: &Config) -> Result<Settings, config::Error> {
+        let Some(path) = config.path.as_deref() else { return Ok(Settings::default()) };
+        if config.raw.bench.is_none() {
+            return Ok(Settings::default());
+        }
+        Settings::parse(path, &config.text)
+    }
+
+    /// Read `[bench]` from cfglint.toml text.
+    pub fn parse(path: &Path, text: &str) -> Result<Settings, config::Error> {
+        let name = path.display().to_string();
+        let invalid = |message: String, span: Option<std::ops::Range<usize>>| config::Error::Invalid {
+            message,
+            src: miette::NamedSource::new(name.clone(), text.to_owned()),
+            span: span.map(|r| (r.start, r.end - r.start).into()),
+        };
+        let file: File = toml::from_str(text).map_err(|e| invalid(format!("[bench]: {}", e.message()), e.span()))?;
+        let mut s = Settings::default();
+        let Some(sec) = file.bench else { return Ok(s) };
+        let root = path.parent().unwrap_or_else(|| Path::new("."));
+        if let Some(list) = &sec.corpus {
+            s.corpus = list.iter().map(|p| root.join(p.get_ref())).collect();
+        }
+        // A count or size: a whole number ≥ 1.
+        let count = |v: &Option<Spanned<f64>>, key: &str| -> Result<Option<u64>, config::Error> {
+            let Some(v) = v else { return Ok(None) };
+            let x = *v.get_ref();
+            if !(x >= 1.0 && x.fract() == 0.0 && x < 1e18) {
+                return Err(invalid(format!("[bench] {key} must be a whole number ≥ 1, not {x}"), Some(v.span())));
+            }
+            Ok(Some(x as u64))
+        };
+        // A budget: a finite number ≥ 0 (rates at most 1).
+        let budget = |v: &Option<Spanned<f64>>, key: &str, max: f64| -> Result<Option<f64>, config::Error> {
+            let Some(v) = v else { return Ok(None) };
+            let x = *v.get_ref();
+            if !(x.is_finite() && x >= 0.0 && x <= max) {
+                let range = if max.is_finite() { format!("between 0 and {max}") } else { "≥ 0".to_owned() };
+                return Err(invalid(format!("[bench] {key} must be a number {range}, not {x}"), Some(v.span())));
+            }
+            Ok(Some(x))
+        };
+        if let Some(x) = count(&sec.step_limit, "step-limit")? {
+            s.step_limit = x;
+        }
+        if let Some(x) = count(&sec.rule_step_budget, "rule-step-budget")? {
+            s.rule_step_budget = x;
+        }
+        if let Some(x) = count(&sec.worst_case_step_budget, "worst-case-step-budget")? {
+            s.worst.step_budget = x;
+        }
+        if let Some(x) = count(&sec.worst_case_max_bytes, "worst-case-max-bytes")? {
+            s.worst.max_bytes = usize::try_from(x).unwrap_or(usize::MAX);
+        }
+        if let Some(x) = budget(&sec.min_time_ms, "min-time-ms", f64::INFINITY)? {
+            s.min_time = Duration::from_secs_f64(x / 1000.0);
+        }
+        if let Some(x) = budget(&sec.regression_threshold, "regression-threshold", f64::INFINITY)? {
+            s.regression_threshold = x;
+        }
+        if let Some(x) = count(&sec.plot_rules, "plot-rules")? {
+            s.plot_rules = usize::try_from(x).unwrap_or(usize::MAX);
+        }
+        let inf = f64::INFINITY;
+        s.budgets = Budgets {
+            max_steps_per_byte: budget(&sec.max_steps_per_byte, "max-steps-per-byte", inf)?,
+            max_us_per_kb: budget(&sec.max_us_per_kb, "max-us-per-kb", inf)?,
+            max_benign_match_rate: budget(&sec.max_benign_match_rate, "max-benign-match-rate", 1.0)?,
+            max_steps_at_4kb: budget(&sec.max_steps_at_4kb, "max-steps-at-4kb", inf)?,
+            max_seconds_at_4kb: budget(&sec.max_seconds_at_4kb, "max-seconds-at-4kb", inf)?,
+            max_limit_hits: budget(&sec.max_limit_hits, "max-limit-hits", inf)?,
+        };
+        Ok(s)
+    }
+}
+
+/// The budgets one rule's figures exceed, by name (`max_steps_per_byte`).
+pub fn exceeded(report: &super::RuleReport, b: &Budgets) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    let over = |budget: Option<f64>, value: Option<f64>| matches!((budget, value), (Some(b), Some(v)) if v > b);
+    let bt = report.backtracking.as_ref();
+    if over(b.max_steps_per_byte, bt.map(|f| f.steps_per_byte.p99)) {
+        out.push("max_steps_per_byte");
+    }
+    if over(b.max_us_per_kb, report.linear.as_ref().map(|f| f.us_per_kb)) {
+        out.push("max_us_per_kb");
+    }
+    if over(b.max_benign_match_rate, report.match_rate.benign) {
+        out.push("max_benign_match_rate");
+    }
+    let wc = report.worst_case.as_ref();
+    if over(b.max_steps_at_4kb, wc.map(|w| w.steps_at_4kb)) {
+        out.push("max_steps_at_4kb");
+    }
+    if over(b.max_seconds_at_4kb, wc.and_then(|w| w.seconds_at_4kb)) {
+        out.push("max_seconds_at_4kb");
+    }
+    let hits = bt.map(|f| f.limit_hits as f64 + if f.budget_exhausted_after.is_some() { 1.0 } else { 0.0 });
+    if over(b.max_limit_hits, hits) {
+        out.push("max_limit_hits");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_budgets_and_limits() {
+        let text = "fail-on = \"error\"\n[bench]\ncorpus = [\"in/a.txt\"]\nstep-limit = 5000\nmax-steps-per-byte = 20\nmax-benign-match-rate = 0.01\nmax-steps-at-4kb = 1e7\n";
+        let s = Settings::parse(Path::new("/p/cfglint.toml"), text).unwrap();
+        assert_eq!(s.corpus, [PathBuf::from("/p/in/a.txt")]);
+        assert_eq!(s.step_limit, 5000);
+        assert_eq!(s.budgets.max_steps_per_byte, Some(20.0));
+        assert_eq!(s.budgets.max_benign_match_rate, Some(0.01));
+        assert_eq!(s.budgets.max_steps_at_4kb, Some(1e7));
+        assert_eq!(s.budgets.max_us_per_kb, None);
+    }
+
+    fn error_at(text: &str) -> (String, usize) {
+        match Settings::parse(Path::new("cfglint.toml"), text) {
+            Err(config::Error::Invalid { message, span, .. }) => (message, span.map_or(usize::MAX, |s| s.offset())),
+            other => panic!("expected an error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn errors_point_at_the_value() {
+        let (m, at) = error_at("[bench]\nmax-benign-match-rate = 1.5\n");
+        assert!(m.contains("between 0 and 1"), "{m}");
+        assert_eq!(at, 32);
+        let (m, at) = error_at("[bench]\nmax-step-per-byte = 3\n");
+        assert!(m.contains("unknown field"), "{m}");
+        assert_eq!(at, 8);
+        let (m, _) = error_at("[bench]\nstep-limit = 0.5\n");
+        assert!(m.contains("whole number"), "{m}");
+        let (m, _) = error_at("[bench]\nmax-us-per-kb = \"fast\"\n");
+        assert!(m.contains("invalid type"), "{m}");
+    }
+}

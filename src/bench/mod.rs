@@ -1,0 +1,604 @@
+//! `cfglint bench`: what every WAF rule costs on a real corpus, before and
+//! after a change.
+//!
+//! Where it sits: on top of `source` (rules are read with the shared
+//! parsers) and `analysis` (attack strings); the CLI's `bench` command calls
+//! [`run`] and a renderer. The library never prints; progress is reported
+//! through a callback.
+//!
+//! For every rule, in parallel (rayon), with output in a fixed order:
+//! 1. [`linear`]: regex-automata's meta regex over the corpus: throughput,
+//!    matches, time per input.
+//! 2. [`backtrack`]: real PCRE2 (interpreter, step-counted, see [`pcre`]):
+//!    steps per input byte and inputs that hit the step limit.
+//! 3. [`worst`]: the attack string at growing length, with the fitted growth
+//!    and the cost at a 4 KB request.
+//! 4. Match rate by expectation (attack vs benign inputs) and the rule's
+//!    own `tests`.
+//!
+//! `log` rules are measured and budgeted exactly like `block` rules: a regex
+//! that runs costs the same whatever the WAF does with its verdict.
+//! [`budget`] turns figures into findings, [`baseline`] compares with the
+//! same rules at another git revision, [`render`] writes the table, JSON
+//! and SVG.
+//!
+//! Guarantees: every backtracking match runs under a step limit and every
+//! rule under a step budget, so a run never hangs; one bad rule or corpus
+//! item is a problem in the report and the others are still measured.
+
+pub mod backtrack;
+pub mod baseline;
+pub mod budget;
+pub mod corpus;
+pub mod linear;
+#[cfg(feature = "pcre2")]
+pub mod pcre;
+pub mod render;
+pub mod rules;
+pub mod stats;
+pub mod worst;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+pub use budget::{Budgets, Settings};
+pub use corpus::{Corpus, Expect};
+pub use rules::{Action, Rule};
+
+use linear::Values;
+
+/// The rule's own tests.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct TestResults {
+    /// Examples that behaved as declared.
+    pub passed: usize,
+    /// Examples that did not.
+    pub failed: usize,
+    /// The failing examples: (`match` or `no_match`, the input).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failures: Vec<(String, String)>,
+}
+
+/// How often the rule fires, by what the input is expected to be.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct MatchRate {
+    /// Share of benign inputs the rule fires on (`null` with none).
+    pub benign: Option<f64>,
+    /// Share of attack inputs the rule fires on (`null` with none).
+    pub attack: Option<f64>,
+    /// Benign inputs fired on / seen.
+    pub benign_counts: (usize, usize),
+    /// Attack inputs fired on / seen.
+    pub attack_counts: (usize, usize),
+    /// Unlabelled inputs fired on / seen.
+    pub unknown_counts: (usize, usize),
+    /// Inputs whose `expect_ids` name this rule (CRS regression tests):
+    /// fired on / seen.
+    #[serde(skip_serializing_if = "is_zero_pair")]
+    pub expected_counts: (usize, usize),
+    /// Inputs whose `no_expect_ids` name this rule: fired on / seen.
+    #[serde(skip_serializing_if = "is_zero_pair")]
+    pub unexpected_counts: (usize, usize),
+}
+
+fn is_zero_pair(p: &(usize, usize)) -> bool {
+    p.1 == 0
+}
+
+/// Every figure for one rule.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RuleReport {
+    /// Rule id.
+    pub id: String,
+    /// File.
+    pub file: String,
+    /// 1-based line of the pattern.
+    pub line: usize,
+    /// Key path.
+    pub key: String,
+    /// The pattern.
+    pub pattern: String,
+    /// `block`, `log` or `allow`.
+    pub action: Action,
+    /// True for SecLang `!@rx`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub negated: bool,
+    /// Targets as written.
+    pub targets: Vec<String>,
+    /// Why the rule could not be measured (it does not compile).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Linear-engine figures (`null` when it cannot run the pattern).
+    pub linear: Option<linear::Figures>,
+    /// Backtracking-engine figures.
+    pub backtracking: Option<backtrack::Figures>,
+    /// Worst case over the attack string (`null` without one).
+    pub worst_case: Option<worst::WorstCase>,
+    /// Match rate by expectation.
+    pub match_rate: MatchRate,
+    /// The rule's own tests.
+    pub tests: TestResults,
+    /// Budgets the figures exceed.
+    pub budget_exceeded: Vec<&'static str>,
+    /// Approximations and caveats for this rule.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// The same figures at `--baseline REV`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<Box<RuleReport>>,
+    /// `added`, `modified`, `unchanged` (with `--baseline`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change: Option<&'static str>,
+    /// Figures that got worse than the baseline.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub regressions: Vec<baseline::Regression>,
+}
+
+impl RuleReport {
+    /// True when this rule fails the run: it does not compile, a test
+    /// fails, a budget is exceeded, or a deterministic figure regressed.
+    pub fn is_failure(&self) -> bool {
+        self.error.is_some()
+            || self.tests.failed > 0
+            || !self.budget_exceeded.is_empty()
+            || self.regressions.iter().any(|r| !r.timing)
+    }
+
+    /// A key for "costliest first": worst case at 4 KB, then p99, max and
+    /// median steps per byte. Only step counts (deterministic), never
+    /// timings, so the order is the same on every run.
+    pub fn cost_key(&self) -> [f64; 4] {
+        let bt = self.backtracking.as_ref().map(|b| b.steps_per_byte);
+        [
+            self.worst_case.as_ref().map_or(f64::NEG_INFINITY, |w| w.steps_at_4kb_log10),
+            bt.map_or(f64::NEG_INFINITY, |d| d.p99),
+            bt.map_or(f64::NEG_INFINITY, |d| d.max),
+            bt.map_or(f64::NEG_INFINITY, |d| d.median),
+        ]
+    }
+}
+
+/// Measure every rule on the corpus, in parallel; reports come back in
+/// rule order. `progress` is called once per rule finished.
+pub fn run(rules: &[Rule], corpus: &Corpus, settings: &Settings, progress: &(dyn Fn() + Sync)) -> Vec<RuleReport> {
+    rules
+        .par_iter()
+        .map(|r| {
+            let report = measure(r, corpus, settings);
+            progress();
+            report
+        })
+        .collect()
+}
+
+/// Measure one rule.
+pub fn measure(rule: &Rule, corpus: &Corpus, settings: &Settings) -> RuleReport {
+    let mut report = RuleReport {
+        id: rule.id.clone(),
+        file: rule.file.clone(),
+        line: rule.line,
+        key: rule.key.clone(),
+        pattern: rule.pattern.clone(),
+        action: rule.action,
+        negated: rule.negated,
+        targets: rule.targets.clone(),
+        error: None,
+        linear: None,
+        backtracking: None,
+        worst_case: None,
+        match_rate: MatchRate::default(),
+        tests: TestResults::default(),
+        budget_exceeded: Vec::new(),
+        notes: Vec::new(),
+        baseline: None,
+        change: None,
+        regressions: Vec::new(),
+    };
+    if !rule.unsupported_targets.is_empty() {
+        report.notes.push(format!(
+            "targets with no counterpart in a request corpus (not measured): {}",
+            rule.unsupported_targets.join(", ")
+        ));
+    }
+    let mut counter = match backtrack::counter(&rule.pattern, rule.flags, settings.step_limit) {
+        Ok(c) => Some(c),
+        Err(backtrack::Unavailable::Invalid(message)) => {
+            report.error = Some(format!("the pattern does not compile: {message}"));
+            return report;
+        }
+        Err(e) => {
+            report.notes.push(e.to_string());
+            None
+        }
+    };
+    let linear_re = match linear::compile(&rule.pattern, rule.flags) {
+        Ok(re) => Some(re),
+        Err(e) => {
+            if counter.is_none() {
+                report.error = Some(format!("the pattern does not compile: {e}"));
+                return report;
+            }
+            report.notes.push(format!("the linear engine cannot run this pattern ({e}); no linear figures"));
+            None
+        }
+    };
+
+    let values = Values::gather(&corpus.inputs, &rule.selectors);
+    let mut linear_matched = None;
+    if let Some(re) = &linear_re
+        && !values.is_empty()
+    {
+        let (f, m) = linear::measure(re, &values, settings.min_time, settings.max_passes);
+        report.linear = Some(f);
+        linear_matched = Some(m);
+    }
+    let mut bt_matched = None;
+    if let Some(c) = counter.as_mut()
+        && !values.is_empty()
+    {
+        let origin = |i: usize| corpus.inputs[i].origin.clone();
+        let (f, m) = backtrack::measure(c.as_mut(), &values, settings.step_limit, settings.rule_step_budget, &origin);
+        if let Some(after) = f.budget_exhausted_after {
+            report.notes.push(format!(
+                "the rule spent its step budget ({}) after {after} of {} inputs; backtracking figures cover those",
+                settings.rule_step_budget,
+                values.len()
+            ));
+        }
+        report.backtracking = Some(f);
+        bt_matched = Some(m);
+    }
+    if values.is_empty() && !corpus.inputs.is_empty() {
+        report.notes.push("no corpus input has a value for this rule's targets".to_owned());
+    }
+    if let (Some(l), Some(b)) = (&linear_matched, &bt_matched) {
+        let differ = l.iter().zip(b).filter(|(l, b)| b.is_some_and(|b| b != **l)).count();
+        if differ > 0 {
+            report.notes.push(format!(
+                "PCRE2 and the linear engine disagree on {differ} inputs (PCRE-only semantics such as `$` before a final newline)"
+            ));
+        }
+    }
+    report.match_rate =
+        match_rate(&rule.id, corpus, &values, linear_matched.as_deref(), bt_matched.as_deref(), rule.negated);
+    report.tests = run_tests(rule, counter.as_deref_mut(), linear_re.as_ref(), settings.step_limit);
+    if let Some(c) = counter.as_mut() {
+        // The worst case over every attack string: the one costliest at 4 KB.
+        for attack in &rule.attacks {
+            let w = worst::probe(c.as_mut(), attack, &settings.worst);
+            if report.worst_case.as_ref().is_none_or(|best| w.steps_at_4kb_log10 > best.steps_at_4kb_log10) {
+                report.worst_case = Some(w);
+            }
+        }
+    }
+    report.budget_exceeded = budget::exceeded(&report, &settings.budgets);
+    report
+}
+
+/// Fired-on shares by expectation. The backtracking engine's verdict is
+/// used where it decided (it is the production engine); the linear
+/// engine's elsewhere.
+fn match_rate(
+    id: &str,
+    corpus: &Corpus,
+    values: &Values<'_>,
+    linear: Option<&[bool]>,
+    backtracking: Option<&[Option<bool>]>,
+    negated: bool,
+) -> MatchRate {
+    let mut rate = MatchRate::default();
+    for (i, &input) in values.inputs.iter().enumerate() {
+        let decided = backtracking.and_then(|b| b[i]).or_else(|| linear.map(|l| l[i]));
+        let Some(matched) = decided else { continue };
+        let fired = matched != negated;
+        let slot = match corpus.inputs[input].expect {
+            Expect::Attack => &mut rate.attack_counts,
+            Expect::Benign => &mut rate.benign_counts,
+            Expect::Unknown => &mut rate.unknown_counts,
+        };
+        slot.1 += 1;
+        if fired {
+            slot.0 += 1;
+        }
+        // A chained rule's tests name the chain's id.
+        let base = id.split_once("-chain").map_or(id, |(b, _)| b);
+        let named = |ids: &[String]| ids.iter().any(|x| x == base);
+        let input = &corpus.inputs[input];
+        for (ids, slot) in
+            [(&input.expect_ids, &mut rate.expected_counts), (&input.no_expect_ids, &mut rate.unexpected_counts)]
+        {
+            if named(ids) {
+                slot.1 += 1;
+                if fired {
+                    slot.0 += 1;
+                }
+            }
+        }
+    }
+    let share = |(hit, n): (usize, usize)| (n > 0).then(|| hit as f64 / n as f64);
+    rate.benign = share(rate.benign_counts);
+    rate.attack = share(rate.attack_counts);
+    rate
+}
+
+/// Run `tests.match` / `tests.no_match` on the production engine (the
+/// linear engine when there is none).
+fn run_tests(
+    rule: &Rule,
+    mut counter: Option<&mut (dyn backtrack::StepCounter + '_)>,
+    linear: Option<&regex_automata::meta::Regex>,
+    step_limit: u64,
+) -> TestResults {
+    let mut results = TestResults::default();
+    let cases =
+        rule.tests.should_match.iter().map(|t| (true, t)).chain(rule.tests.should_not_match.iter().map(|t| (false, t)));
+    for (expect, text) in cases {
+        let got = match counter.as_deref_mut() {
+            Some(c) => match c.count(text.as_bytes(), step_limit).verdict {
+                backtrack::Verdict::Match => Some(true),
+                backtrack::Verdict::NoMatch => Some(false),
+                backtrack::Verdict::Limit(_) => None,
+            },
+            None => linear.map(|re| re.is_match(text.as_bytes())),
+        };
+        if got == Some(expect) {
+            results.passed += 1;
+        } else {
+            results.failed += 1;
+            results.failures.push((if expect { "match" } else { "no_match" }.to_owned(), text.clone()));
+        }
+    }
+    results
+}
+
+/// Everything one `cfglint bench` run found.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Report {
+    /// Per rule, in rule order.
+    pub rules: Vec<RuleReport>,
+    /// Rules present at the baseline revision and gone now.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub removed: Vec<RuleReport>,
+    /// Corpora read.
+    pub corpora: Vec<corpus::Loaded>,
+    /// Problems with rules, files or corpus items.
+    pub problems: Vec<rules::Problem>,
+    /// Run totals.
+    pub summary: Summary,
+}
+
+/// Run totals.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Summary {
+    /// Rules measured.
+    pub rules: usize,
+    /// Corpus inputs.
+    pub inputs: usize,
+    /// Attack, benign and unlabelled inputs.
+    pub attack_inputs: usize,
+    /// Benign inputs.
+    pub benign_inputs: usize,
+    /// The backtracking engine (`pcre2 10.46 …` or `simulator`).
+    pub engine: String,
+    /// Rules failing the run (compile error, failed test, budget,
+    /// regression).
+    pub failing: usize,
+    /// Rule files and corpora that could not be read at all.
+    pub unreadable: usize,
+    /// Wall-clock milliseconds.
+    pub elapsed_ms: u64,
+}
+
+/// What to bench: rule files, corpora, an optional baseline revision.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    /// WAF rule YAML or SecLang files.
+    pub rules: Vec<std::path::PathBuf>,
+    /// Corpora (`attack:`/`benign:` prefixes allowed).
+    pub corpus: Vec<std::path::PathBuf>,
+    /// Compare with the rule files at this git revision.
+    pub baseline: Option<String>,
+}
+
+/// Read the rules and corpora, measure every rule (and the baseline's),
+/// and assemble the report. Problems with single files or items are in
+/// the report; only a git error reading the baseline fails the whole run.
+pub fn bench_files(
+    request: &Request,
+    settings: &Settings,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<Report, baseline::Error> {
+    let start = std::time::Instant::now();
+    let loaded = rules::load_files(&request.rules);
+    let corpus = Corpus::load(&request.corpus);
+    let mut base_loaded = None;
+    if let Some(rev) = &request.baseline {
+        let mut old = rules::Loaded::default();
+        for path in &request.rules {
+            if !path.is_file() {
+                continue;
+            }
+            if let Some((p, text)) = baseline::read_at(rev, path)? {
+                rules::from_text(&p, text, &mut old);
+            }
+        }
+        base_loaded = Some(old);
+    }
+    let total = loaded.rules.len() + base_loaded.as_ref().map_or(0, |b| b.rules.len());
+    progress(total);
+    let mut reports = run(&loaded.rules, &corpus, settings, &|| progress(0));
+    let mut removed = Vec::new();
+    if let Some(old) = base_loaded {
+        let before = run(&old.rules, &corpus, settings, &|| progress(0));
+        removed = baseline::compare(&mut reports, before, settings.regression_threshold);
+    }
+    let mut problems = loaded.problems;
+    problems.extend(corpus.problems.iter().map(|p| rules::Problem {
+        place: p.place.clone(),
+        rule: None,
+        message: p.message.clone(),
+    }));
+    let (attack_inputs, benign_inputs, _) = corpus.counts();
+    let summary = Summary {
+        rules: reports.len(),
+        inputs: corpus.inputs.len(),
+        attack_inputs,
+        benign_inputs,
+        engine: engine_name(),
+        failing: reports.iter().filter(|r| r.is_failure()).count(),
+        unreadable: loaded.unreadable + corpus.unreadable,
+        elapsed_ms: u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX),
+    };
+    Ok(Report { rules: reports, removed, corpora: corpus.loaded, problems, summary })
+}
+
+/// The backtracking engine in this build, for the summary.
+pub fn engine_name() -> String {
+    #[cfg(feature = "pcre2")]
+    {
+        format!("pcre2 {}", pcre::version())
+    }
+    #[cfg(not(feature = "pcre2"))]
+    {
+        "simulator (cfglint's step-counting backtracker; built without PCRE2)".to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::corpus::{Input, Part, Payload, Selector};
+    use super::*;
+    use crate::analysis::Attack;
+    use crate::report::Complexity;
+    use crate::source::{Flags, Flavor, Span};
+
+    pub(crate) fn rule(id: &str, pattern: &str) -> Rule {
+        Rule {
+            id: id.to_owned(),
+            file: "rules.yaml".to_owned(),
+            line: 1,
+            span: Span::new(0, pattern.len()),
+            key: "rules[0].pattern".to_owned(),
+            pattern: pattern.to_owned(),
+            flags: Flags::default(),
+            flavor: Flavor::Pcre,
+            negated: false,
+            action: Action::Log,
+            targets: vec!["args".to_owned()],
+            selectors: vec![Selector::all(Part::Args)],
+            unsupported_targets: Vec::new(),
+            tests: rules::Tests::default(),
+            attacks: Vec::new(),
+        }
+    }
+
+    fn raw(text: &str, expect: Expect) -> Input {
+        Input {
+            origin: String::new(),
+            expect,
+            expect_ids: Vec::new(),
+            no_expect_ids: Vec::new(),
+            payload: Payload::Raw(text.as_bytes().to_vec()),
+        }
+    }
+
+    fn corpus() -> Corpus {
+        Corpus {
+            inputs: vec![
+                raw("id=1 or 1=1", Expect::Attack),
+                raw("q=orange", Expect::Benign),
+                raw("name=bob", Expect::Benign),
+                raw("x", Expect::Unknown),
+            ],
+            ..Corpus::default()
+        }
+    }
+
+    #[test]
+    fn measures_a_rule_end_to_end() {
+        let mut r = rule("100001", r"(?i)\bor\b\s+\d+\s*=\s*\d+");
+        r.tests.should_match = vec!["id=1 or 1=1".into()];
+        r.tests.should_not_match = vec!["orange=1".into(), "1 or 2=2".into()];
+        let rep = measure(&r, &corpus(), &Settings::default());
+        assert_eq!(rep.error, None);
+        let lin = rep.linear.as_ref().unwrap();
+        assert_eq!((lin.matches, lin.inputs), (1, 4));
+        assert_eq!(rep.match_rate.attack, Some(1.0));
+        assert_eq!(rep.match_rate.benign, Some(0.0));
+        assert_eq!((rep.tests.passed, rep.tests.failed), (2, 1));
+        assert_eq!(rep.tests.failures, [("no_match".to_owned(), "1 or 2=2".to_owned())]);
+        assert!(rep.is_failure());
+        #[cfg(feature = "pcre2")]
+        {
+            let bt = rep.backtracking.as_ref().unwrap();
+            assert_eq!((bt.matches, bt.limit_hits), (1, 0));
+            // PCRE2 rejects most inputs without a step (no `o`/`O` to start
+            // at), so only the worst inputs cost anything.
+            assert!(bt.steps_per_byte.max > 0.0);
+        }
+    }
+
+    #[test]
+    fn a_rule_that_does_not_compile_is_reported_alone() {
+        let rules = [rule("1", "a(b"), rule("2", "ok")];
+        let reps = run(&rules, &corpus(), &Settings::default(), &|| {});
+        assert!(reps[0].error.as_deref().unwrap().contains("does not compile"), "{:?}", reps[0].error);
+        assert!(reps[0].is_failure());
+        assert!(reps[1].error.is_none());
+        assert!(reps[1].linear.is_some());
+    }
+
+    #[test]
+    fn benign_match_rate_budget() {
+        let mut s = Settings::default();
+        s.budgets.max_benign_match_rate = Some(0.4);
+        let rep = measure(&rule("1", "="), &corpus(), &s);
+        assert_eq!(rep.match_rate.benign, Some(1.0));
+        assert_eq!(rep.budget_exceeded, ["max_benign_match_rate"]);
+        let rep = measure(&rule("1", "or 1"), &corpus(), &s);
+        assert!(rep.budget_exceeded.is_empty());
+    }
+
+    #[test]
+    fn a_polynomial_rule_grows_super_linearly_and_exceeds_its_budget() {
+        // A `log` rule: measured and budgeted exactly like `block`.
+        // Trailing whitespace under search semantics: every start position
+        // scans to the end and backtracks, O(n²) on a run of spaces.
+        let mut r = rule("100002", r"\s+$");
+        r.attacks = vec![
+            Attack { prefix: String::new(), pump: "a".into(), suffix: String::new() },
+            Attack { prefix: String::new(), pump: " ".into(), suffix: "x".into() },
+        ];
+        let mut s = Settings::default();
+        s.worst.step_budget = 2_000_000;
+        s.worst.max_bytes = 2048;
+        s.budgets.max_steps_at_4kb = Some(1e6);
+        let rep = measure(&r, &corpus(), &s);
+        let w = rep.worst_case.as_ref().unwrap();
+        assert!(matches!(w.complexity, Complexity::Polynomial | Complexity::Exponential), "{w:?}");
+        assert!(w.fit.unwrap().exponent > 1.5, "{w:?}");
+        assert_eq!(w.attack.pump, " ", "the costlier attack wins");
+        assert!(rep.budget_exceeded.contains(&"max_steps_at_4kb"), "{:?}", rep.budget_exceeded);
+        assert!(rep.is_failure());
+        assert_eq!(rep.action, Action::Log);
+    }
+
+    #[test]
+    fn negated_rules_fire_when_the_regex_does_not_match() {
+        let mut r = rule("3", "^id=");
+        r.negated = true;
+        let rep = measure(&r, &corpus(), &Settings::default());
+        assert_eq!(rep.match_rate.attack, Some(0.0));
+        assert_eq!(rep.match_rate.benign, Some(1.0));
+    }
+
+    #[test]
+    fn empty_corpus_still_runs_tests_and_worst_case() {
+        let mut r = rule("4", "abc");
+        r.tests.should_match = vec!["xabc".into()];
+        let rep = measure(&r, &Corpus::default(), &Settings::default());
+        assert!(rep.linear.is_none() && rep.backtracking.is_none());
+        assert_eq!(rep.tests.passed, 1);
+        assert!(!rep.is_failure());
+    }
+}

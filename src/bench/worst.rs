@@ -1,0 +1,239 @@
+//! Worst case: a rule's attack string at growing length, counted on the
+//! backtracking engine, with the fitted growth and what it means at a
+//! 4 KB request ("at a 4 KB request this rule takes 1.9 s").
+//!
+//! Where it sits: the third measurement of a rule. The attack comes from
+//! the ReDoS analysis ([`Attack`]: prefix, pump × n, suffix); a rule
+//! without one has no worst-case figures.
+//!
+//! Method: n grows (1, 2, 3, … then by half each time) until the input
+//! passes `max_bytes` or one probe hits `step_budget`. Steps are fitted
+//! against input length in bytes on the largest points (up to six), with
+//! two models: power `steps = c·Lᵏ` (a line in log-log) and exponential
+//! `steps = c·bᴸ` (a line in log-linear); the one with the smaller residual
+//! wins, the power exponent rounded is the degree (below 1.5: linear).
+//! Steps at 4096 bytes are measured when a probe reached that length and
+//! extrapolated from the model otherwise; the time is steps × the engine's
+//! measured time per step (uninstrumented, best of three) on the largest probe within an eighth of the budget.
+//!
+//! Guarantees: every probe runs under `step_budget`; the probes of one rule
+//! cost at most a few times that budget (sizes grow geometrically).
+
+use serde::Serialize;
+
+use super::backtrack::{StepCounter, Verdict};
+use super::stats::fit_line;
+use crate::analysis::Attack;
+use crate::report::Complexity;
+
+/// Limits of the worst-case probe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// Most steps one probe may take.
+    pub step_budget: u64,
+    /// Longest attack input tried, in bytes.
+    pub max_bytes: usize,
+    /// The request size the figures are reported at.
+    pub report_bytes: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { step_budget: 50_000_000, max_bytes: 8192, report_bytes: 4096 }
+    }
+}
+
+/// The fitted growth.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Fit {
+    /// `power` or `exponential`.
+    pub model: &'static str,
+    /// Power model: the exponent k of `c·Lᵏ`.
+    pub exponent: f64,
+    /// Exponential model: the base b of `c·bᴸ` (per byte).
+    pub base: f64,
+}
+
+/// Worst-case figures for one rule.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WorstCase {
+    /// `linear`, `polynomial`, `exponential` or `unknown`.
+    pub complexity: Complexity,
+    /// Polynomial degree (2 for O(n²)).
+    pub degree: Option<u32>,
+    /// (input bytes, steps) per probe, in growing order.
+    pub points: Vec<(usize, f64)>,
+    /// Steps at `report_bytes` (measured or extrapolated; `null` in JSON
+    /// when beyond floating point).
+    pub steps_at_4kb: f64,
+    /// log10 of `steps_at_4kb` (always finite).
+    pub steps_at_4kb_log10: f64,
+    /// Estimated seconds at `report_bytes`.
+    pub seconds_at_4kb: Option<f64>,
+    /// True when `steps_at_4kb` was measured rather than extrapolated.
+    pub measured_at_4kb: bool,
+    /// Input length at which a probe hit the step budget, if one did.
+    pub budget_hit_at: Option<usize>,
+    /// The model fitted.
+    pub fit: Option<Fit>,
+    /// The attack probed.
+    pub attack: Attack,
+    /// Nanoseconds per step, measured uninstrumented on the largest probe.
+    pub ns_per_step: Option<f64>,
+}
+
+/// Probe `attack` at growing length.
+pub fn probe(counter: &mut dyn StepCounter, attack: &Attack, opts: &Options) -> WorstCase {
+    let mut points: Vec<(usize, f64)> = Vec::new();
+    let mut budget_hit_at = None;
+    let mut n = 1usize;
+    let mut largest: Option<(Vec<u8>, u64)> = None;
+    loop {
+        let input = attack.build(n);
+        if input.len() > opts.max_bytes && !points.is_empty() {
+            break;
+        }
+        let run = counter.count(input.as_bytes(), opts.step_budget);
+        if let Verdict::Limit(_) = run.verdict {
+            budget_hit_at = Some(input.len());
+            break;
+        }
+        points.push((input.len(), run.steps as f64));
+        // Calibrate time per step on a probe well inside the budget, so the
+        // three timed runs cost little.
+        if run.steps <= opts.step_budget / 8 {
+            largest = Some((input.into_bytes(), run.steps));
+        }
+        if attack.pump.is_empty() {
+            break;
+        }
+        n += (n / 2).max(1);
+    }
+    let window: Vec<(usize, f64)> = points.iter().rev().take(6).rev().copied().collect();
+    let fit = fit_growth(&window);
+    let (complexity, degree) = classify(fit, budget_hit_at);
+    let report = opts.report_bytes;
+    let at = |l: usize| points.iter().find(|p| p.0 == l).map(|p| p.1);
+    let (steps_log10, measured) = if let Some(s) = at(report) {
+        (s.max(1.0).log10(), true)
+    } else if let (Some(lo), Some(hi)) =
+        (points.iter().rev().find(|p| p.0 < report), points.iter().find(|p| p.0 > report))
+    {
+        // Interpolate in log-log between the probes around the size.
+        let t = ((report as f64).ln() - (lo.0 as f64).ln()) / ((hi.0 as f64).ln() - (lo.0 as f64).ln());
+        (lo.1.max(1.0).log10() + t * (hi.1.max(1.0).log10() - lo.1.max(1.0).log10()), true)
+    } else {
+        (extrapolate_log10(&points, fit, report), false)
+    };
+    let ns_per_step = largest.and_then(|(input, steps)| {
+        let mut best: Option<f64> = None;
+        for _ in 0..3 {
+            let d = counter.time(&input)?;
+            let ns = d.as_secs_f64() * 1e9 / steps.max(1) as f64;
+            best = Some(best.map_or(ns, |b: f64| b.min(ns)));
+        }
+        best
+    });
+    let steps_at_4kb = 10f64.powf(steps_log10);
+    WorstCase {
+        complexity,
+        degree,
+        points,
+        steps_at_4kb,
+        steps_at_4kb_log10: steps_log10,
+        seconds_at_4kb: ns_per_step.map(|ns| steps_at_4kb * ns / 1e9),
+        measured_at_4kb: measured,
+        budget_hit_at,
+        fit,
+        attack: attack.clone(),
+        ns_per_step,
+    }
+}
+
+/// Fit the power and exponential models; keep the better one.
+pub fn fit_growth(points: &[(usize, f64)]) -> Option<Fit> {
+    if points.len() < 3 {
+        return None;
+    }
+    let loglog: Vec<(f64, f64)> = points.iter().map(|&(l, s)| ((l as f64).ln(), s.max(1.0).ln())).collect();
+    let loglin: Vec<(f64, f64)> = points.iter().map(|&(l, s)| (l as f64, s.max(1.0).ln())).collect();
+    let power = fit_line(&loglog)?;
+    let exp = fit_line(&loglin)?;
+    // Normalize residuals by the spread of x so the two fits compare on
+    // the same footing (both predict ln steps).
+    if exp.rss < power.rss * 0.5 && exp.b > 0.0 && power.b >= 1.5 {
+        Some(Fit { model: "exponential", exponent: power.b, base: exp.b.exp() })
+    } else {
+        Some(Fit { model: "power", exponent: power.b, base: exp.b.exp() })
+    }
+}
+
+/// The complexity a fit (and an early budget hit) shows.
+fn classify(fit: Option<Fit>, budget_hit_at: Option<usize>) -> (Complexity, Option<u32>) {
+    match fit {
+        None if budget_hit_at.is_some() => (Complexity::Exponential, None),
+        None => (Complexity::Unknown, None),
+        Some(f) if f.model == "exponential" => (Complexity::Exponential, None),
+        Some(f) if f.exponent < 1.5 => (Complexity::Linear, None),
+        Some(f) => (Complexity::Polynomial, Some(f.exponent.round().max(2.0) as u32)),
+    }
+}
+
+/// log10 of the model's steps at `bytes`, from the largest probe.
+fn extrapolate_log10(points: &[(usize, f64)], fit: Option<Fit>, bytes: usize) -> f64 {
+    let Some(&(l, s)) = points.last() else { return 0.0 };
+    let s10 = s.max(1.0).log10();
+    match fit {
+        Some(f) if f.model == "exponential" => s10 + (bytes as f64 - l as f64) * f.base.log10(),
+        Some(f) => s10 + f.exponent.max(1.0) * ((bytes as f64).log10() - (l as f64).log10()),
+        None => s10 + ((bytes as f64).log10() - (l as f64).log10()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fits_power_and_exponential_growth() {
+        let quad: Vec<(usize, f64)> = [256usize, 512, 1024, 2048].iter().map(|&l| (l, (l * l) as f64 / 2.0)).collect();
+        let f = fit_growth(&quad).unwrap();
+        assert_eq!(f.model, "power");
+        assert!((f.exponent - 2.0).abs() < 0.01);
+        assert_eq!(classify(Some(f), None), (Complexity::Polynomial, Some(2)));
+        let exp: Vec<(usize, f64)> = (14..20).map(|n| (n + 1, 3.0 * 2f64.powi(n as i32))).collect();
+        let f = fit_growth(&exp).unwrap();
+        assert_eq!(f.model, "exponential");
+        assert!((f.base - 2.0).abs() < 0.01);
+        let lin: Vec<(usize, f64)> = [100usize, 200, 400, 800].iter().map(|&l| (l, 3.0 * l as f64 + 20.0)).collect();
+        assert_eq!(classify(fit_growth(&lin), None), (Complexity::Linear, None));
+    }
+
+    #[cfg(feature = "pcre2")]
+    #[test]
+    fn probes_a_polynomial_rule_on_pcre2() {
+        // `(?:x|y)`, not `x`: PCRE2 fails at once on a subject lacking a
+        // required literal, so the attack must not be that easy to reject.
+        let mut c = super::super::backtrack::counter(r"\d+\d+(?:x|y)", crate::source::Flags::default(), 1_000).unwrap();
+        let attack = Attack { prefix: String::new(), pump: "1".into(), suffix: "!".into() };
+        let w = probe(c.as_mut(), &attack, &Options { step_budget: 2_000_000, max_bytes: 4096, report_bytes: 4096 });
+        assert_eq!(w.complexity, Complexity::Polynomial, "{w:?}");
+        // PCRE2 makes the second `\d+` possessive (auto-possessification),
+        // so the real engine is quadratic where a naive backtracker is cubic.
+        assert_eq!(w.degree, Some(2), "{w:?}");
+        assert!(w.steps_at_4kb > 1e7, "{w:?}");
+        assert!(w.seconds_at_4kb.is_some());
+    }
+
+    #[cfg(feature = "pcre2")]
+    #[test]
+    fn probes_an_exponential_rule_on_pcre2() {
+        let mut c = super::super::backtrack::counter("^(a+)+$", crate::source::Flags::default(), 1_000).unwrap();
+        let attack = Attack { prefix: String::new(), pump: "a".into(), suffix: "!".into() };
+        let w = probe(c.as_mut(), &attack, &Options { step_budget: 5_000_000, ..Options::default() });
+        assert_eq!(w.complexity, Complexity::Exponential, "{w:?}");
+        assert!(w.budget_hit_at.is_some());
+        assert!(!w.measured_at_4kb);
+        assert!(w.steps_at_4kb_log10 > 300.0, "{w:?}");
+    }
+}

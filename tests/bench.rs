@@ -1,0 +1,312 @@
+//! `cfglint bench` end to end: the JSON contract, a polynomial rule that
+//! must grow super-linearly and exceed its budget, bad input reported per
+//! item, a baseline comparison in a temporary git repository, and the CRS
+//! rules against the CRS regression requests when the shared corpus is
+//! present.
+
+use std::path::PathBuf;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn fixture(rel: &str) -> String {
+    root().join("fixtures/bench").join(rel).display().to_string()
+}
+
+fn cfglint() -> Command {
+    let mut cmd = Command::cargo_bin("cfglint").expect("the cfglint binary is built for integration tests");
+    cmd.env("NO_COLOR", "1");
+    cmd
+}
+
+fn json_of(output: &std::process::Output) -> Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
+
+fn rule<'a>(doc: &'a Value, id: &str) -> &'a Value {
+    doc["rules"].as_array().unwrap().iter().find(|r| r["id"] == id).unwrap_or_else(|| panic!("no rule {id} in {doc}"))
+}
+
+#[test]
+fn json_contract_and_a_polynomial_rule_over_budget() {
+    let out = cfglint()
+        .args(["bench", &fixture("rules.yaml"), "--config", &fixture("cfglint.toml"), "--format", "json"])
+        .args(["--corpus", &fixture("corpus/requests.jsonl")])
+        .arg("--corpus")
+        .arg(format!("benign:{}", fixture("corpus/benign.txt")))
+        .output()
+        .unwrap();
+    let doc = json_of(&out);
+    assert_eq!(out.status.code(), Some(1), "a budget is exceeded: {doc}");
+    assert_eq!(doc["version"], 1);
+    let ids: Vec<&str> = doc["rules"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["100001", "100002", "100003"], "rule order is file order");
+    assert_eq!(doc["summary"]["rules"], 3);
+    assert_eq!(doc["summary"]["inputs"], 5 + 4);
+    assert!(doc["summary"]["elapsed_ms"].is_u64());
+
+    for r in doc["rules"].as_array().unwrap() {
+        for key in ["id", "file", "pattern", "action", "match_rate", "tests", "budget_exceeded"] {
+            assert!(r.get(key).is_some(), "missing {key} in {r}");
+        }
+        assert!(r["linear"]["mb_per_s"].as_f64().unwrap() > 0.0, "{r}");
+        assert!(r["linear"]["inputs"].as_u64().unwrap() > 0);
+        assert!(r["linear"]["matches"].is_u64());
+        let engine = if cfg!(feature = "pcre2") { "pcre2" } else { "simulator" };
+        assert_eq!(r["backtracking"]["engine"], engine);
+        for k in ["median", "p99", "max"] {
+            assert!(r["backtracking"]["steps_per_byte"][k].is_f64(), "{r}");
+        }
+        assert!(r["backtracking"]["limit_hits"].is_u64());
+        assert!(r["match_rate"].get("benign").is_some() && r["match_rate"].get("attack").is_some());
+    }
+
+    let sqli = rule(&doc, "100001");
+    assert_eq!(sqli["action"], "block");
+    assert_eq!(sqli["tests"]["passed"], 2);
+    assert_eq!(sqli["tests"]["failed"], 0);
+    // The attack request `id=1%20or%201=1` is decoded into ARGS and matched;
+    // no benign request is.
+    assert!(sqli["match_rate"]["attack"].as_f64().unwrap() > 0.0, "{sqli}");
+    assert_eq!(sqli["match_rate"]["benign"].as_f64(), Some(0.0));
+    assert_eq!(sqli["worst_case"], Value::Null);
+    assert_eq!(sqli["budget_exceeded"], serde_json::json!([]));
+
+    let poly = rule(&doc, "100003");
+    assert_eq!(poly["action"], "log", "log rules are measured like block rules");
+    let wc = &poly["worst_case"];
+    assert_eq!(wc["complexity"], "polynomial", "{wc}");
+    assert_eq!(wc["degree"], 2, "{wc}");
+    let points = wc["points"].as_array().unwrap();
+    assert!(points.len() >= 5);
+    let first = &points[points.len() - 3];
+    let last = &points[points.len() - 1];
+    let (l0, s0) = (first[0].as_f64().unwrap(), first[1].as_f64().unwrap());
+    let (l1, s1) = (last[0].as_f64().unwrap(), last[1].as_f64().unwrap());
+    assert!(s1 / s0 > 1.5 * (l1 / l0), "steps grow faster than the input: {points:?}");
+    assert!(wc["steps_at_4kb"].as_f64().unwrap() > 1e6);
+    assert_eq!(poly["budget_exceeded"], serde_json::json!(["max_steps_at_4kb"]));
+    assert_eq!(poly["tests"]["passed"], 2);
+}
+
+#[test]
+fn human_table_progress_free_and_svg_plot() {
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("growth.svg");
+    let out = cfglint()
+        .args(["bench", &fixture("rules.yaml"), "--config", &fixture("cfglint.toml")])
+        .args(["--corpus", &fixture("corpus/requests.jsonl"), "--plot"])
+        .arg(&svg)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(out.stderr.is_empty(), "no progress bar off a terminal: {}", String::from_utf8_lossy(&out.stderr));
+    let header = text.lines().find(|l| l.starts_with("RULE")).unwrap_or_else(|| panic!("no table:\n{text}"));
+    assert!(header.contains("STEPS/B p50/p99/max") && header.contains("AT 4 KB"), "{header}");
+    // Costliest first: the polynomial rule leads the table.
+    let rows: Vec<&str> = text.lines().skip_while(|l| !l.starts_with("RULE")).skip(1).take(3).collect();
+    assert!(rows[0].starts_with("100003"), "{text}");
+    assert!(rows[0].contains("✗ max_steps_at_4kb"), "{text}");
+    assert!(text.contains("at a 4 KB request this rule takes"), "{text}");
+    let plot = std::fs::read_to_string(&svg).unwrap();
+    assert!(plot.starts_with("<svg"), "{}", &plot[..plot.len().min(200)]);
+    assert!(plot.contains("100003"));
+}
+
+#[test]
+fn bad_input_is_reported_per_item_and_other_rules_are_measured() {
+    let out = cfglint()
+        .args(["bench", &fixture("bad-rules.yaml"), &fixture("no-such-rules.yaml"), "--format", "json", "--no-config"])
+        .args(["--corpus", &fixture("corpus/attacks-not-utf8.txt")])
+        .args(["--corpus", &fixture("corpus/empty.txt")])
+        .args(["--corpus", &fixture("corpus/missing.txt")])
+        .output()
+        .unwrap();
+    let doc = json_of(&out);
+    assert_eq!(out.status.code(), Some(2), "unreadable files exit 2: {doc}");
+    let bad = rule(&doc, "200001");
+    assert!(bad["error"].as_str().unwrap().contains("does not compile"), "{bad}");
+    if cfg!(feature = "pcre2") {
+        assert!(bad["error"].as_str().unwrap().contains("parenthesis"), "PCRE2's reason: {bad}");
+    }
+    let good = rule(&doc, "200003");
+    assert_eq!(good["linear"]["inputs"], 2, "bytes that are not UTF-8 are inputs too");
+    assert_eq!(good["tests"]["passed"], 1);
+    let problems: Vec<String> =
+        doc["problems"].as_array().unwrap().iter().map(|p| format!("{} {}", p["place"], p["message"])).collect();
+    let has = |needle: &str| problems.iter().any(|p| p.contains(needle));
+    assert!(has("no string `pattern`"), "{problems:?}");
+    assert!(has("no-such-rules.yaml"), "{problems:?}");
+    assert!(has("corpus has no inputs"), "{problems:?}");
+    assert!(has("missing.txt") && has("cannot read corpus"), "{problems:?}");
+
+    // The same in human form: one clear line per item.
+    let out = cfglint()
+        .args(["bench", &fixture("bad-rules.yaml"), "--no-config", "--corpus", &fixture("corpus/empty.txt")])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("200001") && text.contains("error: the pattern does not compile"), "{text}");
+    assert!(text.contains("empty.txt: corpus has no inputs"), "{text}");
+}
+
+fn commit_all(repo: &git2::Repository, message: &str) {
+    let mut index = repo.index().unwrap();
+    index.add_all(["*"], git2::IndexAddOption::DEFAULT, None).unwrap();
+    index.write().unwrap();
+    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let sig = git2::Signature::now("cfglint test", "test@example.invalid").unwrap();
+    let parents: Vec<git2::Commit> = repo.head().ok().and_then(|h| h.peel_to_commit().ok()).into_iter().collect();
+    let parent_refs: Vec<&git2::Commit> = parents.iter().collect();
+    repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parent_refs).unwrap();
+}
+
+const BEFORE: &str = r#"rules:
+  - id: 1
+    pattern: '^\s+$'
+    targets: [args]
+    action: block
+    tests:
+      attack: {pump: " ", suffix: "x"}
+  - id: 2
+    pattern: '(?i)<script'
+    targets: [args]
+    action: block
+  - id: 3
+    pattern: 'gone'
+    targets: [args]
+"#;
+
+const AFTER: &str = r#"rules:
+  - id: 1
+    pattern: '\s+$'
+    targets: [args]
+    action: block
+    tests:
+      attack: {pump: " ", suffix: "x"}
+  - id: 2
+    pattern: '(?i)<script'
+    targets: [args]
+    action: block
+  - id: 4
+    pattern: 'new'
+    targets: [args]
+    action: log
+"#;
+
+#[test]
+fn baseline_comparison_in_a_temporary_git_repo() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = git2::Repository::init(dir.path()).unwrap();
+    let rules = dir.path().join("waf/rules.yaml");
+    std::fs::create_dir_all(rules.parent().unwrap()).unwrap();
+    std::fs::write(&rules, BEFORE).unwrap();
+    std::fs::write(dir.path().join("benign.txt"), "a=1\nname=bob\n").unwrap();
+    commit_all(&repo, "rules v1");
+    std::fs::write(&rules, AFTER).unwrap();
+
+    let out = cfglint()
+        .current_dir(dir.path())
+        .args(["bench", "waf/rules.yaml", "--baseline", "HEAD", "--format", "json", "--no-config"])
+        .args(["--corpus", "benign:benign.txt"])
+        .output()
+        .unwrap();
+    let doc = json_of(&out);
+    assert_eq!(out.status.code(), Some(1), "a regression fails the run: {doc}");
+    let r1 = rule(&doc, "1");
+    assert_eq!(r1["change"], "modified");
+    assert_eq!(r1["baseline"]["pattern"], r"^\s+$");
+    assert_eq!(r1["baseline"]["worst_case"]["complexity"], "linear", "{r1}");
+    assert_eq!(r1["worst_case"]["complexity"], "polynomial", "{r1}");
+    let figures: Vec<&str> =
+        r1["regressions"].as_array().unwrap().iter().map(|g| g["figure"].as_str().unwrap()).collect();
+    assert!(figures.contains(&"worst_case.complexity"), "{figures:?}");
+    assert!(figures.contains(&"worst_case.steps_at_4kb"), "{figures:?}");
+    assert_eq!(rule(&doc, "2")["change"], "unchanged");
+    assert!(rule(&doc, "2").get("regressions").is_none());
+    assert_eq!(rule(&doc, "4")["change"], "added");
+    assert_eq!(doc["removed"][0]["id"], "3");
+
+    let out = cfglint()
+        .current_dir(dir.path())
+        .args(["bench", "waf/rules.yaml", "--baseline", "HEAD", "--no-config", "--corpus", "benign.txt"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("against HEAD:"), "{text}");
+    assert!(text.contains("1 modified — REGRESSED"), "{text}");
+    assert!(text.contains("worst_case.complexity: linear (k=1.00) → O(n²)"), "{text}");
+    assert!(text.contains("3 removed") && text.contains("4 added"), "{text}");
+
+    let out = cfglint()
+        .current_dir(dir.path())
+        .args(["bench", "waf/rules.yaml", "--baseline", "no-such-rev", "--no-config"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown revision"));
+}
+
+#[test]
+fn seclang_rules_carry_ids_actions_and_targets() {
+    let out = cfglint()
+        .args(["bench", &fixture("crs-sample.conf"), "--format", "json", "--no-config"])
+        .args(["--corpus", &fixture("corpus/requests.jsonl")])
+        .output()
+        .unwrap();
+    let doc = json_of(&out);
+    let ids: Vec<&str> = doc["rules"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["900001", "900002", "900002-chain1", "900003"], "{doc}");
+    assert_eq!(rule(&doc, "900001")["action"], "block");
+    assert_eq!(rule(&doc, "900002-chain1")["action"], "block", "a chain takes its first rule's action");
+    assert_eq!(rule(&doc, "900003")["action"], "log");
+    assert_eq!(rule(&doc, "900003")["negated"], true);
+    assert!(rule(&doc, "900002-chain1")["notes"][0].as_str().unwrap().contains("MATCHED_VAR"));
+    // 900001 reads ARGS: the tautology request is an attack it fires on.
+    assert!(rule(&doc, "900001")["match_rate"]["attack"].as_f64().unwrap() > 0.0);
+}
+
+/// The shared corpus, seen from the main checkout or from a worktree.
+fn shared_corpus() -> Option<PathBuf> {
+    [root().join("../shared/corpus"), root().join("../../shared/corpus")].into_iter().find(|p| p.is_dir())
+}
+
+#[test]
+fn crs_rules_against_crs_regression_requests() {
+    let Some(corpus) = shared_corpus() else { return };
+    let rules = corpus.join("configs/owasp-crs/rules/REQUEST-930-APPLICATION-ATTACK-LFI.conf");
+    let requests = corpus.join("inputs/crs-regression-requests.jsonl");
+    let ftw = corpus.join("inputs/crs-regression-tests/REQUEST-930-APPLICATION-ATTACK-LFI");
+    let out = cfglint()
+        .args(["bench", "--format", "json", "--no-config"])
+        .arg(&rules)
+        .arg("--corpus")
+        .arg(&requests)
+        .arg("--corpus")
+        .arg(&ftw)
+        .output()
+        .unwrap();
+    let doc = json_of(&out);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    let rules = doc["rules"].as_array().unwrap();
+    assert!(!rules.is_empty());
+    assert!(rules.iter().all(|r| r.get("error").is_none()), "{doc}");
+    assert!(doc["summary"]["inputs"].as_u64().unwrap() > 4076);
+    assert!(doc["corpora"][1]["shape"] == "folder");
+    // The LFI rules fire on some of the CRS attack requests.
+    assert!(rules.iter().any(|r| r["match_rate"]["attack"].as_f64().unwrap_or(0.0) > 0.0), "{doc}");
+    // ...and on the regression tests that name them (`expect_ids`).
+    assert!(rules.iter().any(|r| r["match_rate"]["expected_counts"][0].as_u64().unwrap_or(0) > 0), "{doc}");
+}
