@@ -98,16 +98,10 @@ fn fixture_cases() {
 #[cfg(feature = "pcre2")]
 fn pcre_find(pattern: &str, flags: &str, input: &str) -> Found {
     let flags = Flags::from_letters(flags);
-    let re = pcre2::bytes::RegexBuilder::new()
-        .utf(true)
-        .caseless(flags.case_insensitive)
-        .multi_line(flags.multi_line)
-        .dotall(flags.dot_all)
-        .build(pattern)
+    let found = cfglint::bench::pcre::find_utf(pattern, flags, input, cfglint::bench::pcre::Limits::default())
         .map_err(|_| ())?;
-    let found = re.find(input.as_bytes()).map_err(|_| ())?;
     let to_chars = |b: usize| input[..b].chars().count();
-    Ok(found.map(|m| (to_chars(m.start()), to_chars(m.end()))))
+    Ok(found.map(|(start, end)| (to_chars(start), to_chars(end))))
 }
 
 /// True when some repetition in `pattern` has a body that can match the

@@ -70,6 +70,7 @@ mod sys {
     pub const PCRE2_DOTALL: u32 = 0x0000_0020;
     pub const PCRE2_EXTENDED: u32 = 0x0000_0080;
     pub const PCRE2_MULTILINE: u32 = 0x0000_0400;
+    pub const PCRE2_UTF: u32 = 0x0008_0000;
     pub const PCRE2_CONFIG_VERSION: u32 = 11;
     pub const PCRE2_ERROR_NOMATCH: c_int = -1;
     pub const PCRE2_ERROR_CALLOUT: c_int = -37;
@@ -107,6 +108,7 @@ mod sys {
             data: *mut MatchData,
             mcontext: *mut MatchContext,
         ) -> c_int;
+        pub fn pcre2_get_ovector_pointer_8(data: *mut MatchData) -> *mut usize;
         pub fn pcre2_get_error_message_8(errorcode: c_int, buffer: *mut u8, bufflen: usize) -> c_int;
         pub fn pcre2_config_8(what: u32, where_: *mut c_void) -> c_int;
     }
@@ -389,6 +391,49 @@ impl Pcre {
             )
         };
         (outcome(rc), start.elapsed())
+    }
+}
+
+/// Find the leftmost match of `pattern` in `subject` as PCRE2 reads it in
+/// UTF mode: `Ok(Some((start, end)))` in bytes, `Ok(None)` for no match, or
+/// `Err` with why the pattern was rejected or the match stopped. For tests
+/// and cross-checks that compare the simulator with the real engine.
+pub fn find_utf(pattern: &str, flags: Flags, subject: &str, limits: Limits) -> Result<Option<(usize, usize)>, String> {
+    let mut options = sys::PCRE2_UTF;
+    if flags.case_insensitive {
+        options |= sys::PCRE2_CASELESS;
+    }
+    if flags.multi_line {
+        options |= sys::PCRE2_MULTILINE;
+    }
+    if flags.dot_all {
+        options |= sys::PCRE2_DOTALL;
+    }
+    if flags.extended {
+        options |= sys::PCRE2_EXTENDED;
+    }
+    let code = compile(pattern, options).map_err(|e| e.to_string())?;
+    // SAFETY: `code` is valid; a null general context means malloc/free.
+    let raw = unsafe { sys::pcre2_match_data_create_from_pattern_8(code.0.as_ptr(), std::ptr::null_mut()) };
+    let data = MatchData(NonNull::new(raw).expect("PCRE2 could not allocate match data (out of memory)"));
+    let ctx = context(limits);
+    // SAFETY: code, data and context are valid for the call; the subject is
+    // a valid UTF-8 slice (required by PCRE2_UTF).
+    let rc = unsafe {
+        sys::pcre2_match_8(code.0.as_ptr(), subject.as_ptr(), subject.len(), 0, 0, data.0.as_ptr(), ctx.0.as_ptr())
+    };
+    match outcome(rc) {
+        Outcome::Match => {
+            // SAFETY: after a successful match the ovector holds at least one
+            // pair (the whole match).
+            let (start, end) = unsafe {
+                let ov = sys::pcre2_get_ovector_pointer_8(data.0.as_ptr());
+                (*ov, *ov.add(1))
+            };
+            Ok(Some((start, end)))
+        }
+        Outcome::NoMatch => Ok(None),
+        Outcome::Limit(kind) => Err(format!("stopped by a limit: {kind:?}")),
     }
 }
 
