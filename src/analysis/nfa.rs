@@ -112,9 +112,9 @@ pub struct NfaConfig {
     /// Most edges in the NFA (default 400,000).
     pub max_edges: usize,
     /// Counted repetitions with `max - min` at most this are unrolled
-    /// (default 16); wider ones are modelled as unbounded loops.
+    /// (default 64); wider ones are modelled as unbounded loops.
     pub unroll_span: u32,
-    /// Most states one counted repetition may unroll into (default 600).
+    /// Most states one counted repetition may unroll into (default 1,000).
     pub max_unrolled_states: u64,
 }
 
@@ -124,8 +124,8 @@ impl Default for NfaConfig {
             max_states: 20_000,
             max_walk_steps: 3_000_000,
             max_edges: 400_000,
-            unroll_span: 16,
-            max_unrolled_states: 600,
+            unroll_span: 64,
+            max_unrolled_states: 1_000,
         }
     }
 }
@@ -316,6 +316,8 @@ pub struct Nfa {
     pub parents: Vec<Option<NodeId>>,
     /// The semantics the NFA was built for.
     pub semantics: Semantics,
+    /// Most copies any counted repetition was unrolled into.
+    pub max_unrolled: u32,
 }
 
 /// The start state.
@@ -430,6 +432,7 @@ struct Builder<'a> {
     groups: HashMap<u32, NodeId>,
     notes: Vec<String>,
     approximate: bool,
+    max_unrolled: u32,
 }
 
 fn set_hole(enodes: &mut [ENode], hole: Hole, target: u32) {
@@ -489,6 +492,7 @@ impl<'a> Builder<'a> {
             groups,
             notes: Vec::new(),
             approximate: false,
+            max_unrolled: 0,
         };
         b.compute_sizes();
         b
@@ -714,6 +718,7 @@ impl<'a> Builder<'a> {
             NodeKind::Repeat(r) => {
                 let size = self.sizes.get(r.child.index()).copied().unwrap_or(0);
                 let layout = self.layout(size, r.min, r.max);
+                self.max_unrolled = self.max_unrolled.max(layout.copies + layout.optional);
                 if layout.approximated {
                     self.approximate = true;
                     let max = r.max.map_or(String::new(), |m| m.to_string());
@@ -1341,6 +1346,7 @@ impl Nfa {
             approximate: b.approximate,
             parents,
             semantics,
+            max_unrolled: b.max_unrolled,
         })
     }
 
@@ -1506,6 +1512,9 @@ mod tests {
         assert_eq!(n.len(), 3);
         let n = nfa("a{3}", Flavor::Js, Semantics::AnchoredStart);
         assert_eq!(n.len(), 4);
+        let n = nfa("a{1,64}", Flavor::Js, Semantics::AnchoredStart);
+        assert_eq!(n.len(), 65);
+        assert!(!n.approximate);
         let n = nfa("a{1,1000}", Flavor::Js, Semantics::AnchoredStart);
         assert_eq!(n.len(), 2);
         assert!(n.approximate);

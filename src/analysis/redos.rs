@@ -222,7 +222,7 @@ fn run(pattern: Option<&str>, ir: &Ir, flavor: Flavor, semantics: Semantics, con
         flavor,
         nfa: &nfa,
         graph: &graph,
-        witness: Witnesser::new(&nfa, &picker, config.witness),
+        witness: Witnesser::new(&nfa, &picker, config.witness, flavor),
         config,
     };
 

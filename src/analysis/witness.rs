@@ -437,18 +437,29 @@ pub struct Witnesser<'n> {
     nfa: &'n Nfa,
     picker: &'n Picker,
     limits: WitnessLimits,
+    flavor: Flavor,
+    /// Pump count of the last check: beyond every unrolled repetition, so
+    /// a bounded repetition cannot hide a match.
+    big_n: usize,
+    /// A short word the pattern matches (for PCRE's required-character
+    /// prefilter), if one was found.
+    accept_word: Option<Vec<char>>,
     alphabet: Vec<char>,
     universal: Vec<bool>,
     suffixes: HashMap<Marked, Option<Vec<char>>>,
 }
 
 impl<'n> Witnesser<'n> {
-    /// Prepare for `nfa`.
-    pub fn new(nfa: &'n Nfa, picker: &'n Picker, limits: WitnessLimits) -> Self {
+    /// Prepare for `nfa`, run by `flavor`.
+    pub fn new(nfa: &'n Nfa, picker: &'n Picker, limits: WitnessLimits, flavor: Flavor) -> Self {
+        let big_n = (nfa.max_unrolled as usize + 2).clamp(8, 300);
         Witnesser {
             nfa,
             picker,
             limits,
+            flavor,
+            big_n,
+            accept_word: if flavor == Flavor::Pcre { accept_word(nfa, picker) } else { None },
             alphabet: suffix_alphabet(nfa),
             universal: universal_states(nfa),
             suffixes: HashMap::new(),
@@ -509,8 +520,25 @@ impl<'n> Witnesser<'n> {
                 s
             };
             let Some(suffix) = suffix else { continue };
-            if check(nfa, &pre, &pu, &suffix, loops, 3) && check(nfa, &pre, &pu, &suffix, loops, 8) {
-                let (pre, pu, suffix) = rotate(nfa, pre, pu, suffix, loops);
+            if !pumps_concretely(nfa, &pu, loops) {
+                continue;
+            }
+            if self.valid(&pre, &pu, &suffix, loops) {
+                let (pre, pu, mut suffix) = rotate(nfa, pre, pu, suffix, loops);
+                if let Some(w) = &self.accept_word {
+                    // PCRE rejects a subject at once when it lacks a
+                    // character every match needs: end the attack with a
+                    // match of its own, after the pumped part has failed.
+                    for sep in [&[][..], &['\n'][..], &[' '][..]] {
+                        let mut t = suffix.clone();
+                        t.extend_from_slice(sep);
+                        t.extend_from_slice(w);
+                        if self.valid(&pre, &pu, &t, loops) {
+                            suffix = t;
+                            break;
+                        }
+                    }
+                }
                 return Some(Found {
                     prefix: pre.into_iter().collect(),
                     pump: pu.into_iter().collect(),
@@ -520,6 +548,80 @@ impl<'n> Witnesser<'n> {
         }
         None
     }
+}
+
+impl Witnesser<'_> {
+    fn valid(&self, pre: &[char], pu: &[char], suffix: &[char], loops: &[StateId]) -> bool {
+        [3, 8, self.big_n].iter().all(|&n| check(self.nfa, pre, pu, suffix, loops, n))
+    }
+}
+
+/// Whether the pump really goes round each loop and from each loop to the
+/// next on concrete characters (guards such as `\b` included): `p → p`,
+/// `p → q`, `q → q` for consecutive loops.
+fn pumps_concretely(nfa: &Nfa, pump: &[char], loops: &[StateId]) -> bool {
+    let Some(&last) = pump.last() else { return false };
+    let run = |from: StateId| -> Vec<StateId> {
+        let mut sim = Sim::new(nfa);
+        let mut list: Vec<Thread> = vec![(from, false)];
+        let mut prev = Some(last);
+        for &c in pump {
+            list = sim.step(&list, prev, c, false).next;
+            prev = Some(c);
+        }
+        list.into_iter().map(|t| t.0).collect()
+    };
+    for w in loops.windows(2) {
+        let from_p = run(w[0]);
+        if !from_p.contains(&w[0]) || !from_p.contains(&w[1]) || !run(w[1]).contains(&w[1]) {
+            return false;
+        }
+    }
+    if let [only] = loops {
+        return run(*only).contains(only);
+    }
+    true
+}
+
+/// A short word the pattern matches on its own, from the start state
+/// without the search loop.
+fn accept_word(nfa: &Nfa, picker: &Picker) -> Option<Vec<char>> {
+    let n = nfa.len();
+    let mut parent: Vec<(u32, char)> = vec![(u32::MAX, ' '); n];
+    let mut seen = vec![false; n];
+    seen[START as usize] = true;
+    let mut queue = VecDeque::from([START]);
+    let mut steps = 0;
+    while let Some(s) = queue.pop_front() {
+        steps += 1;
+        if steps > 4_000 {
+            return None;
+        }
+        let st = &nfa.states[s as usize];
+        let prev = if s == START { None } else { picker.choices(&st.set, 1).first().copied() };
+        let ends = st.entries.iter().any(|e| matches!(e, Entry::Accept(g) if g.holds(nfa, prev, None, false)));
+        if ends && s != START {
+            let mut word = Vec::new();
+            let mut cur = s;
+            while cur != START {
+                let (p, c) = parent[cur as usize];
+                word.push(c);
+                cur = p;
+            }
+            word.reverse();
+            return (word.len() <= 64).then_some(word);
+        }
+        for e in nfa.edges(s) {
+            if Some(e.to) == nfa.search_loop || seen[e.to as usize] {
+                continue;
+            }
+            let Some(&c) = picker.choices(&e.label, 1).first() else { continue };
+            seen[e.to as usize] = true;
+            parent[e.to as usize] = (s, c);
+            queue.push_back(e.to);
+        }
+    }
+    None
 }
 
 /// Move the end of the prefix into the pump when they agree
@@ -712,7 +814,7 @@ mod tests {
         let s = Sccs::new(&g);
         let a = analyze(&g, &s, &mut Budget::new(1_000_000), 2, 32);
         let picker = Picker::new(&ir);
-        let mut w = Witnesser::new(&nfa, &picker, WitnessLimits::default());
+        let mut w = Witnesser::new(&nfa, &picker, WitnessLimits::default(), flavor);
         for e in &a.eda {
             let prefix = g.path_from_start(e.state)?;
             if let Some(f) = w.attack(&prefix, &e.pump, &[e.state]) {
