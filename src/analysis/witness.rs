@@ -437,7 +437,6 @@ pub struct Witnesser<'n> {
     nfa: &'n Nfa,
     picker: &'n Picker,
     limits: WitnessLimits,
-    flavor: Flavor,
     /// Pump count of the last check: beyond every unrolled repetition, so
     /// a bounded repetition cannot hide a match.
     big_n: usize,
@@ -457,7 +456,6 @@ impl<'n> Witnesser<'n> {
             nfa,
             picker,
             limits,
-            flavor,
             big_n,
             accept_word: if flavor == Flavor::Pcre { accept_word(nfa, picker) } else { None },
             alphabet: suffix_alphabet(nfa),
