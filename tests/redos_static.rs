@@ -114,3 +114,63 @@ fn labeled_dev_corpus() {
     }
     assert!(failures.is_empty(), "{} of {} entries wrong:\n{}", failures.len(), entries.len(), failures.join("\n"));
 }
+
+#[derive(Debug, serde::Deserialize)]
+struct Fixture {
+    case: Vec<Case>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct Case {
+    name: String,
+    pattern: String,
+    flavor: Flavor,
+    #[serde(default)]
+    semantics: Semantics,
+    #[serde(default)]
+    flags: String,
+    expect: Complexity,
+    degree: Option<u32>,
+    #[allow(dead_code)]
+    see: Option<String>,
+}
+
+#[test]
+fn fixture_table() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/analysis/redos.toml");
+    let text = std::fs::read_to_string(&path).expect("fixture table exists");
+    let table: Fixture = toml::from_str(&text).expect("fixture table parses");
+    let mut failures = Vec::new();
+    for c in &table.case {
+        let flags = Flags::from_letters(&c.flags);
+        let v = verdict(&c.pattern, flags, c.flavor, c.semantics);
+        if v.complexity != c.expect {
+            failures.push(format!("{}: expected {:?}, got {:?} {:?}", c.name, c.expect, v.complexity, v.notes));
+            continue;
+        }
+        if c.degree.is_some() && v.degree != c.degree {
+            failures.push(format!("{}: expected degree {:?}, got {:?}", c.name, c.degree, v.degree));
+        }
+        match c.expect {
+            Complexity::Linear => {
+                if !v.candidates.is_empty() {
+                    failures.push(format!("{}: linear but has candidates {:?}", c.name, v.candidates[0].attack));
+                }
+            }
+            Complexity::Unknown => {}
+            _ => {
+                let Some(cand) = v.candidates.first() else {
+                    failures.push(format!("{}: no candidate", c.name));
+                    continue;
+                };
+                if cand.loops.is_empty() || cand.overlap.is_empty() || cand.hint.is_empty() {
+                    failures.push(format!("{}: candidate without explanation: {cand:?}", c.name));
+                }
+                if !grows(&c.pattern, flags, c.flavor, c.semantics, cand) {
+                    failures.push(format!("{}: attack {:?} does not grow in the simulator", c.name, cand.attack));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} of {} cases wrong:\n{}", failures.len(), table.case.len(), failures.join("\n"));
+}

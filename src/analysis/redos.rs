@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::analysis::Attack;
 use crate::analysis::ambiguity::{self, Budget, Graph, Ida, Sccs};
-use crate::analysis::ir::{Ir, NodeId, NodeKind};
+use crate::analysis::ir::{CharSet, Ir, NodeId, NodeKind};
 use crate::analysis::nfa::{Nfa, NfaConfig, StateId};
 use crate::analysis::witness::{self, Picker, WitnessLimits, Witnesser};
 use crate::source::{Flavor, PatternSpan, Semantics};
@@ -196,6 +196,9 @@ struct Ctx<'a> {
     graph: &'a Graph,
     witness: Witnesser<'a>,
     config: &'a RedosConfig,
+    /// Characters no class of the pattern accepts (any character when
+    /// the classes cover everything).
+    outside: CharSet,
 }
 
 fn run(pattern: Option<&str>, ir: &Ir, flavor: Flavor, semantics: Semantics, config: &RedosConfig) -> StaticVerdict {
@@ -224,6 +227,7 @@ fn run(pattern: Option<&str>, ir: &Ir, flavor: Flavor, semantics: Semantics, con
         graph: &graph,
         witness: Witnesser::new(&nfa, &picker, config.witness, flavor),
         config,
+        outside: outside(&nfa),
     };
 
     let mut candidates = Vec::new();
@@ -280,6 +284,17 @@ fn run(pattern: Option<&str>, ir: &Ir, flavor: Flavor, semantics: Semantics, con
     }
     candidates.sort_by_key(|c| std::cmp::Reverse((c.complexity == Complexity::Exponential, c.degree.unwrap_or(0))));
     StaticVerdict { complexity, degree, candidates, notes }
+}
+
+fn outside(nfa: &Nfa) -> CharSet {
+    let mut ranges = Vec::new();
+    for st in &nfa.states {
+        if st.kind != crate::analysis::nfa::StateKind::SearchLoop {
+            ranges.extend_from_slice(st.set.ranges());
+        }
+    }
+    let out = CharSet::from_ranges(ranges).complement();
+    if out.representative().is_some() { out } else { CharSet::any() }
 }
 
 fn eda_candidate(cx: &mut Ctx<'_>, eda: &ambiguity::Eda) -> Option<Candidate> {
@@ -374,19 +389,30 @@ fn ida_candidates(cx: &mut Ctx<'_>, idas: &[Ida], attempts: &mut usize) -> Vec<C
         }
         *attempts += 1;
         let ida = &idas[i];
-        let prefix = if Some(ida.p) == cx.nfa.search_loop {
-            Vec::new()
+        // The search loop is entered at the start: no prefix is needed,
+        // unless a match at the first position must be avoided (`^\s+|\s+$`
+        // matches at once on leading spaces): then one character that no
+        // class of the pattern accepts.
+        let prefixes: Vec<Vec<CharSet>> = if Some(ida.p) == cx.nfa.search_loop {
+            vec![Vec::new(), vec![cx.outside.clone()]]
         } else {
             match cx.graph.path_from_start(ida.p) {
-                Some(p) => p,
+                Some(p) => vec![p],
                 None => continue,
             }
         };
         let mut chain = ida.chain.clone();
-        let mut found = cx.witness.attack(&prefix, &ida.pump, &chain);
-        if found.is_none() && chain.len() > 2 {
-            chain.truncate(2);
-            found = cx.witness.attack(&prefix, &ida.pump, &chain);
+        let mut found = None;
+        for prefix in &prefixes {
+            chain.clone_from(&ida.chain);
+            found = cx.witness.attack(prefix, &ida.pump, &chain);
+            if found.is_none() && chain.len() > 2 {
+                chain.truncate(2);
+                found = cx.witness.attack(prefix, &ida.pump, &chain);
+            }
+            if found.is_some() {
+                break;
+            }
         }
         let Some(found) = found else { continue };
         let degree = chain.len() as u32;
