@@ -33,10 +33,10 @@
 // the literature this follows.
 #![allow(clippy::many_single_char_names)]
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 
 use crate::analysis::ir::CharSet;
-use crate::analysis::nfa::{Entry, Guard, Nfa, START, StateId, StateKind, bits};
+use crate::analysis::nfa::{Entry, FxMap, FxSet, Guard, Nfa, START, StateId, StateKind, bits};
 
 /// A transition of the analysis graph.
 #[derive(Debug, Clone)]
@@ -414,7 +414,7 @@ pub fn find_eda(g: &Graph, s: &Sccs, budget: &mut Budget, per_scc_limit: usize) 
                     }
                 }
             }
-            let mut visited: HashSet<(u32, u32)> = HashSet::new();
+            let mut visited: FxSet<(u32, u32)> = FxSet::default();
             for (a, b, first) in starts {
                 if let Some(eda) = pair_search(g, s, c, x, a, b, first, &mut visited, budget) {
                     here.push(eda);
@@ -435,6 +435,9 @@ pub fn find_eda(g: &Graph, s: &Sccs, budget: &mut Budget, per_scc_limit: usize) 
     found
 }
 
+/// A pair of states of the product.
+type Pair = (u32, u32);
+
 /// From the diverged pair `(a, b)` (reached from `x` on `first`), find a
 /// way back to a common state and then to `x`.
 #[allow(clippy::too_many_arguments)]
@@ -446,12 +449,12 @@ fn pair_search(
     a: StateId,
     b: StateId,
     first: CharSet,
-    visited: &mut HashSet<(u32, u32)>,
+    visited: &mut FxSet<(u32, u32)>,
     budget: &mut Budget,
 ) -> Option<Eda> {
     let inside = |t: StateId| s.comp[t as usize] == c;
-    // BFS over pairs; parents for reconstruction.
-    let mut parent: HashMap<(u32, u32), ((u32, u32), CharSet)> = HashMap::new();
+    // BFS over pairs; parents (and the two edge indices) for reconstruction.
+    let mut parent: FxMap<Pair, (Pair, [u32; 2])> = FxMap::default();
     let mut q = VecDeque::new();
     let start = (a.min(b), a.max(b));
     let mut meet = None;
@@ -462,11 +465,11 @@ fn pair_search(
     }
     while meet.is_none() {
         let Some((u, v)) = q.pop_front() else { break };
-        for eu in &g.out[u as usize] {
+        for (iu, eu) in g.out[u as usize].iter().enumerate() {
             if !inside(eu.to) {
                 continue;
             }
-            for ev in &g.out[v as usize] {
+            for (iv, ev) in g.out[v as usize].iter().enumerate() {
                 if !budget.spend(1) {
                     return None;
                 }
@@ -477,7 +480,7 @@ fn pair_search(
                 if visited.contains(&next) && next.0 != next.1 {
                     continue;
                 }
-                parent.insert(next, ((u, v), eu.label.intersect(&ev.label)));
+                parent.insert(next, ((u, v), [iu as u32, iv as u32]));
                 if next.0 == next.1 {
                     meet = Some(next);
                     break;
@@ -495,8 +498,8 @@ fn pair_search(
     let mut cur = meet;
     let mut states = [vec![meet.0], vec![meet.1]];
     while cur != start {
-        let (p, l) = parent.get(&cur)?.clone();
-        word.push(l);
+        let &(p, [i, j]) = parent.get(&cur)?;
+        word.push(g.out[p.0 as usize][i as usize].label.intersect(&g.out[p.1 as usize][j as usize].label));
         cur = p;
         states[0].push(p.0);
         states[1].push(p.1);
@@ -512,28 +515,76 @@ fn pair_search(
     Some(Eda { scc: c, state: x, pump, path_states: states })
 }
 
-/// For each component, the set of components it reaches (including itself).
-fn reach_sets(g: &Graph, s: &Sccs) -> Vec<Vec<u64>> {
-    let nc = s.members.len();
-    let words = nc.div_ceil(64);
-    let mut reach = vec![vec![0u64; words]; nc];
-    // Components come in reverse topological order: successors first.
-    for c in 0..nc {
-        reach[c][c / 64] |= 1 << (c % 64);
-        let mut acc = reach[c].clone();
-        for &st in &s.members[c] {
-            for e in &g.out[st as usize] {
-                let d = s.comp[e.to as usize] as usize;
-                if d != c && d < nc {
-                    for (w, r) in acc.iter_mut().zip(&reach[d]) {
-                        *w |= r;
+/// Reachability between components, computed on demand (only the
+/// components that take part in a three-copy search need it).
+struct Reach {
+    succ: Vec<Vec<u32>>,
+    pred: Vec<Vec<u32>>,
+    fwd: HashMap<u32, Vec<u64>>,
+    bwd: HashMap<u32, Vec<u64>>,
+}
+
+impl Reach {
+    fn new(g: &Graph, s: &Sccs) -> Reach {
+        let nc = s.members.len();
+        let mut succ: Vec<Vec<u32>> = vec![Vec::new(); nc];
+        let mut pred: Vec<Vec<u32>> = vec![Vec::new(); nc];
+        for (c, members) in s.members.iter().enumerate() {
+            for &st in members {
+                for e in &g.out[st as usize] {
+                    let d = s.comp[e.to as usize];
+                    if d as usize != c && d != u32::MAX {
+                        succ[c].push(d);
+                        pred[d as usize].push(c as u32);
                     }
                 }
             }
         }
-        reach[c] = acc;
+        for v in succ.iter_mut().chain(pred.iter_mut()) {
+            v.sort_unstable();
+            v.dedup();
+        }
+        Reach { succ, pred, fwd: HashMap::new(), bwd: HashMap::new() }
     }
-    reach
+
+    fn closure(adj: &[Vec<u32>], from: u32) -> Vec<u64> {
+        let mut bits = vec![0u64; adj.len().div_ceil(64)];
+        let mut stack = vec![from];
+        bits[from as usize / 64] |= 1 << (from % 64);
+        while let Some(c) = stack.pop() {
+            for &d in &adj[c as usize] {
+                if !has(&bits, d as usize) {
+                    bits[d as usize / 64] |= 1 << (d % 64);
+                    stack.push(d);
+                }
+            }
+        }
+        bits
+    }
+
+    /// Components reachable from `c` (itself included).
+    fn forward(&mut self, c: u32, budget: &mut Budget) -> Option<&Vec<u64>> {
+        if !self.fwd.contains_key(&c) {
+            if !budget.spend(self.succ.len() as u64) {
+                return None;
+            }
+            let bits = Self::closure(&self.succ, c);
+            self.fwd.insert(c, bits);
+        }
+        self.fwd.get(&c)
+    }
+
+    /// Components that reach `c` (itself included).
+    fn backward(&mut self, c: u32, budget: &mut Budget) -> Option<&Vec<u64>> {
+        if !self.bwd.contains_key(&c) {
+            if !budget.spend(self.pred.len() as u64) {
+                return None;
+            }
+            let bits = Self::closure(&self.pred, c);
+            self.bwd.insert(c, bits);
+        }
+        self.bwd.get(&c)
+    }
 }
 
 fn has(bits: &[u64], i: usize) -> bool {
@@ -650,7 +701,7 @@ pub fn find_ida(g: &Graph, s: &Sccs, budget: &mut Budget, max_starts: usize) -> 
         let mut labels: Vec<CharSet> = singles.iter().filter_map(|&c| self_label[c].clone()).collect();
         labels.sort();
         labels.dedup();
-        match Classes::new(&labels, 256) {
+        match Classes::new(&labels, 1024) {
             Some(classes) => single_loop_chains(g, s, &self_label, &classes, budget, &mut found),
             None => budget.exhausted = true,
         }
@@ -658,7 +709,7 @@ pub fn find_ida(g: &Graph, s: &Sccs, budget: &mut Budget, max_starts: usize) -> 
     // Pairs involving a loop of several states: the three-copy product.
     let multi: Vec<usize> = cyc.iter().copied().filter(|&c| self_label[c].is_none()).collect();
     if !multi.is_empty() && !budget.exhausted {
-        let reach = reach_sets(g, s);
+        let mut reach = Reach::new(g, s);
         let alpha: HashMap<usize, CharSet> = cyc.iter().map(|&c| (c, alphabet(g, s, c as u32))).collect();
         // States entered from another component.
         let mut entered = vec![false; g.out.len()];
@@ -671,19 +722,24 @@ pub fn find_ida(g: &Graph, s: &Sccs, budget: &mut Budget, max_starts: usize) -> 
         }
         for &c1 in &cyc {
             for &c2 in &cyc {
-                if c1 == c2
-                    || (self_label[c1].is_some() && self_label[c2].is_some())
-                    || !has(&reach[c1], c2)
-                    || budget.exhausted
-                {
+                if c1 == c2 || (self_label[c1].is_some() && self_label[c2].is_some()) || budget.exhausted {
                     continue;
                 }
                 if !alpha[&c1].intersects(&alpha[&c2]) {
                     continue;
                 }
+                let Some(fwd) = reach.forward(c1 as u32, budget).cloned() else { break };
+                if !has(&fwd, c2) {
+                    continue;
+                }
+                let Some(bwd) = reach.backward(c2 as u32, budget).cloned() else { break };
                 let common = alpha[&c1].intersect(&alpha[&c2]);
+                let between = |t: StateId| {
+                    let d = s.comp[t as usize] as usize;
+                    d != u32::MAX as usize && has(&fwd, d) && has(&bwd, d)
+                };
                 if let Some(ida) =
-                    triple_search(g, s, &reach, &entered, c1 as u32, c2 as u32, &common, budget, max_starts)
+                    triple_search(g, s, &between, &entered, c1 as u32, c2 as u32, &common, budget, max_starts)
                 {
                     found.push(ida);
                 }
@@ -705,19 +761,47 @@ fn single_loop_chains(
     budget: &mut Budget,
     found: &mut Vec<Ida>,
 ) {
-    let nc = s.members.len();
-    let k = classes.sets.len();
-    if k == 0 || !budget.spend((nc * k) as u64) {
-        return;
+    // Classes in chunks, so the tables stay `components × 128` at most.
+    let all = classes.sets.len();
+    let mut first = 0;
+    while first < all {
+        let last = (first + 128).min(all);
+        if !chains_for_classes(g, s, self_label, classes, first..last, budget, found) {
+            return;
+        }
+        first = last;
     }
+}
+
+/// [`single_loop_chains`] for the classes in `range`; false when the
+/// budget ran out.
+fn chains_for_classes(
+    g: &Graph,
+    s: &Sccs,
+    self_label: &[Option<CharSet>],
+    classes: &Classes,
+    range: std::ops::Range<usize>,
+    budget: &mut Budget,
+    found: &mut Vec<Ida>,
+) -> bool {
+    let nc = s.members.len();
+    let base = range.start as u32;
+    let k = range.len();
+    if k == 0 || !budget.spend((nc * k) as u64) {
+        return false;
+    }
+    let in_range = |m: u32| m >= base && ((m - base) as usize) < k;
     let mut scratch = Vec::new();
-    // Classes each single-state loop repeats.
+    // Classes (of this chunk, rebased) each single-state loop repeats.
     let mut loops_on: Vec<Vec<u32>> = vec![Vec::new(); nc];
     for c in 0..nc {
         if let Some(l) = &self_label[c] {
             classes.of(l, &mut scratch);
-            loops_on[c].clone_from(&scratch);
+            loops_on[c] = scratch.iter().filter(|&&m| in_range(m)).map(|&m| m - base).collect();
         }
+    }
+    if loops_on.iter().map(Vec::len).sum::<usize>() < 2 {
+        return true;
     }
     // Components reach only smaller ids: ascending order sees successors
     // first. dp[c*k + m]: most loops on `m` along a path from c whose steps
@@ -735,10 +819,11 @@ fn single_loop_chains(
                     continue;
                 }
                 if !budget.spend(1) {
-                    return;
+                    return false;
                 }
                 classes.of(&e.label, &mut scratch);
-                for &m in &scratch {
+                for &m in scratch.iter().filter(|&&m| in_range(m)) {
+                    let m = m - base;
                     let v = dp[d as usize * k + m as usize];
                     if v > best[m as usize] {
                         if best[m as usize] == 0 {
@@ -782,13 +867,14 @@ fn single_loop_chains(
             }
             c = next[c as usize * k + m];
         }
-        let set = &classes.sets[m];
+        let set = &classes.sets[base as usize + m];
         for i in 0..chain.len().saturating_sub(1).min(2) {
             let (p, q) = (chain[i], chain[i + 1]);
             let Some(pump) = class_path(g, p, q, set) else { continue };
             found.push(Ida { from_scc: comps[i], to_scc: comps[i + 1], p, q, pump, chain: chain[i..].to_vec() });
         }
     }
+    true
 }
 
 /// Shortest path `p → q` (at least one step) whose steps accept characters
@@ -830,7 +916,7 @@ fn class_path(g: &Graph, p: StateId, q: StateId, m: &CharSet) -> Option<Vec<Char
 fn triple_search(
     g: &Graph,
     s: &Sccs,
-    reach: &[Vec<u64>],
+    between: &impl Fn(StateId) -> bool,
     entered: &[bool],
     c1: u32,
     c2: u32,
@@ -838,10 +924,6 @@ fn triple_search(
     budget: &mut Budget,
     max_starts: usize,
 ) -> Option<Ida> {
-    let between = |t: StateId| {
-        let d = s.comp[t as usize] as usize;
-        d != u32::MAX as usize && has(&reach[c1 as usize], d) && has(&reach[d], c2 as usize)
-    };
     // Starts: states of C1 with an edge leaving C1 first, states of C2
     // entered from outside first.
     let mut ps: Vec<StateId> = s.members[c1 as usize].clone();
@@ -855,7 +937,7 @@ fn triple_search(
             if tried > max_starts {
                 return None;
             }
-            if let Some(pump) = triple_bfs(g, s, c1, c2, p, q, common, &between, budget) {
+            if let Some(pump) = triple_bfs(g, s, c1, c2, p, q, common, between, budget) {
                 return Some(Ida { from_scc: c1, to_scc: c2, p, q, pump, chain: vec![p, q] });
             }
             if budget.exhausted {
@@ -881,53 +963,88 @@ fn triple_bfs(
     type T = (u32, u32, u32);
     let start: T = (p, p, q);
     let target: T = (p, q, q);
-    let mut parent: HashMap<T, (T, CharSet)> = HashMap::new();
-    parent.insert(start, (start, CharSet::empty()));
+    // Edges inside C1, narrowed to the common characters, per state.
+    let mut first: FxMap<u32, Vec<(u32, u32, CharSet)>> = FxMap::default();
+    for &x in &s.members[c1 as usize] {
+        let v = g.out[x as usize]
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| s.comp[e.to as usize] == c1 && e.label.intersects(common))
+            .map(|(i, e)| (i as u32, e.to, e.label.intersect(common)))
+            .collect();
+        first.insert(x, v);
+    }
+    // Parent triple and the three edge indices taken from it.
+    let mut parent: FxMap<T, (T, [u32; 3])> = FxMap::default();
+    parent.insert(start, (start, [0; 3]));
     let mut queue = VecDeque::from([start]);
     while let Some(t @ (x, y, z)) = queue.pop_front() {
-        for e1 in &g.out[x as usize] {
-            if s.comp[e1.to as usize] != c1 {
-                continue;
-            }
-            let l1 = e1.label.intersect(common);
-            if l1.is_empty() {
-                continue;
-            }
-            for e3 in &g.out[z as usize] {
+        if !budget.spend(1) {
+            return None;
+        }
+        for (i1, to1, l1) in first.get(&x).map_or(&[][..], Vec::as_slice) {
+            for (i3, e3) in g.out[z as usize].iter().enumerate() {
                 if s.comp[e3.to as usize] != c2 || !l1.intersects(&e3.label) {
                     continue;
                 }
-                let l13 = l1.intersect(&e3.label);
-                for e2 in &g.out[y as usize] {
+                for (i2, e2) in g.out[y as usize].iter().enumerate() {
                     if !budget.spend(1) {
                         return None;
                     }
-                    if !between(e2.to) || !l13.intersects(&e2.label) {
+                    if !between(e2.to) || !meets3(l1, &e3.label, &e2.label) {
                         continue;
                     }
-                    let n: T = (e1.to, e2.to, e3.to);
-                    if parent.contains_key(&n) && n != target {
-                        continue;
-                    }
-                    let label = l13.intersect(&e2.label);
-                    if n == target {
-                        let mut word = vec![label];
-                        let mut cur = t;
-                        while cur != start {
-                            let (pp, l) = parent.get(&cur)?.clone();
-                            word.push(l);
-                            cur = pp;
+                    let n: T = (*to1, e2.to, e3.to);
+                    let edges = [*i1, i2 as u32, i3 as u32];
+                    if n != target {
+                        if let std::collections::hash_map::Entry::Vacant(slot) = parent.entry(n) {
+                            slot.insert((t, edges));
+                            queue.push_back(n);
                         }
-                        word.reverse();
-                        return Some(word);
+                        continue;
                     }
-                    parent.insert(n, (t, label));
-                    queue.push_back(n);
+                    let label = |from: T, e: [u32; 3]| {
+                        let a = &g.out[from.0 as usize][e[0] as usize].label;
+                        let b = &g.out[from.1 as usize][e[1] as usize].label;
+                        let c = &g.out[from.2 as usize][e[2] as usize].label;
+                        a.intersect(b).intersect(c).intersect(common)
+                    };
+                    let mut word = vec![label(t, edges)];
+                    let mut cur = t;
+                    while cur != start {
+                        let &(pp, e) = parent.get(&cur)?;
+                        word.push(label(pp, e));
+                        cur = pp;
+                    }
+                    word.reverse();
+                    return Some(word);
                 }
             }
         }
     }
     None
+}
+
+/// Whether three sets share a character (without allocating).
+fn meets3(a: &CharSet, b: &CharSet, c: &CharSet) -> bool {
+    let (ra, rb, rc) = (a.ranges(), b.ranges(), c.ranges());
+    let (mut i, mut j) = (0, 0);
+    while i < ra.len() && j < rb.len() {
+        let lo = ra[i].0.max(rb[j].0);
+        let hi = ra[i].1.min(rb[j].1);
+        if lo <= hi {
+            let k = rc.partition_point(|r| r.1 < lo);
+            if k < rc.len() && rc[k].0 <= hi {
+                return true;
+            }
+        }
+        if ra[i].1 < rb[j].1 {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    false
 }
 
 /// Run both analyses under one budget.

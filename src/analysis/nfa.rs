@@ -107,7 +107,8 @@ pub mod bits {
 pub struct NfaConfig {
     /// Most NFA states (default 20,000).
     pub max_states: usize,
-    /// Most ε-graph steps over all walks (default 3,000,000).
+    /// Most ε-graph steps over all walks (default 500,000; the largest CRS
+    /// rules need under 200,000).
     pub max_walk_steps: u64,
     /// Most edges in the NFA (default 400,000).
     pub max_edges: usize,
@@ -122,7 +123,7 @@ impl Default for NfaConfig {
     fn default() -> Self {
         NfaConfig {
             max_states: 20_000,
-            max_walk_steps: 3_000_000,
+            max_walk_steps: 500_000,
             max_edges: 400_000,
             unroll_span: 64,
             max_unrolled_states: 1_000,
@@ -963,7 +964,7 @@ struct Walker<'b> {
     max_steps: u64,
     // Per-walk scratch.
     instances: Vec<Instance>,
-    visits: HashMap<(u32, u32, u32, u32), u8>,
+    visits: FxMap<(u32, u32, u32, u32), u8>,
 }
 
 impl Walker<'_> {
@@ -974,7 +975,7 @@ impl Walker<'_> {
         prev: Prev<'_>,
         region: u32,
         out: &mut Vec<Entry>,
-        edges_seen: &mut HashMap<(StateId, CharSet, Guard), usize>,
+        edges_seen: &mut FxMap<(StateId, CharSet, Guard), usize>,
     ) -> Result<(), BuildError> {
         self.instances.clear();
         self.visits.clear();
@@ -1276,11 +1277,11 @@ impl Nfa {
             steps: 0,
             max_steps: config.max_walk_steps,
             instances: Vec::new(),
-            visits: HashMap::new(),
+            visits: FxMap::default(),
         };
         let mut all_entries: Vec<Vec<Entry>> = Vec::with_capacity(states.len());
         let mut total_edges = 0usize;
-        let mut seen = HashMap::new();
+        let mut seen = FxMap::default();
         for (s, st) in states.iter().enumerate() {
             let mut entries = Vec::new();
             seen.clear();
@@ -1466,6 +1467,44 @@ pub fn describe_guard(g: &Guard) -> String {
     }
     parts.join(", ")
 }
+
+/// A fast hasher for integer keys (Fx-style multiply-rotate); keys here
+/// are state numbers, not attacker-chosen strings.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct Fx(u64);
+
+impl std::hash::Hasher for Fx {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.add(u64::from(b));
+        }
+    }
+
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+}
+
+impl Fx {
+    fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+pub(crate) type FxMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fx>>;
+pub(crate) type FxSet<K> = std::collections::HashSet<K, std::hash::BuildHasherDefault<Fx>>;
 
 #[cfg(test)]
 mod tests {

@@ -40,7 +40,7 @@ pub struct RedosConfig {
     /// NFA construction budgets (see [`NfaConfig`]).
     pub nfa: NfaConfig,
     /// Product-automaton steps shared by all ambiguity searches (default
-    /// 3,000,000).
+    /// 600,000; the largest CRS rules need about 160,000).
     pub product_budget: u64,
     /// Most candidates returned (default 4).
     pub max_candidates: usize,
@@ -57,7 +57,7 @@ impl Default for RedosConfig {
     fn default() -> Self {
         RedosConfig {
             nfa: NfaConfig::default(),
-            product_budget: 3_000_000,
+            product_budget: 600_000,
             max_candidates: 4,
             max_ida_starts: 32,
             max_attempts: 24,
@@ -258,6 +258,13 @@ fn run(pattern: Option<&str>, ir: &Ir, flavor: Flavor, semantics: Semantics, con
     }
 
     if candidates.is_empty() {
+        if cx.witness.exhausted() {
+            notes.push(format!(
+                "the attack search ran out of budget ({} simulation steps); the pattern may still be vulnerable",
+                config.witness.max_work
+            ));
+            return StaticVerdict { complexity: Complexity::Unknown, degree: None, candidates, notes };
+        }
         if amb.exhausted {
             notes.push(format!(
                 "the ambiguity search ran out of budget ({} product steps); the pattern may still be vulnerable",

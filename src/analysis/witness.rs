@@ -27,6 +27,7 @@
 // the literature this follows.
 #![allow(clippy::many_single_char_names)]
 
+use std::cell::Cell;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt::Write as _;
 
@@ -44,11 +45,14 @@ pub struct WitnessLimits {
     pub max_suffix_nodes: usize,
     /// Most character variants tried per structure (default 6).
     pub max_variants: usize,
+    /// Thread-simulation work shared by all attacks of one pattern
+    /// (default 3,000,000 thread entries).
+    pub max_work: u64,
 }
 
 impl Default for WitnessLimits {
     fn default() -> Self {
-        WitnessLimits { max_suffix_len: 4, max_suffix_nodes: 400, max_variants: 6 }
+        WitnessLimits { max_suffix_len: 4, max_suffix_nodes: 400, max_variants: 6, max_work: 3_000_000 }
     }
 }
 
@@ -118,6 +122,8 @@ struct Sim<'n> {
     stamp: Vec<u32>,
     slot: Vec<u32>,
     now: u32,
+    /// Work left (thread entries visited), shared by all searches.
+    work: &'n Cell<u64>,
 }
 
 /// What happened in one step.
@@ -129,8 +135,21 @@ struct Step {
 }
 
 impl<'n> Sim<'n> {
-    fn new(nfa: &'n Nfa) -> Self {
-        Sim { nfa, stamp: vec![0; nfa.len()], slot: vec![0; nfa.len()], now: 0 }
+    fn new(nfa: &'n Nfa, work: &'n Cell<u64>) -> Self {
+        Sim { nfa, stamp: vec![0; nfa.len()], slot: vec![0; nfa.len()], now: 0, work }
+    }
+
+    /// Charge `n` units; false (and the budget stays empty) when it ran out.
+    fn charge(&self, n: usize) -> bool {
+        let left = self.work.get();
+        let n = n as u64;
+        if left < n {
+            self.work.set(0);
+            false
+        } else {
+            self.work.set(left - n);
+            true
+        }
     }
 
     /// Process position (`prev`, `c`): accepts are checked before `c`, then
@@ -138,6 +157,10 @@ impl<'n> Sim<'n> {
     /// are inherited; a state reached by several threads keeps the first
     /// position and the union of the flags.
     fn step(&mut self, list: &[Thread], prev: Option<char>, c: char, last: bool) -> Step {
+        // Out of work: report the step as spoiled so every search stops.
+        if !self.charge(list.len() + 1) {
+            return Step { next: Vec::new(), bad: true };
+        }
         self.now += 1;
         let mut next: Vec<Thread> = Vec::new();
         let mut bad = false;
@@ -173,6 +196,9 @@ impl<'n> Sim<'n> {
     /// Whether a match at the end of input would be found by, or cut off,
     /// a flagged thread.
     fn end_bad(&self, list: &[Thread], prev: Option<char>) -> bool {
+        if !self.charge(list.len() + 1) {
+            return true;
+        }
         for (i, &(s, flag)) in list.iter().enumerate() {
             for e in &self.nfa.states[s as usize].entries {
                 if let Entry::Accept(g) = e
@@ -247,8 +273,16 @@ fn mark(
 
 /// Whether `prefix · pumpⁿ · suffix` makes the engine try every way of
 /// matching the pumped part.
-pub fn check(nfa: &Nfa, prefix: &[char], pump: &[char], suffix: &[char], loops: &[StateId], n: usize) -> bool {
-    let mut sim = Sim::new(nfa);
+fn check(
+    nfa: &Nfa,
+    work: &Cell<u64>,
+    prefix: &[char],
+    pump: &[char],
+    suffix: &[char],
+    loops: &[StateId],
+    n: usize,
+) -> bool {
+    let mut sim = Sim::new(nfa, work);
     let Some((mut list, mut prev)) = mark(&mut sim, prefix, pump, n, loops) else { return false };
     for (i, &c) in suffix.iter().enumerate() {
         let st = sim.step(&list, prev, c, i + 1 == suffix.len());
@@ -300,11 +334,12 @@ fn suffix_alphabet(nfa: &Nfa) -> Vec<char> {
 /// A shortest suffix that makes every flagged thread fail.
 fn find_suffix(
     nfa: &Nfa,
+    work: &Cell<u64>,
     start: (Vec<Thread>, Option<char>),
     alphabet: &[char],
     limits: &WitnessLimits,
 ) -> Option<Vec<char>> {
-    let mut sim = Sim::new(nfa);
+    let mut sim = Sim::new(nfa, work);
     if !sim.end_bad(&start.0, start.1) {
         return Some(Vec::new());
     }
@@ -446,6 +481,7 @@ pub struct Witnesser<'n> {
     alphabet: Vec<char>,
     universal: Vec<bool>,
     suffixes: HashMap<Marked, Option<Vec<char>>>,
+    work: Cell<u64>,
 }
 
 impl<'n> Witnesser<'n> {
@@ -461,13 +497,22 @@ impl<'n> Witnesser<'n> {
             alphabet: suffix_alphabet(nfa),
             universal: universal_states(nfa),
             suffixes: HashMap::new(),
+            work: Cell::new(limits.max_work),
         }
+    }
+
+    /// Whether the work budget ran out (later attacks are not searched).
+    pub fn exhausted(&self) -> bool {
+        self.work.get() == 0
     }
 
     /// Build and check an attack for loops `loops` reached by the per-step
     /// sets `prefix`, pumped by the per-step sets `pump`.
     pub fn attack(&mut self, prefix: &[CharSet], pump: &[CharSet], loops: &[StateId]) -> Option<Found> {
         let nfa = self.nfa;
+        if self.exhausted() {
+            return None;
+        }
         // A loop state from which everything matches can never be made to
         // fail.
         if loops.iter().any(|&l| Some(l) != nfa.search_loop && self.universal[l as usize]) {
@@ -504,7 +549,7 @@ impl<'n> Witnesser<'n> {
                 variants.push((p, base_pump.clone()));
             }
         }
-        let mut sim = Sim::new(nfa);
+        let mut sim = Sim::new(nfa, &self.work);
         for (pre, pu) in variants.into_iter().take(self.limits.max_variants) {
             let Some(start) = mark(&mut sim, &pre, &pu, 4, loops) else { continue };
             if start.0.iter().any(|&(s, f)| f && self.universal[s as usize]) {
@@ -513,16 +558,16 @@ impl<'n> Witnesser<'n> {
             let suffix = if let Some(s) = self.suffixes.get(&start) {
                 s.clone()
             } else {
-                let s = find_suffix(nfa, start.clone(), &self.alphabet, &self.limits);
+                let s = find_suffix(nfa, &self.work, start.clone(), &self.alphabet, &self.limits);
                 self.suffixes.insert(start, s.clone());
                 s
             };
             let Some(suffix) = suffix else { continue };
-            if !pumps_concretely(nfa, &pu, loops) {
+            if !pumps_concretely(nfa, &self.work, &pu, loops) {
                 continue;
             }
             if self.valid(&pre, &pu, &suffix, loops) {
-                let (pre, pu, mut suffix) = rotate(nfa, pre, pu, suffix, loops);
+                let (pre, pu, mut suffix) = rotate(nfa, &self.work, pre, pu, suffix, loops);
                 if let Some(w) = &self.accept_word {
                     // PCRE rejects a subject at once when it lacks a
                     // character every match needs: end the attack with a
@@ -550,17 +595,17 @@ impl<'n> Witnesser<'n> {
 
 impl Witnesser<'_> {
     fn valid(&self, pre: &[char], pu: &[char], suffix: &[char], loops: &[StateId]) -> bool {
-        [3, 8, self.big_n].iter().all(|&n| check(self.nfa, pre, pu, suffix, loops, n))
+        [3, 8, self.big_n].iter().all(|&n| check(self.nfa, &self.work, pre, pu, suffix, loops, n))
     }
 }
 
 /// Whether the pump really goes round each loop and from each loop to the
 /// next on concrete characters (guards such as `\b` included): `p → p`,
 /// `p → q`, `q → q` for consecutive loops.
-fn pumps_concretely(nfa: &Nfa, pump: &[char], loops: &[StateId]) -> bool {
+fn pumps_concretely(nfa: &Nfa, work: &Cell<u64>, pump: &[char], loops: &[StateId]) -> bool {
     let Some(&last) = pump.last() else { return false };
     let run = |from: StateId| -> Vec<StateId> {
-        let mut sim = Sim::new(nfa);
+        let mut sim = Sim::new(nfa, work);
         let mut list: Vec<Thread> = vec![(from, false)];
         let mut prev = Some(last);
         for &c in pump {
@@ -626,6 +671,7 @@ fn accept_word(nfa: &Nfa, picker: &Picker) -> Option<Vec<char>> {
 /// (`a · aⁿ` reads better as `aⁿ`), keeping the attack valid.
 fn rotate(
     nfa: &Nfa,
+    work: &Cell<u64>,
     mut pre: Vec<char>,
     mut pu: Vec<char>,
     mut suffix: Vec<char>,
@@ -653,7 +699,7 @@ fn rotate(
     tries.push(trimmed);
     tries.push(suffix);
     for t in tries {
-        if check(nfa, &pre, &pu, &t, loops, 3) && check(nfa, &pre, &pu, &t, loops, 8) {
+        if check(nfa, work, &pre, &pu, &t, loops, 3) && check(nfa, work, &pre, &pu, &t, loops, 8) {
             return (pre, pu, t);
         }
     }
