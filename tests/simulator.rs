@@ -3,6 +3,7 @@
 //! spans with regex-automata (leftmost-first, for patterns without
 //! look-around or backreferences) and with the real PCRE2 (every construct).
 
+use cfglint::analysis::ir::NodeKind;
 use cfglint::analysis::parse::{ParseConfig, parse};
 use cfglint::source::{Flags, Flavor, Semantics};
 use cfglint::verify::{Outcome, Program, SimOptions};
@@ -14,13 +15,17 @@ fn compile(pattern: &str, flavor: Flavor, flags: Flags, semantics: Semantics) ->
     Program::compile(&ir, &SimOptions::new(flavor, semantics)).ok()
 }
 
-/// Run the simulator; `None` when the budget ran out.
-fn sim(program: &Program, input: &str) -> Option<Option<(usize, usize)>> {
+/// What a run found: a span, nothing, or (`Err`) no answer within the
+/// budget / the engine's limits.
+type Found = Result<Option<(usize, usize)>, ()>;
+
+/// Run the simulator.
+fn sim(program: &Program, input: &str) -> Found {
     let chars: Vec<char> = input.chars().collect();
     match program.run(&chars, 2_000_000).outcome {
-        Outcome::Match { start, end } => Some(Some((start, end))),
-        Outcome::NoMatch => Some(None),
-        Outcome::Budget => None,
+        Outcome::Match { start, end } => Ok(Some((start, end))),
+        Outcome::NoMatch => Ok(None),
+        Outcome::Budget => Err(()),
     }
 }
 
@@ -63,18 +68,21 @@ fn fixture_cases() {
             other => panic!("{}: bad expect `{other}`", case.name),
         };
         let ok = match got {
-            None => false,
-            Some(None) => !want,
-            Some(Some(span)) => want && case.span.is_none_or(|s| s == span),
+            Err(()) => false,
+            Ok(None) => !want,
+            Ok(Some(span)) => want && case.span.is_none_or(|s| s == span),
         };
         if !ok {
-            failures.push(format!("{}: `{}` on {:?}: got {got:?}, want {} {:?}", case.name, case.pattern, case.input, case.expect, case.span));
+            failures.push(format!(
+                "{}: `{}` on {:?}: got {got:?}, want {} {:?}",
+                case.name, case.pattern, case.input, case.expect, case.span
+            ));
         }
         // The expectations themselves are checked against the real PCRE2.
         #[cfg(feature = "pcre2")]
         if case.flavor == Flavor::Pcre && case.semantics == Semantics::Search {
             let real = pcre_find(&case.pattern, &case.flags, &case.input)
-                .unwrap_or_else(|| panic!("{}: fixture pattern does not compile in PCRE2", case.name));
+                .unwrap_or_else(|()| panic!("{}: fixture pattern does not compile in PCRE2", case.name));
             let real_ok = match real {
                 None => !want,
                 Some(span) => want && case.span.is_none_or(|s| s == span),
@@ -85,10 +93,10 @@ fn fixture_cases() {
     assert!(failures.is_empty(), "simulator disagrees with fixtures:\n{}", failures.join("\n"));
 }
 
-/// PCRE2's leftmost match, in characters (the tests use ASCII inputs).
-/// `None` when PCRE2 rejects the pattern or hits its own match limit.
+/// PCRE2's leftmost match, in characters. `Err` when PCRE2 rejects the
+/// pattern or hits its own match limit.
 #[cfg(feature = "pcre2")]
-fn pcre_find(pattern: &str, flags: &str, input: &str) -> Option<Option<(usize, usize)>> {
+fn pcre_find(pattern: &str, flags: &str, input: &str) -> Found {
     let flags = Flags::from_letters(flags);
     let re = pcre2::bytes::RegexBuilder::new()
         .utf(true)
@@ -96,10 +104,34 @@ fn pcre_find(pattern: &str, flags: &str, input: &str) -> Option<Option<(usize, u
         .multi_line(flags.multi_line)
         .dotall(flags.dot_all)
         .build(pattern)
-        .ok()?;
-    let m = re.find(input.as_bytes()).ok()?;
+        .map_err(|_| ())?;
+    let found = re.find(input.as_bytes()).map_err(|_| ())?;
     let to_chars = |b: usize| input[..b].chars().count();
-    Some(m.map(|m| (to_chars(m.start()), to_chars(m.end()))))
+    Ok(found.map(|m| (to_chars(m.start()), to_chars(m.end()))))
+}
+
+/// True when some repetition in `pattern` has a body that can match the
+/// empty string.
+fn has_nullable_loop(pattern: &str) -> bool {
+    let ir = parse(pattern, &ParseConfig::new(Flavor::Pcre)).expect("generated pattern parses");
+    // Children precede their parents in the arena.
+    let mut nullable = Vec::with_capacity(ir.nodes.len());
+    let mut found = false;
+    for node in &ir.nodes {
+        let n = match &node.kind {
+            NodeKind::Set(_) | NodeKind::Fail => false,
+            NodeKind::Concat(c) => c.iter().all(|c| nullable[c.index()]),
+            NodeKind::Alt(c) => c.iter().any(|c| nullable[c.index()]),
+            NodeKind::Group { child, .. } | NodeKind::Atomic(child) => nullable[child.index()],
+            NodeKind::Repeat(r) => {
+                found |= nullable[r.child.index()];
+                r.min == 0 || nullable[r.child.index()]
+            }
+            _ => true,
+        };
+        nullable.push(n);
+    }
+    found
 }
 
 /// A small regex over the alphabet `a`, `b`; `rich` adds PCRE-only
@@ -107,7 +139,7 @@ fn pcre_find(pattern: &str, flags: &str, input: &str) -> Option<Option<(usize, u
 fn pattern(rich: bool) -> impl Strategy<Value = String> {
     let mut leaves = vec!["a", "b", "[ab]", "[^a]", ".", "a", "b", "(?:)"];
     if rich {
-        leaves.extend(["\\1", "\\b", "\\B", "^", "$"]);
+        leaves.extend(["\\1", "\\b", "\\B", "^", "$", "A", "\\d", "\\w", "\\s", "\\W", "\\n", "\\Z", "\\z"]);
     }
     let leaf = proptest::sample::select(leaves).prop_map(str::to_owned);
     leaf.prop_recursive(4, 24, 3, move |inner| {
@@ -135,17 +167,31 @@ fn input() -> impl Strategy<Value = String> {
     proptest::collection::vec(proptest::sample::select(vec!['a', 'b', 'c']), 0..8).prop_map(|v| v.into_iter().collect())
 }
 
+/// Inputs with upper case, digits, spaces and newlines, for flag tests.
+#[cfg(feature = "pcre2")]
+fn rich_input() -> impl Strategy<Value = String> {
+    proptest::collection::vec(proptest::sample::select(vec!['a', 'b', 'c', 'A', '1', ' ', '\n']), 0..8)
+        .prop_map(|v| v.into_iter().collect())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
 
     /// Leftmost-first spans agree with regex-automata's meta regex for the
-    /// constructs both support.
+    /// constructs both support. Loops whose body can match empty are
+    /// skipped: there the engines disagree among themselves (on `ba`,
+    /// `(?:b||a)*` matches `b` in PCRE, Perl and Python, `ba` in JS and
+    /// regex-automata; on `a`, `a` in JS but the empty string in
+    /// regex-automata). The PCRE2 property and the fixtures cover them.
     #[test]
     fn agrees_with_regex_automata(pat in pattern(false), inputs in proptest::collection::vec(input(), 1..6)) {
         let Ok(re) = regex_automata::meta::Regex::new(&pat) else { return Ok(()) };
+        if has_nullable_loop(&pat) {
+            return Ok(());
+        }
         let program = compile(&pat, Flavor::Pcre, Flags::default(), Semantics::Search).expect("generated pattern compiles");
         for text in &inputs {
-            let Some(got) = sim(&program, text) else { continue };
+            let Ok(got) = sim(&program, text) else { continue };
             let want = re.find(text.as_bytes()).map(|m| (m.start(), m.end()));
             prop_assert_eq!(got, want, "pattern {:?} on {:?}", pat, text);
         }
@@ -159,17 +205,38 @@ proptest! {
     /// Spans agree with the real PCRE2 for every construct, including
     /// look-around, backreferences, atomic groups and possessive loops.
     #[test]
-    fn agrees_with_pcre2(pat in pattern(true), inputs in proptest::collection::vec(input(), 1..6)) {
+    fn agrees_with_pcre2(
+        pat in pattern(true),
+        flags in proptest::sample::select(vec!["", "", "i", "m", "s", "ims"]),
+        inputs in proptest::collection::vec(rich_input(), 1..6),
+    ) {
         // Patterns PCRE2 rejects (a `\1` before any group, unbounded
-        // look-behind) are skipped.
-        if pcre_find(&pat, "", "").is_none() {
+        // look-behind) are skipped, and so are negated classes under `i`
+        // (a known parser bug, see `case_insensitive_negated_class`).
+        if pcre_find(&pat, flags, "").is_err() || (flags.contains('i') && pat.contains("[^")) {
             return Ok(());
         }
-        let program = compile(&pat, Flavor::Pcre, Flags::default(), Semantics::Search).expect("generated pattern compiles");
+        let program = compile(&pat, Flavor::Pcre, Flags::from_letters(flags), Semantics::Search)
+            .expect("generated pattern compiles");
         for text in &inputs {
-            let Some(got) = sim(&program, text) else { continue };
-            let Some(want) = pcre_find(&pat, "", text) else { continue };
-            prop_assert_eq!(got, want, "pattern {:?} on {:?}", pat, text);
+            let Ok(got) = sim(&program, text) else { continue };
+            let Ok(want) = pcre_find(&pat, flags, text) else { continue };
+            prop_assert_eq!(got, want, "pattern {:?} flags {:?} on {:?}", pat, flags, text);
         }
+    }
+}
+
+/// Parser bug (src/analysis/parse.rs, not owned here): under
+/// case-insensitivity a negated class is folded *after* negation, so
+/// `(?i)[^a]` contains `a` (the fold of `A`, which `[^a]` contains). Real
+/// engines (PCRE2, node, Python) fold first: `(?i)[^a]` rejects `a` and `A`.
+/// Found by the random cross-check against node and Python; 0 other
+/// disagreements in 53,000 cases.
+#[test]
+#[ignore = "parser bug: negated classes are case-folded after negation"]
+fn case_insensitive_negated_class() {
+    for flavor in [Flavor::Pcre, Flavor::Js, Flavor::Python] {
+        let program = compile("[^a]", flavor, Flags::from_letters("i"), Semantics::Search).expect("compiles");
+        assert_eq!(sim(&program, "aA"), Ok(None), "{flavor}: (?i)[^a] must not match `a` or `A`");
     }
 }

@@ -3,7 +3,14 @@
 //!
 //! Pipeline position: after `analysis` (which proposes attacks), before
 //! `rules` (which report only what verification confirms).
+//!
+//! - [`simulator`]: compile an [`Ir`](crate::analysis::ir::Ir) into a
+//!   [`Program`] and run it on an input, counting steps.
+//! - [`growth`]: run an [`Attack`](crate::analysis::Attack) for growing `n`
+//!   and classify the growth ([`measure`]).
 
+pub mod growth;
 pub mod simulator;
 
+pub use growth::{Growth, GrowthClass, GrowthConfig, Model, measure};
 pub use simulator::{Cache, Outcome, Program, SimError, SimOptions, SimResult};

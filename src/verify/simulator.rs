@@ -2,7 +2,7 @@
 //!
 //! Pipeline position: `verify` runs the attack strings that `analysis`
 //! proposes through this matcher and fits the growth of its step counts
-//! (`growth.rs`). A ReDoS finding is reported only when these steps grow
+//! (`growth.rs`). A `ReDoS` finding is reported only when these steps grow
 //! super-linearly; wall-clock time never decides a verdict.
 //!
 //! The matcher behaves like the backtracking engines cfglint models (PCRE2,
@@ -70,9 +70,9 @@ pub struct SimOptions {
 
 impl SimOptions {
     /// Defaults for a flavor and semantics: 10 million steps, programs of up
-    /// to 200,000 instructions, a backtrack stack of up to 4 million entries.
+    /// to 200,000 instructions, a backtrack stack of up to about a million entries (12 MiB).
     pub fn new(flavor: Flavor, semantics: Semantics) -> Self {
-        SimOptions { semantics, flavor, max_steps: 10_000_000, max_program_size: 200_000, max_stack: 1 << 22 }
+        SimOptions { semantics, flavor, max_steps: 10_000_000, max_program_size: 200_000, max_stack: 1 << 20 }
     }
 }
 
@@ -996,14 +996,14 @@ impl Program {
                                 false
                             } else {
                                 let next_start = if hi > lo { Some(hi - 1) } else { None };
-                                self.enter_group(stack, slots, g, grp, pos, next_start);
+                                Self::enter_group(stack, slots, g, grp, pos, next_start);
                                 pos = hi;
                                 pc = grp.body as usize;
                                 true
                             }
                         }
                     } else {
-                        self.enter_group(stack, slots, g, grp, pos, None);
+                        Self::enter_group(stack, slots, g, grp, pos, None);
                         pc = grp.body as usize;
                         true
                     }
@@ -1090,8 +1090,9 @@ impl Program {
                 }
                 Inst::Backref { group, case_insensitive } => {
                     let k = group as usize;
-                    let (s, e) = if k < self.ncaps as usize { (slots[2 * k], slots[2 * k + 1]) } else { (NONE, NONE) };
-                    if s == NONE || e == NONE {
+                    let (begin, end) =
+                        if k < self.ncaps as usize { (slots[2 * k], slots[2 * k + 1]) } else { (NONE, NONE) };
+                    if begin == NONE || end == NONE {
                         // An unset group matches empty in JS only.
                         if self.flavor == Flavor::Js {
                             pc += 1;
@@ -1100,12 +1101,12 @@ impl Program {
                             false
                         }
                     } else {
-                        let n = (e - s) as usize;
-                        let p = pos as usize;
-                        let avail = input.len() - p;
+                        let n = (end - begin) as usize;
+                        let at = pos as usize;
+                        let avail = input.len() - at;
                         let mut same = 0;
-                        let want = &input[s as usize..e as usize];
-                        let have = &input[p..p + n.min(avail)];
+                        let want = &input[begin as usize..end as usize];
+                        let have = &input[at..at + n.min(avail)];
                         for (a, b) in want.iter().zip(have) {
                             if a == b || (case_insensitive && fold_eq(*a, *b)) {
                                 same += 1;
@@ -1176,7 +1177,6 @@ impl Program {
     }
 
     fn enter_group(
-        &self,
         stack: &mut Vec<Frame>,
         slots: &mut [u32],
         g: u32,
@@ -1267,5 +1267,91 @@ mod tests {
         assert_eq!(find("a{2,3}?", Flavor::Pcre, "aaaa"), span(0, 2));
         assert_eq!(find("a{1000,}", Flavor::Pcre, &"a".repeat(999)), Outcome::NoMatch);
         assert_eq!(find("a{1000,}", Flavor::Pcre, &"a".repeat(1001)), span(0, 1001));
+    }
+
+    #[test]
+    fn steps_are_exact_and_deterministic() {
+        // `^a*b` on "aab": ^ (Split a Jmp) x2, Split, a fails, backtrack
+        // to b, Match: 11 instructions.
+        let p = program("^a*b", Flavor::Pcre, Semantics::AnchoredStart);
+        let chars: Vec<char> = "aab".chars().collect();
+        let r = p.run(&chars, 1000);
+        assert_eq!(r.outcome, span(0, 3));
+        assert_eq!(r.steps, 11, "{p:?}");
+        let mut cache = p.create_cache();
+        assert_eq!(p.run_with(&mut cache, &chars, 1000), r);
+        assert_eq!(p.run_with(&mut cache, &chars, 1000), r);
+        // Search semantics sum the attempts: `b` on "aab" fails at 0 and 1.
+        let s = program("b", Flavor::Pcre, Semantics::Search);
+        assert_eq!(s.run(&chars, 1000), SimResult { steps: 4, outcome: span(2, 3) });
+    }
+
+    #[test]
+    fn budgets_stop_runs() {
+        let p = program("^(a+)+$", Flavor::Pcre, Semantics::Search);
+        let chars: Vec<char> = format!("{}!", "a".repeat(40)).chars().collect();
+        let r = p.run(&chars, 100_000);
+        assert_eq!(r.outcome, Outcome::Budget);
+        assert_eq!(r.steps, 100_001);
+        // The stack limit is a budget too.
+        let ir = parse("(?:a|b)*c", &ParseConfig::new(Flavor::Pcre)).expect("parses");
+        let opts = SimOptions { max_stack: 100, ..SimOptions::new(Flavor::Pcre, Semantics::AnchoredStart) };
+        let small = Program::compile(&ir, &opts).expect("compiles");
+        let long: Vec<char> = "a".repeat(1000).chars().collect();
+        assert_eq!(small.run(&long, u64::MAX).outcome, Outcome::Budget);
+        // Program size limit.
+        let opts = SimOptions { max_program_size: 10, ..SimOptions::new(Flavor::Pcre, Semantics::Search) };
+        let ir = parse("abcdefghijklmnop", &ParseConfig::new(Flavor::Pcre)).expect("parses");
+        assert_eq!(Program::compile(&ir, &opts).err(), Some(SimError::TooLarge { limit: 10 }));
+    }
+
+    #[test]
+    fn large_counts_use_counters() {
+        // A million iterations would not fit unrolled; counters keep the
+        // program small and the run exact.
+        let p = program("^(?:(?:ab){1000}){1000}$", Flavor::Pcre, Semantics::AnchoredStart);
+        assert!(p.len() < 100, "{p:?}");
+        let ok: Vec<char> = "ab".repeat(1_000_000).chars().collect();
+        assert_eq!(p.run(&ok, u64::MAX).outcome, span(0, 2_000_000));
+        let short: Vec<char> = "ab".repeat(999_999).chars().collect();
+        assert_eq!(p.run(&short, u64::MAX).outcome, Outcome::NoMatch);
+        // Lazy counted loop with a large bound.
+        assert_eq!(find("^(?:a|b){2,70000}?b", Flavor::Pcre, "aaab"), span(0, 4));
+        assert_eq!(find("^a{3,70000}$", Flavor::Pcre, "aa"), Outcome::NoMatch);
+    }
+
+    #[test]
+    fn deep_nesting_compiles_iteratively() {
+        let depth = 450;
+        let pattern = format!("{}a{}", "(?:".repeat(depth), ")*".repeat(depth));
+        let p = program(&pattern, Flavor::Pcre, Semantics::AnchoredStart);
+        let chars: Vec<char> = "aaa".chars().collect();
+        assert_eq!(p.run(&chars, 10_000_000).outcome, span(0, 3));
+        let alts = format!("{}b", "a|".repeat(5000));
+        assert_eq!(find(&alts, Flavor::Pcre, "xb"), span(1, 2));
+    }
+
+    #[test]
+    fn flavor_differences() {
+        // `$` before a final `\r\n` in Java only.
+        let java = program("a$", Flavor::Java, Semantics::Search);
+        let chars: Vec<char> = "a\r\n".chars().collect();
+        assert_eq!(java.run(&chars, 1000).outcome, span(0, 1));
+        assert_eq!(find("a$", Flavor::Pcre, "a\r\n"), Outcome::NoMatch);
+        // Case-insensitive backreference beyond ASCII.
+        assert_eq!(find("(?i)^(é)\\1$", Flavor::Pcre, "éÉ"), span(0, 2));
+        // Look-behind with a backreference and captures kept after it.
+        assert_eq!(find("(a)(?<=(\\1))b", Flavor::Js, "ab"), span(0, 2));
+        assert_eq!(find("(a)(?<=(\\1))b", Flavor::Js, "cb"), Outcome::NoMatch);
+        assert_eq!(find("(?<=(a))b\\1", Flavor::Pcre, "aba"), span(1, 3));
+    }
+
+    #[test]
+    fn captures_are_reported() {
+        let p = program("(a+)(b)?c", Flavor::Pcre, Semantics::Search);
+        let chars: Vec<char> = "xaac".chars().collect();
+        let mut cache = p.create_cache();
+        assert_eq!(p.run_with(&mut cache, &chars, 1000).outcome, span(1, 4));
+        assert_eq!(p.captures(&cache), vec![Some((1, 4)), Some((1, 3)), None]);
     }
 }
