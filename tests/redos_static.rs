@@ -15,6 +15,7 @@ use std::path::PathBuf;
 use cfglint::analysis::parse::{ParseConfig, parse};
 use cfglint::analysis::redos::{Candidate, Complexity, RedosConfig, StaticVerdict, analyze_text};
 use cfglint::source::{Flags, Flavor, Semantics};
+use cfglint::verify::growth::{GrowthClass, GrowthConfig, measure};
 use cfglint::verify::{Program, SimOptions};
 
 fn corpus() -> Option<PathBuf> {
@@ -27,34 +28,18 @@ fn verdict(pattern: &str, flags: Flags, flavor: Flavor, sem: Semantics) -> Stati
     analyze_text(pattern, &ir, flavor, sem, &RedosConfig::default())
 }
 
-const BUDGET: u64 = 20_000_000;
-
-/// Steps of the simulator on the attack pumped `n` times.
-fn steps(prog: &Program, c: &Candidate, n: usize) -> u64 {
-    let input: Vec<char> = c.attack.build(n).chars().collect();
-    prog.run(&input, BUDGET).steps
-}
-
-/// Whether the simulator shows super-linear growth for the candidate: the
-/// pump count grows (by one for exponential claims, doubling otherwise)
-/// until a run costs 20,000 steps; the steps must then have grown clearly
-/// faster than the input between the last two counts.
+/// Whether the growth fitter (`verify::growth::measure`, the step that
+/// decides findings) confirms the candidate with the class it claims.
 fn grows(pattern: &str, flags: Flags, flavor: Flavor, sem: Semantics, c: &Candidate) -> bool {
     let ir = parse(pattern, &ParseConfig::new(flavor).flags(flags)).expect("pattern parses");
     let prog = Program::compile(&ir, &SimOptions::new(flavor, sem)).expect("compiles");
-    let exponential = c.complexity == Complexity::Exponential;
-    let len = |n: usize| c.attack.build(n).chars().count() as f64;
-    let (mut prev, mut n) = (1, 2);
-    let mut s_prev = steps(&prog, c, prev);
-    loop {
-        let s = steps(&prog, c, n);
-        if s >= 20_000 || n >= 8192 {
-            // Linear growth would scale steps like the input length.
-            let linear = len(n) / len(prev);
-            return s as f64 / (s_prev.max(1) as f64) > 1.4 * linear;
-        }
-        (prev, s_prev) = (n, s);
-        n = if exponential { n + 1 } else { n * 2 };
+    let g = measure(&prog, &c.attack, &GrowthConfig::default());
+    match c.complexity {
+        Complexity::Exponential => g.class == GrowthClass::Exponential,
+        // A bounded repetition modelled as a loop, or a longer chain than
+        // the engine can use, may show a different degree; exponential
+        // growth for a polynomial claim is fine.
+        _ => g.class.is_superlinear(),
     }
 }
 
