@@ -678,7 +678,7 @@ impl Classes {
 /// `p → p`, `p → q`, `q → q` on the same word. The longest chain of such
 /// loops (a longest path over the component DAG, counting loops) is the
 /// degree. Loops of several states use the three-copy product, pairwise.
-pub fn find_ida(g: &Graph, s: &Sccs, budget: &mut Budget, max_starts: usize) -> Vec<Ida> {
+pub fn find_ida(g: &Graph, s: &Sccs, bounded: &[bool], budget: &mut Budget, max_starts: usize) -> Vec<Ida> {
     let nc = s.members.len();
     let cyc: Vec<usize> = (0..nc).filter(|&c| s.cyclic[c]).collect();
     if cyc.len() < 2 {
@@ -688,6 +688,10 @@ pub fn find_ida(g: &Graph, s: &Sccs, budget: &mut Budget, max_starts: usize) -> 
     // Self-loop label of each single-state loop.
     let mut self_label: Vec<Option<CharSet>> = vec![None; nc];
     for &c in &cyc {
+        // Loops bounded by a small count add no polynomial degree.
+        if s.members[c].iter().all(|&st| bounded[st as usize]) {
+            continue;
+        }
         if s.members[c].len() == 1 {
             let st = s.members[c][0];
             let l = CharSet::from_ranges(
@@ -697,6 +701,7 @@ pub fn find_ida(g: &Graph, s: &Sccs, budget: &mut Budget, max_starts: usize) -> 
         }
     }
     let singles: Vec<usize> = cyc.iter().copied().filter(|&c| self_label[c].is_some()).collect();
+    let cyc: Vec<usize> = cyc.into_iter().filter(|&c| !s.members[c].iter().all(|&st| bounded[st as usize])).collect();
     if singles.len() >= 2 {
         let mut labels: Vec<CharSet> = singles.iter().filter_map(|&c| self_label[c].clone()).collect();
         labels.sort();
@@ -1048,9 +1053,17 @@ fn meets3(a: &CharSet, b: &CharSet, c: &CharSet) -> bool {
 }
 
 /// Run both analyses under one budget.
-pub fn analyze(g: &Graph, s: &Sccs, budget: &mut Budget, per_scc_limit: usize, max_starts: usize) -> Ambiguity {
+pub fn analyze(
+    nfa: &Nfa,
+    g: &Graph,
+    s: &Sccs,
+    budget: &mut Budget,
+    per_scc_limit: usize,
+    max_starts: usize,
+) -> Ambiguity {
     let eda = find_eda(g, s, budget, per_scc_limit);
-    let ida = find_ida(g, s, budget, max_starts);
+    let bounded: Vec<bool> = nfa.states.iter().map(|st| st.bounded_loops_only).collect();
+    let ida = find_ida(g, s, &bounded, budget, max_starts);
     Ambiguity { eda, ida, exhausted: budget.exhausted }
 }
 
@@ -1066,7 +1079,7 @@ mod tests {
         let nfa = Nfa::build(&ir, flavor, sem, &NfaConfig::default()).expect("builds");
         let g = Graph::new(&nfa);
         let s = Sccs::new(&g);
-        let a = analyze(&g, &s, &mut Budget::new(1_000_000), 2, 32);
+        let a = analyze(&nfa, &g, &s, &mut Budget::new(1_000_000), 2, 32);
         (nfa, a)
     }
 

@@ -117,6 +117,11 @@ pub struct NfaConfig {
     pub unroll_span: u32,
     /// Most states one counted repetition may unroll into (default 1,000).
     pub max_unrolled_states: u64,
+    /// A counted repetition modelled as a loop counts as unbounded for
+    /// polynomial degrees when its bound is at least this (default 4,096:
+    /// smaller bounds cap the cost per start position, so the growth stays
+    /// linear on the input lengths confirmation uses).
+    pub unbounded_from: u32,
 }
 
 impl Default for NfaConfig {
@@ -127,6 +132,7 @@ impl Default for NfaConfig {
             max_edges: 400_000,
             unroll_span: 64,
             max_unrolled_states: 1_000,
+            unbounded_from: 4_096,
         }
     }
 }
@@ -293,6 +299,11 @@ pub struct State {
     /// The innermost atomic region containing it ([`NONE`]-like `u32::MAX`
     /// when none).
     pub region: u32,
+    /// Every loop around the state is a counted repetition with a bound
+    /// below [`NfaConfig::unbounded_from`], modelled as a loop: it can make
+    /// paths explode exponentially within the bound, but cannot by itself
+    /// add a polynomial degree.
+    pub bounded_loops_only: bool,
     /// Options after consuming, in priority order.
     pub entries: Vec<Entry>,
 }
@@ -391,6 +402,11 @@ struct Ctx {
     region: u32,
     in_backref: bool,
     in_look: bool,
+    /// Inside some loop of the NFA.
+    in_loop: bool,
+    /// Inside a loop that is unbounded (or bounded beyond
+    /// [`NfaConfig::unbounded_from`]).
+    in_unbounded_loop: bool,
 }
 
 /// How a repetition is laid out.
@@ -634,6 +650,7 @@ impl<'a> Builder<'a> {
                     set: set.clone(),
                     node: Some(id),
                     region: ctx.region,
+                    bounded_loops_only: ctx.in_loop && !ctx.in_unbounded_loop,
                     entries: Vec::new(),
                 });
                 self.state_enode.push(n);
@@ -720,11 +737,18 @@ impl<'a> Builder<'a> {
                 let size = self.sizes.get(r.child.index()).copied().unwrap_or(0);
                 let layout = self.layout(size, r.min, r.max);
                 self.max_unrolled = self.max_unrolled.max(layout.copies + layout.optional);
+                // A wide bound is as good as none for the inputs that matter.
+                let unbounded = r.max.is_none_or(|m| m >= self.config.unbounded_from);
                 if layout.approximated {
                     self.approximate = true;
                     let max = r.max.map_or(String::new(), |m| m.to_string());
+                    let how = if unbounded {
+                        "as an unbounded loop"
+                    } else {
+                        "as a loop (its bound still limits polynomial growth)"
+                    };
                     self.note(format!(
-                        "counted repetition {{{},{}}} at {} is modelled as an unbounded loop",
+                        "counted repetition {{{},{}}} at {} is modelled {how}",
                         r.min,
                         max,
                         span_text(r.op_span)
@@ -735,7 +759,9 @@ impl<'a> Builder<'a> {
                 let depth = ctx.depth + 1;
                 tasks.push(Task::Combine(id, ctx, Combine::Repeat { layout, greed: r.greed, region, depth }));
                 if layout.looped.is_some() {
-                    tasks.push(Task::Visit(r.child, Ctx { depth, ..inner }));
+                    let looped =
+                        Ctx { depth, in_loop: true, in_unbounded_loop: ctx.in_unbounded_loop || unbounded, ..inner };
+                    tasks.push(Task::Visit(r.child, looped));
                 }
                 for _ in 0..layout.optional {
                     tasks.push(Task::Visit(r.child, inner));
@@ -1239,6 +1265,7 @@ impl Nfa {
             set: CharSet::empty(),
             node: None,
             region: NONE,
+            bounded_loops_only: false,
             entries: Vec::new(),
         });
         b.state_enode.push(NONE);
@@ -1249,11 +1276,13 @@ impl Nfa {
                 set: CharSet::any(),
                 node: None,
                 region: NONE,
+                bounded_loops_only: false,
                 entries: Vec::new(),
             });
             b.state_enode.push(NONE);
         }
-        let ctx = Ctx { depth: 0, region: NONE, in_backref: false, in_look: false };
+        let ctx =
+            Ctx { depth: 0, region: NONE, in_backref: false, in_look: false, in_loop: false, in_unbounded_loop: false };
         let root = b.build(ir.root, ctx)?;
         let accept = b.push(ENode::Match);
         if semantics == Semantics::FullMatch {

@@ -217,7 +217,7 @@ fn run(pattern: Option<&str>, ir: &Ir, flavor: Flavor, semantics: Semantics, con
     let graph = Graph::new(&nfa);
     let sccs = Sccs::new(&graph);
     let mut budget = Budget::new(config.product_budget);
-    let amb = ambiguity::analyze(&graph, &sccs, &mut budget, 1, config.max_ida_starts);
+    let amb = ambiguity::analyze(&nfa, &graph, &sccs, &mut budget, 1, config.max_ida_starts);
     let picker = Picker::new(ir);
     let mut cx = Ctx {
         ir,
@@ -510,7 +510,7 @@ pub fn debug_nfa(ir: &Ir, flavor: Flavor, semantics: Semantics, config: &RedosCo
         }
     }
     let mut budget = Budget::new(config.product_budget);
-    let amb = ambiguity::analyze(&graph, &sccs, &mut budget, 1, config.max_ida_starts);
+    let amb = ambiguity::analyze(&nfa, &graph, &sccs, &mut budget, 1, config.max_ida_starts);
     for e in &amb.eda {
         let pump: Vec<String> = e.pump.iter().map(ToString::to_string).collect();
         let _ = writeln!(s, "exponential: state {} pumps {}", e.state, pump.join(""));

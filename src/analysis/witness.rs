@@ -856,7 +856,7 @@ mod tests {
         let nfa = Nfa::build(&ir, flavor, sem, &NfaConfig::default()).expect("builds");
         let g = Graph::new(&nfa);
         let s = Sccs::new(&g);
-        let a = analyze(&g, &s, &mut Budget::new(1_000_000), 2, 32);
+        let a = analyze(&nfa, &g, &s, &mut Budget::new(1_000_000), 2, 32);
         let picker = Picker::new(&ir);
         let mut w = Witnesser::new(&nfa, &picker, WitnessLimits::default(), flavor);
         for e in &a.eda {
