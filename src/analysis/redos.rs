@@ -470,11 +470,24 @@ fn ida_candidate(cx: &Ctx<'_>, states: &[StateId], found: witness::Found, degree
         )
     };
     let first = names.first().cloned().unwrap_or_else(|| "the repetition".to_string());
-    let mut hint = if via_search {
+    // Whether the first loop can start the match (nothing before it).
+    let leading = states
+        .iter()
+        .find(|&&s| Some(s) != search)
+        .and_then(|&q| cx.graph.path_from_start(q))
+        .is_some_and(|p| p.len() <= 1);
+    let mut hint = if via_search && leading {
         format!(
-            "anchor the pattern (`^`) if the match must start at the beginning of the input, or make the part \
-             before {first} require a character that {first} cannot match, so a failed attempt is not retried \
-             from every position inside the run"
+            "anchor the pattern (`^`) if the match must start at the beginning of the input, or bound {first} \
+             (e.g. `{{0,64}}`) so that each retry from the next position scans a limited run"
+        )
+    } else if via_search {
+        // The character where a new attempt starts inside the run.
+        let start = found.pump.chars().next().map(|c| witness::show(&c.to_string())).unwrap_or_default();
+        format!(
+            "anchor the pattern (`^`) if the match must start at the beginning of the input, or make {first} \
+             unable to match {start} (where the next attempt starts), or bound it (e.g. `{{0,64}}`), so a failed \
+             attempt is not retried from every position inside the run"
         )
     } else {
         "make the adjacent quantifiers match different characters, bound one of them (e.g. `{0,64}`), or merge \
