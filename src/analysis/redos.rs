@@ -572,4 +572,27 @@ mod tests {
         let v = verdict(r"\s*$", Flavor::Pcre, Semantics::Search);
         assert!(v.candidates[0].overlap.contains("every start position"), "{}", v.candidates[0].overlap);
     }
+
+    #[test]
+    fn without_pattern_text_positions_are_named() {
+        let ir = parse("^(a+)+$", &ParseConfig::new(Flavor::Js)).expect("parses");
+        let v = analyze(&ir, Flavor::Js, Semantics::Search, &RedosConfig::default());
+        assert!(v.candidates[0].overlap.contains("repetition at"), "{}", v.candidates[0].overlap);
+    }
+
+    #[test]
+    fn budgets_give_unknown_with_a_note() {
+        let p = "(?:a|b)".repeat(50) + "$";
+        let ir = parse(&p, &ParseConfig::new(Flavor::Pcre)).expect("parses");
+        let v = analyze(&ir, Flavor::Pcre, Semantics::Search, &RedosConfig::default().max_states(10));
+        assert_eq!(v.complexity, Complexity::Unknown);
+        assert!(v.notes.iter().any(|n| n.contains("automaton states")), "{:?}", v.notes);
+    }
+
+    #[test]
+    fn debug_dump_lists_structures() {
+        let ir = parse(r"\s*$", &ParseConfig::new(Flavor::Js)).expect("parses");
+        let d = debug_nfa(&ir, Flavor::Js, Semantics::Search, &RedosConfig::default());
+        assert!(d.contains("search loop") && d.contains("polynomial:"), "{d}");
+    }
 }
