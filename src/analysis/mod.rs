@@ -5,8 +5,12 @@
 //! that models the backtracking engine, decide ambiguity and construct
 //! attack strings.
 
+pub mod ambiguity;
 pub mod ir;
+pub mod nfa;
 pub mod parse;
+pub mod redos;
+pub mod witness;
 
 use serde::{Deserialize, Serialize};
 
