@@ -127,6 +127,36 @@ impl Complexity {
             Complexity::Unknown => "unknown",
         }
     }
+
+    /// `O(n²)`, `O(n³)`, `O(2ⁿ)`, `linear` or `unknown`.
+    pub fn big_o(self, degree: Option<u32>) -> String {
+        match (self, degree) {
+            (Complexity::Linear, _) => "linear".to_owned(),
+            (Complexity::Polynomial, Some(2)) => "O(n²)".to_owned(),
+            (Complexity::Polynomial, Some(3)) => "O(n³)".to_owned(),
+            (Complexity::Polynomial, Some(d)) => format!("O(n^{d})"),
+            (Complexity::Polynomial, None) => "polynomial".to_owned(),
+            (Complexity::Exponential, _) => "O(2ⁿ)".to_owned(),
+            (Complexity::Unknown, _) => "unknown".to_owned(),
+        }
+    }
+
+    /// A rank for "worse than" comparisons: linear < polynomial (by
+    /// degree) < exponential. Unknown ranks with linear (it is not
+    /// evidence).
+    pub fn rank(self, degree: Option<u32>) -> u32 {
+        match self {
+            Complexity::Linear | Complexity::Unknown => 1,
+            Complexity::Polynomial => degree.unwrap_or(2).max(2),
+            Complexity::Exponential => u32::MAX,
+        }
+    }
+}
+
+impl std::fmt::Display for Complexity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// One candidate attack with its explanation.

@@ -55,6 +55,17 @@ pub fn resolve(common: &Common) -> Result<Settings> {
     lint.extract.custom.clone_from(&config.sources);
     lint.rules.overrides.clone_from(&config.rules);
     lint.rules.max_nfa_bytes = config.raw.analysis.max_nfa_bytes;
+    let analysis = &config.raw.analysis;
+    if let Some(n) = analysis.max_states {
+        lint.rules.redos.analysis = lint.rules.redos.analysis.clone().max_states(n);
+    }
+    if let Some(n) = analysis.max_pairs {
+        lint.rules.redos.analysis = lint.rules.redos.analysis.clone().product_budget(n as u64);
+    }
+    if let Some(n) = analysis.max_steps {
+        lint.rules.redos = lint.rules.redos.clone().max_steps(n);
+    }
+    lint.rules.max_pattern_len = analysis.max_pattern_len;
     for sel in &common.select {
         let meta = crate::rules::lookup(sel).ok_or_else(|| miette::miette!("--select: unknown rule `{sel}`"))?;
         lint.rules.select.push(meta.code.clone());

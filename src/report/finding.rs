@@ -51,60 +51,7 @@ impl FromStr for Severity {
     }
 }
 
-/// How matching time grows with input length.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Complexity {
-    /// Linear in the input length.
-    Linear,
-    /// Polynomial of some degree ≥ 2.
-    Polynomial,
-    /// Exponential.
-    Exponential,
-    /// Not decided within the analysis budget.
-    Unknown,
-}
-
-impl Complexity {
-    /// The lowercase name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Complexity::Linear => "linear",
-            Complexity::Polynomial => "polynomial",
-            Complexity::Exponential => "exponential",
-            Complexity::Unknown => "unknown",
-        }
-    }
-
-    /// `O(n)`, `O(n^3)`, `O(2^n)` or `unknown`.
-    pub fn big_o(self, degree: Option<u32>) -> String {
-        match (self, degree) {
-            (Complexity::Linear, _) => "linear".to_owned(),
-            (Complexity::Polynomial, Some(2)) => "O(n²)".to_owned(),
-            (Complexity::Polynomial, Some(3)) => "O(n³)".to_owned(),
-            (Complexity::Polynomial, Some(d)) => format!("O(n^{d})"),
-            (Complexity::Polynomial, None) => "polynomial".to_owned(),
-            (Complexity::Exponential, _) => "O(2ⁿ)".to_owned(),
-            (Complexity::Unknown, _) => "unknown".to_owned(),
-        }
-    }
-
-    /// A rank for "worse than" comparisons: linear < polynomial (by degree)
-    /// < exponential. Unknown ranks with linear (it is not evidence).
-    pub fn rank(self, degree: Option<u32>) -> u32 {
-        match self {
-            Complexity::Linear | Complexity::Unknown => 1,
-            Complexity::Polynomial => degree.unwrap_or(2).max(2),
-            Complexity::Exponential => u32::MAX,
-        }
-    }
-}
-
-impl fmt::Display for Complexity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::analysis::redos::Complexity;
 
 /// A secondary place a finding points at (in file bytes).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

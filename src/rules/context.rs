@@ -8,6 +8,7 @@ use crate::analysis::ir::Ir;
 use crate::analysis::parse::{self, ParseConfig, ParseError};
 use crate::report::{Finding, Severity};
 use crate::source::{ExtractedPattern, PatternSpan, SourceFile, Span};
+use crate::verify::redos::{self, RedosSettings, Verdict};
 
 use super::RuleMeta;
 use super::unsupported_in_flavor::{self, Unsupported};
@@ -23,6 +24,12 @@ pub struct RuleSettings {
     /// CL007's budget for a compiled NFA, in bytes (`[analysis]
     /// max-nfa-bytes`; `None`: [`DEFAULT_MAX_NFA_BYTES`]).
     pub max_nfa_bytes: Option<usize>,
+    /// Budgets of the backtracking analysis and its confirmation
+    /// (CL001/CL002/CL008).
+    pub redos: RedosSettings,
+    /// Longest pattern parsed for analysis, in bytes (`[analysis]
+    /// max-pattern-len`; `None`: the parser's default of 1 MiB).
+    pub max_pattern_len: Option<usize>,
 }
 
 /// CL007's default NFA budget: 2 MiB. The largest OWASP CRS pattern
@@ -76,6 +83,7 @@ pub struct PatternContext<'a> {
     ir: OnceLock<Result<Ir, ParseError>>,
     pcre_ir: OnceLock<Option<Ir>>,
     unsupported: OnceLock<Vec<Unsupported>>,
+    verdict: OnceLock<Option<Verdict>>,
 }
 
 impl<'a> PatternContext<'a> {
@@ -88,13 +96,36 @@ impl<'a> PatternContext<'a> {
             ir: OnceLock::new(),
             pcre_ir: OnceLock::new(),
             unsupported: OnceLock::new(),
+            verdict: OnceLock::new(),
         }
+    }
+
+    /// The backtracking verdict (static analysis confirmed by simulation),
+    /// computed once and shared by CL001, CL002 and CL008. `None` when the
+    /// pattern does not parse for its flavor.
+    pub fn verdict(&self) -> Option<&Verdict> {
+        self.verdict
+            .get_or_init(|| {
+                let ir = self.ir().as_ref().ok()?;
+                Some(redos::check(
+                    &self.pattern.pattern,
+                    ir,
+                    self.pattern.flavor,
+                    self.pattern.semantics,
+                    &self.settings.redos,
+                ))
+            })
+            .as_ref()
     }
 
     /// The pattern parsed for its flavor (computed once).
     pub fn ir(&self) -> &Result<Ir, ParseError> {
         self.ir.get_or_init(|| {
-            parse::parse(&self.pattern.pattern, &ParseConfig::new(self.pattern.flavor).flags(self.pattern.flags))
+            let mut config = ParseConfig::new(self.pattern.flavor).flags(self.pattern.flags);
+            if let Some(max) = self.settings.max_pattern_len {
+                config.max_len = max;
+            }
+            parse::parse(&self.pattern.pattern, &config)
         })
     }
 

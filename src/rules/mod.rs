@@ -6,13 +6,18 @@
 //! embedded at compile time ([`registry`]); the logic lives in one file per
 //! rule here, listed once in [`RULES`].
 
+mod analysis_inconclusive;
+mod backtracking;
 mod context;
+mod exponential_backtracking;
 mod invalid_regex;
 mod matches_everything;
+mod polynomial_backtracking;
 mod redundant_wildcard;
 mod size_budget;
 mod unsupported_in_flavor;
 
+pub use backtracking::engine as backtracking_engine;
 pub use context::{DEFAULT_MAX_NFA_BYTES, PatternContext, RuleSettings};
 pub use size_budget::{NfaSize, measure_nfa};
 pub use unsupported_in_flavor::Unsupported;
@@ -82,6 +87,7 @@ const RULE_DOCS: &[(&str, &str)] = &[
     ("matches-everything", include_str!("../../rules/matches-everything.toml")),
     ("unsupported-in-flavor", include_str!("../../rules/unsupported-in-flavor.toml")),
     ("size-budget", include_str!("../../rules/size-budget.toml")),
+    ("analysis-inconclusive", include_str!("../../rules/analysis-inconclusive.toml")),
     ("config-parse-error", include_str!("../../rules/config-parse-error.toml")),
     ("invalid-suppression", include_str!("../../rules/invalid-suppression.toml")),
     ("expired-suppression", include_str!("../../rules/expired-suppression.toml")),
@@ -172,11 +178,14 @@ pub trait Rule: Sync {
 /// for files, not patterns; CL001/CL002 come with the backtracking
 /// analysis.)
 pub static RULES: &[&dyn Rule] = &[
+    &exponential_backtracking::ExponentialBacktracking,
+    &polynomial_backtracking::PolynomialBacktracking,
     &redundant_wildcard::RedundantWildcard,
     &invalid_regex::InvalidRegex,
     &matches_everything::MatchesEverything,
     &unsupported_in_flavor::UnsupportedInFlavor,
     &size_budget::SizeBudget,
+    &analysis_inconclusive::AnalysisInconclusive,
 ];
 
 #[cfg(test)]

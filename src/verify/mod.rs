@@ -8,8 +8,11 @@
 //!   [`Program`] and run it on an input, counting steps.
 //! - [`growth`]: run an [`Attack`](crate::analysis::Attack) for growing `n`
 //!   and classify the growth ([`measure`]).
+//! - [`redos`]: the verdict on a pattern: static candidates from
+//!   `analysis::redos`, confirmed here ([`redos::check`]).
 
 pub mod growth;
+pub mod redos;
 pub mod simulator;
 
 pub use growth::{Growth, GrowthClass, GrowthConfig, Model, measure};

@@ -1,0 +1,238 @@
+//! Confirmed ReDoS verdicts: static candidates, checked by simulation.
+//!
+//! Pipeline position: the meeting point of `analysis::redos` (which
+//! proposes attacks from the structure of the pattern) and this module's
+//! simulator and growth fitter (which run them). The rules CL001/CL002 and
+//! `cfglint regex`, `bench` and `diff` all get their verdicts here.
+//!
+//! The rule is "no finding without evidence": a pattern is exponential or
+//! polynomial only when a candidate attack, run for growing `n` by the
+//! step-counting simulator, shows that growth. The measured class wins over
+//! the static claim (a static "degree 5" measured as `n⁴` is reported as
+//! degree 4). A claim the simulation does not confirm is reported as
+//! `Unknown` with a note, never as a finding.
+//!
+//! Guarantees: bounded by [`RedosSettings`] (static budgets, simulator
+//! steps per candidate, number of candidates tried); never a hang.
+
+use crate::analysis::ir::Ir;
+use crate::analysis::redos::{self, Candidate, Complexity, RedosConfig};
+use crate::source::{Flavor, Semantics};
+
+use super::growth::{self, Growth, GrowthClass, GrowthConfig};
+use super::simulator::{Program, SimOptions};
+
+/// Budgets for [`check`].
+#[derive(Debug, Clone)]
+pub struct RedosSettings {
+    /// Static analysis budgets.
+    pub analysis: RedosConfig,
+    /// Simulation budgets per candidate.
+    pub growth: GrowthConfig,
+    /// Most candidates simulated before giving up (default 3).
+    pub max_confirmations: usize,
+}
+
+impl Default for RedosSettings {
+    fn default() -> Self {
+        RedosSettings { analysis: RedosConfig::default(), growth: GrowthConfig::default(), max_confirmations: 3 }
+    }
+}
+
+impl RedosSettings {
+    /// Set the simulator step budget spent on one candidate.
+    #[must_use]
+    pub fn max_steps(mut self, steps: u64) -> Self {
+        self.growth.total_steps = steps;
+        self.growth.per_run_steps = steps;
+        self
+    }
+}
+
+/// The verdict on one pattern.
+#[derive(Debug, Clone)]
+pub struct Verdict {
+    /// The confirmed complexity (linear when nothing was found; unknown when
+    /// the analysis ran out of budget or a candidate was not confirmed).
+    pub complexity: Complexity,
+    /// The measured polynomial degree.
+    pub degree: Option<u32>,
+    /// True when the simulator confirmed the growth.
+    pub confirmed: bool,
+    /// The candidate behind the verdict (the confirmed one, or the first
+    /// one tried when none was confirmed).
+    pub candidate: Option<Candidate>,
+    /// The measurement of that candidate.
+    pub growth: Option<Growth>,
+    /// What the static analysis claimed.
+    pub claimed: (Complexity, Option<u32>),
+    /// Approximations, budgets and disagreements, for the user.
+    pub notes: Vec<String>,
+}
+
+impl Verdict {
+    fn linear(notes: Vec<String>) -> Self {
+        Verdict {
+            complexity: Complexity::Linear,
+            degree: None,
+            confirmed: false,
+            candidate: None,
+            growth: None,
+            claimed: (Complexity::Linear, None),
+            notes,
+        }
+    }
+
+    /// True when the pattern is confirmed super-linear.
+    pub fn is_vulnerable(&self) -> bool {
+        self.confirmed && matches!(self.complexity, Complexity::Exponential | Complexity::Polynomial)
+    }
+
+    /// The measured `(n, steps)` points, for JSON evidence.
+    pub fn steps(&self) -> Vec<(u64, u64)> {
+        self.growth.as_ref().map(|g| g.points.iter().map(|&(n, s)| (n as u64, s)).collect()).unwrap_or_default()
+    }
+}
+
+/// Analyze `ir` (parsed from `pattern`) for `flavor` under `semantics`, and
+/// confirm what the analysis claims by simulation.
+pub fn check(pattern: &str, ir: &Ir, flavor: Flavor, semantics: Semantics, settings: &RedosSettings) -> Verdict {
+    if !flavor.is_backtracking() {
+        return Verdict::linear(Vec::new());
+    }
+    let found = redos::analyze_text(pattern, ir, flavor, semantics, &settings.analysis);
+    let mut notes = found.notes.clone();
+    let claimed = (found.complexity, found.degree);
+    match found.complexity {
+        Complexity::Linear => {
+            let mut v = Verdict::linear(notes);
+            v.claimed = claimed;
+            return v;
+        }
+        Complexity::Unknown if found.candidates.is_empty() => {
+            return Verdict {
+                complexity: Complexity::Unknown,
+                degree: None,
+                confirmed: false,
+                candidate: None,
+                growth: None,
+                claimed,
+                notes,
+            };
+        }
+        _ => {}
+    }
+    let program = match Program::compile(ir, &SimOptions::new(flavor, semantics)) {
+        Ok(p) => p,
+        Err(e) => {
+            notes.push(format!("not simulated: {e}"));
+            return Verdict {
+                complexity: Complexity::Unknown,
+                degree: None,
+                confirmed: false,
+                candidate: found.candidates.first().cloned(),
+                growth: None,
+                claimed,
+                notes,
+            };
+        }
+    };
+    let mut first_try: Option<(Candidate, Growth)> = None;
+    for candidate in found.candidates.iter().take(settings.max_confirmations.max(1)) {
+        let measured = growth::measure(&program, &candidate.attack, &settings.growth);
+        let (complexity, degree) = match measured.class {
+            GrowthClass::Exponential => (Complexity::Exponential, None),
+            GrowthClass::Polynomial { degree } => (Complexity::Polynomial, Some(degree)),
+            GrowthClass::Linear | GrowthClass::Inconclusive => {
+                if first_try.is_none() {
+                    first_try = Some((candidate.clone(), measured));
+                }
+                continue;
+            }
+        };
+        if (complexity, degree) != (candidate.complexity, candidate.degree) {
+            notes.push(format!(
+                "the static analysis claimed {}; the simulator measured {} (the measurement is reported)",
+                candidate.complexity.big_o(candidate.degree),
+                complexity.big_o(degree)
+            ));
+        }
+        return Verdict {
+            complexity,
+            degree,
+            confirmed: true,
+            candidate: Some(candidate.clone()),
+            growth: Some(measured),
+            claimed,
+            notes,
+        };
+    }
+    let (candidate, measured) = first_try.map_or((None, None), |(c, g)| (Some(c), Some(g)));
+    let inconclusive = measured.as_ref().is_some_and(|g| matches!(g.class, GrowthClass::Inconclusive));
+    notes.push(if inconclusive {
+        format!(
+            "the static analysis suggests {}, but the simulation ran out of budget before it could confirm it",
+            claimed.0.big_o(claimed.1)
+        )
+    } else {
+        format!(
+            "the static analysis suggests {}, but the simulator measured linear growth on its attack strings; \
+             not reported",
+            claimed.0.big_o(claimed.1)
+        )
+    });
+    Verdict {
+        complexity: Complexity::Unknown,
+        degree: None,
+        confirmed: false,
+        candidate,
+        growth: measured,
+        claimed,
+        notes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::parse::{ParseConfig, parse};
+
+    fn verdict(pattern: &str, flavor: Flavor, semantics: Semantics) -> Verdict {
+        let ir = parse(pattern, &ParseConfig::new(flavor)).expect("test pattern parses");
+        check(pattern, &ir, flavor, semantics, &RedosSettings::default())
+    }
+
+    #[test]
+    fn confirms_exponential() {
+        let v = verdict("^(a+)+$", Flavor::Pcre, Semantics::Search);
+        assert!(v.is_vulnerable());
+        assert_eq!(v.complexity, Complexity::Exponential);
+        assert!(v.steps().len() >= 3);
+        let attack = &v.candidate.as_ref().unwrap().attack;
+        assert!(!attack.pump.is_empty());
+    }
+
+    #[test]
+    fn confirms_cubic_outage_rule() {
+        let v = verdict(".*(?:.*=.*)", Flavor::Pcre, Semantics::Search);
+        assert!(v.is_vulnerable());
+        assert_eq!((v.complexity, v.degree), (Complexity::Polynomial, Some(3)));
+    }
+
+    #[test]
+    fn linear_and_linear_flavors() {
+        assert_eq!(verdict("^[a-z]+$", Flavor::Js, Semantics::Search).complexity, Complexity::Linear);
+        let v = verdict("^(a+)+$", Flavor::Re2, Semantics::Search);
+        assert_eq!(v.complexity, Complexity::Linear);
+        assert!(!v.is_vulnerable());
+    }
+
+    #[test]
+    fn anchoring_changes_the_verdict() {
+        // `a+$` retried at every start is quadratic; anchored at the start
+        // it is linear.
+        let search = verdict("a+$", Flavor::Js, Semantics::Search);
+        assert_eq!((search.complexity, search.degree), (Complexity::Polynomial, Some(2)));
+        assert!(!verdict("a+$", Flavor::Js, Semantics::AnchoredStart).is_vulnerable());
+    }
+}
