@@ -13,7 +13,8 @@ use super::manifest::{Manifest, short};
 /// The steps as YAML, ready to paste under `spec.strategy.canary`.
 pub fn steps_yaml(m: &Manifest) -> String {
     let mut s = String::new();
-    let _ = writeln!(s, "# Argo Rollouts canary steps from the cfglint manifest {} -> {}.", short(&m.base), short(&m.head));
+    let _ =
+        writeln!(s, "# Argo Rollouts canary steps from the cfglint manifest {} -> {}.", short(&m.base), short(&m.head));
     let _ = writeln!(s, "# Paste under spec.strategy.canary; the AnalysisTemplate `cfglint-gate` runs `cfglint gate`.");
     if m.stages.is_empty() {
         let _ = writeln!(s, "# The manifest is {}: no stages.", m.risk);
@@ -54,8 +55,22 @@ mod tests {
             inverts: None,
             changes: vec![],
             stages: vec![
-                Stage { name: "canary".into(), traffic_percent: Percent(0.5), min_bake_seconds: 600, min_samples: 0, rehearse_rollback: true, gates: vec![] },
-                Stage { name: "full".into(), traffic_percent: Percent(100.0), min_bake_seconds: 0, min_samples: 0, rehearse_rollback: false, gates: vec![] },
+                Stage {
+                    name: "canary".into(),
+                    traffic_percent: Percent(0.5),
+                    min_bake_seconds: 600,
+                    min_samples: 0,
+                    rehearse_rollback: true,
+                    gates: vec![],
+                },
+                Stage {
+                    name: "full".into(),
+                    traffic_percent: Percent(100.0),
+                    min_bake_seconds: 0,
+                    min_samples: 0,
+                    rehearse_rollback: false,
+                    gates: vec![],
+                },
             ],
             rollback: Rollback {
                 revision: String::new(),

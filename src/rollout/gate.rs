@@ -170,7 +170,10 @@ pub fn decide(manifest: &Manifest, stage_name: &str, observed: &Observed) -> Res
     }
     let min_samples = stage.min_samples as f64;
     if samples < min_samples {
-        hold.insert(usize::from(elapsed < bake), format!("{} samples of the {} minimum", num(samples), stage.min_samples));
+        hold.insert(
+            usize::from(elapsed < bake),
+            format!("{} samples of the {} minimum", num(samples), stage.min_samples),
+        );
     } else {
         fine.push(format!("{} samples (minimum {})", num(samples), stage.min_samples));
     }
@@ -313,8 +316,12 @@ mod tests {
         let v = decide(&m, "canary", &observed(1200.0, 5000.0, &[("error_rate", Some(0.0)), ("p99_latency_ms", None)]))
             .unwrap();
         assert!(v.reasons[0].contains("no data"), "{:?}", v.reasons);
-        let v = decide(&m, "canary", &observed(1200.0, 5000.0, &[("error_rate", Some(0.0)), ("p99_latency_ms", Some(900.0))]))
-            .unwrap();
+        let v = decide(
+            &m,
+            "canary",
+            &observed(1200.0, 5000.0, &[("error_rate", Some(0.0)), ("p99_latency_ms", Some(900.0))]),
+        )
+        .unwrap();
         assert_eq!(v.decision, Decision::Hold);
         assert_eq!(v.reasons, ["p99_latency_ms = 900 breaks p99_latency_ms <= 500 (on_fail = hold)"]);
 
@@ -333,9 +340,13 @@ mod tests {
     #[test]
     fn bad_requests() {
         let m = manifest();
-        assert!(matches!(decide(&m, "nope", &observed(1.0, 1.0, &[])), Err(Error::UnknownStage { known, .. }) if known == "canary, full"));
+        assert!(
+            matches!(decide(&m, "nope", &observed(1.0, 1.0, &[])), Err(Error::UnknownStage { known, .. }) if known == "canary, full")
+        );
         let partial = Observed { elapsed_seconds: Some(1.0), ..Observed::default() };
-        assert!(matches!(decide(&m, "canary", &partial), Err(Error::PartialMetrics { missing }) if missing == "samples"));
+        assert!(
+            matches!(decide(&m, "canary", &partial), Err(Error::PartialMetrics { missing }) if missing == "samples")
+        );
         let mut blocked = manifest();
         blocked.risk = Risk::Blocked;
         blocked.stages.clear();

@@ -157,7 +157,8 @@ fn line_links(text: &str) -> Links {
     }
     for r in &sec.id_refs {
         let written = &text[r.span.range()];
-        let via = if r.via.starts_with("ctl:") { format!("{}={written}", r.via) } else { format!("{} {written}", r.via) };
+        let via =
+            if r.via.starts_with("ctl:") { format!("{}={written}", r.via) } else { format!("{} {written}", r.via) };
         out.refs.push(Reference { target: Target::Rules(r.first, r.last), via });
     }
     for (m, _) in &sec.marker_refs {
@@ -384,7 +385,8 @@ mod tests {
 
     #[test]
     fn resolving_loads() {
-        let idx = PathIndex::new([("crs/rules/a.conf", 0), ("crs/rules/b.conf", 1), ("crs/main.conf", 2), ("x.yaml", 3)]);
+        let idx =
+            PathIndex::new([("crs/rules/a.conf", 0), ("crs/rules/b.conf", 1), ("crs/main.conf", 2), ("x.yaml", 3)]);
         let load = |t: &str, directive: bool| Load { target: t.into(), via: String::new(), strict: true, directive };
         assert_eq!(idx.resolve("crs/main.conf", &load("rules/*.conf", true)), [0, 1]);
         assert_eq!(idx.resolve("crs/main.conf", &load("./rules/a.conf", true)), [0]);

@@ -358,7 +358,8 @@ pub fn sha256(bytes: &[u8]) -> String {
 }
 
 fn is_hash(s: &str) -> bool {
-    s.strip_prefix("sha256:").is_some_and(|h| h.len() == 64 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+    s.strip_prefix("sha256:")
+        .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
 }
 
 /// A repository-relative path that stays inside the repository.
@@ -396,7 +397,12 @@ impl Manifest {
         // read as this one.
         let head: SchemaOnly = toml::from_str(text).map_err(|e| err(e.message().to_owned(), e.span()))?;
         match head.schema {
-            None => return Err(err(format!("no `schema` key: not a cfglint rollout manifest (expected schema = \"{SCHEMA}\")"), None)),
+            None => {
+                return Err(err(
+                    format!("no `schema` key: not a cfglint rollout manifest (expected schema = \"{SCHEMA}\")"),
+                    None,
+                ));
+            }
             Some(s) if s.get_ref().as_str() == Some(SCHEMA) => {}
             Some(s) => {
                 let found = s.get_ref().as_str().map_or_else(|| s.get_ref().to_string(), str::to_owned);
@@ -427,7 +433,10 @@ impl Manifest {
                 if let Some(h) = h
                     && !is_hash(h)
                 {
-                    return Err(format!("change `{}`: {key} = \"{h}\" is not `sha256:` and 64 lowercase hex digits", c.path));
+                    return Err(format!(
+                        "change `{}`: {key} = \"{h}\" is not `sha256:` and 64 lowercase hex digits",
+                        c.path
+                    ));
                 }
             }
             let ok = match c.status {
@@ -461,7 +470,10 @@ impl Manifest {
             }
             for g in &s.gates {
                 if !g.threshold.is_finite() {
-                    return Err(format!("stage `{}`: gate on `{}` has a threshold that is not a finite number", s.name, g.metric));
+                    return Err(format!(
+                        "stage `{}`: gate on `{}` has a threshold that is not a finite number",
+                        s.name, g.metric
+                    ));
                 }
             }
         }
@@ -483,7 +495,9 @@ impl Manifest {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
                 Err(source) => return Err(Error::Io { path: path.display().to_string(), source }),
                 Ok(meta) if !meta.is_file() => Some("not a regular file".to_owned()),
-                Ok(meta) if meta.len() > MAX_HASHED_BYTES => Some(format!("{} bytes, over the hashing cap", meta.len())),
+                Ok(meta) if meta.len() > MAX_HASHED_BYTES => {
+                    Some(format!("{} bytes, over the hashing cap", meta.len()))
+                }
                 Ok(_) => Some(sha256(
                     &std::fs::read(&path).map_err(|source| Error::Io { path: path.display().to_string(), source })?,
                 )),
@@ -597,10 +611,12 @@ pub struct Mismatch {
 
 impl fmt::Display for Mismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // `sha256:` and 12 hex digits are plenty to tell two files apart.
+        let brief = |h: &str| if is_hash(h) { format!("{}…", &h[..19]) } else { h.to_owned() };
         match (&self.expected, &self.found) {
             (Some(_), None) => write!(f, "{}: missing", self.path),
-            (None, Some(_)) => write!(f, "{}: present, but the manifest says it is deleted", self.path),
-            (Some(e), Some(x)) => write!(f, "{}: {x}, expected {e}", self.path),
+            (None, Some(_)) => write!(f, "{}: present, but absent on this side of the manifest", self.path),
+            (Some(e), Some(x)) => write!(f, "{}: {} instead of {}", self.path, brief(x), brief(e)),
             (None, None) => write!(f, "{}: matches", self.path),
         }
     }
@@ -691,7 +707,12 @@ mod tests {
                 min_bake_seconds: 900,
                 min_samples: 100,
                 rehearse_rollback: true,
-                gates: vec![Gate { metric: "error_rate".into(), op: Op::Le, threshold: 0.001, on_fail: OnFail::Rollback }],
+                gates: vec![Gate {
+                    metric: "error_rate".into(),
+                    op: Op::Le,
+                    threshold: 0.001,
+                    on_fail: OnFail::Rollback,
+                }],
             }],
             rollback: Rollback {
                 revision: "a".repeat(40),
@@ -727,7 +748,9 @@ mod tests {
     #[test]
     fn schema_and_validation_errors() {
         let text = sample().to_toml().replace("cfglint/rollout/v1", "cfglint/rollout/v2");
-        assert!(matches!(Manifest::from_toml("m", &text), Err(Error::UnknownSchema { found, .. }) if found == "cfglint/rollout/v2"));
+        assert!(
+            matches!(Manifest::from_toml("m", &text), Err(Error::UnknownSchema { found, .. }) if found == "cfglint/rollout/v2")
+        );
         assert!(matches!(Manifest::from_toml("m", "base = 'x'\n"), Err(Error::Manifest { .. })));
         let bad_hash = sample().to_toml().replacen("sha256:", "md5:", 1);
         let Err(Error::Manifest { message, .. }) = Manifest::from_toml("m", &bad_hash) else { panic!() };

@@ -63,7 +63,10 @@ impl Observed {
 pub fn parse(text: &str, name: Option<&str>) -> Result<Observed, String> {
     let root: Value = serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
     let Value::Object(map) = &root else {
-        return Err("expected a JSON object (`{\"elapsed_seconds\", \"samples\", \"metrics\"}` or a Prometheus query result)".to_owned());
+        return Err(
+            "expected a JSON object (`{\"elapsed_seconds\", \"samples\", \"metrics\"}` or a Prometheus query result)"
+                .to_owned(),
+        );
     };
     if map.contains_key("status") || map.contains_key("data") {
         prometheus(map, name)
@@ -220,8 +223,9 @@ mod tests {
 
     #[test]
     fn design_shape() {
-        let o = parse(r#"{"elapsed_seconds": 1200, "samples": 5000, "metrics": {"error_rate": 0.0004, "x": null}}"#, None)
-            .unwrap();
+        let o =
+            parse(r#"{"elapsed_seconds": 1200, "samples": 5000, "metrics": {"error_rate": 0.0004, "x": null}}"#, None)
+                .unwrap();
         assert_eq!(o.elapsed_seconds, Some(1200.0));
         assert_eq!(o.metrics.get("error_rate"), Some(&Some(0.0004)));
         assert_eq!(o.metrics.get("x"), Some(&None));
@@ -252,7 +256,8 @@ mod tests {
         assert_eq!(o.metrics.get("p99_latency_ms"), Some(&None));
         assert_eq!(o.metrics.get("inf"), Some(&Some(f64::INFINITY)));
         assert_eq!(o.samples, Some(5000.0));
-        let unnamed = r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"0.5"]}]}}"#;
+        let unnamed =
+            r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"0.5"]}]}}"#;
         assert!(parse(unnamed, None).unwrap_err().contains("label_replace"));
         assert_eq!(parse(unnamed, Some("error_rate")).unwrap().metrics.get("error_rate"), Some(&Some(0.5)));
         let empty = r#"{"status":"success","data":{"resultType":"vector","result":[]}}"#;

@@ -187,7 +187,9 @@ pub enum Error {
     #[error("partial metrics: {missing} missing")]
     #[diagnostic(
         code(cfglint::rollout::partial_metrics),
-        help("give them in the metrics JSON, as Prometheus series of those names, or with --elapsed-seconds / --samples")
+        help(
+            "give them in the metrics JSON, as Prometheus series of those names, or with --elapsed-seconds / --samples"
+        )
     )]
     PartialMetrics {
         /// What is missing.
@@ -258,7 +260,9 @@ pub const MAX_BLOB_BYTES: u64 = manifest::MAX_HASHED_BYTES;
 fn read_blob(repo: &Repository, id: git2::Oid, path: &str, side: &'static str) -> Result<Vec<u8>, Error> {
     match diff::git::read_blob(repo, id, MAX_BLOB_BYTES)? {
         diff::git::Blob::Bytes(b) => Ok(b),
-        diff::git::Blob::TooLarge(size) => Err(Error::TooLarge { path: path.to_owned(), side, size, limit: MAX_BLOB_BYTES }),
+        diff::git::Blob::TooLarge(size) => {
+            Err(Error::TooLarge { path: path.to_owned(), side, size, limit: MAX_BLOB_BYTES })
+        }
     }
 }
 
@@ -320,13 +324,14 @@ pub fn plan(
             (Some(p), Some(b)) => Some(version(&read_blob(repo, b, p, "head")?, p, opts)),
             _ => None,
         };
-        let node = |path: &str, status, base: Option<&Version>, head: Option<&Version>, prior: Option<&Version>| waves::Node {
-            path: path.to_owned(),
-            status,
-            head: head.map(|v| v.links.clone()),
-            base: base.map(|v| v.links.clone()),
-            prior: prior.map(|v| v.links.clone()),
-        };
+        let node =
+            |path: &str, status, base: Option<&Version>, head: Option<&Version>, prior: Option<&Version>| waves::Node {
+                path: path.to_owned(),
+                status,
+                head: head.map(|v| v.links.clone()),
+                base: base.map(|v| v.links.clone()),
+                prior: prior.map(|v| v.links.clone()),
+            };
         let draft = |node, before: Option<&Version>, after: Option<&Version>| Draft {
             node,
             before: before.map(|v| v.hash.clone()),
@@ -452,13 +457,21 @@ pub fn plan(
     // An emergency skips the rehearsal: rolling back would bring back the
     // problem the emergency change fixes.
     let stages = policy.stages(risk, emergency, !emergency);
-    let paths: Vec<String> =
-        changes.iter().map(|c| c.path.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+    // (path, exists at base, exists at head); a path can be both the
+    // deleted half of one rename and the added half of another.
+    let mut sides: BTreeMap<&str, (bool, bool)> = BTreeMap::new();
+    for c in &changes {
+        let e = sides.entry(c.path.as_str()).or_default();
+        e.0 |= c.before.is_some();
+        e.1 |= c.after.is_some();
+    }
+    let paths: Vec<(String, bool, bool)> = sides.into_iter().map(|(p, (b, h))| (p.to_owned(), b, h)).collect();
+    let (command, forward_command) = policy.commands(&base_id, &head_id, &paths);
     let rollback = manifest::Rollback {
         revision: base_id.clone(),
-        command: policy::render_command(&policy.rollback_command, &base_id, &head_id, &paths),
+        command,
         forward_revision: head_id.clone(),
-        forward_command: policy::render_command(&policy.forward_command, &head_id, &base_id, &paths),
+        forward_command,
         rehearse_in_stage: stages.iter().find(|s| s.rehearse_rollback).map(|s| s.name.clone()),
     };
     let manifest = Manifest {

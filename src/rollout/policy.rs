@@ -70,17 +70,31 @@ pub struct Policy {
     pub high: Vec<Stage>,
     /// Stages for `--emergency` rollouts and for rollbacks.
     pub emergency: Vec<Stage>,
-    /// The rollback command template.
-    pub rollback_command: String,
-    /// The roll-forward command template.
-    pub forward_command: String,
+    /// The rollback command template (`None`: git, see [`git_command`]).
+    pub rollback_command: Option<String>,
+    /// The roll-forward command template (`None`: the rollback template).
+    pub forward_command: Option<String>,
     /// `[[order]]` constraints.
     pub order: Vec<OrderRule>,
 }
 
-/// The default command: restore exactly the changed paths (index and
-/// work tree) from a revision; paths absent there are removed.
-pub const DEFAULT_COMMAND: &str = "git restore --source={revision} --staged --worktree -- {paths}";
+/// The default command: put exactly the changed paths (index and work
+/// tree) as they are at `revision`. Paths that exist there are restored
+/// from it; paths that do not are removed. Idempotent: running it again,
+/// or on a tree that is already there, succeeds and changes nothing (a
+/// plain `git restore` of a path unknown to both the revision and the
+/// index fails).
+pub fn git_command(revision: &str, present: &[String], absent: &[String]) -> String {
+    let quote = |paths: &[String]| paths.iter().map(|p| shell_quote(p)).collect::<Vec<_>>().join(" ");
+    let mut parts = Vec::new();
+    if !present.is_empty() {
+        parts.push(format!("git restore --source={revision} --staged --worktree -- {}", quote(present)));
+    }
+    if !absent.is_empty() {
+        parts.push(format!("git rm -q -f --ignore-unmatch -- {}", quote(absent)));
+    }
+    if parts.is_empty() { "true".to_owned() } else { parts.join(" && ") }
+}
 
 /// The gate every rehearsal stage gets: the pipeline reports
 /// `rollback_rehearsed = 1` once it has rolled back and forward.
@@ -126,8 +140,8 @@ impl Default for Policy {
                 stage("full", 100.0, 3_600, 5_000),
             ],
             emergency: vec![stage("canary", 10.0, 300, 500), stage("full", 100.0, 300, 500)],
-            rollback_command: DEFAULT_COMMAND.to_owned(),
-            forward_command: DEFAULT_COMMAND.to_owned(),
+            rollback_command: None,
+            forward_command: None,
             order: Vec::new(),
         }
     }
@@ -185,12 +199,11 @@ impl Policy {
             };
             if let Some(cmd) = &rollout.rollback_command {
                 check_template(cmd, &invalid)?;
-                policy.rollback_command.clone_from(cmd.get_ref());
-                policy.forward_command.clone_from(cmd.get_ref());
+                policy.rollback_command = Some(cmd.get_ref().clone());
             }
             if let Some(cmd) = &rollout.forward_command {
                 check_template(cmd, &invalid)?;
-                policy.forward_command.clone_from(cmd.get_ref());
+                policy.forward_command = Some(cmd.get_ref().clone());
             }
             let stages = rollout.stages.unwrap_or_default();
             for (slot, raw) in [
@@ -325,10 +338,7 @@ fn stage_list(
         let r = s.get_ref();
         let name = r.name.get_ref();
         if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-            return Err(invalid(
-                format!("stage name `{name}`: use letters, digits, `-` or `_`"),
-                Some(r.name.span()),
-            ));
+            return Err(invalid(format!("stage name `{name}`: use letters, digits, `-` or `_`"), Some(r.name.span())));
         }
         if !names.insert(name.clone()) {
             return Err(invalid(format!("stage name `{name}` is used twice"), Some(r.name.span())));
@@ -432,6 +442,26 @@ pub fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
+impl Policy {
+    /// The rollback and roll-forward commands for a change from `base` to
+    /// `head`. `paths` are `(path, exists at base, exists at head)`.
+    pub fn commands(&self, base: &str, head: &str, paths: &[(String, bool, bool)]) -> (String, String) {
+        let all: Vec<String> = paths.iter().map(|(p, _, _)| p.clone()).collect();
+        let side = |want: bool, at: fn(&(String, bool, bool)) -> bool| -> Vec<String> {
+            paths.iter().filter(|x| at(x) == want).map(|(p, _, _)| p.clone()).collect()
+        };
+        let back = match &self.rollback_command {
+            Some(t) => render_command(t, base, head, &all),
+            None => git_command(base, &side(true, |x| x.1), &side(false, |x| x.1)),
+        };
+        let forward = match self.forward_command.as_ref().or(self.rollback_command.as_ref()) {
+            Some(t) => render_command(t, head, base, &all),
+            None => git_command(head, &side(true, |x| x.2), &side(false, |x| x.2)),
+        };
+        (back, forward)
+    }
+}
+
 /// Fill a command template.
 pub fn render_command(template: &str, revision: &str, from: &str, paths: &[String]) -> String {
     let quoted: Vec<String> = paths.iter().map(|p| shell_quote(p)).collect();
@@ -513,9 +543,16 @@ why = "rules validate against the schema"
         assert_eq!(p.high[0].gates[0].on_fail, OnFail::Hold);
         assert_eq!(p.high[1].gates[0].op, Op::Lt, "default gates from [[rollout.gates]]");
         assert_eq!(p.low[0].gates.len(), 1, "[[rollout.gates]] replaces the built-in gates everywhere");
-        assert_eq!(p.forward_command, "deploy.sh --rev {revision} {paths}");
+        assert_eq!(p.forward_command, None);
         assert_eq!(p.order[0].index, 1);
-        assert_eq!(render_command(&p.rollback_command, "abc", "def", &["a b".into(), "c".into()]), "deploy.sh --rev abc 'a b' c");
+        let paths = [("a b".to_owned(), true, true), ("c".to_owned(), false, true)];
+        let (back, fwd) = p.commands("abc", "def", &paths);
+        assert_eq!(back, "deploy.sh --rev abc 'a b' c");
+        assert_eq!(fwd, "deploy.sh --rev def 'a b' c");
+        let (back, fwd) = Policy::default().commands("abc", "def", &paths);
+        assert_eq!(back, "git restore --source=abc --staged --worktree -- 'a b' && git rm -q -f --ignore-unmatch -- c");
+        assert_eq!(fwd, "git restore --source=def --staged --worktree -- 'a b' c");
+        assert_eq!(Policy::default().commands("a", "b", &[]).0, "true");
     }
 
     #[test]

@@ -200,12 +200,27 @@ mod tests {
     }
 
     fn counts(added: usize, modified: usize) -> FileChange {
-        FileChange { status: Status::Modified, path: "a.yaml".into(), old_path: None, added, modified, unchanged: 0, removed: 1 }
+        FileChange {
+            status: Status::Modified,
+            path: "a.yaml".into(),
+            old_path: None,
+            added,
+            modified,
+            unchanged: 0,
+            removed: 1,
+        }
     }
 
     fn run(findings: &[Finding], linted: Option<&FileChange>) -> (Risk, Vec<String>) {
         let n = node();
-        assess(&Facts { node: &n, findings: findings.iter().collect(), linted, excluded: false, bench: vec![], problems: &[] })
+        assess(&Facts {
+            node: &n,
+            findings: findings.iter().collect(),
+            linted,
+            excluded: false,
+            bench: vec![],
+            problems: &[],
+        })
     }
 
     #[test]
@@ -236,7 +251,14 @@ mod tests {
                 ..BenchRule::default()
             })
             .collect();
-        let facts = Facts { node: &n, findings: vec![], linted: None, excluded: false, bench: rules.iter().collect(), problems: &[] };
+        let facts = Facts {
+            node: &n,
+            findings: vec![],
+            linted: None,
+            excluded: false,
+            bench: rules.iter().collect(),
+            problems: &[],
+        };
         let (r, why) = assess(&facts);
         assert_eq!(r, Risk::High);
         assert_eq!(why.len(), MAX_PER_KIND + 1);

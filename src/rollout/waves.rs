@@ -60,7 +60,8 @@ impl Node {
 
     /// Is `s` defined at base here and gone at head?
     fn removes(&self, s: &Symbol) -> bool {
-        self.base.as_ref().is_some_and(|b| b.defines.contains(s)) && !self.head.as_ref().is_some_and(|h| h.defines.contains(s))
+        self.base.as_ref().is_some_and(|b| b.defines.contains(s))
+            && !self.head.as_ref().is_some_and(|h| h.defines.contains(s))
     }
 
     /// The rules whose action becomes blocking: `(id, before, after)`;
@@ -120,8 +121,10 @@ pub fn order(nodes: &[Node], rules: &[OrderRule]) -> Result<Ordering, Cycle> {
     let n = nodes.len();
     let mut edges = Edges::new();
     let mut problems: Vec<Vec<(Risk, String)>> = vec![Vec::new(); n];
-    let head_index = PathIndex::new(nodes.iter().enumerate().filter(|(_, x)| x.head.is_some()).map(|(i, x)| (x.path.as_str(), i)));
-    let base_index = PathIndex::new(nodes.iter().enumerate().filter(|(_, x)| x.base.is_some()).map(|(i, x)| (x.path.as_str(), i)));
+    let head_index =
+        PathIndex::new(nodes.iter().enumerate().filter(|(_, x)| x.head.is_some()).map(|(i, x)| (x.path.as_str(), i)));
+    let base_index =
+        PathIndex::new(nodes.iter().enumerate().filter(|(_, x)| x.base.is_some()).map(|(i, x)| (x.path.as_str(), i)));
 
     for (v, node) in nodes.iter().enumerate() {
         // 1. References to symbols another change adds.
@@ -142,10 +145,16 @@ pub fn order(nodes: &[Node], rules: &[OrderRule]) -> Result<Ordering, Cycle> {
                     let matched = other_head.matching(&r.target);
                     defined_at_head |= !matched.is_empty();
                     if let Some(s) = matched.iter().find(|s| other.adds(s)) {
-                        add(&mut edges, u, v, format!("`{}` refers to {}, which that change adds", r.via, s.describe()));
+                        add(
+                            &mut edges,
+                            u,
+                            v,
+                            format!("`{}` refers to {}, which that change adds", r.via, s.describe()),
+                        );
                     }
                     if let Some(b) = &other.base {
-                        removed_by.extend(b.matching(&r.target).into_iter().filter(|s| other.removes(s)).map(|s| (u, s)));
+                        removed_by
+                            .extend(b.matching(&r.target).into_iter().filter(|s| other.removes(s)).map(|s| (u, s)));
                     }
                 }
                 let single = matches!(r.target, super::links::Target::Rules(a, b) if a == b)
@@ -173,7 +182,10 @@ pub fn order(nodes: &[Node], rules: &[OrderRule]) -> Result<Ordering, Cycle> {
                     if let Some(&u) = gone.first() {
                         problems[v].push((
                             Risk::High,
-                            format!("`{}` still loads {}, which this change removes: the config will not load", load.via, nodes[u].path),
+                            format!(
+                                "`{}` still loads {}, which this change removes: the config will not load",
+                                load.via, nodes[u].path
+                            ),
                         ));
                     }
                 }
@@ -196,7 +208,11 @@ pub fn order(nodes: &[Node], rules: &[OrderRule]) -> Result<Ordering, Cycle> {
                             &mut edges,
                             v,
                             w,
-                            format!("that change stops using {} (`{}`), which this change removes", s.describe(), r.via),
+                            format!(
+                                "that change stops using {} (`{}`), which this change removes",
+                                s.describe(),
+                                r.via
+                            ),
                         );
                     }
                 }
@@ -205,7 +221,12 @@ pub fn order(nodes: &[Node], rules: &[OrderRule]) -> Result<Ordering, Cycle> {
                 let still = head.is_some_and(|h| h.loads.iter().any(|l| l.target == load.target));
                 for w in base_index.resolve(&node.path, load) {
                     if nodes[w].is_contract() && (!still || node.is_contract()) {
-                        add(&mut edges, v, w, format!("that change stops loading this file ({}) before it is removed", load.via));
+                        add(
+                            &mut edges,
+                            v,
+                            w,
+                            format!("that change stops loading this file ({}) before it is removed", load.via),
+                        );
                     }
                 }
             }
@@ -294,7 +315,12 @@ fn layer(set: &[usize], edges: &Edges, waves: &mut [u32], offset: u32, nodes: &[
     // repeats.
     let left: BTreeSet<usize> = indegree.iter().filter(|&(_, &d)| d > 0).map(|(&i, _)| i).collect();
     let pred = |v: usize| {
-        edges.keys().filter(|(u, w)| *w == v && left.contains(u)).map(|(u, _)| *u).min().expect("a node left in a cycle has a predecessor left")
+        edges
+            .keys()
+            .filter(|(u, w)| *w == v && left.contains(u))
+            .map(|(u, _)| *u)
+            .min()
+            .expect("a node left in a cycle has a predecessor left")
     };
     let mut walk = vec![*left.first().expect("some node is left")];
     loop {
@@ -330,7 +356,13 @@ mod tests {
     }
 
     fn node(path: &str, status: ChangeStatus, base: Option<&str>, head: Option<&str>) -> Node {
-        Node { path: path.into(), status, head: head.map(|t| links(path, t)), base: base.map(|t| links(path, t)), prior: None }
+        Node {
+            path: path.into(),
+            status,
+            head: head.map(|t| links(path, t)),
+            base: base.map(|t| links(path, t)),
+            prior: None,
+        }
     }
 
     fn waves(nodes: &[Node], rules: &[OrderRule]) -> Vec<(String, u32)> {
@@ -349,7 +381,12 @@ mod tests {
         ];
         assert_eq!(
             waves(&nodes, &[]),
-            [("exclusions.conf".into(), 2), ("new.conf".into(), 1), ("old.conf".into(), 3), ("unrelated.yaml".into(), 1)]
+            [
+                ("exclusions.conf".into(), 2),
+                ("new.conf".into(), 1),
+                ("old.conf".into(), 3),
+                ("unrelated.yaml".into(), 1)
+            ]
         );
         let o = order(&nodes, &[]).unwrap();
         assert_eq!(o.depends_on[0][0].path, "new.conf");
@@ -384,7 +421,12 @@ mod tests {
 
     #[test]
     fn declared_order_and_cycles() {
-        let rule = |before: &str, after: &str, index| OrderRule { before: before.into(), after: after.into(), why: None, index };
+        let rule = |before: &str, after: &str, index| OrderRule {
+            before: before.into(),
+            after: after.into(),
+            why: None,
+            index,
+        };
         let nodes = [
             node("a/x.yaml", ChangeStatus::Modified, Some("a: 1\n"), Some("a: 2\n")),
             node("b/y.yaml", ChangeStatus::Modified, Some("a: 1\n"), Some("a: 2\n")),
@@ -394,7 +436,8 @@ mod tests {
             waves(&nodes, &[rule("b/**", "a/**", 1), rule("c/*", "b/*", 2)]),
             [("a/x.yaml".into(), 3), ("b/y.yaml".into(), 2), ("c/z.yaml".into(), 1)]
         );
-        let err = order(&nodes, &[rule("a/**", "b/**", 1), rule("b/**", "c/**", 2), rule("c/**", "a/**", 3)]).unwrap_err();
+        let err =
+            order(&nodes, &[rule("a/**", "b/**", 1), rule("b/**", "c/**", 2), rule("c/**", "a/**", 3)]).unwrap_err();
         assert_eq!(err.paths, ["a/x.yaml", "b/y.yaml", "c/z.yaml", "a/x.yaml"]);
         assert_eq!(err.edges.len(), 3);
         assert!(err.edges[0].contains("[[order]] #1"), "{:?}", err.edges);
@@ -416,7 +459,9 @@ mod tests {
             "waf.yaml",
             ChangeStatus::Modified,
             Some("rules:\n  - id: 1\n    pattern: a\n    action: log\n  - id: 2\n    pattern: b\n    action: block\n"),
-            Some("rules:\n  - id: 1\n    pattern: a\n    action: block\n  - id: 2\n    pattern: b\n    action: block\n  - id: 3\n    pattern: c\n    action: block\n"),
+            Some(
+                "rules:\n  - id: 1\n    pattern: a\n    action: block\n  - id: 2\n    pattern: b\n    action: block\n  - id: 3\n    pattern: c\n    action: block\n",
+            ),
         );
         assert_eq!(
             n.starts_blocking(),

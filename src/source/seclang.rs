@@ -658,7 +658,12 @@ fn link_actions(actions: &str, out: &mut Links, span_of: impl Fn(std::ops::Range
                 let start = r.start + option.len() + 1 + lead;
                 let ids = ids.trim();
                 if let Some((first, last)) = parse_id_range(ids) {
-                    out.id_refs.push(IdRef { first, last, via: via.to_owned(), span: span_of(start..start + ids.len()) });
+                    out.id_refs.push(IdRef {
+                        first,
+                        last,
+                        via: via.to_owned(),
+                        span: span_of(start..start + ids.len()),
+                    });
                 }
             }
             ("skipafter", Some(r)) if !r.is_empty() => {
@@ -934,7 +939,10 @@ mod tests {
                 (930_200, 930_200, "SecRuleUpdateActionById", "930200"),
             ]
         );
-        assert_eq!(l.marker_refs.iter().map(|(m, s)| (m.as_str(), &text[s.range()])).collect::<Vec<_>>(), [("END-X", "END-X")]);
+        assert_eq!(
+            l.marker_refs.iter().map(|(m, s)| (m.as_str(), &text[s.range()])).collect::<Vec<_>>(),
+            [("END-X", "END-X")]
+        );
         assert_eq!(l.markers.iter().map(|(m, _)| m.as_str()).collect::<Vec<_>>(), ["END-X"]);
         let inc: Vec<_> = l.includes.iter().map(|(p, s)| (p.as_str(), &text[s.range()])).collect();
         assert_eq!(inc, [("rules/*.conf", "rules/*.conf"), ("/etc/modsec/local.conf", "/etc/modsec/local.conf")]);

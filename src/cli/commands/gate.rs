@@ -17,7 +17,8 @@ use crate::rollout::{self, Decision, Manifest, Observed, metrics};
 
 /// Read and parse a manifest file.
 pub fn load_manifest(path: &Path) -> Result<(Manifest, Vec<u8>)> {
-    let bytes = std::fs::read(path).map_err(|source| rollout::Error::Io { path: path.display().to_string(), source })?;
+    let bytes =
+        std::fs::read(path).map_err(|source| rollout::Error::Io { path: path.display().to_string(), source })?;
     let text = String::from_utf8(bytes.clone()).map_err(|_| rollout::Error::Manifest {
         message: "the manifest is not UTF-8 text".to_owned(),
         src: miette::NamedSource::new(path.display().to_string(), String::new()),
@@ -36,7 +37,9 @@ pub fn work_tree(repo: Option<&Path>, cwd: &Path) -> Result<PathBuf> {
             "cannot verify the manifest's hashes: {e}"
         )
     })?;
-    r.workdir().map(Path::to_path_buf).ok_or_else(|| miette::miette!("the repository at {} has no work tree", start.display()))
+    r.workdir()
+        .map(Path::to_path_buf)
+        .ok_or_else(|| miette::miette!("the repository at {} has no work tree", start.display()))
 }
 
 /// Fail with every mismatch when the work tree does not match `side`.
@@ -80,8 +83,10 @@ fn observed(args: &GateArgs) -> Result<Observed> {
     let mut all = Observed::default();
     for arg in &args.metrics {
         let (name, file) = split_named(arg);
-        let text = std::fs::read_to_string(file).map_err(|source| rollout::Error::Io { path: file.to_owned(), source })?;
-        let one = metrics::parse(&text, name).map_err(|message| rollout::Error::Metrics { path: file.to_owned(), message })?;
+        let text =
+            std::fs::read_to_string(file).map_err(|source| rollout::Error::Io { path: file.to_owned(), source })?;
+        let one = metrics::parse(&text, name)
+            .map_err(|message| rollout::Error::Metrics { path: file.to_owned(), message })?;
         all.merge(one).map_err(|message| rollout::Error::Metrics { path: file.to_owned(), message })?;
     }
     for (flag, value, slot) in [

@@ -30,7 +30,11 @@ pub fn run(args: &RollbackArgs, out: &mut dyn Write) -> Result<ExitStatus> {
         let root = work_tree(args.repo.as_deref(), &settings.cwd)?;
         let n = verify(&m, &root, Side::Base)?;
         let mut s = String::new();
-        let _ = writeln!(s, "cfglint rollback: the work tree matches the base {} for all {n} changed files", short(&m.base));
+        let _ = writeln!(
+            s,
+            "cfglint rollback: the work tree matches the base {} for all {n} changed files",
+            short(&m.base)
+        );
         write_out(out, &s)?;
         return Ok(ExitStatus::Success);
     }
