@@ -444,6 +444,54 @@ mod tests {
     }
 
     #[test]
+    fn declared_order_reverses_for_removals_and_never_crosses_phases() {
+        let rule = OrderRule { before: "schemas/**".into(), after: "waf/**".into(), why: None, index: 1 };
+        let nodes = [
+            node("schemas/a.json", ChangeStatus::Deleted, Some("{}"), None),
+            node("waf/b.yaml", ChangeStatus::Deleted, Some("a: 1\n"), None),
+            node("schemas/c.json", ChangeStatus::Deleted, Some("{}"), None),
+            node("waf/d.yaml", ChangeStatus::Added, None, Some("a: 1\n")),
+        ];
+        // Removals: the WAF file goes before the schemas it was validated
+        // against; the addition is not held behind the removed schemas.
+        assert_eq!(
+            waves(&nodes, std::slice::from_ref(&rule)),
+            [
+                ("schemas/a.json".into(), 3),
+                ("waf/b.yaml".into(), 2),
+                ("schemas/c.json".into(), 3),
+                ("waf/d.yaml".into(), 1)
+            ]
+        );
+        let o = order(&nodes, &[rule]).unwrap();
+        assert!(o.depends_on[0][0].why.ends_with("reversed for removals"), "{:?}", o.depends_on[0]);
+    }
+
+    #[test]
+    fn dangling_rule_reference_is_a_problem() {
+        let nodes = [
+            node(
+                "exclusions.conf",
+                ChangeStatus::Modified,
+                Some("SecRuleRemoveById 5\n"),
+                Some("SecRuleRemoveById 5\n# v2\n"),
+            ),
+            node(
+                "rules.conf",
+                ChangeStatus::Modified,
+                Some("SecRule A \"x\" \"id:5\"\n"),
+                Some("SecRule A \"x\" \"id:6\"\n"),
+            ),
+        ];
+        let o = order(&nodes, &[]).unwrap();
+        assert_eq!(
+            o.problems[0],
+            [(Risk::Medium, "`SecRuleRemoveById 5` still refers to rule 5, which rules.conf removes".to_owned())]
+        );
+        assert!(o.problems[1].is_empty());
+    }
+
+    #[test]
     fn mutual_rule_references_are_a_cycle() {
         let nodes = [
             node("a.conf", ChangeStatus::Added, None, Some("SecRule A \"x\" \"id:1,ctl:ruleRemoveById=2\"\n")),
