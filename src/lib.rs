@@ -10,7 +10,8 @@
 //! 4. [`rules`]: turn analyses into [`report::Finding`]s.
 //! 5. [`report`]: render findings (human, JSON, SARIF, GitHub).
 //!
-//! [`lint`] runs the pipeline over files; [`config`] reads `cfglint.toml`;
+//! [`lint`] runs the pipeline over files; [`diff`] lints a change and
+//! [`rollout`] plans its staged rollout; [`config`] reads `cfglint.toml`;
 //! [`cli`] is the command line. The library never prints; the `cfglint`
 //! binary parses arguments, calls the library and renders findings.
 
@@ -23,6 +24,7 @@ pub mod config;
 pub mod diff;
 pub mod lint;
 pub mod report;
+pub mod rollout;
 pub mod rules;
 pub mod source;
 pub mod verify;

@@ -159,7 +159,8 @@ pub struct BenchArgs {
 /// `cfglint rollout`.
 #[derive(Debug, Args)]
 pub struct RolloutArgs {
-    /// Base revision.
+    /// Base revision (default: the merge base with the default branch, or
+    /// HEAD's parent).
     #[arg(long, value_name = "REV")]
     pub base: Option<String>,
     /// Head revision (default: HEAD).
@@ -168,22 +169,33 @@ pub struct RolloutArgs {
     /// Bench results (`cfglint bench --format json`) to fold into risk.
     #[arg(long, value_name = "FILE.json")]
     pub bench: Option<PathBuf>,
-    /// Write the manifest here (default: stdout).
+    /// Write the manifest here, atomically (default: stdout).
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Also write the stages as Argo Rollouts canary steps (YAML).
+    #[arg(long, value_name = "FILE.yaml")]
+    pub argo: Option<PathBuf>,
     /// Emergency rollout: compressed stages, lint still enforced.
     #[arg(long, requires = "reason")]
     pub emergency: bool,
-    /// Why (required with --emergency and --override).
+    /// Why (required with --emergency and --override); recorded in the
+    /// manifest.
     #[arg(long)]
     pub reason: Option<String>,
-    /// Override a blocked change (requires --reason); recorded in the
-    /// manifest.
-    #[arg(long = "override", value_name = "PATH")]
+    /// Who (default: $GITHUB_ACTOR, $USER, or git's user.name); recorded
+    /// with --emergency and --override.
+    #[arg(long, value_name = "NAME")]
+    pub actor: Option<String>,
+    /// Accept a blocked change anyway (requires --reason); recorded in the
+    /// manifest. Repeatable.
+    #[arg(long = "override", value_name = "PATH", requires = "reason")]
     pub override_paths: Vec<String>,
     /// Repository path (default: discovered from the working directory).
     #[arg(long, value_name = "PATH")]
     pub repo: Option<PathBuf>,
+    /// Do not read or write the analysis cache.
+    #[arg(long)]
+    pub no_cache: bool,
     /// Shared options.
     #[command(flatten)]
     pub common: Common,
@@ -198,9 +210,25 @@ pub struct GateArgs {
     /// The stage to decide.
     #[arg(long, value_name = "NAME")]
     pub stage: String,
-    /// Observed metrics (JSON, or a Prometheus instant-query result).
-    #[arg(long, value_name = "FILE")]
-    pub metrics: PathBuf,
+    /// Observed metrics: a JSON file, or a Prometheus instant-query result
+    /// (`NAME=FILE` names a single unnamed series). Repeatable.
+    #[arg(long, value_name = "FILE", required = true)]
+    pub metrics: Vec<String>,
+    /// Seconds since the stage started (instead of `elapsed_seconds` in
+    /// the metrics).
+    #[arg(long, value_name = "SECONDS")]
+    pub elapsed_seconds: Option<f64>,
+    /// Requests observed in the stage (instead of `samples` in the
+    /// metrics).
+    #[arg(long, value_name = "N")]
+    pub samples: Option<f64>,
+    /// Work tree to verify the manifest's hashes against (default: the
+    /// repository around the working directory).
+    #[arg(long, value_name = "PATH")]
+    pub repo: Option<PathBuf>,
+    /// Do not compare the work tree with the manifest's hashes.
+    #[arg(long)]
+    pub no_verify: bool,
     /// Shared options.
     #[command(flatten)]
     pub common: Common,
@@ -212,9 +240,23 @@ pub struct RollbackArgs {
     /// The rollout manifest to invert.
     #[arg(long, value_name = "FILE")]
     pub manifest: PathBuf,
-    /// Write the inverse manifest here (default: stdout).
+    /// Write the inverse manifest here, atomically (default: stdout).
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Why (default: "rollback of <head>"); recorded in the inverse.
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Who (default: $GITHUB_ACTOR, $USER, or git's user.name).
+    #[arg(long, value_name = "NAME")]
+    pub actor: Option<String>,
+    /// Instead of writing the inverse, check that the work tree is back at
+    /// the manifest's base (after running the rollback command).
+    #[arg(long, conflicts_with = "output")]
+    pub verify: bool,
+    /// Work tree for --verify (default: the repository around the working
+    /// directory).
+    #[arg(long, value_name = "PATH")]
+    pub repo: Option<PathBuf>,
     /// Shared options.
     #[command(flatten)]
     pub common: Common,

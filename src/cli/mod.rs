@@ -32,9 +32,9 @@ pub fn dispatch(command: Command, out: &mut dyn Write) -> miette::Result<ExitSta
         Command::Debug(a) => commands::debug::run(&a, out),
         Command::Diff(a) => commands::diff::run(&a, out),
         Command::Bench(a) => commands::bench::run(&a, out),
-        Command::Rollout(_) => Err(miette::miette!("`cfglint rollout` is not built yet")),
-        Command::Gate(_) => Err(miette::miette!("`cfglint gate` is not built yet")),
-        Command::Rollback(_) => Err(miette::miette!("`cfglint rollback` is not built yet")),
+        Command::Rollout(a) => commands::rollout::run(&a, out),
+        Command::Gate(a) => commands::gate::run(&a, out),
+        Command::Rollback(a) => commands::rollback::run(&a, out),
     }
 }
 

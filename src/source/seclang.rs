@@ -506,6 +506,212 @@ fn parse_actions(actions: &str) -> Actions {
     out
 }
 
+/// What a SecLang file defines and refers to: the links `cfglint rollout`
+/// orders dependent changes by (an exclusion must follow the rule it
+/// names; a file must exist before the config that includes it).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Links {
+    /// Rule ids defined by an `id:` action (`SecRule`, `SecAction`), with
+    /// the span of the id in the file.
+    pub rule_ids: Vec<(String, Span)>,
+    /// Markers defined by `SecMarker NAME`.
+    pub markers: Vec<(String, Span)>,
+    /// Rule ids and id ranges referred to by `ctl:ruleRemoveById`,
+    /// `ctl:ruleRemoveTargetById`, `SecRuleRemoveById`,
+    /// `SecRuleUpdateTargetById` and `SecRuleUpdateActionById`.
+    pub id_refs: Vec<IdRef>,
+    /// Markers referred to by `skipAfter:NAME`.
+    pub marker_refs: Vec<(String, Span)>,
+    /// Files loaded by `Include` / `IncludeOptional` (as written: a path or
+    /// a glob, relative or absolute).
+    pub includes: Vec<(String, Span)>,
+    /// The explicit disruptive action (`deny`, `drop`, `block`, `pass`,
+    /// `allow`, `redirect`, `proxy`) of each rule that has an id.
+    pub disruptive: Vec<(String, String)>,
+}
+
+/// A reference to one rule id or an inclusive range of ids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdRef {
+    /// The first id.
+    pub first: u64,
+    /// The last id (`first` for a single id).
+    pub last: u64,
+    /// What refers: `ctl:ruleRemoveById`, `SecRuleRemoveById`, …
+    pub via: String,
+    /// The id (or range) in the file.
+    pub span: Span,
+}
+
+/// List what a SecLang file defines and refers to (see [`Links`]).
+/// Comments, continuations and quoting are read as [`extract`] reads them;
+/// directives that do not parse are skipped. Linear in the file size.
+pub fn links(text: &str) -> Links {
+    let mut out = Links::default();
+    let mut problems = Vec::new();
+    let mut pos = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    while pos < text.len() {
+        let line = LogicalLine::read(text, pos, &mut problems);
+        pos = line.next;
+        if line.is_blank_or_comment() {
+            continue;
+        }
+        let Ok(tokens) = line.tokenize() else { continue };
+        let Some(first) = tokens.first() else { continue };
+        let name = String::from_utf8_lossy(&line.bytes[first.raw.clone()]).to_ascii_lowercase();
+        // The decoded text of token `i` and the file span of a range in it.
+        let arg = |i: usize| -> Option<(String, Vec<usize>, &Token)> {
+            tokens.get(i).map(|t| {
+                let (s, e) = line.decode(t);
+                (s, e, t)
+            })
+        };
+        let span_of = |t: &Token, escapes: &[usize], r: std::ops::Range<usize>| {
+            line.offset_map(t.content.start, escapes, r.start, r.end).raw_span()
+        };
+        match name.as_str() {
+            "secrule" | "secaction" => {
+                let Some((actions, escapes, t)) = arg(if name == "secrule" { 3 } else { 1 }) else { continue };
+                link_actions(&actions, &mut out, |r| span_of(t, &escapes, r));
+            }
+            "secruleremovebyid" => {
+                for i in 1..tokens.len() {
+                    let Some((value, escapes, t)) = arg(i) else { continue };
+                    if let Some((first, last)) = parse_id_range(&value) {
+                        let span = span_of(t, &escapes, 0..value.len());
+                        out.id_refs.push(IdRef { first, last, via: "SecRuleRemoveById".to_owned(), span });
+                    }
+                }
+            }
+            "secruleupdatetargetbyid" | "secruleupdateactionbyid" => {
+                let Some((value, escapes, t)) = arg(1) else { continue };
+                // `SecRuleUpdateActionById 942100:2 "…"` names a rule in a chain.
+                let id = value.split(':').next().unwrap_or_default();
+                if let Some((first, last)) = parse_id_range(id) {
+                    let via = if name == "secruleupdatetargetbyid" {
+                        "SecRuleUpdateTargetById"
+                    } else {
+                        "SecRuleUpdateActionById"
+                    };
+                    let span = span_of(t, &escapes, 0..id.len());
+                    out.id_refs.push(IdRef { first, last, via: via.to_owned(), span });
+                }
+            }
+            "secmarker" => {
+                if let Some((value, escapes, t)) = arg(1)
+                    && !value.is_empty()
+                {
+                    out.markers.push((value.clone(), span_of(t, &escapes, 0..value.len())));
+                }
+            }
+            "include" | "includeoptional" => {
+                if let Some((value, escapes, t)) = arg(1)
+                    && !value.is_empty()
+                {
+                    out.includes.push((value.clone(), span_of(t, &escapes, 0..value.len())));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Record the links in one action list (`id:1,deny,ctl:ruleRemoveById=2`).
+/// `span_of` maps a byte range of `actions` to the file.
+fn link_actions(actions: &str, out: &mut Links, span_of: impl Fn(std::ops::Range<usize>) -> Span) {
+    let mut id = None;
+    let mut disruptive = None;
+    for item in action_ranges(actions) {
+        let text = &actions[item.clone()];
+        let (name, value) = match text.split_once(':') {
+            Some((n, v)) => {
+                let lead = v.len() - v.trim_start().len();
+                let v_start = item.start + n.len() + 1 + lead;
+                let mut r = v_start..v_start + v.trim().len();
+                let raw = &actions[r.clone()];
+                if raw.len() >= 2 && raw.starts_with('\'') && raw.ends_with('\'') {
+                    r = r.start + 1..r.end - 1;
+                }
+                (n.trim().to_ascii_lowercase(), Some(r))
+            }
+            None => (text.trim().to_ascii_lowercase(), None),
+        };
+        match (name.as_str(), value) {
+            ("id", Some(r)) if !r.is_empty() => {
+                id = Some(actions[r.clone()].to_owned());
+                out.rule_ids.push((actions[r.clone()].to_owned(), span_of(r)));
+            }
+            ("ctl", Some(r)) => {
+                let v = &actions[r.clone()];
+                let Some((option, arg)) = v.split_once('=') else { continue };
+                let via = if option.trim().eq_ignore_ascii_case("ruleRemoveById") {
+                    "ctl:ruleRemoveById"
+                } else if option.trim().eq_ignore_ascii_case("ruleRemoveTargetById") {
+                    "ctl:ruleRemoveTargetById"
+                } else {
+                    continue;
+                };
+                // `ruleRemoveTargetById=942100;ARGS:password`
+                let ids = arg.split(';').next().unwrap_or_default();
+                let lead = ids.len() - ids.trim_start().len();
+                let start = r.start + option.len() + 1 + lead;
+                let ids = ids.trim();
+                if let Some((first, last)) = parse_id_range(ids) {
+                    out.id_refs.push(IdRef {
+                        first,
+                        last,
+                        via: via.to_owned(),
+                        span: span_of(start..start + ids.len()),
+                    });
+                }
+            }
+            ("skipafter", Some(r)) if !r.is_empty() => {
+                out.marker_refs.push((actions[r.clone()].to_owned(), span_of(r)));
+            }
+            ("deny" | "drop" | "block" | "pass" | "allow" | "redirect" | "proxy", _) => {
+                disruptive = Some(name.clone());
+            }
+            _ => {}
+        }
+    }
+    if let (Some(id), Some(action)) = (id, disruptive) {
+        out.disruptive.push((id, action));
+    }
+}
+
+/// `942100` or `941000-942999` (ModSecurity rule ids are numbers).
+fn parse_id_range(s: &str) -> Option<(u64, u64)> {
+    let s = s.trim();
+    let (a, b) = s.split_once('-').unwrap_or((s, s));
+    let (a, b) = (a.trim().parse::<u64>().ok()?, b.trim().parse::<u64>().ok()?);
+    (a <= b).then_some((a, b))
+}
+
+/// The byte range of each item of an action list, split at commas outside
+/// single quotes (as [`parse_actions`] splits).
+fn action_ranges(actions: &str) -> Vec<std::ops::Range<usize>> {
+    let mut items = Vec::new();
+    let mut in_quote = false;
+    let mut item_start = 0;
+    let b = actions.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'\\' if in_quote && i + 1 < b.len() => i += 1,
+            b'\'' => in_quote = !in_quote,
+            b',' if !in_quote => {
+                items.push(item_start..i);
+                item_start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    items.push(item_start..actions.len());
+    items
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -701,6 +907,46 @@ mod tests {
     fn actions_parsing() {
         assert_eq!(parse_actions("id:1, msg:'a, chain', chain"), Actions { id: Some("1".to_owned()), chain: true });
         assert_eq!(parse_actions("msg:'chain',id : '7'"), Actions { id: Some("7".to_owned()), chain: false });
+    }
+
+    #[test]
+    fn links_ids_references_markers_includes() {
+        let text = concat!(
+            "# SecRuleRemoveById 1\n",
+            "SecRule ARGS \"@rx a\" \"id:100,phase:2,deny,ctl:ruleRemoveById=942100,\\\n",
+            "    ctl:ruleRemoveTargetById=942200;ARGS:pwd,skipAfter:END-X\"\n",
+            "SecAction \"id:'101',pass,ctl:ruleRemoveById=941000-942999\"\n",
+            "SecRuleRemoveById 920100 \"920200-920299\" junk\n",
+            "SecRuleUpdateTargetById 930100 \"!ARGS:x\"\n",
+            "SecRuleUpdateActionById 930200:2 \"t:none\"\n",
+            "SecMarker \"END-X\"\n",
+            "Include rules/*.conf\n",
+            "IncludeOptional '/etc/modsec/local.conf'\n",
+        );
+        let l = links(text);
+        let ids: Vec<_> = l.rule_ids.iter().map(|(id, s)| (id.as_str(), &text[s.range()])).collect();
+        assert_eq!(ids, [("100", "100"), ("101", "101")]);
+        let refs: Vec<_> = l.id_refs.iter().map(|r| (r.first, r.last, r.via.as_str(), &text[r.span.range()])).collect();
+        assert_eq!(
+            refs,
+            [
+                (942_100, 942_100, "ctl:ruleRemoveById", "942100"),
+                (942_200, 942_200, "ctl:ruleRemoveTargetById", "942200"),
+                (941_000, 942_999, "ctl:ruleRemoveById", "941000-942999"),
+                (920_100, 920_100, "SecRuleRemoveById", "920100"),
+                (920_200, 920_299, "SecRuleRemoveById", "920200-920299"),
+                (930_100, 930_100, "SecRuleUpdateTargetById", "930100"),
+                (930_200, 930_200, "SecRuleUpdateActionById", "930200"),
+            ]
+        );
+        assert_eq!(
+            l.marker_refs.iter().map(|(m, s)| (m.as_str(), &text[s.range()])).collect::<Vec<_>>(),
+            [("END-X", "END-X")]
+        );
+        assert_eq!(l.markers.iter().map(|(m, _)| m.as_str()).collect::<Vec<_>>(), ["END-X"]);
+        let inc: Vec<_> = l.includes.iter().map(|(p, s)| (p.as_str(), &text[s.range()])).collect();
+        assert_eq!(inc, [("rules/*.conf", "rules/*.conf"), ("/etc/modsec/local.conf", "/etc/modsec/local.conf")]);
+        assert_eq!(l.disruptive, [("100".to_owned(), "deny".to_owned()), ("101".to_owned(), "pass".to_owned())]);
     }
 
     #[test]

@@ -1,0 +1,129 @@
+//! `cfglint gate --manifest FILE --stage NAME --metrics FILE`: promote
+//! (exit 0), hold (1) or roll back (3). Malformed or partial metrics, an
+//! unknown stage or schema, or a work tree that does not match the
+//! manifest's hashes: exit 2, never a promote.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use miette::Result;
+
+use crate::cli::args::GateArgs;
+use crate::cli::settings;
+use crate::cli::{ExitStatus, write_out};
+use crate::report::Format;
+use crate::rollout::manifest::Side;
+use crate::rollout::{self, Decision, Manifest, Observed, metrics};
+
+/// Read and parse a manifest file.
+pub fn load_manifest(path: &Path) -> Result<(Manifest, Vec<u8>)> {
+    let bytes =
+        std::fs::read(path).map_err(|source| rollout::Error::Io { path: path.display().to_string(), source })?;
+    let text = String::from_utf8(bytes.clone()).map_err(|_| rollout::Error::Manifest {
+        message: "the manifest is not UTF-8 text".to_owned(),
+        src: miette::NamedSource::new(path.display().to_string(), String::new()),
+        span: None,
+    })?;
+    Ok((Manifest::from_toml(&path.display().to_string(), &text)?, bytes))
+}
+
+/// The work tree to verify against: `--repo`, else the repository around
+/// `cwd`.
+pub fn work_tree(repo: Option<&Path>, cwd: &Path) -> Result<PathBuf> {
+    let start = repo.unwrap_or(cwd);
+    let r = crate::diff::git::open(start).map_err(|e| {
+        miette::miette!(
+            help = "pass --repo PATH (a checkout of the manifest's revision), or --no-verify to skip the check",
+            "cannot verify the manifest's hashes: {e}"
+        )
+    })?;
+    r.workdir()
+        .map(Path::to_path_buf)
+        .ok_or_else(|| miette::miette!("the repository at {} has no work tree", start.display()))
+}
+
+/// Fail with every mismatch when the work tree does not match `side`.
+pub fn verify(manifest: &Manifest, root: &Path, side: Side) -> Result<usize> {
+    let mismatches = manifest.verify(root, side)?;
+    if mismatches.is_empty() {
+        return Ok(manifest.changes.len());
+    }
+    let list = mismatches.iter().map(|m| format!("  {m}")).collect::<Vec<_>>().join("\n");
+    Err(rollout::Error::HashMismatch {
+        root: root.display().to_string(),
+        side: match side {
+            Side::Base => "base",
+            Side::Head => "head",
+        },
+        list,
+        mismatches,
+    }
+    .into())
+}
+
+/// `NAME=FILE` or `FILE`.
+fn split_named(arg: &str) -> (Option<&str>, &str) {
+    if Path::new(arg).exists() {
+        return (None, arg);
+    }
+    match arg.split_once('=') {
+        Some((name, file))
+            if !name.is_empty()
+                && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':')
+                && !name.as_bytes()[0].is_ascii_digit() =>
+        {
+            (Some(name), file)
+        }
+        _ => (None, arg),
+    }
+}
+
+/// Read and merge the metrics sources, then apply the flags.
+fn observed(args: &GateArgs) -> Result<Observed> {
+    let mut all = Observed::default();
+    for arg in &args.metrics {
+        let (name, file) = split_named(arg);
+        let text =
+            std::fs::read_to_string(file).map_err(|source| rollout::Error::Io { path: file.to_owned(), source })?;
+        let one = metrics::parse(&text, name)
+            .map_err(|message| rollout::Error::Metrics { path: file.to_owned(), message })?;
+        all.merge(one).map_err(|message| rollout::Error::Metrics { path: file.to_owned(), message })?;
+    }
+    for (flag, value, slot) in [
+        ("--elapsed-seconds", args.elapsed_seconds, &mut all.elapsed_seconds),
+        ("--samples", args.samples, &mut all.samples),
+    ] {
+        if let Some(v) = value {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(miette::miette!("{flag} must be a finite number ≥ 0"));
+            }
+            *slot = Some(v);
+        }
+    }
+    Ok(all)
+}
+
+/// Run `gate`.
+pub fn run(args: &GateArgs, out: &mut dyn Write) -> Result<ExitStatus> {
+    let settings = settings::resolve(&args.common)?;
+    if !matches!(settings.format, Format::Human | Format::Json) {
+        return Err(miette::miette!("--format: gate writes human or json"));
+    }
+    let (manifest, _) = load_manifest(&args.manifest)?;
+    if !args.no_verify {
+        let root = work_tree(args.repo.as_deref(), &settings.cwd)?;
+        verify(&manifest, &root, Side::Head)?;
+    }
+    let seen = observed(args)?;
+    let verdict = rollout::decide(&manifest, &args.stage, &seen)?;
+    let text = match settings.format {
+        Format::Json => verdict.to_json(),
+        _ => verdict.to_human(),
+    };
+    write_out(out, &text)?;
+    Ok(match verdict.decision {
+        Decision::Promote => ExitStatus::Success,
+        Decision::Hold => ExitStatus::Failure,
+        Decision::Rollback => ExitStatus::Rollback,
+    })
+}

@@ -1,0 +1,288 @@
+//! Observed metrics for `cfglint gate`: the JSON shape of DESIGN.md, or a
+//! Prometheus instant-query result.
+//!
+//! Position: input to [`super::gate`].
+//!
+//! DESIGN.md shape: `{"elapsed_seconds": 1200, "samples": 5000,
+//! "metrics": {"error_rate": 0.0004, "p99_latency_ms": 80}}`. Unknown
+//! top-level keys are errors (a typo must not read as "no data"); a metric
+//! whose value is `null` has no data (the gate holds).
+//!
+//! Prometheus: the body of `/api/v1/query` (`{"status": "success", "data":
+//! {"resultType": "vector", "result": [...]}}`). Each series is named by
+//! its `__name__` label, else its `name` label (give an aggregated series
+//! one with `label_replace(EXPR, "name", "error_rate", "", "")`), else by
+//! the name given with the file (`--metrics error_rate=FILE`) when the
+//! result holds one series or none (an empty result: no data). Series named
+//! `elapsed_seconds` and `samples` fill those fields. `NaN` (for example
+//! `0/0` with no traffic) is no data; two series with one name is an error
+//! (aggregate them in the query).
+//!
+//! Guarantees: anything else is an error that says what is wrong, never a
+//! value read as zero.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+/// Metrics observed for one stage.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Observed {
+    /// Seconds since the stage started.
+    pub elapsed_seconds: Option<f64>,
+    /// Requests (or events) observed in the stage.
+    pub samples: Option<f64>,
+    /// Metric values; `None` means the source had no data.
+    pub metrics: BTreeMap<String, Option<f64>>,
+}
+
+impl Observed {
+    /// Add another source's metrics; a name given twice is an error.
+    pub fn merge(&mut self, other: Observed) -> Result<(), String> {
+        for (field, mine, theirs) in [
+            ("elapsed_seconds", &mut self.elapsed_seconds, other.elapsed_seconds),
+            ("samples", &mut self.samples, other.samples),
+        ] {
+            if let Some(v) = theirs {
+                if mine.is_some() {
+                    return Err(format!("`{field}` is given by more than one metrics source"));
+                }
+                *mine = Some(v);
+            }
+        }
+        for (k, v) in other.metrics {
+            if self.metrics.insert(k.clone(), v).is_some() {
+                return Err(format!("metric `{k}` is given by more than one metrics source"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Parse one metrics file. `name` names an unnamed Prometheus series.
+pub fn parse(text: &str, name: Option<&str>) -> Result<Observed, String> {
+    let root: Value = serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
+    let Value::Object(map) = &root else {
+        return Err(
+            "expected a JSON object (`{\"elapsed_seconds\", \"samples\", \"metrics\"}` or a Prometheus query result)"
+                .to_owned(),
+        );
+    };
+    if map.contains_key("status") || map.contains_key("data") {
+        prometheus(map, name)
+    } else {
+        if name.is_some() {
+            return Err("a name (`NAME=FILE`) only applies to a Prometheus query result".to_owned());
+        }
+        design(map)
+    }
+}
+
+fn number(v: &Value, what: &str) -> Result<f64, String> {
+    match v.as_f64() {
+        Some(x) if x.is_finite() && x >= 0.0 => Ok(x),
+        Some(x) => Err(format!("`{what}` must be a finite number ≥ 0, not {x}")),
+        None => Err(format!("`{what}` must be a number, not {}", kind(v))),
+    }
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn design(map: &serde_json::Map<String, Value>) -> Result<Observed, String> {
+    let mut out = Observed::default();
+    for (k, v) in map {
+        match k.as_str() {
+            "elapsed_seconds" => out.elapsed_seconds = Some(number(v, k)?),
+            "samples" => out.samples = Some(number(v, k)?),
+            "version" => {
+                if v.as_u64() != Some(1) {
+                    return Err(format!("unsupported metrics version {v} (expected 1)"));
+                }
+            }
+            "metrics" => {
+                let Value::Object(metrics) = v else {
+                    return Err(format!("`metrics` must be an object of name → number, not {}", kind(v)));
+                };
+                for (name, value) in metrics {
+                    let value = match value {
+                        Value::Null => None,
+                        Value::Number(n) => match n.as_f64() {
+                            Some(x) if x.is_finite() => Some(x),
+                            _ => return Err(format!("metric `{name}` is not a finite number")),
+                        },
+                        other => {
+                            return Err(format!("metric `{name}` must be a number or null, not {}", kind(other)));
+                        }
+                    };
+                    out.metrics.insert(name.clone(), value);
+                }
+            }
+            other => {
+                return Err(format!("unknown key `{other}` (expected elapsed_seconds, samples and metrics)"));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A Prometheus sample value: `[timestamp, "value"]`.
+fn sample(v: &Value, series: &str) -> Result<Option<f64>, String> {
+    let bad = || format!("series `{series}`: expected a value `[timestamp, \"number\"]`, found {v}");
+    let Some([_, Value::String(s)]) = v.as_array().map(Vec::as_slice) else { return Err(bad()) };
+    let x = match s.to_ascii_lowercase().as_str() {
+        "nan" => return Ok(None),
+        "+inf" | "inf" => f64::INFINITY,
+        "-inf" => f64::NEG_INFINITY,
+        t => t.parse::<f64>().map_err(|_| bad())?,
+    };
+    Ok(if x.is_nan() { None } else { Some(x) })
+}
+
+fn prometheus(map: &serde_json::Map<String, Value>, hint: Option<&str>) -> Result<Observed, String> {
+    match map.get("status").and_then(Value::as_str) {
+        Some("success") => {}
+        Some("error") => {
+            let kind = map.get("errorType").and_then(Value::as_str).unwrap_or("error");
+            let msg = map.get("error").and_then(Value::as_str).unwrap_or("no message");
+            return Err(format!("the Prometheus query failed ({kind}): {msg}"));
+        }
+        _ => return Err("a Prometheus result needs `\"status\": \"success\"`".to_owned()),
+    }
+    let data = map.get("data").and_then(Value::as_object).ok_or("a Prometheus result needs a `data` object")?;
+    let result = data.get("result").ok_or("a Prometheus result needs `data.result`")?;
+    let mut series: Vec<(String, Option<f64>)> = Vec::new();
+    match data.get("resultType").and_then(Value::as_str) {
+        Some("vector") => {
+            let items = result.as_array().ok_or("`data.result` of a vector must be an array")?;
+            if items.is_empty()
+                && let Some(h) = hint
+            {
+                series.push((h.to_owned(), None));
+            }
+            for item in items {
+                let labels = item.get("metric").and_then(Value::as_object);
+                let label = |k: &str| labels.and_then(|l| l.get(k)).and_then(Value::as_str).map(str::to_owned);
+                let name = match label("__name__").or_else(|| label("name")) {
+                    Some(n) => n,
+                    None if items.len() == 1 && hint.is_some() => hint.unwrap_or_default().to_owned(),
+                    None => {
+                        return Err(format!(
+                            "a series without a `__name__` or `name` label ({}): name it in the query with \
+                             label_replace(EXPR, \"name\", \"error_rate\", \"\", \"\"), or pass one series per file \
+                             as --metrics NAME=FILE",
+                            item.get("metric").map_or_else(|| "{}".to_owned(), Value::to_string)
+                        ));
+                    }
+                };
+                let value = sample(item.get("value").unwrap_or(&Value::Null), &name)?;
+                series.push((name, value));
+            }
+        }
+        Some("scalar") => {
+            let Some(h) = hint else {
+                return Err("a scalar result has no name: pass it as --metrics NAME=FILE".to_owned());
+            };
+            series.push((h.to_owned(), sample(result, h)?));
+        }
+        Some("matrix") => {
+            return Err("a range-query (matrix) result: gate reads instant queries (/api/v1/query)".to_owned());
+        }
+        other => return Err(format!("unsupported Prometheus resultType {}", other.unwrap_or("(missing)"))),
+    }
+    let mut out = Observed::default();
+    for (name, value) in series {
+        let dup = match name.as_str() {
+            "elapsed_seconds" => out.elapsed_seconds.replace(value.unwrap_or(f64::NAN)).is_some(),
+            "samples" => out.samples.replace(value.unwrap_or(f64::NAN)).is_some(),
+            _ => out.metrics.insert(name.clone(), value).is_some(),
+        };
+        if dup {
+            return Err(format!("several series are named `{name}`: aggregate them in the query (sum, max, …)"));
+        }
+    }
+    for (field, v) in [("elapsed_seconds", out.elapsed_seconds), ("samples", out.samples)] {
+        if v.is_some_and(|x| !x.is_finite() || x < 0.0) {
+            return Err(format!("series `{field}` must be a finite number ≥ 0"));
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn design_shape() {
+        let o =
+            parse(r#"{"elapsed_seconds": 1200, "samples": 5000, "metrics": {"error_rate": 0.0004, "x": null}}"#, None)
+                .unwrap();
+        assert_eq!(o.elapsed_seconds, Some(1200.0));
+        assert_eq!(o.metrics.get("error_rate"), Some(&Some(0.0004)));
+        assert_eq!(o.metrics.get("x"), Some(&None));
+        for (bad, says) in [
+            ("[1]", "object"),
+            ("{", "JSON"),
+            (r#"{"elapsed_seconds": "10"}"#, "number"),
+            (r#"{"elapsed_seconds": -1}"#, "≥ 0"),
+            (r#"{"metrics": {"a": "1"}}"#, "number or null"),
+            (r#"{"metrics": []}"#, "object"),
+            (r#"{"elapsed_second": 1}"#, "unknown key"),
+            (r#"{"version": 2}"#, "version"),
+        ] {
+            let e = parse(bad, None).unwrap_err();
+            assert!(e.contains(says), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn prometheus_shapes() {
+        let text = r#"{"status":"success","data":{"resultType":"vector","result":[
+            {"metric":{"__name__":"error_rate","job":"web"},"value":[1700000000.1,"0.0004"]},
+            {"metric":{"name":"p99_latency_ms"},"value":[1700000000.1,"NaN"]},
+            {"metric":{"__name__":"samples"},"value":[1700000000.1,"5000"]},
+            {"metric":{"__name__":"inf"},"value":[1700000000.1,"+Inf"]}]}}"#;
+        let o = parse(text, None).unwrap();
+        assert_eq!(o.metrics.get("error_rate"), Some(&Some(0.0004)));
+        assert_eq!(o.metrics.get("p99_latency_ms"), Some(&None));
+        assert_eq!(o.metrics.get("inf"), Some(&Some(f64::INFINITY)));
+        assert_eq!(o.samples, Some(5000.0));
+        let unnamed =
+            r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"0.5"]}]}}"#;
+        assert!(parse(unnamed, None).unwrap_err().contains("label_replace"));
+        assert_eq!(parse(unnamed, Some("error_rate")).unwrap().metrics.get("error_rate"), Some(&Some(0.5)));
+        let empty = r#"{"status":"success","data":{"resultType":"vector","result":[]}}"#;
+        assert_eq!(parse(empty, Some("error_rate")).unwrap().metrics.get("error_rate"), Some(&None));
+        let scalar = r#"{"status":"success","data":{"resultType":"scalar","result":[1,"3"]}}"#;
+        assert_eq!(parse(scalar, Some("elapsed_seconds")).unwrap().elapsed_seconds, Some(3.0));
+        let dup = r#"{"status":"success","data":{"resultType":"vector","result":[
+            {"metric":{"__name__":"a"},"value":[1,"1"]},{"metric":{"__name__":"a"},"value":[1,"2"]}]}}"#;
+        assert!(parse(dup, None).unwrap_err().contains("aggregate"));
+        let failed = r#"{"status":"error","errorType":"bad_data","error":"parse error"}"#;
+        assert!(parse(failed, None).unwrap_err().contains("parse error"));
+        let matrix = r#"{"status":"success","data":{"resultType":"matrix","result":[]}}"#;
+        assert!(parse(matrix, None).unwrap_err().contains("instant"));
+        let junk = r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"__name__":"a"},"value":[1,"x"]}]}}"#;
+        assert!(parse(junk, None).is_err());
+    }
+
+    #[test]
+    fn merging() {
+        let mut a = parse(r#"{"elapsed_seconds": 1, "samples": 2, "metrics": {"x": 1}}"#, None).unwrap();
+        let b = parse(r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"__name__":"y"},"value":[1,"2"]}]}}"#, None)
+            .unwrap();
+        a.merge(b).unwrap();
+        assert_eq!(a.metrics.len(), 2);
+        let c = parse(r#"{"metrics": {"x": 3}}"#, None).unwrap();
+        assert!(a.merge(c).unwrap_err().contains("`x`"));
+    }
+}

@@ -1,0 +1,490 @@
+//! Staged rollouts: config rolled out like code.
+//!
+//! Pipeline position: on top of [`crate::diff`]. [`plan`] reads the change
+//! between two commits, lints it (through `diff`, so only what the change
+//! introduced counts), hashes both versions of every changed file, orders
+//! dependent changes in waves ([`waves`]), rates each change's risk from
+//! findings and bench figures ([`risk`]), picks stages from the policy in
+//! cfglint.toml ([`policy`]) and writes the [`Manifest`]. [`gate`] decides
+//! one stage from observed metrics ([`metrics`]); [`Manifest::invert`] is
+//! the rollback.
+//!
+//! - [`manifest`]: the schema `cfglint/rollout/v1`, TOML in and out,
+//!   hashes, verification against a work tree, atomic writes.
+//! - [`links`]: what a file defines and refers to (rule ids, markers,
+//!   includes, paths).
+//! - [`argo`]: the stages as Argo Rollouts canary steps.
+//!
+//! Guarantees: the same commits, configuration and inputs give a
+//! byte-identical manifest (sorted changes, stable key order, no
+//! timestamps; who and why only when given). Lint is never skipped, not
+//! even with `--emergency`: a change with an error finding is `blocked`
+//! unless an override names it with a reason, which the manifest records.
+//! Bad input (an unknown stage, malformed metrics, a manifest that does
+//! not match the work tree, an unknown schema) is an [`Error`], never a
+//! silent promote.
+
+pub mod argo;
+pub mod bench;
+pub mod gate;
+pub mod links;
+pub mod manifest;
+pub mod metrics;
+pub mod policy;
+pub mod risk;
+pub mod waves;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use git2::Repository;
+
+use crate::diff::{self, Cache, Head, Status};
+use crate::lint::LintOptions;
+use crate::report::{Finding, Sources};
+use crate::source;
+
+pub use bench::BenchReport;
+pub use gate::{Decision, Verdict, decide};
+pub use manifest::{Attribution, Change, ChangeStatus, Manifest, Mismatch, Risk, SCHEMA, Side, Stage};
+pub use metrics::Observed;
+pub use policy::Policy;
+
+/// Why a rollout, gate or rollback could not be computed. Each is exit
+/// code 2.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[non_exhaustive]
+pub enum Error {
+    /// Reading the change from git failed.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Diff(#[from] diff::Error),
+    /// cfglint.toml's `[rollout]` or `[[order]]` is invalid.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Config(#[from] crate::config::Error),
+    /// The changes depend on each other in a circle.
+    #[error("dependency cycle between changed files: {cycle}")]
+    #[diagnostic(
+        code(cfglint::rollout::cycle),
+        help("{edges}\nbreak the cycle: split the change, or fix the [[order]] constraints in cfglint.toml")
+    )]
+    Cycle {
+        /// The paths in order, `a → b → a`.
+        cycle: String,
+        /// Why each step exists, one per line.
+        edges: String,
+    },
+    /// The head is not a commit or tree.
+    #[error("the head `{rev}` does not name a commit")]
+    #[diagnostic(code(cfglint::rollout::head))]
+    HeadNotCommit {
+        /// The revision as given.
+        rev: String,
+    },
+    /// `--override` names a file the change does not touch.
+    #[error("--override {path}: not a file this change touches")]
+    #[diagnostic(code(cfglint::rollout::override_unknown), help("changed files: {changed}"))]
+    OverrideUnknownPath {
+        /// The path given.
+        path: String,
+        /// The changed paths.
+        changed: String,
+    },
+    /// `--override` names a change that is not blocked.
+    #[error("--override {path}: the change is not blocked (risk {risk}), so there is nothing to override")]
+    #[diagnostic(code(cfglint::rollout::override_not_blocked))]
+    OverrideNotBlocked {
+        /// The path given.
+        path: String,
+        /// Its risk.
+        risk: Risk,
+    },
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    #[diagnostic(code(cfglint::rollout::io))]
+    Io {
+        /// The file.
+        path: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A changed file is too large to hash.
+    #[error("{path}: {size} bytes at {side}, over the {limit}-byte cap for hashing")]
+    #[diagnostic(code(cfglint::rollout::too_large))]
+    TooLarge {
+        /// The file.
+        path: String,
+        /// `base` or `head`.
+        side: &'static str,
+        /// Its size.
+        size: u64,
+        /// The cap.
+        limit: u64,
+    },
+    /// A manifest that does not parse or holds invalid values.
+    #[error("invalid manifest: {message}")]
+    #[diagnostic(code(cfglint::rollout::manifest))]
+    Manifest {
+        /// What is wrong.
+        message: String,
+        /// The manifest text.
+        #[source_code]
+        src: miette::NamedSource<String>,
+        /// Where.
+        #[label("here")]
+        span: Option<miette::SourceSpan>,
+    },
+    /// A manifest of another schema.
+    #[error("unknown manifest schema `{found}`: this cfglint reads `cfglint/rollout/v1`")]
+    #[diagnostic(
+        code(cfglint::rollout::schema),
+        help("use the cfglint version that wrote the manifest, or write it again with `cfglint rollout`")
+    )]
+    UnknownSchema {
+        /// The schema found.
+        found: String,
+        /// The manifest text.
+        #[source_code]
+        src: miette::NamedSource<String>,
+        /// Where.
+        #[label("this schema")]
+        span: Option<miette::SourceSpan>,
+    },
+    /// The work tree does not hold what the manifest says.
+    #[error("the work tree at {root} does not match the manifest's {side} side:\n{list}")]
+    #[diagnostic(
+        code(cfglint::rollout::hash_mismatch),
+        help(
+            "check out the manifest's revision (or apply it) before gating, regenerate the manifest, or pass --no-verify"
+        )
+    )]
+    HashMismatch {
+        /// The work tree.
+        root: String,
+        /// `head` or `base`.
+        side: &'static str,
+        /// One mismatch per line.
+        list: String,
+        /// The mismatches.
+        mismatches: Vec<Mismatch>,
+    },
+    /// A metrics file that cannot be read as metrics.
+    #[error("{path}: malformed metrics: {message}")]
+    #[diagnostic(
+        code(cfglint::rollout::metrics),
+        help(
+            "expected {{\"elapsed_seconds\": N, \"samples\": N, \"metrics\": {{\"name\": number}}}} or a Prometheus instant-query result"
+        )
+    )]
+    Metrics {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// Metrics without the bake time or sample count.
+    #[error("partial metrics: {missing} missing")]
+    #[diagnostic(
+        code(cfglint::rollout::partial_metrics),
+        help(
+            "give them in the metrics JSON, as Prometheus series of those names, or with --elapsed-seconds / --samples"
+        )
+    )]
+    PartialMetrics {
+        /// What is missing.
+        missing: String,
+    },
+    /// A stage the manifest does not have.
+    #[error("unknown stage `{stage}`")]
+    #[diagnostic(code(cfglint::rollout::unknown_stage), help("the manifest's stages: {known}"))]
+    UnknownStage {
+        /// The stage asked for.
+        stage: String,
+        /// The stages there are.
+        known: String,
+    },
+    /// A blocked manifest has no stage to gate.
+    #[error("the manifest is blocked and has no stages (blocked: {paths})")]
+    #[diagnostic(
+        code(cfglint::rollout::blocked),
+        help("fix the error findings, or regenerate with --override PATH --reason \"…\"")
+    )]
+    Blocked {
+        /// The blocked changes.
+        paths: String,
+    },
+    /// A bench JSON file that cannot be read.
+    #[error("{path}: bench results: {message}")]
+    #[diagnostic(code(cfglint::rollout::bench))]
+    Bench {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// What to plan.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    /// The base revision (`None`: as `cfglint diff` picks it).
+    pub base: Option<String>,
+    /// The head revision (`None`: `HEAD`).
+    pub head: Option<String>,
+    /// Bench figures to fold into risk.
+    pub bench: Option<BenchReport>,
+    /// An emergency rollout: who and why.
+    pub emergency: Option<Attribution>,
+    /// Blocked changes accepted anyway, by path: who and why.
+    pub overrides: BTreeMap<String, Attribution>,
+}
+
+/// A planned rollout.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The manifest.
+    pub manifest: Manifest,
+    /// Changes still blocked (no override).
+    pub blocked: Vec<String>,
+    /// The findings the change introduced, sorted.
+    pub findings: Vec<Finding>,
+    /// Texts of linted files, for rendering findings.
+    pub sources: Sources,
+}
+
+/// Largest blob hashed.
+pub const MAX_BLOB_BYTES: u64 = manifest::MAX_HASHED_BYTES;
+
+/// Read a blob for hashing.
+fn read_blob(repo: &Repository, id: git2::Oid, path: &str, side: &'static str) -> Result<Vec<u8>, Error> {
+    match diff::git::read_blob(repo, id, MAX_BLOB_BYTES)? {
+        diff::git::Blob::Bytes(b) => Ok(b),
+        diff::git::Blob::TooLarge(size) => {
+            Err(Error::TooLarge { path: path.to_owned(), side, size, limit: MAX_BLOB_BYTES })
+        }
+    }
+}
+
+/// One side of a changed file.
+struct Version {
+    hash: String,
+    links: links::Links,
+}
+
+fn version(bytes: &[u8], path: &str, opts: &LintOptions) -> Version {
+    let links = if bytes.len() as u64 <= opts.max_file_size {
+        links::of(path, bytes, &opts.extract)
+    } else {
+        links::Links::default()
+    };
+    Version { hash: manifest::sha256(bytes), links }
+}
+
+/// A change before risk and waves.
+struct Draft {
+    node: waves::Node,
+    before: Option<String>,
+    after: Option<String>,
+    renamed_from: Option<String>,
+    renamed_to: Option<String>,
+    note: Option<String>,
+}
+
+/// Plan the rollout of the change between two commits.
+pub fn plan(
+    repo: &Repository,
+    req: &Request,
+    policy: &Policy,
+    opts: &LintOptions,
+    cache: Option<&Cache>,
+) -> Result<Plan, Error> {
+    let dreq = diff::Request { base: req.base.clone(), head: req.head.clone(), staged: false };
+    let (base, head) = diff::resolve(repo, &dreq)?;
+    let head_label = req.head.clone().unwrap_or_else(|| "HEAD".to_owned());
+    let head_id = match &head {
+        Head::Tree(r) => r.commit.or(r.tree).map(|id| id.to_string()),
+        Head::Index => None,
+    }
+    .ok_or(Error::HeadNotCommit { rev: head_label })?;
+    let base_id = base.commit.or(base.tree).map_or_else(|| manifest::EMPTY_TREE.to_owned(), |id| id.to_string());
+
+    let report = diff::run(repo, &dreq, opts, cache)?;
+    let changed = diff::git::changed_files(repo, &base, &head)?;
+
+    let mut drafts = Vec::new();
+    for c in &changed {
+        let old_path = c.old_path.as_deref().map(source::display_path);
+        let new_path = c.new_path.as_deref().map(source::display_path);
+        let old = match (&old_path, c.old_blob) {
+            (Some(p), Some(b)) => Some(version(&read_blob(repo, b, p, "base")?, p, opts)),
+            _ => None,
+        };
+        let new = match (&new_path, c.new_blob) {
+            (Some(p), Some(b)) => Some(version(&read_blob(repo, b, p, "head")?, p, opts)),
+            _ => None,
+        };
+        let node =
+            |path: &str, status, base: Option<&Version>, head: Option<&Version>, prior: Option<&Version>| waves::Node {
+                path: path.to_owned(),
+                status,
+                head: head.map(|v| v.links.clone()),
+                base: base.map(|v| v.links.clone()),
+                prior: prior.map(|v| v.links.clone()),
+            };
+        let draft = |node, before: Option<&Version>, after: Option<&Version>| Draft {
+            node,
+            before: before.map(|v| v.hash.clone()),
+            after: after.map(|v| v.hash.clone()),
+            renamed_from: None,
+            renamed_to: None,
+            note: None,
+        };
+        match (c.status, &old_path, &new_path, &old, &new) {
+            (Status::Added, _, Some(np), _, Some(n)) => {
+                drafts.push(draft(node(np, ChangeStatus::Added, None, Some(n), None), None, Some(n)));
+            }
+            (Status::Copied, Some(op), Some(np), o, Some(n)) => {
+                let mut d = draft(node(np, ChangeStatus::Added, None, Some(n), o.as_ref()), None, Some(n));
+                d.note = Some(format!("copied from {op}"));
+                drafts.push(d);
+            }
+            (Status::Modified, _, Some(np), Some(o), Some(n)) => {
+                drafts.push(draft(node(np, ChangeStatus::Modified, Some(o), Some(n), None), Some(o), Some(n)));
+            }
+            (Status::Deleted, Some(op), _, Some(o), _) => {
+                drafts.push(draft(node(op, ChangeStatus::Deleted, Some(o), None, None), Some(o), None));
+            }
+            (Status::Renamed, Some(op), Some(np), Some(o), Some(n)) => {
+                // Expand, then contract: the new path first, the old one
+                // removed last.
+                let mut added = draft(node(np, ChangeStatus::Added, None, Some(n), Some(o)), None, Some(n));
+                added.renamed_from = Some(op.clone());
+                let mut deleted = draft(node(op, ChangeStatus::Deleted, Some(o), None, None), Some(o), None);
+                deleted.renamed_to = Some(np.clone());
+                drafts.push(added);
+                drafts.push(deleted);
+            }
+            // `changed_files` only reports regular files on the sides that
+            // exist; anything else has nothing to hash.
+            _ => {}
+        }
+    }
+    drafts.sort_by(|a, b| (&a.node.path, a.node.status).cmp(&(&b.node.path, b.node.status)));
+
+    let nodes: Vec<waves::Node> = drafts.iter().map(|d| d.node.clone()).collect();
+    let ordering = waves::order(&nodes, &policy.order)
+        .map_err(|c| Error::Cycle { cycle: c.paths.join(" → "), edges: c.edges.join("\n") })?;
+
+    let mut by_file: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
+    for f in &report.findings {
+        by_file.entry(f.file.as_str()).or_default().push(f);
+    }
+    let linted: BTreeMap<&str, &diff::FileChange> = report.files.iter().map(|f| (f.path.as_str(), f)).collect();
+
+    let mut changes = Vec::new();
+    for (i, d) in drafts.iter().enumerate() {
+        let has_head = d.node.status != ChangeStatus::Deleted;
+        let path = d.node.path.as_str();
+        let facts = risk::Facts {
+            node: &d.node,
+            findings: if has_head { by_file.get(path).cloned().unwrap_or_default() } else { Vec::new() },
+            linted: if has_head { linted.get(path).copied() } else { None },
+            excluded: has_head
+                && !linted.contains_key(path)
+                && opts.exclude.iter().any(|g| source::kinds::glob_matches(g, path)),
+            bench: match (&req.bench, has_head) {
+                (Some(b), true) => b.rules_for(path).collect(),
+                _ => Vec::new(),
+            },
+            problems: &ordering.problems[i],
+        };
+        let (risk, mut reasons) = risk::assess(&facts);
+        if let Some(from) = &d.renamed_from {
+            reasons.push(format!("renamed from {from} (the old path is removed in a later wave)"));
+        }
+        if let Some(to) = &d.renamed_to {
+            reasons.push(format!("renamed to {to} (removed after the new path is in place)"));
+        }
+        if let Some(note) = &d.note {
+            reasons.push(note.clone());
+        }
+        changes.push(Change {
+            path: d.node.path.clone(),
+            status: d.node.status,
+            renamed_from: d.renamed_from.clone(),
+            renamed_to: d.renamed_to.clone(),
+            before: d.before.clone(),
+            after: d.after.clone(),
+            risk,
+            reasons,
+            wave: ordering.waves[i],
+            depends_on: ordering.depends_on[i].clone(),
+            override_: None,
+        });
+    }
+
+    for (path, who) in &req.overrides {
+        let path = path.strip_prefix("./").unwrap_or(path);
+        let targets: Vec<&mut Change> = changes.iter_mut().filter(|c| c.path == path).collect();
+        if targets.is_empty() {
+            let known: BTreeSet<&str> = drafts.iter().map(|d| d.node.path.as_str()).collect();
+            return Err(Error::OverrideUnknownPath {
+                path: path.to_owned(),
+                changed: known.into_iter().collect::<Vec<_>>().join(", "),
+            });
+        }
+        let mut applied = false;
+        let mut risk = Risk::Low;
+        for c in targets {
+            risk = risk.max(c.risk);
+            if c.risk == Risk::Blocked {
+                c.risk = Risk::High;
+                c.reasons.push(format!("override: {} (by {})", who.reason, who.by));
+                c.override_ = Some(who.clone());
+                applied = true;
+            }
+        }
+        if !applied {
+            return Err(Error::OverrideNotBlocked { path: path.to_owned(), risk });
+        }
+    }
+
+    changes.sort_by(|a, b| (a.wave, &a.path, a.status).cmp(&(b.wave, &b.path, b.status)));
+    let risk = changes.iter().map(|c| c.risk).max().unwrap_or(Risk::Low);
+    let blocked: Vec<String> = changes.iter().filter(|c| c.risk == Risk::Blocked).map(|c| c.path.clone()).collect();
+    let emergency = req.emergency.is_some();
+    // An emergency skips the rehearsal: rolling back would bring back the
+    // problem the emergency change fixes.
+    let stages = policy.stages(risk, emergency, !emergency);
+    // (path, exists at base, exists at head); a path can be both the
+    // deleted half of one rename and the added half of another.
+    let mut sides: BTreeMap<&str, (bool, bool)> = BTreeMap::new();
+    for c in &changes {
+        let e = sides.entry(c.path.as_str()).or_default();
+        e.0 |= c.before.is_some();
+        e.1 |= c.after.is_some();
+    }
+    let paths: Vec<(String, bool, bool)> = sides.into_iter().map(|(p, (b, h))| (p.to_owned(), b, h)).collect();
+    let (command, forward_command) = policy.commands(&base_id, &head_id, &paths);
+    let rollback = manifest::Rollback {
+        revision: base_id.clone(),
+        command,
+        forward_revision: head_id.clone(),
+        forward_command,
+        rehearse_in_stage: stages.iter().find(|s| s.rehearse_rollback).map(|s| s.name.clone()),
+    };
+    let manifest = Manifest {
+        schema: SCHEMA.to_owned(),
+        base: base_id,
+        head: head_id,
+        risk,
+        waves: changes.iter().map(|c| c.wave).max().unwrap_or(0),
+        emergency: req.emergency.clone(),
+        inverts: None,
+        changes,
+        stages,
+        rollback,
+    };
+    Ok(Plan { manifest, blocked, findings: report.findings, sources: report.sources })
+}

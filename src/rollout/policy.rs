@@ -1,0 +1,591 @@
+//! The rollout policy: stages by risk, gates, the rollback command and
+//! declared ordering constraints, read from cfglint.toml's `[rollout]` and
+//! `[[order]]` sections with spans, so an error points at the key.
+//!
+//! Position: below [`super::plan`]; plain data plus validation.
+//!
+//! ```toml
+//! [rollout]
+//! rollback-command = "deploy.sh --rev {revision}"   # {revision} {paths} {from}
+//! forward-command = "deploy.sh --rev {revision}"    # default: rollback-command
+//!
+//! [[rollout.gates]]              # gates of every stage that declares none
+//! metric = "error_rate"
+//! op = "<="
+//! threshold = 0.001
+//! on-fail = "rollback"           # rollback (default) | hold
+//!
+//! [[rollout.stages.high]]        # low | medium | high | emergency
+//! name = "canary"
+//! traffic-percent = 1
+//! min-bake-seconds = 1800
+//! min-samples = 5000
+//! [[rollout.stages.high.gate]]   # replaces the default gates for this stage
+//! metric = "p99_latency_ms"
+//! op = "<="
+//! threshold = 250
+//! on-fail = "hold"
+//!
+//! [[order]]
+//! before = "schemas/**"
+//! after = "waf/**"
+//! why = "rules validate against the schema"
+//! ```
+//!
+//! Guarantees: every value is checked (percentages in (0, 100] and
+//! strictly increasing, the last stage at 100%, unique names, known
+//! operators and placeholders, globs that parse); unknown keys are errors.
+
+use std::collections::BTreeSet;
+use std::ops::Range;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::manifest::{Gate, OnFail, Op, Percent, Risk, Stage};
+use crate::config::{self, Config};
+
+/// A declared ordering constraint: changes matching `before` go in an
+/// earlier wave than changes matching `after`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderRule {
+    /// Glob over repository-relative paths.
+    pub before: String,
+    /// Glob over repository-relative paths.
+    pub after: String,
+    /// Why, as declared (optional).
+    pub why: Option<String>,
+    /// 1-based position among the `[[order]]` entries.
+    pub index: usize,
+}
+
+/// The validated policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    /// Stages for low-risk rollouts.
+    pub low: Vec<Stage>,
+    /// Stages for medium-risk rollouts.
+    pub medium: Vec<Stage>,
+    /// Stages for high-risk rollouts.
+    pub high: Vec<Stage>,
+    /// Stages for `--emergency` rollouts and for rollbacks.
+    pub emergency: Vec<Stage>,
+    /// The rollback command template (`None`: git, see [`git_command`]).
+    pub rollback_command: Option<String>,
+    /// The roll-forward command template (`None`: the rollback template).
+    pub forward_command: Option<String>,
+    /// `[[order]]` constraints.
+    pub order: Vec<OrderRule>,
+}
+
+/// The default command: put exactly the changed paths (index and work
+/// tree) as they are at `revision`. Paths that exist there are restored
+/// from it; paths that do not are removed. Idempotent: running it again,
+/// or on a tree that is already there, succeeds and changes nothing (a
+/// plain `git restore` of a path unknown to both the revision and the
+/// index fails).
+pub fn git_command(revision: &str, present: &[String], absent: &[String]) -> String {
+    let quote = |paths: &[String]| paths.iter().map(|p| shell_quote(p)).collect::<Vec<_>>().join(" ");
+    let mut parts = Vec::new();
+    if !present.is_empty() {
+        parts.push(format!("git restore --source={revision} --staged --worktree -- {}", quote(present)));
+    }
+    if !absent.is_empty() {
+        parts.push(format!("git rm -q -f --ignore-unmatch -- {}", quote(absent)));
+    }
+    if parts.is_empty() { "true".to_owned() } else { parts.join(" && ") }
+}
+
+/// The gate every rehearsal stage gets: the pipeline reports
+/// `rollback_rehearsed = 1` once it has rolled back and forward.
+pub const REHEARSAL_METRIC: &str = "rollback_rehearsed";
+
+/// The default gates: the error rate rolls back (a universal signal);
+/// p99 latency holds (its budget is specific to each service, so a
+/// breach asks for a person until it is configured).
+pub fn default_gates() -> Vec<Gate> {
+    vec![
+        Gate { metric: "error_rate".into(), op: Op::Le, threshold: 0.001, on_fail: OnFail::Rollback },
+        Gate { metric: "p99_latency_ms".into(), op: Op::Le, threshold: 500.0, on_fail: OnFail::Hold },
+    ]
+}
+
+fn stage(name: &str, percent: f64, bake: u64, samples: u64) -> Stage {
+    Stage {
+        name: name.to_owned(),
+        traffic_percent: Percent(percent),
+        min_bake_seconds: bake,
+        min_samples: samples,
+        rehearse_rollback: false,
+        gates: default_gates(),
+    }
+}
+
+impl Default for Policy {
+    /// low: 10% for 10 min, then 100%; medium: 5% → 25% → 100%, 15 min
+    /// each; high: 1% → 10% → 50% → 100%, 30 min each and an hour at
+    /// 100%; emergency: 10% for 5 min, then 100%.
+    fn default() -> Self {
+        Policy {
+            low: vec![stage("canary", 10.0, 600, 1_000), stage("full", 100.0, 600, 1_000)],
+            medium: vec![
+                stage("canary", 5.0, 900, 2_000),
+                stage("partial", 25.0, 900, 2_000),
+                stage("full", 100.0, 900, 2_000),
+            ],
+            high: vec![
+                stage("canary", 1.0, 1_800, 5_000),
+                stage("early", 10.0, 1_800, 5_000),
+                stage("half", 50.0, 1_800, 5_000),
+                stage("full", 100.0, 3_600, 5_000),
+            ],
+            emergency: vec![stage("canary", 10.0, 300, 500), stage("full", 100.0, 300, 500)],
+            rollback_command: None,
+            forward_command: None,
+            order: Vec::new(),
+        }
+    }
+}
+
+impl Policy {
+    /// The stages for a rollout of this risk (none when blocked). The first
+    /// stage rehearses the rollback when `rehearse` is set, and gets the
+    /// `rollback_rehearsed >= 1` gate.
+    pub fn stages(&self, risk: Risk, emergency: bool, rehearse: bool) -> Vec<Stage> {
+        let mut stages = match (risk, emergency) {
+            (Risk::Blocked, _) => return Vec::new(),
+            (_, true) => self.emergency.clone(),
+            (Risk::Low, false) => self.low.clone(),
+            (Risk::Medium, false) => self.medium.clone(),
+            (Risk::High, false) => self.high.clone(),
+        };
+        if rehearse && let Some(first) = stages.first_mut() {
+            first.rehearse_rollback = true;
+            if !first.gates.iter().any(|g| g.metric == REHEARSAL_METRIC) {
+                first.gates.push(Gate {
+                    metric: REHEARSAL_METRIC.to_owned(),
+                    op: Op::Ge,
+                    threshold: 1.0,
+                    on_fail: OnFail::Hold,
+                });
+            }
+        }
+        stages
+    }
+
+    /// Read the policy from a loaded configuration (the defaults when it
+    /// has no `[rollout]` / `[[order]]`).
+    pub fn from_config(config: &Config) -> Result<Policy, config::Error> {
+        let name = config.path.as_deref().map_or_else(|| "cfglint.toml".to_owned(), |p| p.display().to_string());
+        Policy::parse(&name, &config.text)
+    }
+
+    /// Read the policy from cfglint.toml text.
+    pub fn parse(name: &str, text: &str) -> Result<Policy, config::Error> {
+        let invalid = |message: String, span: Option<Range<usize>>| config::Error::Invalid {
+            message,
+            src: miette::NamedSource::new(name, text.to_owned()),
+            span: span.map(|r| (r.start, r.end.saturating_sub(r.start)).into()),
+        };
+        if text.trim().is_empty() {
+            return Ok(Policy::default());
+        }
+        let file: RawFile = toml::from_str(text).map_err(|e| invalid(e.message().to_owned(), e.span()))?;
+        let mut policy = Policy::default();
+        if let Some(rollout) = file.rollout {
+            let default_gates = match &rollout.gates {
+                Some(gates) => gates.iter().map(|g| gate(g, &invalid)).collect::<Result<Vec<_>, _>>()?,
+                None => default_gates(),
+            };
+            if let Some(cmd) = &rollout.rollback_command {
+                check_template(cmd, &invalid)?;
+                policy.rollback_command = Some(cmd.get_ref().clone());
+            }
+            if let Some(cmd) = &rollout.forward_command {
+                check_template(cmd, &invalid)?;
+                policy.forward_command = Some(cmd.get_ref().clone());
+            }
+            let stages = rollout.stages.unwrap_or_default();
+            for (slot, raw) in [
+                (&mut policy.low, stages.low),
+                (&mut policy.medium, stages.medium),
+                (&mut policy.high, stages.high),
+                (&mut policy.emergency, stages.emergency),
+            ] {
+                match raw {
+                    Some(raw) => *slot = stage_list(&raw, &default_gates, &invalid)?,
+                    None if rollout.gates.is_some() => {
+                        for s in slot.iter_mut() {
+                            s.gates.clone_from(&default_gates);
+                        }
+                    }
+                    None => {}
+                }
+            }
+        }
+        for (i, raw) in file.order.unwrap_or_default().iter().enumerate() {
+            for g in [&raw.get_ref().before, &raw.get_ref().after] {
+                check_glob(g, &invalid)?;
+            }
+            policy.order.push(OrderRule {
+                before: raw.get_ref().before.get_ref().clone(),
+                after: raw.get_ref().after.get_ref().clone(),
+                why: raw.get_ref().why.clone(),
+                index: i + 1,
+            });
+        }
+        Ok(policy)
+    }
+}
+
+type Invalid<'a> = dyn Fn(String, Option<Range<usize>>) -> config::Error + 'a;
+
+/// The part of cfglint.toml this module reads (other keys belong to
+/// `config` and were validated there).
+#[derive(Debug, Deserialize)]
+struct RawFile {
+    rollout: Option<RawRollout>,
+    order: Option<Vec<Spanned<RawOrder>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+struct RawRollout {
+    rollback_command: Option<Spanned<String>>,
+    forward_command: Option<Spanned<String>>,
+    gates: Option<Vec<Spanned<RawGate>>>,
+    stages: Option<RawStages>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStages {
+    low: Option<Spanned<Vec<Spanned<RawStage>>>>,
+    medium: Option<Spanned<Vec<Spanned<RawStage>>>>,
+    high: Option<Spanned<Vec<Spanned<RawStage>>>>,
+    emergency: Option<Spanned<Vec<Spanned<RawStage>>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+struct RawStage {
+    name: Spanned<String>,
+    traffic_percent: Spanned<f64>,
+    min_bake_seconds: Option<Spanned<i64>>,
+    min_samples: Option<Spanned<i64>>,
+    gate: Option<Vec<Spanned<RawGate>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+struct RawGate {
+    metric: Spanned<String>,
+    op: Spanned<String>,
+    threshold: Spanned<f64>,
+    on_fail: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOrder {
+    before: Spanned<String>,
+    after: Spanned<String>,
+    why: Option<String>,
+}
+
+fn is_metric_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == ':')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':' || c == '.' || c == '-')
+}
+
+fn gate(raw: &Spanned<RawGate>, invalid: &Invalid<'_>) -> Result<Gate, config::Error> {
+    let g = raw.get_ref();
+    if !is_metric_name(g.metric.get_ref()) {
+        return Err(invalid(
+            format!("metric name `{}`: use letters, digits, `_`, `:`, `.` or `-`", g.metric.get_ref()),
+            Some(g.metric.span()),
+        ));
+    }
+    let op = Op::parse(g.op.get_ref()).ok_or_else(|| {
+        invalid(format!("unknown operator `{}` (expected <=, <, >= or >)", g.op.get_ref()), Some(g.op.span()))
+    })?;
+    if !g.threshold.get_ref().is_finite() {
+        return Err(invalid("the threshold must be a finite number".to_owned(), Some(g.threshold.span())));
+    }
+    let on_fail = match g.on_fail.as_ref().map(|s| (s.get_ref().as_str(), s.span())) {
+        None | Some(("rollback", _)) => OnFail::Rollback,
+        Some(("hold", _)) => OnFail::Hold,
+        Some((other, span)) => {
+            return Err(invalid(format!("unknown on-fail `{other}` (expected rollback or hold)"), Some(span)));
+        }
+    };
+    Ok(Gate { metric: g.metric.get_ref().clone(), op, threshold: *g.threshold.get_ref(), on_fail })
+}
+
+fn stage_list(
+    raw: &Spanned<Vec<Spanned<RawStage>>>,
+    default_gates: &[Gate],
+    invalid: &Invalid<'_>,
+) -> Result<Vec<Stage>, config::Error> {
+    if raw.get_ref().is_empty() {
+        return Err(invalid("a stage list needs at least one stage".to_owned(), Some(raw.span())));
+    }
+    let mut out = Vec::new();
+    let mut names = BTreeSet::new();
+    let mut last_percent = 0.0;
+    for s in raw.get_ref() {
+        let r = s.get_ref();
+        let name = r.name.get_ref();
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+            return Err(invalid(format!("stage name `{name}`: use letters, digits, `-` or `_`"), Some(r.name.span())));
+        }
+        if !names.insert(name.clone()) {
+            return Err(invalid(format!("stage name `{name}` is used twice"), Some(r.name.span())));
+        }
+        let percent = *r.traffic_percent.get_ref();
+        if !(percent > 0.0 && percent <= 100.0) {
+            return Err(invalid(
+                format!("traffic-percent {percent} is not in (0, 100]"),
+                Some(r.traffic_percent.span()),
+            ));
+        }
+        if percent <= last_percent {
+            return Err(invalid(
+                format!("traffic-percent {percent} does not grow (the stage before has {last_percent})"),
+                Some(r.traffic_percent.span()),
+            ));
+        }
+        last_percent = percent;
+        let non_negative = |v: &Option<Spanned<i64>>, what: &str| -> Result<u64, config::Error> {
+            match v {
+                None => Ok(0),
+                Some(v) => u64::try_from(*v.get_ref())
+                    .map_err(|_| invalid(format!("{what} must not be negative"), Some(v.span()))),
+            }
+        };
+        let gates = match &r.gate {
+            Some(gates) => gates.iter().map(|g| gate(g, invalid)).collect::<Result<Vec<_>, _>>()?,
+            None => default_gates.to_vec(),
+        };
+        out.push(Stage {
+            name: name.clone(),
+            traffic_percent: Percent(percent),
+            min_bake_seconds: non_negative(&r.min_bake_seconds, "min-bake-seconds")?,
+            min_samples: non_negative(&r.min_samples, "min-samples")?,
+            rehearse_rollback: false,
+            gates,
+        });
+    }
+    if last_percent < 100.0 {
+        let span = raw.get_ref().last().map(|s| s.get_ref().traffic_percent.span());
+        return Err(invalid("the last stage must reach 100% of traffic".to_owned(), span));
+    }
+    Ok(out)
+}
+
+/// Placeholders a command template may use.
+const PLACEHOLDERS: [&str; 3] = ["revision", "paths", "from"];
+
+fn check_template(cmd: &Spanned<String>, invalid: &Invalid<'_>) -> Result<(), config::Error> {
+    let s = cmd.get_ref();
+    if s.trim().is_empty() {
+        return Err(invalid("the command is empty".to_owned(), Some(cmd.span())));
+    }
+    let mut rest = s.as_str();
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else { break };
+        let name = &after[..close];
+        if name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') && !PLACEHOLDERS.contains(&name) {
+            return Err(invalid(
+                format!("unknown placeholder `{{{name}}}` (expected {{revision}}, {{paths}} or {{from}})"),
+                Some(cmd.span()),
+            ));
+        }
+        rest = &after[close + 1..];
+    }
+    if !s.contains("{revision}") {
+        return Err(invalid(
+            "the command must name the revision it restores: use `{revision}`".to_owned(),
+            Some(cmd.span()),
+        ));
+    }
+    Ok(())
+}
+
+fn check_glob(g: &Spanned<String>, invalid: &Invalid<'_>) -> Result<(), config::Error> {
+    let s = g.get_ref();
+    if s.trim().is_empty() {
+        return Err(invalid("the glob is empty".to_owned(), Some(g.span())));
+    }
+    // A class must close: `[abc]`.
+    let mut depth_open = false;
+    for c in s.chars() {
+        match c {
+            '[' if !depth_open => depth_open = true,
+            ']' => depth_open = false,
+            _ => {}
+        }
+    }
+    if depth_open {
+        return Err(invalid(format!("glob `{s}` has a `[` class that does not close"), Some(g.span())));
+    }
+    Ok(())
+}
+
+/// Quote a path for a POSIX shell when it needs it.
+pub fn shell_quote(s: &str) -> String {
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"/._-+=:,@%".contains(&b)) {
+        return s.to_owned();
+    }
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+impl Policy {
+    /// The rollback and roll-forward commands for a change from `base` to
+    /// `head`. `paths` are `(path, exists at base, exists at head)`.
+    pub fn commands(&self, base: &str, head: &str, paths: &[(String, bool, bool)]) -> (String, String) {
+        let all: Vec<String> = paths.iter().map(|(p, _, _)| p.clone()).collect();
+        let side = |want: bool, at: fn(&(String, bool, bool)) -> bool| -> Vec<String> {
+            paths.iter().filter(|x| at(x) == want).map(|(p, _, _)| p.clone()).collect()
+        };
+        let back = match &self.rollback_command {
+            Some(t) => render_command(t, base, head, &all),
+            None => git_command(base, &side(true, |x| x.1), &side(false, |x| x.1)),
+        };
+        let forward = match self.forward_command.as_ref().or(self.rollback_command.as_ref()) {
+            Some(t) => render_command(t, head, base, &all),
+            None => git_command(head, &side(true, |x| x.2), &side(false, |x| x.2)),
+        };
+        (back, forward)
+    }
+}
+
+/// Fill a command template.
+pub fn render_command(template: &str, revision: &str, from: &str, paths: &[String]) -> String {
+    let quoted: Vec<String> = paths.iter().map(|p| shell_quote(p)).collect();
+    template.replace("{revision}", revision).replace("{from}", from).replace("{paths}", &quoted.join(" "))
+}
+
+/// Does a repository-relative path match an `[[order]]` glob?
+pub fn glob_matches(glob: &str, path: &str) -> bool {
+    crate::source::kinds::glob_matches(glob, path)
+}
+
+impl OrderRule {
+    /// The rule in words, for `depends_on` explanations.
+    pub fn describe(&self) -> String {
+        let mut s = format!("[[order]] #{} in cfglint.toml: `{}` before `{}`", self.index, self.before, self.after);
+        if let Some(why) = &self.why {
+            s.push_str(" (");
+            s.push_str(why);
+            s.push(')');
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> (String, usize) {
+        match Policy::parse("cfglint.toml", text) {
+            Err(config::Error::Invalid { message, span, .. }) => (message, span.map_or(usize::MAX, |s| s.offset())),
+            other => panic!("expected an error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults_and_rehearsal() {
+        let p = Policy::default();
+        let high = p.stages(Risk::High, false, true);
+        let pct: Vec<f64> = high.iter().map(|s| s.traffic_percent.0).collect();
+        assert_eq!(pct, [1.0, 10.0, 50.0, 100.0]);
+        assert!(high[0].rehearse_rollback && !high[1].rehearse_rollback);
+        assert!(high[0].gates.iter().any(|g| g.metric == REHEARSAL_METRIC && g.on_fail == OnFail::Hold));
+        assert!(p.stages(Risk::Blocked, false, true).is_empty());
+        assert_eq!(p.stages(Risk::High, true, false).len(), 2, "emergency compresses");
+        assert!((p.stages(Risk::Low, false, false)[0].traffic_percent.0 - 10.0).abs() < f64::EPSILON);
+    }
+
+    #[test]
+    fn parses_a_full_policy() {
+        let text = r#"
+fail-on = "warning"
+[rollout]
+rollback-command = "deploy.sh --rev {revision} {paths}"
+[[rollout.gates]]
+metric = "error_rate"
+op = "<"
+threshold = 0.01
+[[rollout.stages.high]]
+name = "one"
+traffic-percent = 0.5
+min-bake-seconds = 60
+[[rollout.stages.high.gate]]
+metric = "p99_latency_ms"
+op = "<="
+threshold = 250
+on-fail = "hold"
+[[rollout.stages.high]]
+name = "all"
+traffic-percent = 100
+[[order]]
+before = "schemas/**"
+after = "waf/*.yaml"
+why = "rules validate against the schema"
+"#;
+        let p = Policy::parse("cfglint.toml", text).unwrap();
+        assert_eq!(p.high.len(), 2);
+        assert!((p.high[0].traffic_percent.0 - 0.5).abs() < f64::EPSILON);
+        assert_eq!(p.high[0].gates[0].on_fail, OnFail::Hold);
+        assert_eq!(p.high[1].gates[0].op, Op::Lt, "default gates from [[rollout.gates]]");
+        assert_eq!(p.low[0].gates.len(), 1, "[[rollout.gates]] replaces the built-in gates everywhere");
+        assert_eq!(p.forward_command, None);
+        assert_eq!(p.order[0].index, 1);
+        let paths = [("a b".to_owned(), true, true), ("c".to_owned(), false, true)];
+        let (back, fwd) = p.commands("abc", "def", &paths);
+        assert_eq!(back, "deploy.sh --rev abc 'a b' c");
+        assert_eq!(fwd, "deploy.sh --rev def 'a b' c");
+        let (back, fwd) = Policy::default().commands("abc", "def", &paths);
+        assert_eq!(back, "git restore --source=abc --staged --worktree -- 'a b' && git rm -q -f --ignore-unmatch -- c");
+        assert_eq!(fwd, "git restore --source=def --staged --worktree -- 'a b' c");
+        assert_eq!(Policy::default().commands("a", "b", &[]).0, "true");
+    }
+
+    #[test]
+    fn errors_point_at_the_key() {
+        let text = "[rollout]\n[[rollout.stages.low]]\nname = \"a\"\ntraffic-percent = 150\n";
+        let (m, at) = err(text);
+        assert!(m.contains("150"), "{m}");
+        assert_eq!(at, text.find("150").unwrap());
+        let text = "[rollout]\n[[rollout.stages.low]]\nname = \"a\"\ntraffic_percent = 10\n";
+        let (m, _) = err(text);
+        assert!(m.contains("traffic_percent"), "{m}");
+        let text = "[rollout]\n[[rollout.stages.low]]\nname = \"a\"\ntraffic-percent = 10\n";
+        assert!(err(text).0.contains("100%"));
+        let text = "[rollout]\n[[rollout.gates]]\nmetric = \"x\"\nop = \"==\"\nthreshold = 1\n";
+        let (m, at) = err(text);
+        assert!(m.contains("=="));
+        assert_eq!(at, text.find("\"==\"").unwrap());
+        let text = "[rollout]\nrollback-command = \"deploy {rev}\"\n";
+        assert!(err(text).0.contains("{rev}"));
+        let text = "[[order]]\nbefore = \"a/[x\"\nafter = \"b\"\n";
+        assert!(err(text).0.contains("class"));
+        let text = "[[order]]\nbefore = \"a\"\n";
+        assert!(err(text).0.contains("after"));
+        let text = "[rollout]\n[[rollout.stages.low]]\nname = \"a\"\ntraffic-percent = 50\n[[rollout.stages.low]]\nname = \"a\"\ntraffic-percent = 100\n";
+        assert!(err(text).0.contains("twice"));
+        let text = "[rollout]\n[[rollout.stages.low]]\nname = \"a\"\ntraffic-percent = 50\n[[rollout.stages.low]]\nname = \"b\"\ntraffic-percent = 40\n";
+        assert!(err(text).0.contains("grow"));
+    }
+
+    #[test]
+    fn quoting() {
+        assert_eq!(shell_quote("waf/rules.yaml"), "waf/rules.yaml");
+        assert_eq!(shell_quote("it's here"), r"'it'\''s here'");
+        assert_eq!(shell_quote("$(rm -rf)"), "'$(rm -rf)'");
+    }
+}
