@@ -481,7 +481,9 @@ fn clean_diff_prints_a_clean_report() {
     let r = Repo::init();
     r.write("a.yaml", waf(1, "a"));
     r.commit("one");
-    r.write("a.yaml", waf(1, "[a-z]+@example\\.com"));
+    // Anchored: unanchored, `[a-z]+@` is retried from every position of a
+    // long run of letters (a real O(n²), reported as CL002).
+    r.write("a.yaml", waf(1, "^[a-z]+@example\\.com$"));
     r.commit("two");
     let out = r.cfglint(&["diff", "--format", "json"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
@@ -504,14 +506,9 @@ fn real_findings_on_a_waf_rule_change() {
     r.write("waf.yaml", &evil);
     r.write("new.yaml", waf(942_200, "^(b+)+$"));
     r.commit("two");
-    // Extraction and the ReDoS analysis are built separately: until this
-    // build extracts WAF rule YAML and reports exponential backtracking on
-    // `^(a+)+$`, there is nothing to assert.
     let file = SourceFile::new("waf.yaml", evil.as_str());
     let linted = cfglint::lint::lint_source(&file, &LintOptions::default());
-    if linted.extraction.patterns.is_empty() || !linted.findings.iter().any(|f| f.evidence.is_some()) {
-        return;
-    }
+    assert!(linted.findings.iter().any(|f| f.code == "CL001" && f.evidence.is_some()), "{:?}", linted.findings);
     let out = r.cfglint(&["diff", "--format", "json"]);
     assert_eq!(code(&out), 1, "{}", stderr(&out));
     let v = json(&out);
@@ -519,6 +516,8 @@ fn real_findings_on_a_waf_rule_change() {
     let modified = findings.iter().find(|f| f["file"] == "waf.yaml").expect("finding on the modified rule");
     assert_eq!(modified["change"], "modified");
     assert_eq!(modified["before"]["complexity"], "linear");
+    assert_eq!(modified["code"], "CL001");
+    assert_eq!(modified["complexity"], "exponential");
     assert!(
         modified["message"].as_str().is_some_and(|m| m.starts_with("this change makes rule 942100 go from linear to"))
     );
