@@ -270,6 +270,18 @@ impl Kind {
         matches!(self, Kind::CrsRegexAssembly | Kind::Grok)
     }
 
+    /// How the engine applies a kind's patterns unless the extractor knows
+    /// better. A CRS regex-assembly fragment is spliced into a larger
+    /// regex at a position the assembly decides, so the engine's retry at
+    /// every start position belongs to the assembled rule, not to the
+    /// fragment: fragments are analyzed anchored at their start.
+    pub fn default_semantics(&self) -> Semantics {
+        match self {
+            Kind::CrsRegexAssembly => Semantics::AnchoredStart,
+            _ => Semantics::Search,
+        }
+    }
+
     /// The flavor a kind's patterns default to.
     pub fn default_flavor(&self) -> Flavor {
         match self {

@@ -361,9 +361,9 @@ pub(crate) struct Pick {
 }
 
 impl Pick {
-    /// A pick of `kind` with its default flavor and search semantics.
+    /// A pick of `kind` with its default flavor and semantics.
     pub(crate) fn new(kind: Kind) -> Self {
-        Pick { kind, semantics: Semantics::Search, flags: Flags::default(), flavor: None, rule_id: None }
+        Pick { semantics: kind.default_semantics(), kind, flags: Flags::default(), flavor: None, rule_id: None }
     }
 
     pub(crate) fn semantics(mut self, s: Semantics) -> Self {

@@ -15,7 +15,7 @@
 
 use std::path::Path;
 
-use super::{ExtractedPattern, Extraction, Flags, Kind, OffsetMap, OffsetMapBuilder, Semantics, SourceFile};
+use super::{ExtractedPattern, Extraction, Flags, Kind, OffsetMap, OffsetMapBuilder, SourceFile};
 
 mod fluentbit;
 mod grok;
@@ -83,8 +83,8 @@ fn make_pattern(
         offsets,
         key,
         flavor: kind.default_flavor(),
+        semantics: kind.default_semantics(),
         kind,
-        semantics: Semantics::Search,
         flags,
         rule_id,
     }
