@@ -263,8 +263,15 @@ pub fn measure(rule: &Rule, corpus: &Corpus, settings: &Settings) -> RuleReport 
         match_rate(&rule.id, corpus, &values, linear_matched.as_deref(), bt_matched.as_deref(), rule.negated);
     report.tests = run_tests(rule, counter.as_deref_mut(), linear_re.as_ref(), settings.step_limit);
     if let Some(c) = counter.as_mut() {
-        // The worst case over every attack string: the one costliest at 4 KB.
-        for attack in &rule.attacks {
+        // The worst case over every attack string: the rule's own and the
+        // one the backtracking analysis confirmed; the costliest at 4 KB.
+        let mut attacks = rule.attacks.clone();
+        if let Some(found) = analysis_attack(rule)
+            && !attacks.contains(&found)
+        {
+            attacks.push(found);
+        }
+        for attack in &attacks {
             let w = worst::probe(c.as_mut(), attack, &settings.worst);
             if report.worst_case.as_ref().is_none_or(|best| w.steps_at_4kb_log10 > best.steps_at_4kb_log10) {
                 report.worst_case = Some(w);
@@ -273,6 +280,17 @@ pub fn measure(rule: &Rule, corpus: &Corpus, settings: &Settings) -> RuleReport 
     }
     report.budget_exceeded = budget::exceeded(&report, &settings.budgets);
     report
+}
+
+/// The attack string of the rule's confirmed backtracking verdict, if any
+/// (search semantics, as a WAF runs its rules).
+fn analysis_attack(rule: &rules::Rule) -> Option<crate::analysis::Attack> {
+    use crate::analysis::parse::{ParseConfig, parse};
+    use crate::verify::redos::{RedosSettings, check};
+    let flavor = if rule.flavor.is_backtracking() { rule.flavor } else { crate::source::Flavor::Pcre };
+    let ir = parse(&rule.pattern, &ParseConfig::new(flavor).flags(rule.flags)).ok()?;
+    let verdict = check(&rule.pattern, &ir, flavor, crate::source::Semantics::Search, &RedosSettings::default());
+    if verdict.is_vulnerable() { verdict.candidate.map(|c| c.attack) } else { None }
 }
 
 /// Fired-on shares by expectation. The backtracking engine's verdict is
