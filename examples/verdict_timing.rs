@@ -36,7 +36,7 @@ fn main() {
     }
     let mut items = Vec::new();
     for a in &args {
-        if a.ends_with(".jsonl") {
+        if std::path::Path::new(a).extension().is_some_and(|e| e.eq_ignore_ascii_case("jsonl")) {
             let text = std::fs::read_to_string(a).expect("readable corpus");
             for line in text.lines().filter(|l| !l.trim().is_empty()) {
                 let v: serde_json::Value = serde_json::from_str(line).expect("JSON line");
