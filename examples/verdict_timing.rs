@@ -94,6 +94,11 @@ fn main() {
         pct(0.99),
         times[n - 1].0
     );
+    if std::env::var_os("VERDICT_TIMING_ALL").is_some() {
+        for (ms, label, what) in &times {
+            println!("  {ms:>8.3} ms  {what:<12} {label}");
+        }
+    }
     println!("slowest:");
     for (ms, label, what) in times.iter().rev().take(5) {
         println!("  {ms:>8.3} ms  {what:<12} {label}");

@@ -51,6 +51,10 @@ pub struct RedosConfig {
     pub max_attempts: usize,
     /// Witness search bounds.
     pub witness: WitnessLimits,
+    /// Most unchecked attacks proposed when no checked one exists (default
+    /// 6; see [`StaticVerdict::speculative`]). Each costs one simulation,
+    /// cheap when the growth is linear.
+    pub max_speculative: usize,
 }
 
 impl Default for RedosConfig {
@@ -62,6 +66,7 @@ impl Default for RedosConfig {
             max_ida_starts: 32,
             max_attempts: 24,
             witness: WitnessLimits::default(),
+            max_speculative: 6,
         }
     }
 }
@@ -188,11 +193,22 @@ pub struct StaticVerdict {
     pub candidates: Vec<Candidate>,
     /// Approximations and budget notes.
     pub notes: Vec<String>,
+    /// Unchecked attacks for overlapping loops whose attack search found no
+    /// input that makes every path fail: a blow-up that ends in a match is
+    /// still possible, and only simulation can tell. Never evidence on
+    /// their own.
+    pub speculative: Vec<Candidate>,
 }
 
 impl StaticVerdict {
     fn linear(notes: Vec<String>) -> Self {
-        StaticVerdict { complexity: Complexity::Linear, degree: None, candidates: Vec::new(), notes }
+        StaticVerdict {
+            complexity: Complexity::Linear,
+            degree: None,
+            candidates: Vec::new(),
+            notes,
+            speculative: Vec::new(),
+        }
     }
 }
 
@@ -240,7 +256,13 @@ fn run(pattern: Option<&str>, ir: &Ir, flavor: Flavor, semantics: Semantics, con
         Ok(n) => n,
         Err(e) => {
             notes.push(format!("not analyzed: {e}"));
-            return StaticVerdict { complexity: Complexity::Unknown, degree: None, candidates: Vec::new(), notes };
+            return StaticVerdict {
+                complexity: Complexity::Unknown,
+                degree: None,
+                candidates: Vec::new(),
+                notes,
+                speculative: Vec::new(),
+            };
         }
     };
     notes.extend(nfa.notes.iter().cloned());
@@ -293,23 +315,32 @@ fn run(pattern: Option<&str>, ir: &Ir, flavor: Flavor, semantics: Semantics, con
                 "the attack search ran out of budget ({} simulation steps); the pattern may still be vulnerable",
                 config.witness.max_work
             ));
-            return StaticVerdict { complexity: Complexity::Unknown, degree: None, candidates, notes };
+            return StaticVerdict {
+                complexity: Complexity::Unknown,
+                degree: None,
+                candidates,
+                notes,
+                speculative: Vec::new(),
+            };
         }
         if amb.exhausted {
             notes.push(format!(
                 "the ambiguity search ran out of budget ({} product steps); the pattern may still be vulnerable",
                 config.product_budget
             ));
-            return StaticVerdict { complexity: Complexity::Unknown, degree: None, candidates, notes };
+            return StaticVerdict {
+                complexity: Complexity::Unknown,
+                degree: None,
+                candidates,
+                notes,
+                speculative: Vec::new(),
+            };
         }
+        let mut verdict = StaticVerdict::linear(notes);
         if structures > 0 {
-            notes.push(
-                "overlapping quantifiers were found, but no input makes the engine try all their combinations \
-                 (the pattern matches first)"
-                    .to_string(),
-            );
+            verdict.speculative = speculative_candidates(&cx, &picker, &amb, config.max_speculative);
         }
-        return StaticVerdict::linear(notes);
+        return verdict;
     }
     let best = candidates
         .iter()
@@ -320,7 +351,7 @@ fn run(pattern: Option<&str>, ir: &Ir, flavor: Flavor, semantics: Semantics, con
         notes.push("the ambiguity search ran out of budget; other structures may exist".to_string());
     }
     candidates.sort_by_key(|c| std::cmp::Reverse((c.complexity == Complexity::Exponential, c.degree.unwrap_or(0))));
-    StaticVerdict { complexity, degree, candidates, notes }
+    StaticVerdict { complexity, degree, candidates, notes, speculative: Vec::new() }
 }
 
 fn outside(nfa: &Nfa) -> CharSet {
@@ -337,6 +368,10 @@ fn outside(nfa: &Nfa) -> CharSet {
 fn eda_candidate(cx: &mut Ctx<'_>, eda: &ambiguity::Eda) -> Option<Candidate> {
     let prefix = cx.graph.path_from_start(eda.state)?;
     let found = cx.witness.attack(&prefix, &eda.pump, &[eda.state])?;
+    Some(eda_describe(cx, eda, found))
+}
+
+fn eda_describe(cx: &Ctx<'_>, eda: &ambiguity::Eda, found: witness::Found) -> Candidate {
     let parallel = eda.path_states[0] == eda.path_states[1];
     let mut states: Vec<StateId> = eda.path_states.iter().flatten().copied().collect();
     states.sort_unstable();
@@ -361,14 +396,63 @@ fn eda_candidate(cx: &mut Ctx<'_>, eda: &ambiguity::Eda) -> Option<Candidate> {
          quantifiers inside it match different characters, or remove the nesting (e.g. `(a+)+` → `a+`)"
     );
     hint.push_str(&atomic_hint(cx.flavor));
-    Some(Candidate {
+    Candidate {
         attack: Attack { prefix: found.prefix, pump: found.pump, suffix: found.suffix },
         complexity: Complexity::Exponential,
         degree: None,
         loops: loops.iter().map(|&r| witness::op_span(cx.ir, r)).collect(),
         overlap,
         hint,
-    })
+    }
+}
+
+/// Attacks for structures whose attack search found no input that makes
+/// every pumped path fail, built from representative characters with a few
+/// plain suffixes and left unchecked. They cover blow-ups that end in a
+/// match: a lazy `[\s\S]*?` that finally absorbs the input only after
+/// every shorter split was tried and failed (path-parse, CVE-2021-23343).
+/// Only the simulator can tell, so these are proposed separately
+/// ([`StaticVerdict::speculative`]) and never reported unconfirmed.
+fn speculative_candidates(cx: &Ctx<'_>, picker: &Picker, amb: &ambiguity::Ambiguity, max: usize) -> Vec<Candidate> {
+    let pick = |sets: &[CharSet]| -> Option<String> {
+        sets.iter().map(|set| picker.choices(set, 1).first().copied()).collect::<Option<String>>()
+    };
+    // One (prefix, pump) per structure, exponential ones first.
+    let mut bases: Vec<(String, String, Option<&ambiguity::Eda>, Option<&Ida>)> = Vec::new();
+    for eda in &amb.eda {
+        if let (Some(prefix), Some(pump)) =
+            (cx.graph.path_from_start(eda.state).and_then(|p| pick(&p)), pick(&eda.pump))
+        {
+            bases.push((prefix, pump, Some(eda), None));
+        }
+    }
+    for ida in &amb.ida {
+        let prefix = if Some(ida.p) == cx.nfa.search_loop { Some(Vec::new()) } else { cx.graph.path_from_start(ida.p) };
+        if let (Some(prefix), Some(pump)) = (prefix.and_then(|p| pick(&p)), pick(&ida.pump)) {
+            bases.push((prefix, pump, None, Some(ida)));
+        }
+    }
+    // Round-robin over the structures, one suffix at a time, so that the
+    // first few attacks cover different structures.
+    let outside = cx.outside.representative().map(String::from).unwrap_or_default();
+    let mut out: Vec<Candidate> = Vec::new();
+    for suffix in [outside.as_str(), "\n", ""] {
+        for (prefix, pump, eda, ida) in &bases {
+            if out.len() >= max {
+                return out;
+            }
+            let found = witness::Found { prefix: prefix.clone(), pump: pump.clone(), suffix: suffix.to_owned() };
+            let candidate = match (eda, ida) {
+                (Some(eda), _) => eda_describe(cx, eda, found),
+                (None, Some(ida)) => ida_candidate(cx, &ida.chain, found, ida.chain.len() as u32),
+                (None, None) => continue,
+            };
+            if !out.iter().any(|o| o.attack == candidate.attack) {
+                out.push(candidate);
+            }
+        }
+    }
+    out
 }
 
 /// Where the two paths of an exponential structure part ways.

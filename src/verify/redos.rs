@@ -105,6 +105,12 @@ pub fn check(pattern: &str, ir: &Ir, flavor: Flavor, semantics: Semantics, setti
     let claimed = (found.complexity, found.degree);
     match found.complexity {
         Complexity::Linear => {
+            // Overlapping loops whose every attack seemed to end in a match
+            // can still blow up before the match is found; the unchecked
+            // attacks settle it by simulation, silently when they don't.
+            if let Some(v) = confirm_speculative(ir, flavor, semantics, &found.speculative, settings, &notes) {
+                return v;
+            }
             let mut v = Verdict::linear(notes);
             v.claimed = claimed;
             return v;
@@ -139,7 +145,13 @@ pub fn check(pattern: &str, ir: &Ir, flavor: Flavor, semantics: Semantics, setti
     };
     let mut first_try: Option<(Candidate, Growth)> = None;
     for candidate in found.candidates.iter().take(settings.max_confirmations.max(1)) {
-        let measured = growth::measure(&program, &candidate.attack, &settings.growth);
+        // Most attacks show their growth within a fifth of the budget; only
+        // an attack that looks linear or undecided there gets the rest (a
+        // quadratic under a large linear term needs longer inputs).
+        let mut measured = growth::measure(&program, &candidate.attack, &quick(&settings.growth));
+        if !measured.class.is_superlinear() {
+            measured = growth::measure(&program, &candidate.attack, &settings.growth);
+        }
         let (complexity, degree) = match measured.class {
             GrowthClass::Exponential => (Complexity::Exponential, None),
             GrowthClass::Polynomial { degree } => (Complexity::Polynomial, Some(degree)),
@@ -192,6 +204,56 @@ pub fn check(pattern: &str, ir: &Ir, flavor: Flavor, semantics: Semantics, setti
     }
 }
 
+/// A fifth of the configured simulation budget (at least 200,000 steps).
+fn quick(config: &GrowthConfig) -> GrowthConfig {
+    let steps = (config.total_steps / 5).max(200_000).min(config.total_steps);
+    GrowthConfig { total_steps: steps, per_run_steps: config.per_run_steps.min(steps), ..*config }
+}
+
+/// Simulate unchecked attacks; a confirmed one becomes the verdict.
+fn confirm_speculative(
+    ir: &Ir,
+    flavor: Flavor,
+    semantics: Semantics,
+    speculative: &[Candidate],
+    settings: &RedosSettings,
+    notes: &[String],
+) -> Option<Verdict> {
+    if speculative.is_empty() {
+        return None;
+    }
+    let program = Program::compile(ir, &SimOptions::new(flavor, semantics)).ok()?;
+    // Unchecked attacks are usually linear: measure them on shorter inputs
+    // (still long enough to show a quadratic) so a safe pattern stays cheap.
+    let config = GrowthConfig { max_input_len: settings.growth.max_input_len.min(640), ..quick(&settings.growth) };
+    for candidate in speculative {
+        let measured = growth::measure(&program, &candidate.attack, &config);
+        let (complexity, degree) = match measured.class {
+            GrowthClass::Exponential => (Complexity::Exponential, None),
+            GrowthClass::Polynomial { degree } => (Complexity::Polynomial, Some(degree)),
+            GrowthClass::Linear | GrowthClass::Inconclusive => continue,
+        };
+        let mut notes = notes.to_vec();
+        notes.push(
+            "the blow-up happens before the pattern finally matches: the engine tries every shorter split first"
+                .to_owned(),
+        );
+        let mut candidate = candidate.clone();
+        candidate.complexity = complexity;
+        candidate.degree = degree;
+        return Some(Verdict {
+            complexity,
+            degree,
+            confirmed: true,
+            candidate: Some(candidate),
+            growth: Some(measured),
+            claimed: (Complexity::Linear, None),
+            notes,
+        });
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -225,6 +287,19 @@ mod tests {
         let v = verdict("^(a+)+$", Flavor::Re2, Semantics::Search);
         assert_eq!(v.complexity, Complexity::Linear);
         assert!(!v.is_vulnerable());
+    }
+
+    #[test]
+    fn blow_up_before_a_final_match() {
+        // path-parse (CVE-2021-23343): the lazy `[\s\S]*?` always matches
+        // in the end, but only after retrying `[\/]*` from every position.
+        let v =
+            verdict(r"^(\/?|)([\s\S]*?)((?:\.{1,2}|[^\/]+?|)(\.[^.\/]*|))(?:[\/]*)$", Flavor::Js, Semantics::Search);
+        assert!(v.is_vulnerable(), "{v:?}");
+        assert_eq!(v.complexity, Complexity::Polynomial);
+        // Always matching, with no costly split: stays linear.
+        assert!(!verdict("a+a+", Flavor::Js, Semantics::Search).is_vulnerable());
+        assert!(!verdict("(a*)*", Flavor::Js, Semantics::Search).is_vulnerable());
     }
 
     #[test]
