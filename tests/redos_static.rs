@@ -279,3 +279,17 @@ fn hostile_patterns_are_bounded() {
     let deep = format!("{}a{}", "(".repeat(10_000), ")".repeat(10_000));
     assert!(parse(&deep, &ParseConfig::new(Flavor::Pcre)).is_err());
 }
+
+/// A small counted repetition is unrolled, so the loop that goes round in
+/// `([a-z]{2,4})+` is the outer `+`: the finding must name and underline it,
+/// not only the `{2,4}` inside.
+#[test]
+fn exponential_names_the_loop_that_goes_round() {
+    let pattern = "^([a-z]{2,4})+$";
+    let v = verdict(pattern, Flags::default(), Flavor::Pcre, Semantics::Search);
+    let c = v.candidates.first().expect("a candidate");
+    assert_eq!(c.complexity, Complexity::Exponential);
+    assert!(c.overlap.contains("`([a-z]{2,4})+`"), "{}", c.overlap);
+    // The `+` after the group is among the underlined quantifiers.
+    assert!(c.loops.iter().any(|s| &pattern[s.start..s.end] == "+"), "{:?}", c.loops);
+}

@@ -752,7 +752,14 @@ pub fn loops_for(nfa: &Nfa, ir: &Ir, states: &[StateId], outer_too: bool) -> Vec
         return Vec::new();
     }
     // Innermost repetition enclosing every state.
-    let common = chains[0].iter().copied().find(|r| chains.iter().all(|c| c.contains(r)));
+    // A small counted repetition is unrolled into copies, so it cannot be
+    // the loop that goes round: prefer one that stays a cycle in the NFA.
+    let shared = |r: &NodeId| chains.iter().all(|c| c.contains(r));
+    let common = chains[0]
+        .iter()
+        .copied()
+        .find(|r| shared(r) && stays_a_cycle(ir, *r))
+        .or_else(|| chains[0].iter().copied().find(shared));
     let mut out: Vec<NodeId> = Vec::new();
     for c in &chains {
         for &r in c {
@@ -779,6 +786,17 @@ pub fn loops_for(nfa: &Nfa, ir: &Ir, states: &[StateId], outer_too: bool) -> Vec
         (std::cmp::Reverse(s.end - s.start), s.start)
     });
     out
+}
+
+/// Whether the NFA keeps this repetition as a loop rather than unrolling it
+/// into copies (see [`crate::analysis::nfa::NfaConfig::unroll_span`]).
+fn stays_a_cycle(ir: &Ir, r: NodeId) -> bool {
+    match &ir.node(r).kind {
+        NodeKind::Repeat(rep) => {
+            rep.max.is_none_or(|m| m.saturating_sub(rep.min) > crate::analysis::nfa::NfaConfig::default().unroll_span)
+        }
+        _ => false,
+    }
 }
 
 fn repeats_more_than_once(ir: &Ir, r: NodeId) -> bool {
