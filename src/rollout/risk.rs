@@ -154,7 +154,12 @@ pub fn assess(facts: &Facts<'_>) -> (Risk, Vec<String>) {
             parts.push(format!("{} regex{} added", fc.added, if fc.added == 1 { "" } else { "es" }));
         }
         if fc.modified > 0 {
-            parts.push(format!("{} modified", fc.modified));
+            let noun = match (fc.added, fc.modified) {
+                (0, 1) => "regex ",
+                (0, _) => "regexes ",
+                _ => "",
+            };
+            parts.push(format!("{} {noun}modified", fc.modified));
         }
         medium.push(parts.join(", "));
     }
