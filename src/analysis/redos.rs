@@ -580,7 +580,9 @@ fn ida_candidate(cx: &Ctx<'_>, states: &[StateId], found: witness::Found, degree
     } else {
         let verb = if names.len() == 2 { "both" } else { "all" };
         let ways = if degree <= 2 { "all n+1 ways".to_string() } else { format!("about n^{} ways", degree - 1) };
-        format!("{joined} can {verb} consume {pump}, so the engine tries {ways} of splitting a run of n copies between them")
+        format!(
+            "{joined} can {verb} consume {pump}, so the engine tries {ways} of splitting a run of n copies between them"
+        )
     };
     let first = names.first().cloned().unwrap_or_else(|| "the repetition".to_string());
     // Whether the first loop can start the match (nothing before it).

@@ -7,7 +7,8 @@
 //! help gives the rewrite hint, and the evidence carries the attack string
 //! and the steps the simulator measured.
 
-use crate::report::{Evidence, Finding, Label};
+use crate::analysis::redos::Candidate;
+use crate::report::{Complexity, Evidence, Finding, Label};
 use crate::source::{Flavor, Semantics};
 use crate::verify::redos::Verdict;
 
@@ -33,6 +34,26 @@ fn how(semantics: Semantics) -> &'static str {
     }
 }
 
+/// The static analysis's account of the overlap, unless the simulator
+/// measured a different class: an exponential claim confirmed only as
+/// polynomial (a bounded repetition, or the text around the loop, caps the
+/// number of ways) must not say "2^n ways".
+fn overlap(candidate: &Candidate, verdict: &Verdict) -> String {
+    if candidate.complexity == Complexity::Exponential && verdict.complexity == Complexity::Polynomial {
+        let claim = [", so n ", ", again and again"]
+            .iter()
+            .filter_map(|cut| candidate.overlap.find(cut))
+            .min()
+            .map_or(candidate.overlap.as_str(), |at| &candidate.overlap[..at]);
+        return format!(
+            "{claim}; the simulator measured {} growth, not exponential (something around the loop caps the \
+             number of ways)",
+            verdict.complexity.big_o(verdict.degree)
+        );
+    }
+    candidate.overlap.clone()
+}
+
 /// Build the finding for a confirmed verdict.
 pub(crate) fn finding(cx: &PatternContext<'_>, meta: &RuleMeta, verdict: &Verdict) -> Finding {
     let candidate = verdict.candidate.as_ref().expect("a confirmed verdict has a candidate");
@@ -42,11 +63,11 @@ pub(crate) fn finding(cx: &PatternContext<'_>, meta: &RuleMeta, verdict: &Verdic
         "{growth} backtracking in {} when {}: {}",
         engine(cx.pattern.flavor),
         how(cx.pattern.semantics),
-        candidate.overlap
+        overlap(candidate, verdict)
     );
     let mut f = cx.finding(meta, primary, message);
     f.primary_label = Some(match verdict.complexity {
-        crate::report::Complexity::Exponential => "this loop can match the same text in exponentially many ways".into(),
+        Complexity::Exponential => "this loop can match the same text in exponentially many ways".into(),
         _ => "this loop overlaps the text another loop (or the retry) consumes".into(),
     });
     for &span in candidate.loops.iter().skip(1) {
@@ -72,4 +93,29 @@ pub(crate) fn finding(cx: &PatternContext<'_>, meta: &RuleMeta, verdict: &Verdic
         steps: verdict.steps(),
     });
     f
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::lint::{LintOptions, lint_pattern};
+    use crate::source::{Flags, Flavor, Semantics};
+
+    /// A huge bounded repetition is modelled as a loop, so the analysis
+    /// claims exponential; the simulator measures polynomial, and the
+    /// message must follow the measurement.
+    #[test]
+    fn message_follows_the_measured_class() {
+        let mut opts = LintOptions::default();
+        opts.rules.select = vec!["CL001".into(), "CL002".into()];
+        let r = lint_pattern(
+            "(a{1000000}){1000000}(\\w|\\d)*\\w*$",
+            Flavor::Js,
+            Flags::default(),
+            Semantics::Search,
+            &opts,
+        );
+        let f = r.findings.first().expect("a finding");
+        assert_eq!(f.code, "CL002", "{f:?}");
+        assert!(!f.message.contains("2^n") && f.message.contains("the simulator measured O(n"), "{}", f.message);
+    }
 }

@@ -59,7 +59,12 @@ fn syntax_error(cx: &PatternContext<'_>) -> Option<ParseError> {
             Err(e) => (e.kind == ParseErrorKind::Syntax).then(|| e.clone()),
             Ok(ir) => re2_repeat_limit(ir, pattern).or_else(|| regex_syntax_agrees(pattern, cx.pattern.flags)),
         },
-        Flavor::Pcre | Flavor::Js | Flavor::Python | Flavor::Java => match cx.ir() {
+        Flavor::Pcre => match cx.ir() {
+            Err(e) if e.kind == ParseErrorKind::Syntax => Some(e.clone()),
+            Err(_) => None,
+            Ok(ir) => pcre_count_limit(ir, pattern),
+        },
+        Flavor::Js | Flavor::Python | Flavor::Java => match cx.ir() {
             Err(e) if e.kind == ParseErrorKind::Syntax => Some(e.clone()),
             _ => None,
         },
@@ -111,6 +116,29 @@ fn re2_repeat_limit(ir: &Ir, pattern: &str) -> Option<ParseError> {
         copies.push(v);
     }
     worst.map(|(_, e)| e)
+}
+
+/// PCRE2 refuses a repetition count above 65,535 ("number too big in {}
+/// quantifier", compile error 105); other flavors accept far larger counts.
+fn pcre_count_limit(ir: &Ir, pattern: &str) -> Option<ParseError> {
+    const LIMIT: u32 = 65_535;
+    ir.nodes
+        .iter()
+        .filter_map(|node| match &node.kind {
+            NodeKind::Repeat(r)
+                if pattern.get(r.op_span.range()).is_some_and(|op| op.starts_with('{'))
+                    && (r.min > LIMIT || r.max.is_some_and(|m| m > LIMIT)) =>
+            {
+                Some(r.op_span)
+            }
+            _ => None,
+        })
+        .min_by_key(|span| span.start)
+        .map(|span| ParseError {
+            kind: ParseErrorKind::Syntax,
+            message: format!("number too big in {{}} quantifier: PCRE allows counts up to {LIMIT}"),
+            span,
+        })
 }
 
 /// regex-syntax's verdict, for the error kinds where RE2 agrees with it.
@@ -213,6 +241,20 @@ mod tests {
         assert_eq!(f.len(), 1);
         assert!(cl004("abc(def)", Flavor::Pcre).is_empty());
         assert!(cl004("a)", Flavor::Js)[0].help.as_deref().is_some_and(|h| h.contains("\\)")));
+    }
+
+    /// Checked against the PCRE2 cfglint links (the bench engine).
+    #[test]
+    fn pcre_counts_stop_at_65535() {
+        use crate::bench::pcre::{Limits, Pcre};
+        for (pattern, ok) in [("a{65535}", true), ("a{1,65535}", true), ("a{65536}", false), ("x(a{2,70000})", false)] {
+            let real = Pcre::new(pattern, Flags::default(), Limits::default()).is_ok();
+            assert_eq!(real, ok, "PCRE2 itself on {pattern}");
+            let f = cl004(pattern, Flavor::Pcre);
+            assert_eq!(f.is_empty(), ok, "{pattern}: {f:?}");
+        }
+        assert_eq!(span(&cl004("x(a{2,70000})", Flavor::Pcre)[0]), (3, 12));
+        assert!(cl004("a{70000}", Flavor::Js).is_empty());
     }
 
     #[test]
