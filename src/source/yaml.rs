@@ -241,7 +241,9 @@ impl<'t> Builder<'t> {
     }
 
     fn alias(&mut self, id: usize, s: usize, e: usize) -> Node {
-        let placeholder = Node::Other(self.text[s..e].to_owned(), Span::new(s, e));
+        // An alias that is not expanded stands for nothing: an empty list,
+        // never a scalar, so `regex: *big` is not read as the regex `*big`.
+        let placeholder = Node::Seq(Vec::new(), Span::new(s, e));
         if self.alias_limit_hit {
             return placeholder;
         }
@@ -1092,6 +1094,10 @@ mod tests {
         assert!(text[span.range()].starts_with('*'), "points at an alias: {:?}", &text[span.range()]);
         let (nodes, _, _) = measure(&p.documents[0].root);
         assert!(nodes < 30_000, "expansion bounded, got {nodes}");
+        // An alias left unexpanded is not read as the text `*i`.
+        let _ = writeln!(text, "regex: *i");
+        let p = parse_default(&text);
+        assert!(p.documents[0].root.get("regex").is_some_and(|n| n.scalar_text().is_none()));
     }
 
     #[test]
