@@ -24,6 +24,15 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> Result<ExitStatus> {
     }
     let mut findings = report.findings();
     let mut status = ExitStatus::Success;
+    // Paths that could not be read come first, so the summary that follows
+    // is not read as "everything is fine".
+    if !report.errors.is_empty() {
+        let mut err = std::io::stderr().lock();
+        for e in &report.errors {
+            let _ = writeln!(err, "error: {e}");
+        }
+        status = ExitStatus::Error;
+    }
     if let Some(path) = &args.write_baseline {
         let b = Baseline::from_findings(&findings);
         b.write(path)?;
@@ -43,15 +52,8 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> Result<ExitStatus> {
         let text = report::render(settings.format, &findings, &summary, &report.sources(), settings.color);
         write_out(out, &text)?;
         if findings.iter().any(|f| f.severity >= settings.fail_on) {
-            status = ExitStatus::Failure;
+            status = status.max(ExitStatus::Failure);
         }
-    }
-    if !report.errors.is_empty() {
-        let mut err = std::io::stderr().lock();
-        for e in &report.errors {
-            let _ = writeln!(err, "error: {e}");
-        }
-        status = status.max(ExitStatus::Error);
     }
     Ok(status)
 }
