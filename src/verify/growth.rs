@@ -210,12 +210,16 @@ fn measure_with(
     // Phase 1: baseline and doubling.
     let f0 = meter.run(0, meter.total / 4);
     let mut n = 1usize;
+    // Phase 1 stopped on a prediction, so the growth was never seen past
+    // the largest `N` (the sustain check below looks once more).
+    let mut stopped_on_prediction = false;
     while n <= n_max {
         let remaining = meter.remaining();
         if let Some(pred) = meter.predict_next(n)
             && pred > remaining as f64 / 3.0
         {
             meter.exhausted = true;
+            stopped_on_prediction = true;
             break;
         }
         if meter.run(n, remaining / 2).is_none() {
@@ -261,6 +265,10 @@ fn measure_with(
         let per_pump = if sxx > 0.0 { sxy / sxx } else { 0.0 };
         return meter.finish(GrowthClass::Linear, Model::Linear { per_pump, offset }, lengths);
     }
+    if stopped_on_prediction && !sustained(&mut meter, big_n, n_max, f0, f_big) {
+        let per_pump = f_big / big_n as f64;
+        return meter.finish(GrowthClass::Linear, Model::Linear { per_pump, offset }, lengths);
+    }
 
     // Exponential versus polynomial on the tail n >= N/2.
     let tail: Vec<(f64, f64)> = points.iter().filter(|p| p.0 * 2 >= big_n).map(|&(n, f)| (n as f64, f.ln())).collect();
@@ -292,6 +300,31 @@ fn measure_with(
     let degree = (degree_f.round() as u32).max(2);
     let coef = f_big / (big_n as f64).powi(degree as i32);
     meter.finish(GrowthClass::Polynomial { degree }, Model::Polynomial { coef, degree, offset }, lengths)
+}
+
+/// Least growth factor of `f` from `N` to `2N` that still counts as
+/// super-linear: a quadratic gives 4, a quadratic under a linear term of
+/// the same size 3, anything linear at most 2.
+const SUSTAIN_FACTOR: f64 = 2.2;
+
+/// The sustain check: does the growth seen up to `N` go on at `2N`? One run
+/// with just enough budget to tell (`f0 + 2.2 f(N)` steps). Running out of
+/// that budget is the evidence; finishing under it means the cost levelled
+/// off: the attack starts to match once it is long enough (a bounded
+/// repetition such as `(?:x[^x]*?){12}` is exhausted after a few pumps),
+/// and the super-linear stretch was a start-up cost, not a growth. When
+/// there is no room to look (input cap, budget), the points stand.
+fn sustained(meter: &mut Meter<'_>, big_n: usize, n_max: usize, f0: u64, f_big: f64) -> bool {
+    let Some(n2) = big_n.checked_mul(2).filter(|&n2| n2 <= n_max) else {
+        return true;
+    };
+    let limit = f0.saturating_add((SUSTAIN_FACTOR * f_big).ceil() as u64).saturating_add(1);
+    if limit > meter.remaining() {
+        return true;
+    }
+    let (steps, finished) = (meter.runner)(n2, limit);
+    meter.used = meter.used.saturating_add(steps.min(limit));
+    !finished || (steps.saturating_sub(f0) as f64) >= SUSTAIN_FACTOR * f_big
 }
 
 /// A least-squares line and its residual sum of squares.
@@ -477,6 +510,11 @@ mod tests {
         assert_eq!(class("^(a|ab)*c$", SEARCH, ("", "ab", "")), GrowthClass::Linear);
         // A constant cost (fails at the first character).
         assert_eq!(class("^x(a+)+$", SEARCH, ("", "a", "!")), GrowthClass::Linear);
+        // CRS 942430's shape: the `{12}` blows up on the first pumps, then
+        // the attack is long enough to match and the cost levels off (the
+        // sustain check runs past the point where doubling stopped).
+        let crs = "((?:(?:[!-+\\-:->@\\[\\]^`{-~]|\\x{c2}\\x{b4})[^!-+\\-:->@\\[\\]^`{-~]*?){12})";
+        assert_eq!(growth(crs, Flavor::Pcre, SEARCH, ("", "\u{c2}\u{b4}\u{c2}", "a")).class, GrowthClass::Linear);
     }
 
     /// Classify a synthetic cost function `f(n)`.
@@ -509,6 +547,10 @@ mod tests {
             ("1.1^n", Box::new(|n: f64| 100.0 * 1.1f64.powf(n) + 50.0 * n), GrowthClass::Exponential),
             ("16^n", Box::new(|n: f64| 16f64.powf(n)), GrowthClass::Exponential),
             ("2^n plus quadratic", Box::new(|n: f64| 2f64.powf(n) + 100.0 * n * n), GrowthClass::Exponential),
+            // Exponential up to the last doubling, then linear: a start-up
+            // cost (as when a bounded repetition starts to match).
+            ("4^n that levels off", Box::new(|n: f64| 4f64.powf(n.min(8.0)) + 1000.0 * n), GrowthClass::Linear),
+            ("2^n that keeps going", Box::new(|n: f64| 4f64.powf(n.min(40.0)) + n), GrowthClass::Exponential),
         ];
         for (name, f, want) in cases {
             let g = synthetic(f);
