@@ -12,6 +12,8 @@
 //!   their escapes are decoded with a map that is composed with the scalar's
 //!   map, so the span points at the regex inside the expression inside the
 //!   file. Key: `…expr{job=~}` (then `{job=~}#2` for a second `job=~`).
+//!   The regex argument of `label_replace(v, dst, replacement, src, regex)`
+//!   (also fully anchored) has the key `…expr{label_replace}`.
 //!
 //! This walker runs on Prometheus, rule and Alertmanager documents, and also
 //! inside documents of no specific kind (Helm values files embed all three).
@@ -175,6 +177,11 @@ pub(crate) fn promql_regex_matchers(expr: &str) -> Vec<PromMatcher> {
             }
             last_name.clear();
             last_name.push_str(&expr[start..i]);
+            if last_name == "label_replace"
+                && let Some(q) = label_replace_regex(expr, i)
+            {
+                out.push(PromMatcher { label: "label_replace".to_owned(), op: "", string: q });
+            }
         } else if (c == b'=' || c == b'!') && bytes.get(i + 1) == Some(&b'~') {
             let op = if c == b'=' { "=~" } else { "!~" };
             let mut j = i + 2;
@@ -192,7 +199,48 @@ pub(crate) fn promql_regex_matchers(expr: &str) -> Vec<PromMatcher> {
             i += expr[i..].chars().next().map_or(1, char::len_utf8);
         }
     }
+    out.sort_by_key(|m| m.string.end);
     out
+}
+
+/// The fifth argument of a `label_replace(` call whose name ends at `i`,
+/// when it is a string literal. Nested calls, brackets and strings in the
+/// earlier arguments are skipped; a malformed call gives `None`.
+fn label_replace_regex(expr: &str, i: usize) -> Option<Quoted> {
+    let bytes = expr.as_bytes();
+    let mut j = i;
+    while j < bytes.len() && bytes[j].is_ascii_whitespace() {
+        j += 1;
+    }
+    if bytes.get(j) != Some(&b'(') {
+        return None;
+    }
+    j += 1;
+    let (mut depth, mut arg) = (0usize, 0usize);
+    while j < bytes.len() {
+        match bytes[j] {
+            b'"' | b'\'' | b'`' => {
+                let q = parse_go_string(expr, j)?;
+                if arg == 4 && depth == 0 {
+                    return Some(q);
+                }
+                j = q.end;
+                continue;
+            }
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => {
+                if depth == 0 {
+                    return None;
+                }
+                depth -= 1;
+            }
+            b',' if depth == 0 => arg += 1,
+            b'#' => return None,
+            _ => {}
+        }
+        j += 1;
+    }
+    None
 }
 
 #[cfg(test)]
@@ -206,6 +254,17 @@ mod tests {
         let got: Vec<_> = m.iter().map(|m| (m.label.as_str(), m.op, m.string.value.as_str())).collect();
         assert_eq!(got, [("device", "=~", "(/dev/)?sd.+"), ("mode", "!~", "idle|iowait"), ("q", "=~", "a\\d")]);
         assert_eq!(&e[m[0].string.map.raw_span().range()], "(/dev/)?sd.+");
+    }
+
+    #[test]
+    fn label_replace_regex_argument() {
+        let e = r#"label_replace(rate(x{a=~"b.*", c=","}[5m]), "host", "$1", "instance", "(.*):\\d+") + label_replace (y, "d", "", "e", 'f|g')"#;
+        let m = promql_regex_matchers(e);
+        let got: Vec<_> = m.iter().map(|m| (m.label.as_str(), m.op, m.string.value.as_str())).collect();
+        assert_eq!(got, [("a", "=~", "b.*"), ("label_replace", "", "(.*):\\d+"), ("label_replace", "", "f|g")]);
+        assert_eq!(&e[m[1].string.map.raw_span().range()], "(.*):\\\\d+");
+        // Too few arguments, or not a call: nothing.
+        assert!(promql_regex_matchers(r#"label_replace(x, "a", "b") or label_replace"#).is_empty());
     }
 
     #[test]
