@@ -1,5 +1,6 @@
 //! Time the full backtracking verdict (parse, static analysis, confirmation
-//! by simulation) per regex over a corpus, and print the distribution.
+//! by simulation, and for `pcre` the replay on real PCRE2) per regex over a
+//! corpus, and print the distribution.
 //!
 //! ```text
 //! cargo run --release --example verdict_timing -- ../shared/corpus/redos/labeled-dev.jsonl
@@ -19,7 +20,7 @@ use cfglint::analysis::parse::{ParseConfig, parse};
 use cfglint::analysis::redos::analyze_text;
 use cfglint::lint::{self, LintOptions};
 use cfglint::source::{Flags, Flavor, Semantics};
-use cfglint::verify::redos::{RedosSettings, check};
+use cfglint::verify::redos::{RedosSettings, check, cross_check};
 
 struct Item {
     label: String,
@@ -81,9 +82,13 @@ fn main() {
     let mut vulnerable = 0;
     for it in &items {
         let start = Instant::now();
-        let verdict = parse(&it.pattern, &ParseConfig::new(it.flavor).flags(it.flags))
-            .ok()
-            .map(|ir| check(&it.pattern, &ir, it.flavor, it.semantics, &settings));
+        let verdict = parse(&it.pattern, &ParseConfig::new(it.flavor).flags(it.flags)).ok().map(|ir| {
+            let mut v = check(&it.pattern, &ir, it.flavor, it.semantics, &settings);
+            if it.flavor == Flavor::Pcre {
+                cross_check(&mut v, &it.pattern, &ir, it.flags, it.semantics, &settings);
+            }
+            v
+        });
         let ms = start.elapsed().as_secs_f64() * 1e3;
         let what = verdict.map_or("unparsed".to_owned(), |v| {
             if v.is_vulnerable() {

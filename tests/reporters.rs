@@ -82,6 +82,7 @@ fn findings() -> Vec<Finding> {
         attack: Some(Attack { prefix: String::new(), pump: "a".into(), suffix: "!".into() }),
         confirmed: true,
         steps: vec![(16, 131_071), (32, 8_589_934_591)],
+        engine: None,
     });
     v.push(with_pattern(f, "rules[0].pattern", "waf-yaml", "^(a+)+$", Flavor::Pcre, Some("100001")));
 
@@ -104,6 +105,7 @@ fn findings() -> Vec<Finding> {
         attack: Some(Attack { prefix: "x\u{200b}".into(), pump: "=\t".into(), suffix: "\n\"".into() }),
         confirmed: false,
         steps: vec![(64, 45_760), (128, 357_760), (256, 2_829_056)],
+        engine: None,
     });
     f.change = Some(Change {
         change: ChangeKind::Modified,

@@ -72,11 +72,29 @@ mod sys {
     pub const PCRE2_MULTILINE: u32 = 0x0000_0400;
     pub const PCRE2_UTF: u32 = 0x0008_0000;
     pub const PCRE2_CONFIG_VERSION: u32 = 11;
+    pub const PCRE2_INFO_LASTCODEUNIT: u32 = 11;
+    pub const PCRE2_INFO_LASTCODETYPE: u32 = 12;
     pub const PCRE2_ERROR_NOMATCH: c_int = -1;
     pub const PCRE2_ERROR_CALLOUT: c_int = -37;
     pub const PCRE2_ERROR_MATCHLIMIT: c_int = -47;
     pub const PCRE2_ERROR_DEPTHLIMIT: c_int = -53;
     pub const PCRE2_ERROR_HEAPLIMIT: c_int = -63;
+
+    /// The leading fields of `pcre2_callout_block` (stable since version
+    /// 0 of the block; PCRE2 only appends fields).
+    #[repr(C)]
+    pub struct CalloutBlock {
+        pub version: u32,
+        pub callout_number: u32,
+        pub capture_top: u32,
+        pub capture_last: u32,
+        pub offset_vector: *mut usize,
+        pub mark: *const u8,
+        pub subject: *const u8,
+        pub subject_length: usize,
+        pub start_match: usize,
+        pub current_position: usize,
+    }
 
     /// `int (*)(pcre2_callout_block *, void *)`.
     pub type Callout = unsafe extern "C" fn(*mut c_void, *mut c_void) -> c_int;
@@ -111,6 +129,7 @@ mod sys {
         pub fn pcre2_get_ovector_pointer_8(data: *mut MatchData) -> *mut usize;
         pub fn pcre2_get_error_message_8(errorcode: c_int, buffer: *mut u8, bufflen: usize) -> c_int;
         pub fn pcre2_config_8(what: u32, where_: *mut c_void) -> c_int;
+        pub fn pcre2_pattern_info_8(code: *const Code, what: u32, where_: *mut c_void) -> c_int;
     }
 }
 
@@ -182,6 +201,12 @@ pub struct Counted {
     pub outcome: Outcome,
     /// Steps taken (at most the budget, plus one).
     pub steps: u64,
+    /// Subject bytes travelled between consecutive steps (the sum of
+    /// `|position - previous position|`). A single-character repeat such
+    /// as `\s+` consumes its whole run within one step, so steps alone
+    /// miss the cost of scanning: `a+$` searched over `a…a!` takes O(n)
+    /// steps but O(n²) byte reads. `steps + scanned` is the engine's work.
+    pub scanned: u64,
 }
 
 /// State the callout reads and updates (boxed so its address is stable).
@@ -189,13 +214,21 @@ pub struct Counted {
 struct Counter {
     steps: u64,
     limit: u64,
+    scanned: u64,
+    position: usize,
 }
 
-/// The callout: count one step; abort once the budget is spent.
-unsafe extern "C" fn count_step(_block: *mut c_void, data: *mut c_void) -> c_int {
+/// The callout: count one step and the distance moved since the last one;
+/// abort once the budget is spent.
+unsafe extern "C" fn count_step(block: *mut c_void, data: *mut c_void) -> c_int {
     // SAFETY: `data` is the `Counter` registered by `Pcre::count`, which
     // outlives the match and is not otherwise accessed during it.
     let counter = unsafe { &mut *data.cast::<Counter>() };
+    // SAFETY: PCRE2 passes a valid callout block for the duration of the
+    // call; `CalloutBlock` declares its leading, never-reordered fields.
+    let position = unsafe { (*block.cast::<sys::CalloutBlock>()).current_position };
+    counter.scanned += position.abs_diff(counter.position) as u64;
+    counter.position = position;
     counter.steps += 1;
     if counter.steps > counter.limit { sys::PCRE2_ERROR_CALLOUT } else { 0 }
 }
@@ -329,7 +362,7 @@ impl Pcre {
         let data = MatchData(NonNull::new(raw).expect("PCRE2 could not allocate match data (out of memory)"));
         let counted_ctx = context(limits);
         let plain_ctx = context(limits);
-        let mut counter = Box::new(Counter { steps: 0, limit: limits.steps });
+        let mut counter = Box::new(Counter { steps: 0, limit: limits.steps, scanned: 0, position: 0 });
         // SAFETY: the counter is boxed (stable address) and owned by the
         // returned value, which also owns the context; the callout only runs
         // inside `count`, during which nothing else touches the counter.
@@ -337,6 +370,23 @@ impl Pcre {
             sys::pcre2_set_callout_8(counted_ctx.0.as_ptr(), Some(count_step), (&raw mut *counter).cast::<c_void>());
         }
         Ok(Pcre { counted, plain, data, counted_ctx, plain_ctx, counter, limits })
+    }
+
+    /// The last literal code unit (byte) every match must contain, as
+    /// PCRE2 computed it: a subject without it fails before any
+    /// backtracking. `None` when the pattern has none.
+    pub fn required_last_code_unit(&self) -> Option<u8> {
+        let (mut kind, mut unit) = (0u32, 0u32);
+        // SAFETY: the code is valid; both queries write one uint32_t.
+        let ok = unsafe {
+            sys::pcre2_pattern_info_8(self.plain.0.as_ptr(), sys::PCRE2_INFO_LASTCODETYPE, (&raw mut kind).cast()) == 0
+                && sys::pcre2_pattern_info_8(
+                    self.plain.0.as_ptr(),
+                    sys::PCRE2_INFO_LASTCODEUNIT,
+                    (&raw mut unit).cast(),
+                ) == 0
+        };
+        if ok && kind == 1 { u8::try_from(unit).ok() } else { None }
     }
 
     /// The limits in force.
@@ -355,6 +405,8 @@ impl Pcre {
     pub fn count_with_budget(&mut self, subject: &[u8], budget: u64) -> Counted {
         self.counter.steps = 0;
         self.counter.limit = budget;
+        self.counter.scanned = 0;
+        self.counter.position = 0;
         // SAFETY: code, match data and context are valid and owned by self;
         // the subject slice is valid for the call; the callout data points
         // at self.counter (see `new`).
@@ -369,7 +421,7 @@ impl Pcre {
                 self.counted_ctx.0.as_ptr(),
             )
         };
-        Counted { outcome: outcome(rc), steps: self.counter.steps }
+        Counted { outcome: outcome(rc), steps: self.counter.steps, scanned: self.counter.scanned }
     }
 
     /// Search `subject` with the plain (uncounted, un-instrumented) build

@@ -34,7 +34,7 @@ use crate::report::Finding;
 use crate::source::{ExtractedPattern, Extraction, Kind, SourceFile};
 
 /// Entry format version; bump when the entry shape changes.
-const ENTRY_VERSION: u32 = 1;
+const ENTRY_VERSION: u32 = 2;
 
 /// Entries unused for this long are pruned.
 const MAX_AGE: Duration = Duration::from_secs(30 * 24 * 3600);

@@ -368,6 +368,7 @@ mod tests {
             attack: None,
             confirmed: true,
             steps: Vec::new(),
+            engine: None,
         });
         f.refresh_fingerprint();
         f

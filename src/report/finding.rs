@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::analysis::Attack;
 use crate::source::{Flavor, LineIndex, Span};
+use crate::verify::engine::EngineCheck;
 
 /// How serious a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -75,6 +76,9 @@ pub struct Evidence {
     pub confirmed: bool,
     /// Measured (pump count n, steps) pairs.
     pub steps: Vec<(u64, u64)>,
+    /// The replay on the real engine (PCRE2 for `pcre`), when one ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<EngineCheck>,
 }
 
 /// What a change did to a pattern (set by `cfglint diff`).

@@ -14,6 +14,7 @@ use serde::Serialize;
 use super::{Before, ChangeKind, Complexity, Finding, Sources, Summary};
 use crate::analysis::Attack;
 use crate::source::{Flavor, LineIndex, Span};
+use crate::verify::engine::EngineCheck;
 
 /// The whole document.
 #[derive(Serialize)]
@@ -69,6 +70,8 @@ struct JsonFinding<'a> {
     confirmed: Option<bool>,
     steps: Option<&'a [(u64, u64)]>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    engine_check: Option<&'a EngineCheck>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     change: Option<ChangeKind>,
     #[serde(skip_serializing_if = "Option::is_none")]
     before: Option<&'a Before>,
@@ -121,6 +124,7 @@ fn to_json<'a>(f: &'a Finding, sources: &Sources) -> JsonFinding<'a> {
         attack: e.and_then(|e| e.attack.as_ref()),
         confirmed: e.map(|e| e.confirmed),
         steps: e.map(|e| e.steps.as_slice()),
+        engine_check: e.and_then(|e| e.engine.as_ref()),
         change: f.change.as_ref().map(|c| c.change),
         before: f.change.as_ref().and_then(|c| c.before.as_ref()),
         primary_label: f.primary_label.as_deref(),

@@ -8,7 +8,7 @@
 //! and the steps the simulator measured.
 
 use crate::analysis::redos::Candidate;
-use crate::report::{Complexity, Evidence, Finding, Label};
+use crate::report::{Complexity, Evidence, Finding, Label, Severity};
 use crate::source::{Flavor, Semantics};
 use crate::verify::redos::Verdict;
 
@@ -85,12 +85,19 @@ pub(crate) fn finding(cx: &PatternContext<'_>, meta: &RuleMeta, verdict: &Verdic
              growth)"
         ));
     }
+    if let Some(e) = &verdict.engine {
+        f.notes.push(e.note());
+        if !e.reproduced {
+            f.severity = f.severity.min(Severity::Warning);
+        }
+    }
     f.evidence = Some(Evidence {
         complexity: verdict.complexity,
         degree: verdict.degree,
         attack: Some(candidate.attack.clone()),
         confirmed: verdict.confirmed,
         steps: verdict.steps(),
+        engine: verdict.engine.clone(),
     });
     f
 }

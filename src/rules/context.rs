@@ -107,13 +107,12 @@ impl<'a> PatternContext<'a> {
         self.verdict
             .get_or_init(|| {
                 let ir = self.ir().as_ref().ok()?;
-                Some(redos::check(
-                    &self.pattern.pattern,
-                    ir,
-                    self.pattern.flavor,
-                    self.pattern.semantics,
-                    &self.settings.redos,
-                ))
+                let p = self.pattern;
+                let mut v = redos::check(&p.pattern, ir, p.flavor, p.semantics, &self.settings.redos);
+                if p.flavor == Flavor::Pcre {
+                    redos::cross_check(&mut v, &p.pattern, ir, p.flags, p.semantics, &self.settings.redos);
+                }
+                Some(v)
             })
             .as_ref()
     }

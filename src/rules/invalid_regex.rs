@@ -244,6 +244,7 @@ mod tests {
     }
 
     /// Checked against the PCRE2 cfglint links (the bench engine).
+    #[cfg(feature = "pcre2")]
     #[test]
     fn pcre_counts_stop_at_65535() {
         use crate::bench::pcre::{Limits, Pcre};

@@ -17,8 +17,9 @@
 
 use crate::analysis::ir::Ir;
 use crate::analysis::redos::{self, Candidate, Complexity, RedosConfig};
-use crate::source::{Flavor, Semantics};
+use crate::source::{Flags, Flavor, Semantics};
 
+use super::engine::{self, EngineCheck};
 use super::growth::{self, Growth, GrowthClass, GrowthConfig};
 use super::simulator::{Program, SimOptions};
 
@@ -68,6 +69,9 @@ pub struct Verdict {
     pub claimed: (Complexity, Option<u32>),
     /// Approximations, budgets and disagreements, for the user.
     pub notes: Vec<String>,
+    /// The replay of the attack on the real engine (PCRE2, for `pcre`
+    /// verdicts; see [`cross_check`]).
+    pub engine: Option<EngineCheck>,
 }
 
 impl Verdict {
@@ -80,6 +84,7 @@ impl Verdict {
             growth: None,
             claimed: (Complexity::Linear, None),
             notes,
+            engine: None,
         }
     }
 
@@ -124,6 +129,7 @@ pub fn check(pattern: &str, ir: &Ir, flavor: Flavor, semantics: Semantics, setti
                 growth: None,
                 claimed,
                 notes,
+                engine: None,
             };
         }
         _ => {}
@@ -140,6 +146,7 @@ pub fn check(pattern: &str, ir: &Ir, flavor: Flavor, semantics: Semantics, setti
                 growth: None,
                 claimed,
                 notes,
+                engine: None,
             };
         }
     };
@@ -177,6 +184,7 @@ pub fn check(pattern: &str, ir: &Ir, flavor: Flavor, semantics: Semantics, setti
             growth: Some(measured),
             claimed,
             notes,
+            engine: None,
         };
     }
     let (candidate, measured) = first_try.map_or((None, None), |(c, g)| (Some(c), Some(g)));
@@ -201,6 +209,7 @@ pub fn check(pattern: &str, ir: &Ir, flavor: Flavor, semantics: Semantics, setti
         growth: measured,
         claimed,
         notes,
+        engine: None,
     }
 }
 
@@ -249,9 +258,85 @@ fn confirm_speculative(
             growth: Some(measured),
             claimed: (Complexity::Linear, None),
             notes,
+            engine: None,
         });
     }
     None
+}
+
+/// The second witness for `pcre` verdicts: replay the confirmed attack on
+/// the real PCRE2 (see [`engine`]) and record what it did in
+/// [`Verdict::engine`]. When PCRE2 stays linear because the attack lacks
+/// the last literal character every match needs (PCRE2 then fails without
+/// backtracking), the attack is retried once with that character at its
+/// end; if both the simulator and PCRE2 confirm the new attack, it
+/// replaces the old one. Other flavors, unconfirmed verdicts and builds
+/// without PCRE2 are left as they are.
+pub fn cross_check(
+    verdict: &mut Verdict,
+    pattern: &str,
+    ir: &Ir,
+    flags: Flags,
+    semantics: Semantics,
+    settings: &RedosSettings,
+) {
+    if !verdict.is_vulnerable() {
+        return;
+    }
+    let Some(candidate) = verdict.candidate.as_ref() else { return };
+    let Some(check) = engine::replay_pcre2(pattern, flags, semantics, &candidate.attack) else { return };
+    if check.reproduced {
+        verdict.engine = Some(check);
+        return;
+    }
+    let original = candidate.attack.clone();
+    let required = engine::pcre2_required_last(pattern, flags, semantics).map(char::from);
+    let Some(c) = required.filter(|&c| !original.build(1).contains(c)) else {
+        verdict.engine = Some(check);
+        return;
+    };
+    let Ok(program) = Program::compile(ir, &SimOptions::new(Flavor::Pcre, semantics)) else {
+        verdict.engine = Some(check);
+        return;
+    };
+    // Two places for the missing character: after the suffix (the failure
+    // point stays where it was), or before the pump (the match then
+    // succeeds, but only after the engine has tried every split, as the
+    // 2019 outage rule did on inputs that contained its `=`).
+    let mut at_end = original.clone();
+    at_end.suffix.push(c);
+    let mut before_pump = original.clone();
+    before_pump.prefix.push(c);
+    for (attack, place) in [(at_end, "ends with"), (before_pump, "has before the pumped part")] {
+        let measured = growth::measure(&program, &attack, &quick(&settings.growth));
+        let class = match measured.class {
+            GrowthClass::Exponential => (Complexity::Exponential, None),
+            GrowthClass::Polynomial { degree } => (Complexity::Polynomial, Some(degree)),
+            GrowthClass::Linear | GrowthClass::Inconclusive => continue,
+        };
+        let Some(mut second) = engine::replay_pcre2(pattern, flags, semantics, &attack) else { continue };
+        if !second.reproduced {
+            continue;
+        }
+        if class == (verdict.complexity, verdict.degree) {
+            // As strong as the original, and it works on PCRE2 too: use it.
+            verdict.notes.push(format!(
+                "the attack {place} {c:?}: every match needs one, and PCRE2 gives up at once on a subject without it"
+            ));
+            if let Some(cand) = verdict.candidate.as_mut() {
+                cand.attack = attack;
+            }
+            verdict.growth = Some(measured);
+        } else {
+            // Weaker than the original on plain backtrackers: keep the
+            // original as the finding's attack, and the variant as PCRE2's.
+            second.attack = Some(attack);
+            second.complexity = Some(class.0.big_o(class.1));
+        }
+        verdict.engine = Some(second);
+        return;
+    }
+    verdict.engine = Some(check);
 }
 
 #[cfg(test)]
@@ -300,6 +385,41 @@ mod tests {
         // Always matching, with no costly split: stays linear.
         assert!(!verdict("a+a+", Flavor::Js, Semantics::Search).is_vulnerable());
         assert!(!verdict("(a*)*", Flavor::Js, Semantics::Search).is_vulnerable());
+    }
+
+    #[cfg(feature = "pcre2")]
+    fn crossed(pattern: &str) -> Verdict {
+        let ir = parse(pattern, &ParseConfig::new(Flavor::Pcre)).expect("test pattern parses");
+        let settings = RedosSettings::default();
+        let mut v = check(pattern, &ir, Flavor::Pcre, Semantics::Search, &settings);
+        cross_check(&mut v, pattern, &ir, Flags::default(), Semantics::Search, &settings);
+        v
+    }
+
+    #[cfg(feature = "pcre2")]
+    #[test]
+    fn real_pcre2_second_witness() {
+        // Plain blow-up, reproduced as is.
+        let v = crossed("^(a+)+$");
+        assert!(v.engine.as_ref().is_some_and(|e| e.reproduced && e.attack.is_none()), "{v:?}");
+        // The outage rule: PCRE2 skips subjects without `=`; with `=`
+        // before the pump it matches, after O(n²) work. The finding keeps
+        // its O(n³) attack; PCRE2's variant is recorded beside it.
+        let v = crossed(
+            r#"(?:(?:\"|'|\]|\}|\\|\d|(?:nan|infinity|true|false|null|undefined|symbol|math)|\`|\-|\+)+[)]*;?((?:\s|-|~|!|{}|\|\||\+)*.*(?:.*=.*)))"#,
+        );
+        assert_eq!((v.complexity, v.degree), (Complexity::Polynomial, Some(3)));
+        let e = v.engine.as_ref().expect("replayed");
+        assert!(e.reproduced && e.attack.as_ref().is_some_and(|a| a.prefix.contains('=')), "{e:?}");
+        // A required `g` appended keeps the class: the attack is replaced.
+        let v = crossed(r"\s+[\s\w]+=\s*?\w+\s*?having\s+");
+        assert!(v.is_vulnerable() && v.engine.as_ref().is_some_and(|e| e.reproduced && e.attack.is_none()));
+        assert!(v.candidate.as_ref().is_some_and(|c| c.attack.build(2).contains('g')), "{v:?}");
+        // PCRE2 anchors a leading `.*` at line starts: linear there, while
+        // a plain backtracker retries from every position.
+        let v = crossed(r".*\.(?:jsp|jspx)\.*$");
+        assert!(v.is_vulnerable());
+        assert!(v.engine.as_ref().is_some_and(|e| !e.reproduced), "{v:?}");
     }
 
     #[test]

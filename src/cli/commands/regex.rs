@@ -38,9 +38,14 @@ pub fn run(args: &RegexArgs, out: &mut dyn Write) -> Result<ExitStatus> {
     // The verdict is printed even when there is no finding: "linear" is an
     // answer too. (The rules computed it already; recomputing one pattern
     // costs well under a millisecond for linear patterns.)
-    let verdict = parse(&args.pattern, &ParseConfig::new(flavor).flags(flags))
-        .ok()
-        .map(|ir| redos::check(&args.pattern, &ir, flavor, semantics, &settings.lint.rules.redos));
+    let verdict = parse(&args.pattern, &ParseConfig::new(flavor).flags(flags)).ok().map(|ir| {
+        let redos_settings = &settings.lint.rules.redos;
+        let mut v = redos::check(&args.pattern, &ir, flavor, semantics, redos_settings);
+        if flavor == Flavor::Pcre {
+            redos::cross_check(&mut v, &args.pattern, &ir, flags, semantics, redos_settings);
+        }
+        v
+    });
     let text = match settings.format {
         Format::Json => {
             let mut doc: serde_json::Value =
@@ -100,7 +105,7 @@ fn verdict_line(verdict: Option<&Verdict>, flavor: Flavor, semantics: Semantics)
             _ => format!("verdict: unknown in {engine} ({} semantics)\n", how(semantics)),
         }
     };
-    for note in &v.notes {
+    for note in v.notes.iter().chain(v.engine.as_ref().map(crate::verify::engine::EngineCheck::note).as_ref()) {
         s.push_str("  note: ");
         s.push_str(note);
         s.push('\n');
@@ -122,6 +127,7 @@ fn verdict_json(verdict: Option<&Verdict>, flavor: Flavor, semantics: Semantics)
         "flavor": flavor,
         "semantics": how(semantics),
         "notes": v.notes,
+        "engine_check": v.engine,
         "analyzed": true,
     })
 }
