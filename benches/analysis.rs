@@ -6,7 +6,7 @@
 //! for the simulation), and a large generated alternation. Targets (issue 3): median ≤ 0.2 ms and max
 //! ≤ 50 ms per regex over the dev corpus and every CRS `@rx`.
 //!
-//! Run with `cargo bench --bench analysis`. The `corpus` benchmarks run
+//! Run with `cargo bench --bench analysis`. The `corpus` benchmark runs
 //! over every `@rx` of `../shared/corpus/configs/owasp-crs` and every
 //! labeled regex of `../shared/corpus/redos/labeled-dev.jsonl` when the
 //! shared folder is present, and are skipped otherwise; per-regex medians
@@ -134,22 +134,14 @@ fn verdict_all(items: &[Item], settings: &RedosSettings) -> usize {
         .count()
 }
 
-/// Every CRS `@rx`, one verdict each (skipped without the shared corpus).
-#[divan::bench(sample_count = 10)]
-fn corpus_crs(bencher: Bencher) {
-    if CRS.is_empty() {
+/// Every CRS `@rx` (`crs`) or every labeled dev regex (`dev`), one verdict
+/// each (skipped without the shared corpus).
+#[divan::bench(args = ["crs", "dev"], sample_count = 10)]
+fn corpus(bencher: Bencher, name: &str) {
+    let items: &[Item] = if name == "crs" { &CRS } else { &DEV };
+    if items.is_empty() {
         return;
     }
     let settings = RedosSettings::default();
-    bencher.counter(divan::counter::ItemsCount::new(CRS.len())).bench(|| verdict_all(&CRS, &settings));
-}
-
-/// Every labeled dev regex, one verdict each (skipped without the corpus).
-#[divan::bench(sample_count = 10)]
-fn corpus_dev(bencher: Bencher) {
-    if DEV.is_empty() {
-        return;
-    }
-    let settings = RedosSettings::default();
-    bencher.counter(divan::counter::ItemsCount::new(DEV.len())).bench(|| verdict_all(&DEV, &settings));
+    bencher.counter(divan::counter::ItemsCount::new(items.len())).bench(|| verdict_all(items, &settings));
 }

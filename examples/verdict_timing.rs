@@ -20,7 +20,7 @@ use cfglint::analysis::parse::{ParseConfig, parse};
 use cfglint::analysis::redos::analyze_text;
 use cfglint::lint::{self, LintOptions};
 use cfglint::source::{Flags, Flavor, Semantics};
-use cfglint::verify::redos::{RedosSettings, check, cross_check};
+use cfglint::verify::redos::{RedosSettings, check_with_engine};
 
 struct Item {
     label: String,
@@ -82,13 +82,9 @@ fn main() {
     let mut vulnerable = 0;
     for it in &items {
         let start = Instant::now();
-        let verdict = parse(&it.pattern, &ParseConfig::new(it.flavor).flags(it.flags)).ok().map(|ir| {
-            let mut v = check(&it.pattern, &ir, it.flavor, it.semantics, &settings);
-            if it.flavor == Flavor::Pcre {
-                cross_check(&mut v, &it.pattern, &ir, it.flags, it.semantics, &settings);
-            }
-            v
-        });
+        let verdict = parse(&it.pattern, &ParseConfig::new(it.flavor).flags(it.flags))
+            .ok()
+            .map(|ir| check_with_engine(&it.pattern, &ir, it.flavor, it.flags, it.semantics, &settings));
         let ms = start.elapsed().as_secs_f64() * 1e3;
         let what = verdict.map_or("unparsed".to_owned(), |v| {
             if v.is_vulnerable() {

@@ -108,11 +108,7 @@ impl<'a> PatternContext<'a> {
             .get_or_init(|| {
                 let ir = self.ir().as_ref().ok()?;
                 let p = self.pattern;
-                let mut v = redos::check(&p.pattern, ir, p.flavor, p.semantics, &self.settings.redos);
-                if p.flavor == Flavor::Pcre {
-                    redos::cross_check(&mut v, &p.pattern, ir, p.flags, p.semantics, &self.settings.redos);
-                }
-                Some(v)
+                Some(redos::check_with_engine(&p.pattern, ir, p.flavor, p.flags, p.semantics, &self.settings.redos))
             })
             .as_ref()
     }

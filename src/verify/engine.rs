@@ -14,12 +14,13 @@
 //! is not a denial of service, while it still is in the other engines.
 //!
 //! When the replay stays linear and PCRE2 reports a required last
-//! character that the attack lacks, the attack is retried once with that
-//! character appended; the caller re-confirms the new attack with the
-//! simulator before using it.
+//! character that the attack lacks, `redos::cross_check` tries variants of
+//! the attack with that character added, re-confirming each with the
+//! simulator before it replays it here.
 //!
-//! Guarantees: bounded by [`BUDGET`] PCRE2 steps and [`MAX_BYTES`] bytes per
-//! subject; without the `pcre2` feature nothing runs and `None` is returned.
+//! Guarantees: each replay is bounded by [`BUDGET`] units of PCRE2 work and
+//! [`MAX_BYTES`] bytes per subject; without the `pcre2` feature nothing
+//! runs ([`Replayer::new`] gives `None`).
 
 use serde::{Deserialize, Serialize};
 
@@ -59,46 +60,60 @@ impl EngineCheck {
     /// What the real engine did with the attack, in one sentence (a
     /// finding's note).
     pub fn note(&self) -> String {
-        let e = self;
-        let last = |k: usize| e.steps.iter().rev().nth(k).copied();
+        let last = |k: usize| self.steps.iter().rev().nth(k).copied();
         let figures = match (last(1), last(0)) {
             (Some((b0, w0)), Some((b1, w1))) => format!(" ({w0} steps at {b0} bytes, {w1} at {b1})"),
             _ => String::new(),
         };
-        if let (true, Some(a), Some(c)) = (e.reproduced, &e.attack, &e.complexity) {
+        if let (true, Some(a), Some(c)) = (self.reproduced, &self.attack, &self.complexity) {
             format!(
                 "replayed on {}: it rejects this attack at once (the attack lacks a character every match needs), \
                  but {:?} + {:?} × n + {:?} ({c} on a plain backtracker) blows it up too{figures}",
-                e.engine, a.prefix, a.pump, a.suffix
+                self.engine, a.prefix, a.pump, a.suffix
             )
-        } else if e.reproduced {
-            format!("replayed on {}: the real engine blows up too{figures}", e.engine)
+        } else if self.reproduced {
+            format!("replayed on {}: the real engine blows up too{figures}", self.engine)
         } else {
             format!(
                 "replayed on {}, which stays linear on this attack{figures}: its auto-possessive quantifiers and \
                  required-character and start-of-match checks cut the backtracking, so this is a warning for PCRE2; \
                  JavaScript, Python and Java still blow up",
-                e.engine
+                self.engine
             )
         }
     }
 }
 
-/// Replay `attack` on PCRE2: the subject `prefix + pump×n + suffix` for
-/// doubling `n`, within [`BUDGET`] and [`MAX_BYTES`]. `None` when PCRE2 is
-/// not built in or rejects the pattern (CL004 reports that).
-pub fn replay_pcre2(pattern: &str, flags: Flags, semantics: Semantics, attack: &Attack) -> Option<EngineCheck> {
-    imp::replay(pattern, flags, semantics, attack)
+/// A pattern compiled by PCRE2 for replays, as it runs under its semantics
+/// (compiled once, replayed for as many attacks as needed).
+pub struct Replayer(imp::Compiled);
+
+impl Replayer {
+    /// Compile `pattern`; `None` when PCRE2 is not built in or rejects the
+    /// pattern (CL004 reports that).
+    pub fn new(pattern: &str, flags: Flags, semantics: Semantics) -> Option<Replayer> {
+        imp::Compiled::new(&anchored(pattern, semantics), flags).map(Replayer)
+    }
+
+    /// Replay `attack`: the subject `prefix + pump×n + suffix` for doubling
+    /// `n`, within [`BUDGET`] and [`MAX_BYTES`]. `None` for an empty pump.
+    pub fn replay(&mut self, attack: &Attack) -> Option<EngineCheck> {
+        self.0.replay(attack)
+    }
+
+    /// The last literal byte PCRE2 requires in every match (its "required
+    /// code unit"), when it has one.
+    pub fn required_last(&self) -> Option<u8> {
+        self.0.required_last()
+    }
 }
 
-/// The last literal byte PCRE2 requires in every match (its "required code
-/// unit"), when it has one.
-pub fn pcre2_required_last(pattern: &str, flags: Flags, semantics: Semantics) -> Option<u8> {
-    imp::required_last(pattern, flags, semantics)
+/// [`Replayer::new`] and [`Replayer::replay`] in one call.
+pub fn replay_pcre2(pattern: &str, flags: Flags, semantics: Semantics, attack: &Attack) -> Option<EngineCheck> {
+    Replayer::new(pattern, flags, semantics)?.replay(attack)
 }
 
 /// The pattern as PCRE2 must run it for `semantics`.
-#[cfg_attr(not(feature = "pcre2"), allow(dead_code))]
 fn anchored(pattern: &str, semantics: Semantics) -> String {
     match semantics {
         Semantics::Search => pattern.to_owned(),
@@ -126,71 +141,87 @@ fn superlinear(points: &[(u64, u64)], budget_hit: bool) -> bool {
 
 #[cfg(feature = "pcre2")]
 mod imp {
-    use super::{Attack, BUDGET, EngineCheck, MAX_BYTES, anchored, superlinear};
+    use super::{Attack, BUDGET, EngineCheck, MAX_BYTES, superlinear};
     use crate::bench::pcre::{Limits, Outcome, Pcre, version};
-    use crate::source::{Flags, Semantics};
+    use crate::source::Flags;
 
-    pub(super) fn replay(pattern: &str, flags: Flags, semantics: Semantics, attack: &Attack) -> Option<EngineCheck> {
-        if attack.pump.is_empty() {
-            return None;
-        }
-        let limits = Limits { steps: BUDGET, match_limit: u32::MAX, ..Limits::default() };
-        let mut re = Pcre::new(&anchored(pattern, semantics), flags, limits).ok()?;
-        let mut points: Vec<(u64, u64)> = Vec::new();
-        let mut used = 0u64;
-        let mut budget_hit = false;
-        let mut n = 1usize;
-        loop {
-            let subject = attack.build(n);
-            if subject.len() > MAX_BYTES {
-                break;
-            }
-            let remaining = BUDGET.saturating_sub(used);
-            // Room for a quadratic's fourfold rise, or stop: running out
-            // must mean growth, not a small budget.
-            if let Some(&(_, last)) = points.last()
-                && remaining < last.saturating_mul(3)
-            {
-                break;
-            }
-            let c = re.count_with_budget(subject.as_bytes(), remaining);
-            // The work: steps plus the bytes scanned between them (a
-            // possessive `\s++` scans its run in one step).
-            let work = c.steps.saturating_add(c.scanned);
-            used = used.saturating_add(work);
-            if matches!(c.outcome, Outcome::Limit(_)) || used > BUDGET {
-                budget_hit = true;
-                break;
-            }
-            points.push((subject.len() as u64, work));
-            n *= 2;
-        }
-        let reproduced = superlinear(&points, budget_hit);
-        Some(EngineCheck {
-            engine: format!("PCRE2 {}", version()),
-            reproduced,
-            steps: points,
-            attack: None,
-            complexity: None,
-        })
-    }
+    pub(super) struct Compiled(Pcre);
 
-    pub(super) fn required_last(pattern: &str, flags: Flags, semantics: Semantics) -> Option<u8> {
-        Pcre::new(&anchored(pattern, semantics), flags, Limits::default()).ok()?.required_last_code_unit()
+    impl Compiled {
+        pub(super) fn new(pattern: &str, flags: Flags) -> Option<Compiled> {
+            let limits = Limits { steps: BUDGET, match_limit: u32::MAX, ..Limits::default() };
+            Pcre::new(pattern, flags, limits).ok().map(Compiled)
+        }
+
+        pub(super) fn required_last(&self) -> Option<u8> {
+            self.0.required_last_code_unit()
+        }
+
+        pub(super) fn replay(&mut self, attack: &Attack) -> Option<EngineCheck> {
+            if attack.pump.is_empty() {
+                return None;
+            }
+            let mut points: Vec<(u64, u64)> = Vec::new();
+            let mut used = 0u64;
+            let mut budget_hit = false;
+            let mut n = 1usize;
+            loop {
+                let subject = attack.build(n);
+                if subject.len() > MAX_BYTES {
+                    break;
+                }
+                let remaining = BUDGET.saturating_sub(used);
+                // Room for a quadratic's fourfold rise, or stop: running out
+                // must mean growth, not a small budget.
+                if let Some(&(_, last)) = points.last()
+                    && remaining < last.saturating_mul(3)
+                {
+                    break;
+                }
+                let c = self.0.count_with_budget(subject.as_bytes(), remaining);
+                // The work: steps plus the bytes scanned between them (a
+                // possessive `\s++` scans its run in one step).
+                let work = c.steps.saturating_add(c.scanned);
+                used = used.saturating_add(work);
+                if matches!(c.outcome, Outcome::Limit(_)) || used > BUDGET {
+                    budget_hit = true;
+                    break;
+                }
+                points.push((subject.len() as u64, work));
+                n *= 2;
+            }
+            let reproduced = superlinear(&points, budget_hit);
+            Some(EngineCheck {
+                engine: format!("PCRE2 {}", version()),
+                reproduced,
+                steps: points,
+                attack: None,
+                complexity: None,
+            })
+        }
     }
 }
 
 #[cfg(not(feature = "pcre2"))]
 mod imp {
     use super::{Attack, EngineCheck};
-    use crate::source::{Flags, Semantics};
+    use crate::source::Flags;
 
-    pub(super) fn replay(_: &str, _: Flags, _: Semantics, _: &Attack) -> Option<EngineCheck> {
-        None
-    }
+    /// Never built: without PCRE2 there is nothing to replay on.
+    pub(super) enum Compiled {}
 
-    pub(super) fn required_last(_: &str, _: Flags, _: Semantics) -> Option<u8> {
-        None
+    impl Compiled {
+        pub(super) fn new(_: &str, _: Flags) -> Option<Compiled> {
+            None
+        }
+
+        pub(super) fn required_last(&self) -> Option<u8> {
+            match *self {}
+        }
+
+        pub(super) fn replay(&mut self, _: &Attack) -> Option<EngineCheck> {
+            match *self {}
+        }
     }
 }
 
@@ -231,8 +262,10 @@ mod tests {
 
     #[test]
     fn required_character() {
-        assert_eq!(pcre2_required_last(r"\s+[\s\w]+=\s*\w+having", Flags::default(), Semantics::Search), Some(b'g'));
-        assert_eq!(pcre2_required_last(r"\d+$", Flags::default(), Semantics::Search), None);
+        let required =
+            |p: &str| Replayer::new(p, Flags::default(), Semantics::Search).expect("compiles").required_last();
+        assert_eq!(required(r"\s+[\s\w]+=\s*\w+having"), Some(b'g'));
+        assert_eq!(required(r"\d+$"), None);
         // Without the `g`, PCRE2 does not even try.
         let e = replay_pcre2(r"\s+[\s\w]+=\s*\w+having", Flags::default(), Semantics::Search, &attack("", " ", ""))
             .expect("runs");

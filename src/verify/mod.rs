@@ -9,7 +9,7 @@
 //! - [`growth`]: run an [`Attack`](crate::analysis::Attack) for growing `n`
 //!   and classify the growth ([`measure`]).
 //! - [`engine`]: replay a confirmed attack on the real PCRE2
-//!   ([`engine::replay_pcre2`]), the second witness for `pcre` verdicts.
+//!   ([`engine::Replayer`]), the second witness for `pcre` verdicts.
 //! - [`redos`]: the verdict on a pattern: static candidates from
 //!   `analysis::redos`, confirmed here ([`redos::check`]).
 

@@ -19,7 +19,7 @@ use crate::analysis::ir::Ir;
 use crate::analysis::redos::{self, Candidate, Complexity, RedosConfig};
 use crate::source::{Flags, Flavor, Semantics};
 
-use super::engine::{self, EngineCheck};
+use super::engine::{EngineCheck, Replayer};
 use super::growth::{self, Growth, GrowthClass, GrowthConfig};
 use super::simulator::{Program, SimOptions};
 
@@ -264,6 +264,23 @@ fn confirm_speculative(
     None
 }
 
+/// [`check`], then for `pcre` the replay on the real PCRE2
+/// ([`cross_check`]): the verdict findings and `cfglint regex` report.
+pub fn check_with_engine(
+    pattern: &str,
+    ir: &Ir,
+    flavor: Flavor,
+    flags: Flags,
+    semantics: Semantics,
+    settings: &RedosSettings,
+) -> Verdict {
+    let mut verdict = check(pattern, ir, flavor, semantics, settings);
+    if flavor == Flavor::Pcre {
+        cross_check(&mut verdict, pattern, ir, flags, semantics, settings);
+    }
+    verdict
+}
+
 /// The second witness for `pcre` verdicts: replay the confirmed attack on
 /// the real PCRE2 (see [`engine`]) and record what it did in
 /// [`Verdict::engine`]. When PCRE2 stays linear because the attack lacks
@@ -284,14 +301,14 @@ pub fn cross_check(
         return;
     }
     let Some(candidate) = verdict.candidate.as_ref() else { return };
-    let Some(check) = engine::replay_pcre2(pattern, flags, semantics, &candidate.attack) else { return };
+    let Some(mut pcre2) = Replayer::new(pattern, flags, semantics) else { return };
+    let Some(check) = pcre2.replay(&candidate.attack) else { return };
     if check.reproduced {
         verdict.engine = Some(check);
         return;
     }
     let original = candidate.attack.clone();
-    let required = engine::pcre2_required_last(pattern, flags, semantics).map(char::from);
-    let Some(c) = required.filter(|&c| !original.build(1).contains(c)) else {
+    let Some(c) = pcre2.required_last().map(char::from).filter(|&c| !original.build(1).contains(c)) else {
         verdict.engine = Some(check);
         return;
     };
@@ -314,7 +331,7 @@ pub fn cross_check(
             GrowthClass::Polynomial { degree } => (Complexity::Polynomial, Some(degree)),
             GrowthClass::Linear | GrowthClass::Inconclusive => continue,
         };
-        let Some(mut second) = engine::replay_pcre2(pattern, flags, semantics, &attack) else { continue };
+        let Some(mut second) = pcre2.replay(&attack) else { continue };
         if !second.reproduced {
             continue;
         }
@@ -390,10 +407,7 @@ mod tests {
     #[cfg(feature = "pcre2")]
     fn crossed(pattern: &str) -> Verdict {
         let ir = parse(pattern, &ParseConfig::new(Flavor::Pcre)).expect("test pattern parses");
-        let settings = RedosSettings::default();
-        let mut v = check(pattern, &ir, Flavor::Pcre, Semantics::Search, &settings);
-        cross_check(&mut v, pattern, &ir, Flags::default(), Semantics::Search, &settings);
-        v
+        check_with_engine(pattern, &ir, Flavor::Pcre, Flags::default(), Semantics::Search, &RedosSettings::default())
     }
 
     #[cfg(feature = "pcre2")]

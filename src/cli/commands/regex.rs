@@ -38,14 +38,9 @@ pub fn run(args: &RegexArgs, out: &mut dyn Write) -> Result<ExitStatus> {
     // The verdict is printed even when there is no finding: "linear" is an
     // answer too. (The rules computed it already; recomputing one pattern
     // costs well under a millisecond for linear patterns.)
-    let verdict = parse(&args.pattern, &ParseConfig::new(flavor).flags(flags)).ok().map(|ir| {
-        let redos_settings = &settings.lint.rules.redos;
-        let mut v = redos::check(&args.pattern, &ir, flavor, semantics, redos_settings);
-        if flavor == Flavor::Pcre {
-            redos::cross_check(&mut v, &args.pattern, &ir, flags, semantics, redos_settings);
-        }
-        v
-    });
+    let verdict = parse(&args.pattern, &ParseConfig::new(flavor).flags(flags))
+        .ok()
+        .map(|ir| redos::check_with_engine(&args.pattern, &ir, flavor, flags, semantics, &settings.lint.rules.redos));
     let text = match settings.format {
         Format::Json => {
             let mut doc: serde_json::Value =
