@@ -1,0 +1,182 @@
+//! The user-facing contract in docs/ stays true to the binary:
+//! - docs/output.md lists every key `check --format json` and `patterns
+//!   --format json` print, its examples parse, and its exit-code table
+//!   names every subcommand;
+//! - docs/sources.md has a row for every built-in kind with its flavor;
+//! - docs/waf-rules.md's example is read as the WAF rule format.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn doc(name: &str) -> String {
+    std::fs::read_to_string(root().join("docs").join(name)).unwrap_or_else(|e| panic!("docs/{name}: {e}"))
+}
+
+fn cfglint() -> Command {
+    let mut c = Command::cargo_bin("cfglint").expect("the binary builds");
+    c.current_dir(root());
+    c
+}
+
+/// The text of the markdown section that starts with `heading` (up to the
+/// next heading of the same or a higher level).
+fn section<'a>(text: &'a str, heading: &str) -> &'a str {
+    let start = text.find(heading).unwrap_or_else(|| panic!("no section {heading:?}"));
+    let level = heading.chars().take_while(|&c| c == '#').count();
+    let rest = &text[start + heading.len()..];
+    let end = rest
+        .match_indices('\n')
+        .map(|(i, _)| i + 1)
+        .find(|&i| {
+            let hashes = rest[i..].chars().take_while(|&c| c == '#').count();
+            hashes > 0 && hashes <= level && rest[i..].chars().nth(hashes) == Some(' ')
+        })
+        .unwrap_or(rest.len());
+    &rest[..end]
+}
+
+/// The backticked names in the first column of every table row of `text`
+/// (a cell such as `` `line`, `column` `` names two keys).
+fn table_keys(text: &str) -> BTreeSet<String> {
+    let mut keys = BTreeSet::new();
+    for line in text.lines().filter(|l| l.starts_with("| `")) {
+        let cell = line.split('|').nth(1).unwrap_or_default();
+        for (i, part) in cell.split('`').enumerate() {
+            if i % 2 == 1 {
+                keys.insert(part.to_owned());
+            }
+        }
+    }
+    keys
+}
+
+/// The fenced code blocks of `lang` in `text`.
+fn code_blocks<'a>(text: &'a str, lang: &str) -> Vec<&'a str> {
+    let fence = format!("```{lang}\n");
+    text.split(fence.as_str()).skip(1).filter_map(|b| b.split("```").next()).collect()
+}
+
+fn keys_of(v: &Value) -> BTreeSet<String> {
+    v.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default()
+}
+
+#[test]
+fn every_json_finding_key_is_documented() {
+    let out = cfglint().args(["check", "fixtures/demo", "--format", "json"]).output().expect("runs");
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("check prints JSON");
+    let text = doc_text();
+    let findings_doc = section(&text, "## Findings");
+    let documented = table_keys(findings_doc);
+    let findings = doc["findings"].as_array().expect("findings");
+    assert!(!findings.is_empty(), "the demo has findings");
+    let mut engine_keys = BTreeSet::new();
+    for f in findings {
+        for k in keys_of(f) {
+            assert!(documented.contains(&k), "docs/output.md does not document the finding key `{k}`");
+        }
+        engine_keys.extend(keys_of(&f["engine_check"]));
+    }
+    assert!(!engine_keys.is_empty(), "the demo has a PCRE2 replay (built with the pcre2 feature)");
+    for k in &engine_keys {
+        assert!(documented.contains(k), "docs/output.md does not document the engine_check key `{k}`");
+    }
+    for k in keys_of(&doc) {
+        assert!(findings_doc.contains(&format!("\"{k}\"")), "docs/output.md's example lacks the top-level key `{k}`");
+    }
+    for k in keys_of(&doc["summary"]) {
+        assert!(findings_doc.contains(&format!("`{k}`")), "docs/output.md does not document summary.{k}");
+    }
+    // The example is valid JSON, and every key it shows is documented.
+    let example: Value = serde_json::from_str(code_blocks(findings_doc, "json")[0]).expect("the example parses");
+    for f in example["findings"].as_array().expect("example findings") {
+        for k in keys_of(f) {
+            assert!(documented.contains(&k), "the example shows an undocumented key `{k}`");
+        }
+    }
+}
+
+fn doc_text() -> String {
+    doc("output.md")
+}
+
+#[test]
+fn patterns_json_lines_match_their_documentation() {
+    let out = cfglint().args(["patterns", "fixtures/demo", "--format", "json"]).output().expect("runs");
+    let text = doc_text();
+    let patterns_doc = section(&text, "## `patterns --format json`");
+    let documented = table_keys(patterns_doc);
+    let lines: Vec<&str> = std::str::from_utf8(&out.stdout).expect("UTF-8").lines().collect();
+    assert!(!lines.is_empty());
+    for line in lines {
+        let v: Value = serde_json::from_str(line).expect("one JSON object per line");
+        assert_eq!(keys_of(&v), documented, "patterns keys differ from docs/output.md");
+    }
+    let example: Value = serde_json::from_str(code_blocks(patterns_doc, "json")[0].trim()).expect("example parses");
+    assert_eq!(keys_of(&example), documented);
+}
+
+#[test]
+fn exit_code_table_covers_every_subcommand() {
+    let out = cfglint().arg("--help").output().expect("runs");
+    let help = String::from_utf8(out.stdout).expect("UTF-8");
+    let commands = help
+        .split("Commands:")
+        .nth(1)
+        .expect("a command list")
+        .split("\n\n")
+        .next()
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| !matches!(*c, "help" | "debug"))
+        .map(str::to_owned)
+        .collect::<Vec<_>>();
+    assert!(commands.len() >= 10, "{commands:?}");
+    let text = doc_text();
+    let table = section(&text, "## Exit codes");
+    let documented = table_keys(table);
+    for c in commands {
+        assert!(documented.contains(&c), "docs/output.md's exit codes do not cover `{c}`");
+    }
+}
+
+#[test]
+fn sources_table_lists_every_kind_with_its_flavor() {
+    let text = doc("sources.md");
+    for kind in cfglint::source::Kind::BUILTIN {
+        let row = text
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{}` |", kind.as_str())))
+            .unwrap_or_else(|| panic!("docs/sources.md has no row for `{kind}`"));
+        let flavor = format!("| `{}` |", kind.default_flavor());
+        assert!(row.ends_with(&flavor), "docs/sources.md: `{kind}` should end with {flavor}: {row}");
+    }
+}
+
+#[test]
+fn waf_rule_format_example_is_read_as_documented() {
+    let text = doc("waf-rules.md");
+    let example = code_blocks(&text, "yaml")[0];
+    let dir = tempfile::tempdir().expect("a temp dir");
+    std::fs::write(dir.path().join("rules.yaml"), example).expect("write");
+    let out = cfglint().args(["patterns", "--format", "json"]).arg(dir.path()).output().expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("one pattern");
+    assert_eq!(v["kind"], "waf-yaml");
+    assert_eq!(v["key"], "rules[0].pattern");
+    assert_eq!(v["pattern"], r"(?i)\bor\b\s+\d+\s*=\s*\d+");
+    // bench reads the same rule, its tests and its declared attack.
+    let out = cfglint().args(["bench", "--format", "json"]).arg(dir.path().join("rules.yaml")).output().expect("runs");
+    let v: Value = serde_json::from_slice(&out.stdout).expect("bench JSON");
+    let rule = &v["rules"][0];
+    assert_eq!(rule["id"], "100001");
+    assert_eq!(rule["action"], "block");
+    assert_eq!(rule["tests"]["passed"], 2, "{rule}");
+}
