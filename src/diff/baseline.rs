@@ -121,7 +121,7 @@ impl Baseline {
 
     /// Write the baseline atomically.
     pub fn write(&self, path: &Path) -> Result<(), Error> {
-        super::cache::write_atomic(path, self.to_json().as_bytes()).map_err(|source| Error::Io {
+        crate::fsutil::write_output(path, self.to_json().as_bytes()).map_err(|source| Error::Io {
             action: "write",
             path: path.to_path_buf(),
             source,

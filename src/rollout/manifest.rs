@@ -15,8 +15,7 @@
 //! syncs it and renames it over the target.
 
 use std::fmt;
-use std::io::Write as _;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Component, Path};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -627,37 +626,11 @@ pub fn short(id: &str) -> &str {
     &id[..id.len().min(12)]
 }
 
-/// Write `bytes` to `path` atomically: a temporary file in the same folder,
-/// synced, then renamed over `path`. On failure the temporary file is
-/// removed and `path` is untouched.
+/// Write `bytes` to `path` atomically (see [`crate::fsutil::write_output`]:
+/// symbolic links are written through, `/dev/stdout` and FIFOs are written
+/// directly, the file's mode is kept, no temporary file is left on error).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let io = |source: std::io::Error| Error::Io { path: path.display().to_string(), source };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path.file_name().ok_or_else(|| io(std::io::Error::other("not a file name")))?;
-    let mut attempt = 0u32;
-    let (tmp, mut file) = loop {
-        let mut tmp_name = std::ffi::OsString::from(".");
-        tmp_name.push(name);
-        tmp_name.push(format!(".tmp-{}-{attempt}", std::process::id()));
-        let tmp = dir.join(tmp_name);
-        match std::fs::OpenOptions::new().write(true).create_new(true).open(&tmp) {
-            Ok(f) => break (tmp, f),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 => attempt += 1,
-            Err(e) => return Err(io(e)),
-        }
-    };
-    let result = file.write_all(bytes).and_then(|()| file.sync_all()).and_then(|()| {
-        drop(file);
-        std::fs::rename(&tmp, path)
-    });
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(io(e));
-    }
-    Ok(())
+    crate::fsutil::write_output(path, bytes).map_err(|source| Error::Io { path: path.display().to_string(), source })
 }
 
 #[cfg(test)]
