@@ -361,6 +361,11 @@ fn is_hash(s: &str) -> bool {
         .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
 }
 
+/// A full git commit id: SHA-1 (40) or SHA-256 (64) lowercase hex digits.
+fn is_commit_id(s: &str) -> bool {
+    matches!(s.len(), 40 | 64) && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
 /// A repository-relative path that stays inside the repository.
 fn is_safe_path(p: &str) -> bool {
     !p.is_empty()
@@ -420,6 +425,12 @@ impl Manifest {
     /// Check what serde cannot: hashes, paths, statuses, stage names,
     /// finite numbers.
     fn validate(&self) -> Result<(), String> {
+        let inverts_head = self.inverts.as_ref().map(|i| ("inverts.head", &i.head));
+        for (key, id) in [("base", &self.base), ("head", &self.head)].into_iter().chain(inverts_head) {
+            if !is_commit_id(id) {
+                return Err(format!("{key} = {id:?} is not a commit id (40 or 64 lowercase hex digits)"));
+            }
+        }
         let mut seen = std::collections::BTreeSet::new();
         for c in &self.changes {
             if !is_safe_path(&c.path) {
@@ -536,7 +547,8 @@ impl Manifest {
                         ChangeStatus::Deleted => "restores the file the rollout removed",
                     }
                 )],
-                wave: max_wave + 1 - c.wave,
+                // `c.wave` is in 1..=max_wave: no overflow, even at u32::MAX.
+                wave: max_wave - c.wave + 1,
                 depends_on: Vec::new(),
                 override_: None,
             })
@@ -621,9 +633,10 @@ impl fmt::Display for Mismatch {
     }
 }
 
-/// The first 12 characters of a commit id.
+/// The first 12 characters of a commit id (whole characters, whatever the
+/// text: a manifest can hold anything until validated).
 pub fn short(id: &str) -> &str {
-    &id[..id.len().min(12)]
+    id.char_indices().nth(12).map_or(id, |(i, _)| &id[..i])
 }
 
 /// Write `bytes` to `path` atomically (see [`crate::fsutil::write_output`]:
@@ -733,6 +746,32 @@ mod tests {
         let bad_op = sample().to_toml().replace("op = \"<=\"", "op = \"=<\"");
         let Err(Error::Manifest { span, .. }) = Manifest::from_toml("m", &bad_op) else { panic!() };
         assert!(span.is_some());
+    }
+
+    #[test]
+    fn base_and_head_must_be_commit_ids() {
+        // A non-ASCII head used to panic in `short` ("byte index 12 is not
+        // a char boundary").
+        let text = sample().to_toml().replace(&"b".repeat(40), "bbbbbbbbbbbéééééééééééééééééééé");
+        let Err(Error::Manifest { message, .. }) = Manifest::from_toml("m", &text) else { panic!("accepted") };
+        assert!(message.contains("head") && message.contains("commit id"), "{message}");
+        let text = sample().to_toml().replace(&"a".repeat(40), "main");
+        let Err(Error::Manifest { message, .. }) = Manifest::from_toml("m", &text) else { panic!("accepted") };
+        assert!(message.contains("base"), "{message}");
+        assert_eq!(short("bbbbbbbbbbbéééé"), "bbbbbbbbbbbé");
+        assert_eq!(short("abc"), "abc");
+    }
+
+    #[test]
+    fn inverting_the_highest_wave_does_not_overflow() {
+        let mut m = sample();
+        for c in &mut m.changes {
+            c.wave = u32::MAX;
+        }
+        let text = m.to_toml();
+        let m = Manifest::from_toml("m", &text).expect("valid");
+        let inv = m.invert(text.as_bytes(), vec![], Attribution { reason: "r".into(), by: "me".into() });
+        assert!(inv.changes.iter().all(|c| c.wave == 1), "{:?}", inv.changes);
     }
 
     #[test]
