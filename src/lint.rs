@@ -98,7 +98,9 @@ pub fn walk(paths: &[PathBuf], opts: &LintOptions) -> (Vec<PathBuf>, Vec<String>
     let mut files = Vec::new();
     let mut errors = Vec::new();
     for root in paths {
-        if root.is_file() {
+        // Named explicitly and not a folder: read it, whatever it is (a
+        // regular file, a FIFO, `/dev/stdin`, a process substitution).
+        if root.exists() && !root.is_dir() {
             files.push(root.clone());
             continue;
         }
@@ -191,10 +193,27 @@ fn run_paths(
     let (files, mut errors) = walk(paths, opts);
     let results: Vec<Result<FileResult, String>> = files
         .par_iter()
-        .map(|path| match source::load(path, opts.max_file_size) {
-            Ok(file) => Ok(per_file(&file, opts)),
-            Err(e @ source::LoadError::Io { .. }) => Err(e.to_string()),
-            Err(e) => Ok(load_problem(path, &e, opts)),
+        .map(|path| {
+            // A pipe or device: only ever named explicitly. What cannot be
+            // read from it, or not told apart, is an error, never a pass.
+            let stream = std::fs::metadata(path).is_ok_and(|m| !m.is_file());
+            match source::load(path, opts.max_file_size) {
+                Ok(file)
+                    if stream
+                        && source::detect_format(path, &file.text).is_none()
+                        && opts.extract.custom.is_empty() =>
+                {
+                    Err(format!(
+                        "{}: cannot tell the config format of a pipe or device from its name or content; save it \
+                         to a file with a known extension (.yaml, .json, .toml, .conf)",
+                        source::display_path(path)
+                    ))
+                }
+                Ok(file) => Ok(per_file(&file, opts)),
+                Err(e @ source::LoadError::Io { .. }) => Err(e.to_string()),
+                Err(e) if stream => Err(e.to_string()),
+                Err(e) => Ok(load_problem(path, &e, opts)),
+            }
         })
         .collect();
     let mut report = LintReport::default();
@@ -225,9 +244,13 @@ pub fn load_problem(path: &Path, err: &source::LoadError, opts: &LintOptions) ->
     let mut findings = Vec::new();
     if opts.rules.is_enabled(&meta.code) {
         let span = err.offset().map(Span::empty);
-        // Line/column cannot be computed from non-text content; report the
-        // byte offset in the message instead.
-        findings.push(Finding::new(&meta.code, &meta.id, opts.rules.severity(meta), &shown, "", span, err.to_string()));
+        let mut f = Finding::new(&meta.code, &meta.id, opts.rules.severity(meta), &shown, "", span, err.to_string());
+        // The text is not kept, but the loader counted lines up to the bad
+        // byte: point there, not at 1:1.
+        if let Some((line, column)) = err.line_col() {
+            (f.line, f.column, f.end_line, f.end_column) = (line, column, line, column);
+        }
+        findings.push(f);
     }
     FileResult { path: shown, text: Arc::from(""), extraction: Extraction::default(), findings }
 }
@@ -246,7 +269,11 @@ pub fn lint_source_cached(file: &SourceFile, opts: &LintOptions, cache: Option<&
         hit
     } else {
         let result = analyze_source(file, opts);
-        if let Some(c) = cache {
+        // A file analyzed after the run budget ran out holds "not
+        // analysed" findings: not a result to keep.
+        if let Some(c) = cache
+            && !opts.rules.run.is_exhausted()
+        {
             c.put(file, &result);
         }
         result
@@ -337,4 +364,87 @@ pub fn lint_pattern(
     report::finding::sort(&mut findings);
     let extraction = Extraction { kind: Some(extracted.kind.clone()), patterns: vec![extracted], problems: Vec::new() };
     FileResult { path: COMMAND_LINE.to_owned(), text: Arc::from(pattern), extraction, findings }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fmt::Write as _;
+
+    fn copies(n: usize) -> SourceFile {
+        let mut text = String::from("rules:\n");
+        for i in 0..n {
+            let _ = write!(text, "  - id: {i}\n    action: block\n    pattern: '(a+)+$'\n");
+        }
+        SourceFile::new("waf.yaml", text)
+    }
+
+    #[test]
+    fn copies_of_a_pattern_are_analyzed_once_per_run() {
+        let opts = LintOptions::default();
+        let file = copies(1000);
+        let r = lint_source(&file, &opts);
+        let cl001 = r.findings.iter().filter(|f| f.code == "CL001").count();
+        assert_eq!(cl001, 1000, "every copy still gets its finding");
+        assert_eq!(opts.rules.run.computed(), 1);
+        assert_eq!(opts.rules.run.reused(), 999);
+        // A second file in the same run reuses it too.
+        let again = lint_source(&SourceFile::new("other.yaml", file.text.clone()), &opts);
+        assert_eq!(again.findings.iter().filter(|f| f.code == "CL001").count(), 1000);
+        assert_eq!(opts.rules.run.computed(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn pipes_and_devices_named_explicitly_are_read_or_refused_never_passed() {
+        let opts = LintOptions::default();
+        // `/dev/zero` stops at the size cap instead of hanging.
+        let r = lint_paths(&[PathBuf::from("/dev/zero")], &opts);
+        assert!(r.errors.iter().any(|e| e.contains("limit")), "{:?}", r.errors);
+        // A FIFO whose name says nothing about its format: an error.
+        let dir = tempfile::tempdir().expect("temp dir");
+        let fifo = dir.path().join("pipe");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().expect("mkfifo").success());
+        let writer = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::write(fifo, "SecRule ARGS \"@rx (a+)+$\" \"id:1\"\n").expect("write"))
+        };
+        let r = lint_paths(&[fifo], &opts);
+        writer.join().expect("writer");
+        assert!(r.errors.iter().any(|e| e.contains("cannot tell the config format")), "{:?}", r.errors);
+        // A FIFO named like a config is read and linted.
+        let fifo = dir.path().join("rules.conf");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().expect("mkfifo").success());
+        let writer = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::write(fifo, "SecRule ARGS \"@rx (a+)+$\" \"id:1\"\n").expect("write"))
+        };
+        let r = lint_paths(&[fifo], &opts);
+        writer.join().expect("writer");
+        assert!(r.errors.is_empty(), "{:?}", r.errors);
+        assert!(r.findings().iter().any(|f| f.code == "CL001"), "{:?}", r.findings());
+    }
+
+    #[test]
+    fn a_bad_byte_is_located_at_its_line_and_column() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let p = dir.path().join("bad.yaml");
+        std::fs::write(&p, b"a: 1\nb: 2\nc: x\xff\n").expect("write");
+        let r = lint_paths(&[p], &LintOptions::default());
+        let f = r.findings().into_iter().find(|f| f.code == "CL100").expect("CL100");
+        assert_eq!((f.line, f.column), (3, 5), "{}", f.message);
+        assert!(f.message.contains("line 3, column 5"), "{}", f.message);
+    }
+
+    #[test]
+    fn an_exhausted_run_budget_is_a_finding_not_silence() {
+        let mut opts = LintOptions::default();
+        opts.rules.run_budget = Some(std::time::Duration::ZERO);
+        let r = lint_source(&copies(3), &opts);
+        let skipped: Vec<_> = r.findings.iter().filter(|f| f.code == "CL008").collect();
+        assert_eq!(skipped.len(), 3, "{:?}", r.findings);
+        assert!(skipped.iter().all(|f| f.message.contains("run budget exhausted")));
+        assert!(opts.rules.run.is_exhausted());
+        assert_eq!(opts.rules.run.computed(), 0);
+    }
 }

@@ -97,6 +97,9 @@ pub struct AnalysisSection {
     pub max_pattern_len: Option<usize>,
     /// NFA size budget for CL007, in bytes of regex-automata's NFA heap.
     pub max_nfa_bytes: Option<usize>,
+    /// Wall-clock budget of a whole run's backtracking analysis, in
+    /// seconds (default 120).
+    pub max_run_seconds: Option<u64>,
 }
 
 /// `[[source]]`: files matching `glob` hold regexes at `keys`.
