@@ -112,7 +112,7 @@ pub enum Error {
     },
     /// Any other git failure.
     #[error("{context}")]
-    #[diagnostic(code(cfglint::diff::git))]
+    #[diagnostic(code(cfglint::diff::git), help("if an object is corrupt or missing, `git fsck` finds and names it"))]
     Git {
         /// What was being done.
         context: String,
