@@ -64,11 +64,7 @@ fn resolve_links(path: &Path) -> io::Result<PathBuf> {
         match std::fs::symlink_metadata(&p) {
             Ok(m) if m.file_type().is_symlink() => {
                 let next = std::fs::read_link(&p)?;
-                p = if next.is_absolute() {
-                    next
-                } else {
-                    p.parent().map_or_else(|| next.clone(), |d| d.join(&next))
-                };
+                p = if next.is_absolute() { next } else { p.parent().map_or_else(|| next.clone(), |d| d.join(&next)) };
             }
             Ok(_) => return Ok(p),
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(p),
@@ -140,6 +136,22 @@ pub enum ReadError {
         /// The cap, in bytes.
         cap: u64,
     },
+}
+
+impl ReadError {
+    /// As an `io::Error` (for error types that carry one), keeping the
+    /// message.
+    pub fn into_io(self) -> io::Error {
+        match self {
+            ReadError::Io(e) => e,
+            ReadError::NotRegular(what) => {
+                io::Error::new(io::ErrorKind::InvalidInput, format!("not a regular file ({what})"))
+            }
+            ReadError::TooLarge { cap } => {
+                io::Error::new(io::ErrorKind::FileTooLarge, format!("larger than the {cap}-byte limit"))
+            }
+        }
+    }
 }
 
 /// What kind of non-regular file `m` describes, in words.

@@ -111,10 +111,10 @@ impl Baseline {
 
     /// Read a baseline file.
     pub fn load(path: &Path) -> Result<Baseline, Error> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        let text = crate::fsutil::read_regular_text(path, crate::fsutil::INPUT_CAP).map_err(|e| Error::Io {
             action: "read",
             path: path.to_path_buf(),
-            source,
+            source: e.into_io(),
         })?;
         Baseline::parse(path, &text)
     }
