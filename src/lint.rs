@@ -30,6 +30,9 @@ pub struct LintOptions {
     pub max_file_size: u64,
     /// Extra globs (relative to the walk roots) to skip.
     pub exclude: Vec<String>,
+    /// Walk files that ignore rules (`.gitignore`, `.ignore`, git excludes)
+    /// hide (`check --no-ignore`).
+    pub no_ignore: bool,
 }
 
 impl Default for LintOptions {
@@ -39,6 +42,7 @@ impl Default for LintOptions {
             rules: RuleSettings::default(),
             max_file_size: source::DEFAULT_MAX_FILE_SIZE,
             exclude: Vec::new(),
+            no_ignore: false,
         }
     }
 }
@@ -64,6 +68,9 @@ pub struct LintReport {
     /// Errors that stopped a file from being read at all (I/O), as
     /// messages. These make the run exit with code 2.
     pub errors: Vec<String>,
+    /// Files the walk left out on purpose, with why (symbolic links that
+    /// leave the walked folder, or dangle), as messages.
+    pub skipped: Vec<String>,
     /// Totals.
     pub summary: Summary,
 }
@@ -95,8 +102,19 @@ impl LintReport {
 /// explicitly are always included; files found by walking a folder are
 /// included when their format is recognized or a custom source names them.
 pub fn walk(paths: &[PathBuf], opts: &LintOptions) -> (Vec<PathBuf>, Vec<String>) {
+    let (files, errors, _) = walk_noting_skips(paths, opts);
+    (files, errors)
+}
+
+/// [`walk`], also returning what was skipped on purpose and why. Symbolic
+/// links to files are followed when their target stays inside the walked
+/// folder (a Kubernetes ConfigMap mount is a tree of links into a hidden
+/// `..data` folder); a file reached both through a link and directly is
+/// read once, under its shortest path.
+pub fn walk_noting_skips(paths: &[PathBuf], opts: &LintOptions) -> (Vec<PathBuf>, Vec<String>, Vec<String>) {
     let mut files = Vec::new();
     let mut errors = Vec::new();
+    let mut skipped = Vec::new();
     for root in paths {
         // Named explicitly and not a folder: read it, whatever it is (a
         // regular file, a FIFO, `/dev/stdin`, a process substitution).
@@ -110,6 +128,10 @@ pub fn walk(paths: &[PathBuf], opts: &LintOptions) -> (Vec<PathBuf>, Vec<String>
         }
         let mut builder = ignore::WalkBuilder::new(root);
         builder.hidden(false).require_git(false).filter_entry(|e| e.file_name() != ".git");
+        if opts.no_ignore {
+            builder.ignore(false).git_ignore(false).git_global(false).git_exclude(false).parents(false);
+        }
+        let canonical_root = std::fs::canonicalize(root).ok();
         if !opts.exclude.is_empty() {
             let mut ov = ignore::overrides::OverrideBuilder::new(root);
             for g in &opts.exclude {
@@ -127,8 +149,28 @@ pub fn walk(paths: &[PathBuf], opts: &LintOptions) -> (Vec<PathBuf>, Vec<String>
         for entry in builder.build() {
             match entry {
                 Ok(e) => {
-                    if e.file_type().is_some_and(|t| t.is_file()) && is_candidate(e.path(), opts) {
+                    let Some(t) = e.file_type() else { continue };
+                    if t.is_file() && is_candidate(e.path(), opts) {
                         files.push(e.into_path());
+                    } else if t.is_symlink() {
+                        let target = std::fs::canonicalize(e.path());
+                        let inside = match (&target, &canonical_root) {
+                            (Ok(t), Some(r)) => t.starts_with(r),
+                            _ => false,
+                        };
+                        let shown = source::display_path(e.path());
+                        match target {
+                            Ok(t) if inside && t.is_file() && is_candidate(e.path(), opts) => files.push(e.into_path()),
+                            // A link to a folder inside the tree: that folder
+                            // is walked itself.
+                            Ok(_) if inside => {}
+                            Ok(t) => skipped.push(format!(
+                                "{shown}: symbolic link skipped: it points outside {} (to {})",
+                                source::display_path(root),
+                                t.display()
+                            )),
+                            Err(err) => skipped.push(format!("{shown}: symbolic link skipped: {err}")),
+                        }
                     }
                 }
                 Err(e) => errors.push(e.to_string()),
@@ -137,7 +179,30 @@ pub fn walk(paths: &[PathBuf], opts: &LintOptions) -> (Vec<PathBuf>, Vec<String>
     }
     files.sort();
     files.dedup();
-    (files, errors)
+    // One file reached through links and directly: keep its shortest path
+    // (the link a ConfigMap user knows, not `..2024_01_01/x.yaml`).
+    let mut by_target: std::collections::HashMap<PathBuf, usize> = std::collections::HashMap::new();
+    let mut keep = vec![true; files.len()];
+    for (i, f) in files.iter().enumerate() {
+        let Ok(t) = std::fs::canonicalize(f) else { continue };
+        match by_target.entry(t) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(i);
+            }
+            std::collections::hash_map::Entry::Occupied(mut o) => {
+                let j = *o.get();
+                let len = |p: &PathBuf| (p.components().count(), p.as_os_str().len());
+                if len(f) < len(&files[j]) {
+                    keep[j] = false;
+                    o.insert(i);
+                } else {
+                    keep[i] = false;
+                }
+            }
+        }
+    }
+    let files = files.into_iter().zip(keep).filter_map(|(f, k)| k.then_some(f)).collect();
+    (files, errors, skipped)
 }
 
 /// True when a file found by walking is worth reading.
@@ -190,7 +255,7 @@ fn run_paths(
     per_file: impl Fn(&SourceFile, &LintOptions) -> FileResult + Sync,
 ) -> LintReport {
     let start = Instant::now();
-    let (files, mut errors) = walk(paths, opts);
+    let (files, mut errors, skipped) = walk_noting_skips(paths, opts);
     let results: Vec<Result<FileResult, String>> = files
         .par_iter()
         .map(|path| {
@@ -224,6 +289,7 @@ fn run_paths(
         }
     }
     report.errors = errors;
+    report.skipped = skipped;
     report.summary = summarize(&report.files, start);
     report
 }
@@ -423,6 +489,43 @@ mod tests {
         writer.join().expect("writer");
         assert!(r.errors.is_empty(), "{:?}", r.errors);
         assert!(r.findings().iter().any(|f| f.code == "CL001"), "{:?}", r.findings());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn configmap_symlinks_are_followed_inside_the_tree_and_outside_ones_reported() {
+        use std::os::unix::fs::symlink;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mount = dir.path().join("mount");
+        let data = mount.join("..2024_01_01_00_00_00.000000001");
+        std::fs::create_dir_all(&data).expect("mkdir");
+        std::fs::write(data.join("waf.conf"), "SecRule ARGS \"@rx (a+)+$\" \"id:1\"\n").expect("write");
+        symlink("..2024_01_01_00_00_00.000000001", mount.join("..data")).expect("symlink");
+        symlink("..data/waf.conf", mount.join("waf.conf")).expect("symlink");
+        let outside = dir.path().join("outside.conf");
+        std::fs::write(&outside, "SecRule ARGS \"@rx x\" \"id:2\"\n").expect("write");
+        symlink(&outside, mount.join("other.conf")).expect("symlink");
+        symlink(dir.path().join("gone.conf"), mount.join("dangling.conf")).expect("symlink");
+        let r = lint_paths(&[mount], &LintOptions::default());
+        let linted: Vec<&str> = r.files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(linted.len(), 1, "{linted:?}");
+        assert!(linted[0].ends_with("mount/waf.conf"), "{linted:?}");
+        assert_eq!(r.findings().iter().filter(|f| f.code == "CL001").count(), 1);
+        assert!(r.skipped.iter().any(|s| s.contains("other.conf") && s.contains("outside")), "{:?}", r.skipped);
+        assert!(r.skipped.iter().any(|s| s.contains("dangling.conf")), "{:?}", r.skipped);
+    }
+
+    #[test]
+    fn no_ignore_walks_files_ignore_rules_hide() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join(".ignore"), "hidden.yaml\n").expect("write");
+        std::fs::write(dir.path().join("hidden.yaml"), "pattern: 'a('\n").expect("write");
+        let walked = |no_ignore| {
+            let opts = LintOptions { no_ignore, ..LintOptions::default() };
+            walk(&[dir.path().to_path_buf()], &opts).0.len()
+        };
+        assert_eq!(walked(false), 0);
+        assert_eq!(walked(true), 1);
     }
 
     #[test]
