@@ -202,7 +202,9 @@ impl Cache {
         let stamp = self.dir.join(".last-prune");
         let now = SystemTime::now();
         let due = match std::fs::symlink_metadata(&stamp) {
-            Ok(m) if m.is_file() => m.modified().is_ok_and(|t| now.duration_since(t).is_ok_and(|age| age > PRUNE_EVERY)),
+            Ok(m) if m.is_file() => {
+                m.modified().is_ok_and(|t| now.duration_since(t).is_ok_and(|age| age > PRUNE_EVERY))
+            }
             Ok(_) => false,
             Err(_) => true,
         };
