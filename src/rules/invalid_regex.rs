@@ -289,7 +289,7 @@ mod tests {
             assert!(f[0].message.contains(needle), "{pattern}: {}", f[0].message);
         }
         // Valid PCRE stays clean.
-        for pattern in ["(?<a>x)(?<b>y)", "(*UTF)x", "a{2}{3}", "[\\w-]", "(?i)abc"] {
+        for pattern in ["(?<a>x)(?<b>y)", "(*UTF)x", "a{2}(?:b){3}", "[\\w-]", "(?i)abc"] {
             assert!(cl004(pattern, Flavor::Pcre).is_empty(), "{pattern}");
         }
     }
