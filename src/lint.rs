@@ -30,6 +30,9 @@ pub struct LintOptions {
     pub max_file_size: u64,
     /// Extra globs (relative to the walk roots) to skip.
     pub exclude: Vec<String>,
+    /// Walk files that ignore rules (`.gitignore`, `.ignore`, git excludes)
+    /// hide (`check --no-ignore`).
+    pub no_ignore: bool,
 }
 
 impl Default for LintOptions {
@@ -39,6 +42,7 @@ impl Default for LintOptions {
             rules: RuleSettings::default(),
             max_file_size: source::DEFAULT_MAX_FILE_SIZE,
             exclude: Vec::new(),
+            no_ignore: false,
         }
     }
 }
@@ -64,6 +68,9 @@ pub struct LintReport {
     /// Errors that stopped a file from being read at all (I/O), as
     /// messages. These make the run exit with code 2.
     pub errors: Vec<String>,
+    /// Files the walk left out on purpose, with why (symbolic links that
+    /// leave the walked folder, or dangle), as messages.
+    pub skipped: Vec<String>,
     /// Totals.
     pub summary: Summary,
 }
@@ -95,10 +102,23 @@ impl LintReport {
 /// explicitly are always included; files found by walking a folder are
 /// included when their format is recognized or a custom source names them.
 pub fn walk(paths: &[PathBuf], opts: &LintOptions) -> (Vec<PathBuf>, Vec<String>) {
+    let (files, errors, _) = walk_noting_skips(paths, opts);
+    (files, errors)
+}
+
+/// [`walk`], also returning what was skipped on purpose and why. Symbolic
+/// links to files are followed when their target stays inside the walked
+/// folder (a Kubernetes ConfigMap mount is a tree of links into a hidden
+/// `..data` folder); a file reached both through a link and directly is
+/// read once, under its shortest path.
+pub fn walk_noting_skips(paths: &[PathBuf], opts: &LintOptions) -> (Vec<PathBuf>, Vec<String>, Vec<String>) {
     let mut files = Vec::new();
     let mut errors = Vec::new();
+    let mut skipped = Vec::new();
     for root in paths {
-        if root.is_file() {
+        // Named explicitly and not a folder: read it, whatever it is (a
+        // regular file, a FIFO, `/dev/stdin`, a process substitution).
+        if root.exists() && !root.is_dir() {
             files.push(root.clone());
             continue;
         }
@@ -108,6 +128,10 @@ pub fn walk(paths: &[PathBuf], opts: &LintOptions) -> (Vec<PathBuf>, Vec<String>
         }
         let mut builder = ignore::WalkBuilder::new(root);
         builder.hidden(false).require_git(false).filter_entry(|e| e.file_name() != ".git");
+        if opts.no_ignore {
+            builder.ignore(false).git_ignore(false).git_global(false).git_exclude(false).parents(false);
+        }
+        let canonical_root = std::fs::canonicalize(root).ok();
         if !opts.exclude.is_empty() {
             let mut ov = ignore::overrides::OverrideBuilder::new(root);
             for g in &opts.exclude {
@@ -125,8 +149,28 @@ pub fn walk(paths: &[PathBuf], opts: &LintOptions) -> (Vec<PathBuf>, Vec<String>
         for entry in builder.build() {
             match entry {
                 Ok(e) => {
-                    if e.file_type().is_some_and(|t| t.is_file()) && is_candidate(e.path(), opts) {
+                    let Some(t) = e.file_type() else { continue };
+                    if t.is_file() && is_candidate(e.path(), opts) {
                         files.push(e.into_path());
+                    } else if t.is_symlink() {
+                        let target = std::fs::canonicalize(e.path());
+                        let inside = match (&target, &canonical_root) {
+                            (Ok(t), Some(r)) => t.starts_with(r),
+                            _ => false,
+                        };
+                        let shown = source::display_path(e.path());
+                        match target {
+                            Ok(t) if inside && t.is_file() && is_candidate(e.path(), opts) => files.push(e.into_path()),
+                            // A link to a folder inside the tree: that folder
+                            // is walked itself.
+                            Ok(_) if inside => {}
+                            Ok(t) => skipped.push(format!(
+                                "{shown}: symbolic link skipped: it points outside {} (to {})",
+                                source::display_path(root),
+                                t.display()
+                            )),
+                            Err(err) => skipped.push(format!("{shown}: symbolic link skipped: {err}")),
+                        }
                     }
                 }
                 Err(e) => errors.push(e.to_string()),
@@ -135,7 +179,30 @@ pub fn walk(paths: &[PathBuf], opts: &LintOptions) -> (Vec<PathBuf>, Vec<String>
     }
     files.sort();
     files.dedup();
-    (files, errors)
+    // One file reached through links and directly: keep its shortest path
+    // (the link a ConfigMap user knows, not `..2024_01_01/x.yaml`).
+    let mut by_target: std::collections::HashMap<PathBuf, usize> = std::collections::HashMap::new();
+    let mut keep = vec![true; files.len()];
+    for (i, f) in files.iter().enumerate() {
+        let Ok(t) = std::fs::canonicalize(f) else { continue };
+        match by_target.entry(t) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(i);
+            }
+            std::collections::hash_map::Entry::Occupied(mut o) => {
+                let j = *o.get();
+                let len = |p: &PathBuf| (p.components().count(), p.as_os_str().len());
+                if len(f) < len(&files[j]) {
+                    keep[j] = false;
+                    o.insert(i);
+                } else {
+                    keep[i] = false;
+                }
+            }
+        }
+    }
+    let files = files.into_iter().zip(keep).filter_map(|(f, k)| k.then_some(f)).collect();
+    (files, errors, skipped)
 }
 
 /// True when a file found by walking is worth reading.
@@ -188,13 +255,30 @@ fn run_paths(
     per_file: impl Fn(&SourceFile, &LintOptions) -> FileResult + Sync,
 ) -> LintReport {
     let start = Instant::now();
-    let (files, mut errors) = walk(paths, opts);
+    let (files, mut errors, skipped) = walk_noting_skips(paths, opts);
     let results: Vec<Result<FileResult, String>> = files
         .par_iter()
-        .map(|path| match source::load(path, opts.max_file_size) {
-            Ok(file) => Ok(per_file(&file, opts)),
-            Err(e @ source::LoadError::Io { .. }) => Err(e.to_string()),
-            Err(e) => Ok(load_problem(path, &e, opts)),
+        .map(|path| {
+            // A pipe or device: only ever named explicitly. What cannot be
+            // read from it, or not told apart, is an error, never a pass.
+            let stream = std::fs::metadata(path).is_ok_and(|m| !m.is_file());
+            match source::load(path, opts.max_file_size) {
+                Ok(file)
+                    if stream
+                        && source::detect_format(path, &file.text).is_none()
+                        && opts.extract.custom.is_empty() =>
+                {
+                    Err(format!(
+                        "{}: cannot tell the config format of a pipe or device from its name or content; save it \
+                         to a file with a known extension (.yaml, .json, .toml, .conf)",
+                        source::display_path(path)
+                    ))
+                }
+                Ok(file) => Ok(per_file(&file, opts)),
+                Err(e @ source::LoadError::Io { .. }) => Err(e.to_string()),
+                Err(e) if stream => Err(e.to_string()),
+                Err(e) => Ok(load_problem(path, &e, opts)),
+            }
         })
         .collect();
     let mut report = LintReport::default();
@@ -205,6 +289,7 @@ fn run_paths(
         }
     }
     report.errors = errors;
+    report.skipped = skipped;
     report.summary = summarize(&report.files, start);
     report
 }
@@ -225,9 +310,13 @@ pub fn load_problem(path: &Path, err: &source::LoadError, opts: &LintOptions) ->
     let mut findings = Vec::new();
     if opts.rules.is_enabled(&meta.code) {
         let span = err.offset().map(Span::empty);
-        // Line/column cannot be computed from non-text content; report the
-        // byte offset in the message instead.
-        findings.push(Finding::new(&meta.code, &meta.id, opts.rules.severity(meta), &shown, "", span, err.to_string()));
+        let mut f = Finding::new(&meta.code, &meta.id, opts.rules.severity(meta), &shown, "", span, err.to_string());
+        // The text is not kept, but the loader counted lines up to the bad
+        // byte: point there, not at 1:1.
+        if let Some((line, column)) = err.line_col() {
+            (f.line, f.column, f.end_line, f.end_column) = (line, column, line, column);
+        }
+        findings.push(f);
     }
     FileResult { path: shown, text: Arc::from(""), extraction: Extraction::default(), findings }
 }
@@ -246,7 +335,11 @@ pub fn lint_source_cached(file: &SourceFile, opts: &LintOptions, cache: Option<&
         hit
     } else {
         let result = analyze_source(file, opts);
-        if let Some(c) = cache {
+        // A file analyzed after the run budget ran out holds "not
+        // analysed" findings: not a result to keep.
+        if let Some(c) = cache
+            && !opts.rules.run.is_exhausted()
+        {
             c.put(file, &result);
         }
         result
@@ -337,4 +430,124 @@ pub fn lint_pattern(
     report::finding::sort(&mut findings);
     let extraction = Extraction { kind: Some(extracted.kind.clone()), patterns: vec![extracted], problems: Vec::new() };
     FileResult { path: COMMAND_LINE.to_owned(), text: Arc::from(pattern), extraction, findings }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fmt::Write as _;
+
+    fn copies(n: usize) -> SourceFile {
+        let mut text = String::from("rules:\n");
+        for i in 0..n {
+            let _ = write!(text, "  - id: {i}\n    action: block\n    pattern: '(a+)+$'\n");
+        }
+        SourceFile::new("waf.yaml", text)
+    }
+
+    #[test]
+    fn copies_of_a_pattern_are_analyzed_once_per_run() {
+        let opts = LintOptions::default();
+        let file = copies(1000);
+        let r = lint_source(&file, &opts);
+        let cl001 = r.findings.iter().filter(|f| f.code == "CL001").count();
+        assert_eq!(cl001, 1000, "every copy still gets its finding");
+        assert_eq!(opts.rules.run.computed(), 1);
+        assert_eq!(opts.rules.run.reused(), 999);
+        // A second file in the same run reuses it too.
+        let again = lint_source(&SourceFile::new("other.yaml", file.text.clone()), &opts);
+        assert_eq!(again.findings.iter().filter(|f| f.code == "CL001").count(), 1000);
+        assert_eq!(opts.rules.run.computed(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn pipes_and_devices_named_explicitly_are_read_or_refused_never_passed() {
+        let opts = LintOptions::default();
+        // `/dev/zero` stops at the size cap instead of hanging.
+        let r = lint_paths(&[PathBuf::from("/dev/zero")], &opts);
+        assert!(r.errors.iter().any(|e| e.contains("limit")), "{:?}", r.errors);
+        // A FIFO whose name says nothing about its format: an error.
+        let dir = tempfile::tempdir().expect("temp dir");
+        let fifo = dir.path().join("pipe");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().expect("mkfifo").success());
+        let writer = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::write(fifo, "SecRule ARGS \"@rx (a+)+$\" \"id:1\"\n").expect("write"))
+        };
+        let r = lint_paths(&[fifo], &opts);
+        writer.join().expect("writer");
+        assert!(r.errors.iter().any(|e| e.contains("cannot tell the config format")), "{:?}", r.errors);
+        // A FIFO named like a config is read and linted.
+        let fifo = dir.path().join("rules.conf");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().expect("mkfifo").success());
+        let writer = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::write(fifo, "SecRule ARGS \"@rx (a+)+$\" \"id:1\"\n").expect("write"))
+        };
+        let r = lint_paths(&[fifo], &opts);
+        writer.join().expect("writer");
+        assert!(r.errors.is_empty(), "{:?}", r.errors);
+        assert!(r.findings().iter().any(|f| f.code == "CL001"), "{:?}", r.findings());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn configmap_symlinks_are_followed_inside_the_tree_and_outside_ones_reported() {
+        use std::os::unix::fs::symlink;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mount = dir.path().join("mount");
+        let data = mount.join("..2024_01_01_00_00_00.000000001");
+        std::fs::create_dir_all(&data).expect("mkdir");
+        std::fs::write(data.join("waf.conf"), "SecRule ARGS \"@rx (a+)+$\" \"id:1\"\n").expect("write");
+        symlink("..2024_01_01_00_00_00.000000001", mount.join("..data")).expect("symlink");
+        symlink("..data/waf.conf", mount.join("waf.conf")).expect("symlink");
+        let outside = dir.path().join("outside.conf");
+        std::fs::write(&outside, "SecRule ARGS \"@rx x\" \"id:2\"\n").expect("write");
+        symlink(&outside, mount.join("other.conf")).expect("symlink");
+        symlink(dir.path().join("gone.conf"), mount.join("dangling.conf")).expect("symlink");
+        let r = lint_paths(&[mount], &LintOptions::default());
+        let linted: Vec<&str> = r.files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(linted.len(), 1, "{linted:?}");
+        assert!(linted[0].ends_with("mount/waf.conf"), "{linted:?}");
+        assert_eq!(r.findings().iter().filter(|f| f.code == "CL001").count(), 1);
+        assert!(r.skipped.iter().any(|s| s.contains("other.conf") && s.contains("outside")), "{:?}", r.skipped);
+        assert!(r.skipped.iter().any(|s| s.contains("dangling.conf")), "{:?}", r.skipped);
+    }
+
+    #[test]
+    fn no_ignore_walks_files_ignore_rules_hide() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join(".ignore"), "hidden.yaml\n").expect("write");
+        std::fs::write(dir.path().join("hidden.yaml"), "pattern: 'a('\n").expect("write");
+        let walked = |no_ignore| {
+            let opts = LintOptions { no_ignore, ..LintOptions::default() };
+            walk(&[dir.path().to_path_buf()], &opts).0.len()
+        };
+        assert_eq!(walked(false), 0);
+        assert_eq!(walked(true), 1);
+    }
+
+    #[test]
+    fn a_bad_byte_is_located_at_its_line_and_column() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let p = dir.path().join("bad.yaml");
+        std::fs::write(&p, b"a: 1\nb: 2\nc: x\xff\n").expect("write");
+        let r = lint_paths(&[p], &LintOptions::default());
+        let f = r.findings().into_iter().find(|f| f.code == "CL100").expect("CL100");
+        assert_eq!((f.line, f.column), (3, 5), "{}", f.message);
+        assert!(f.message.contains("line 3, column 5"), "{}", f.message);
+    }
+
+    #[test]
+    fn an_exhausted_run_budget_is_a_finding_not_silence() {
+        let mut opts = LintOptions::default();
+        opts.rules.run_budget = Some(std::time::Duration::ZERO);
+        let r = lint_source(&copies(3), &opts);
+        let skipped: Vec<_> = r.findings.iter().filter(|f| f.code == "CL008").collect();
+        assert_eq!(skipped.len(), 3, "{:?}", r.findings);
+        assert!(skipped.iter().all(|f| f.message.contains("run budget exhausted")));
+        assert!(opts.rules.run.is_exhausted());
+        assert_eq!(opts.rules.run.computed(), 0);
+    }
 }

@@ -618,3 +618,33 @@ fn check_with_suppressions_baselines_and_cache() {
     assert_eq!(code(&out), 1);
     assert_eq!(count_files(cache.path()), before);
 }
+
+/// libgit2 loops forever inflating a truncated loose object: the watchdog
+/// turns that into exit code 2 naming the object and `git fsck`. The run
+/// itself is bounded here, so a regression fails instead of hanging.
+#[test]
+fn a_truncated_git_object_is_exit_2_never_a_hang() {
+    let r = Repo::init();
+    r.write("waf.yaml", waf(1, "a+"));
+    r.commit("one");
+    r.write("waf.yaml", waf(2, "(a+)+$").repeat(200));
+    r.commit("two");
+    let head = r.repo.head().expect("head").peel_to_tree().expect("tree");
+    let hex = head.get_path(Path::new("waf.yaml")).expect("entry").id().to_string();
+    let object = r.root().join(".git/objects").join(&hex[..2]).join(&hex[2..]);
+    let bytes = std::fs::read(&object).expect("a loose object");
+    std::fs::remove_file(&object).expect("remove");
+    std::fs::write(&object, &bytes[..bytes.len() / 2]).expect("truncate");
+    let out = assert_cmd::Command::new(env!("CARGO_BIN_EXE_cfglint"))
+        .args(["diff", "--base", "HEAD~1", "--no-cache", "--no-config", "--color=never"])
+        .current_dir(r.root())
+        .env("CFGLINT_GIT_READ_TIMEOUT", "2")
+        .env_remove("CFGLINT_CACHE_DIR")
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .expect("run cfglint");
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "stderr: {err}");
+    assert!(err.contains(&hex[..12]), "names the object: {err}");
+    assert!(err.contains("git fsck"), "{err}");
+}

@@ -89,6 +89,10 @@ pub struct CheckArgs {
     /// Do not read or write the analysis cache.
     #[arg(long)]
     pub no_cache: bool,
+    /// Also lint files that `.gitignore`, `.ignore` and git's exclude files
+    /// hide from the walk.
+    #[arg(long)]
+    pub no_ignore: bool,
     /// Shared options.
     #[command(flatten)]
     pub common: Common,

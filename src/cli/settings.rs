@@ -66,6 +66,7 @@ pub fn resolve(common: &Common) -> Result<Settings> {
         lint.rules.redos = lint.rules.redos.clone().max_steps(n);
     }
     lint.rules.max_pattern_len = analysis.max_pattern_len;
+    lint.rules.run_budget = analysis.max_run_seconds.map(std::time::Duration::from_secs);
     for sel in &common.select {
         let meta = crate::rules::lookup(sel).ok_or_else(|| miette::miette!("--select: unknown rule `{sel}`"))?;
         lint.rules.select.push(meta.code.clone());

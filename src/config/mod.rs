@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::report::Severity;
-use crate::source::{CustomSource, Flavor, Semantics};
+use crate::source::{CustomSource, Flavor, Kind, Semantics};
 
 /// The file name looked for.
 pub const FILE_NAME: &str = "cfglint.toml";
@@ -97,6 +97,9 @@ pub struct AnalysisSection {
     pub max_pattern_len: Option<usize>,
     /// NFA size budget for CL007, in bytes of regex-automata's NFA heap.
     pub max_nfa_bytes: Option<usize>,
+    /// Wall-clock budget of a whole run's backtracking analysis, in
+    /// seconds (default 120).
+    pub max_run_seconds: Option<u64>,
 }
 
 /// `[[source]]`: files matching `glob` hold regexes at `keys`.
@@ -104,12 +107,13 @@ pub struct AnalysisSection {
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct SourceSection {
     /// Glob over paths relative to the config file's folder.
-    pub glob: String,
+    pub glob: Spanned<String>,
     /// Key paths (`a.b[].c`; `[]` any index, `*` any key).
     #[serde(default)]
     pub keys: Vec<String>,
-    /// Kind name to report, or a built-in kind to read the file as.
-    pub kind: Option<String>,
+    /// Kind name to report (with `keys`), or a built-in kind to read the
+    /// file as.
+    pub kind: Option<Spanned<String>>,
     /// Flavor of the patterns.
     pub flavor: Option<Spanned<String>>,
     /// `search`, `anchored-start` or `full-match`.
@@ -151,8 +155,8 @@ impl Config {
 
     /// Load and validate a config file.
     pub fn load(path: &Path) -> Result<Config, Error> {
-        let text =
-            std::fs::read_to_string(path).map_err(|source| Error::Io { path: path.display().to_string(), source })?;
+        let text = crate::fsutil::read_regular_text(path, crate::fsutil::INPUT_CAP)
+            .map_err(|e| Error::Io { path: path.display().to_string(), source: e.into_io() })?;
         Config::parse(path, text)
     }
 
@@ -186,6 +190,31 @@ impl Config {
             .transpose()?;
         let mut sources = Vec::new();
         for s in &raw.source {
+            if let Err(e) = globset::GlobBuilder::new(s.glob.get_ref()).literal_separator(true).build() {
+                let why = e.kind().to_string();
+                return Err(invalid(
+                    format!("invalid glob `{}` in [[source]]: {why}", s.glob.get_ref()),
+                    Some(s.glob.span()),
+                ));
+            }
+            if let Some(k) = &s.kind {
+                let name = k.get_ref();
+                let builtin = Kind::BUILTIN.iter().any(|b| b.as_str() == name);
+                let custom_ok = !s.keys.is_empty()
+                    && !name.is_empty()
+                    && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+                if !builtin && !custom_ok {
+                    let names: Vec<&str> = Kind::BUILTIN.iter().map(Kind::as_str).collect();
+                    return Err(invalid(
+                        format!(
+                            "unknown kind `{name}` in [[source]]: use a built-in kind ({}), or give `keys` to name a \
+                             kind of your own (letters, digits, `-`, `_`, `.`)",
+                            names.join(", ")
+                        ),
+                        Some(k.span()),
+                    ));
+                }
+            }
             let semantics = match &s.semantics {
                 None => None,
                 Some(v) => Some(match v.get_ref().as_str() {
@@ -201,9 +230,9 @@ impl Config {
                 }),
             };
             sources.push(CustomSource {
-                glob: s.glob.clone(),
+                glob: s.glob.get_ref().clone(),
                 keys: s.keys.clone(),
-                kind: s.kind.clone(),
+                kind: s.kind.as_ref().map(|k| k.get_ref().clone()),
                 flavor: s.flavor.as_ref().map(parse_flavor).transpose()?,
                 semantics,
             });
@@ -221,6 +250,26 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bad_source_globs_and_kinds_point_at_the_value() {
+        let bad = |text: &str| {
+            let Err(Error::Invalid { message, span, .. }) = Config::parse(Path::new("cfglint.toml"), text.to_owned())
+            else {
+                panic!("accepted: {text}")
+            };
+            (message, span.map(|s| s.offset()))
+        };
+        let (message, at) = bad("[[source]]\nglob = \"[z-a\"\nkeys = [\"a\"]\n");
+        assert!(message.contains("invalid glob `[z-a`"), "{message}");
+        assert_eq!(at, Some(18));
+        let (message, at) = bad("[[source]]\nglob = \"*.yaml\"\nkind = \"nonsense\"\n");
+        assert!(message.contains("unknown kind `nonsense`"), "{message}");
+        assert_eq!(at, Some(34));
+        // A name of one's own, with keys, and a built-in kind are fine.
+        let ok = "[[source]]\nglob = \"*.yaml\"\nkind = \"my-rules\"\nkeys = [\"a\"]\n\n[[source]]\nglob = \"x/**/*.yml\"\nkind = \"waf-yaml\"\n";
+        Config::parse(Path::new("cfglint.toml"), ok.to_owned()).expect("valid");
+    }
 
     #[test]
     fn parses_and_validates() {

@@ -111,17 +111,17 @@ impl Baseline {
 
     /// Read a baseline file.
     pub fn load(path: &Path) -> Result<Baseline, Error> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        let text = crate::fsutil::read_regular_text(path, crate::fsutil::INPUT_CAP).map_err(|e| Error::Io {
             action: "read",
             path: path.to_path_buf(),
-            source,
+            source: e.into_io(),
         })?;
         Baseline::parse(path, &text)
     }
 
     /// Write the baseline atomically.
     pub fn write(&self, path: &Path) -> Result<(), Error> {
-        super::cache::write_atomic(path, self.to_json().as_bytes()).map_err(|source| Error::Io {
+        crate::fsutil::write_output(path, self.to_json().as_bytes()).map_err(|source| Error::Io {
             action: "write",
             path: path.to_path_buf(),
             source,

@@ -15,15 +15,23 @@
 //! unique temporary file and renamed into place, so readers see a whole
 //! entry or none); a missing, unreadable, corrupt or foreign entry is a
 //! miss, never an error; a cache that cannot be written is skipped
-//! silently. Entries unused for 30 days are pruned at most once a day.
+//! silently.
+//!
+//! Ownership: cfglint only writes into a cache directory it created (or
+//! found empty) and marked with a `CACHEDIR.TAG` naming cfglint; a
+//! directory that holds anything else and no such tag (say
+//! `CFGLINT_CACHE_DIR=$HOME`) is not used at all. Pruning, at most once a
+//! day, deletes only regular files named like cfglint's own entries
+//! (`<2 hex>/<64 hex>.json`) or temporary files (`*.cfglint-tmp`) in the
+//! marked directory, never follows a symbolic link (a symlinked cache
+//! directory is not pruned), and removes entries unused for 30 days, then
+//! the least recently used ones beyond [`MAX_ENTRIES`].
 //! A cached result has no offset maps and no parse problems (the problems
 //! are already findings); everything else is as computed.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
@@ -39,17 +47,35 @@ const ENTRY_VERSION: u32 = 2;
 /// Entries unused for this long are pruned.
 const MAX_AGE: Duration = Duration::from_secs(30 * 24 * 3600);
 
+/// A bigger entry file is not read (a miss).
+const MAX_ENTRY_BYTES: u64 = 64 << 20;
+
 /// How often pruning runs, and how often a hit refreshes an entry's age.
 const PRUNE_EVERY: Duration = Duration::from_secs(24 * 3600);
 
 /// The cache folder's name inside a git directory.
 pub const GIT_DIR_NAME: &str = "cfglint-cache";
 
+/// At most this many entries are kept (about 4 KB each on average): pruning
+/// removes the least recently used beyond it.
+pub const MAX_ENTRIES: usize = 20_000;
+
+/// The tag file that marks a directory as cfglint's cache (the
+/// <https://bford.info/cachedir/> convention, so backup tools skip it).
+pub const TAG_NAME: &str = "CACHEDIR.TAG";
+
+/// The tag file's content; the first line is the convention's signature.
+const TAG: &str = "Signature: 8a477f597d28d172789f06886806bc55\n\
+# This file is a cache directory tag created by cfglint.\n\
+# cfglint deletes only its own entries here. See https://bford.info/cachedir/\n";
+
 /// A cache rooted at one directory, for one salt.
 #[derive(Debug, Clone)]
 pub struct Cache {
     dir: PathBuf,
     salt: [u8; 32],
+    /// Whether the directory is ours (created or tagged); decided once.
+    owned: Arc<OnceLock<bool>>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -65,7 +91,7 @@ impl Cache {
     /// A cache in `dir` whose entries are valid only for `salt` (see
     /// [`salt`]). The directory is created on first write.
     pub fn new(dir: impl Into<PathBuf>, salt: &[u8]) -> Cache {
-        Cache { dir: dir.into(), salt: Sha256::digest(salt).into() }
+        Cache { dir: dir.into(), salt: Sha256::digest(salt).into(), owned: Arc::new(OnceLock::new()) }
     }
 
     /// The directory.
@@ -109,7 +135,8 @@ impl Cache {
     /// The cached analysis of `file`, if any.
     pub fn get(&self, file: &SourceFile) -> Option<FileResult> {
         let path = self.entry_path(file);
-        let bytes = std::fs::read(&path).ok()?;
+        // Entries are small; a FIFO or a huge file planted here is a miss.
+        let bytes = crate::fsutil::read_regular(&path, MAX_ENTRY_BYTES).ok()?;
         let entry: Entry = serde_json::from_slice(&bytes).ok()?;
         let shown = file.display_path();
         if entry.version != ENTRY_VERSION || entry.path != shown {
@@ -135,47 +162,102 @@ impl Cache {
             findings: result.findings.clone(),
         };
         let Ok(bytes) = serde_json::to_vec(&entry) else { return };
+        if !self.claim() {
+            return;
+        }
         let path = self.entry_path(file);
         if let Some(parent) = path.parent()
             && std::fs::create_dir_all(parent).is_ok()
         {
-            let _ = write_atomic(&path, &bytes);
+            let _ = crate::fsutil::write_private(&path, &bytes);
         }
     }
 
-    /// Delete entries unused for 30 days and stale temporary files, at most
-    /// once a day (a stamp file records the last run).
+    /// True when the cache directory is cfglint's: tagged already, or
+    /// created (or found empty) now and tagged. A symbolic link or a
+    /// directory holding anything without the tag is not ours.
+    fn claim(&self) -> bool {
+        *self.owned.get_or_init(|| {
+            if is_tagged(&self.dir) {
+                return true;
+            }
+            let fresh = match std::fs::symlink_metadata(&self.dir) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => std::fs::create_dir_all(&self.dir).is_ok(),
+                Ok(m) if m.is_dir() => std::fs::read_dir(&self.dir).is_ok_and(|mut d| d.next().is_none()),
+                _ => false,
+            };
+            fresh && std::fs::write(self.dir.join(TAG_NAME), TAG).is_ok()
+        })
+    }
+
+    /// Delete cfglint's entries unused for 30 days, the least recently used
+    /// beyond [`MAX_ENTRIES`], and stale temporary files, at most once a day
+    /// (a stamp file records the last run). Only in a tagged, real (not
+    /// symlinked) cache directory, and only files named like cfglint's.
     pub fn prune_if_due(&self) {
+        let Ok(meta) = std::fs::symlink_metadata(&self.dir) else { return };
+        if !meta.is_dir() || !is_tagged(&self.dir) {
+            return;
+        }
         let stamp = self.dir.join(".last-prune");
         let now = SystemTime::now();
-        let due = match std::fs::metadata(&stamp).and_then(|m| m.modified()) {
-            Ok(t) => now.duration_since(t).is_ok_and(|age| age > PRUNE_EVERY),
-            Err(_) => self.dir.is_dir(),
+        let due = match std::fs::symlink_metadata(&stamp) {
+            Ok(m) if m.is_file() => {
+                m.modified().is_ok_and(|t| now.duration_since(t).is_ok_and(|age| age > PRUNE_EVERY))
+            }
+            Ok(_) => false,
+            Err(_) => true,
         };
         if !due {
             return;
         }
-        let _ = std::fs::write(&stamp, b"");
+        let _ = crate::fsutil::write_private(&stamp, b"");
         let Ok(shards) = std::fs::read_dir(&self.dir) else { return };
+        let mut kept: Vec<(SystemTime, PathBuf)> = Vec::new();
         for shard in shards.filter_map(Result::ok) {
-            if !shard.file_type().is_ok_and(|t| t.is_dir()) {
+            // `DirEntry::file_type` does not follow symbolic links.
+            let shard_name = shard.file_name();
+            if !shard.file_type().is_ok_and(|t| t.is_dir()) || !is_hex(&shard_name.to_string_lossy(), 2) {
                 continue;
             }
             let Ok(entries) = std::fs::read_dir(shard.path()) else { continue };
             for e in entries.filter_map(Result::ok) {
                 let name = e.file_name();
-                let is_temp = name.to_string_lossy().starts_with(".tmp");
+                let name = name.to_string_lossy();
+                let is_temp = name.ends_with(crate::fsutil::TEMP_SUFFIX);
+                let is_entry = name.strip_suffix(".json").is_some_and(|h| is_hex(h, 64));
+                if !(is_temp || is_entry) || !e.file_type().is_ok_and(|t| t.is_file()) {
+                    continue;
+                }
                 let limit = if is_temp { Duration::from_secs(3600) } else { MAX_AGE };
-                let old = e
-                    .metadata()
-                    .and_then(|m| m.modified())
-                    .is_ok_and(|t| now.duration_since(t).is_ok_and(|age| age > limit));
-                if old {
+                let modified = e.metadata().and_then(|m| m.modified()).unwrap_or(now);
+                if now.duration_since(modified).is_ok_and(|age| age > limit) {
                     let _ = std::fs::remove_file(e.path());
+                } else if is_entry {
+                    kept.push((modified, e.path()));
                 }
             }
         }
+        if kept.len() > MAX_ENTRIES {
+            kept.sort();
+            let excess = kept.len() - MAX_ENTRIES;
+            for (_, path) in kept.into_iter().take(excess) {
+                let _ = std::fs::remove_file(path);
+            }
+        }
     }
+}
+
+/// True when `dir` is a real directory holding cfglint's cache tag.
+fn is_tagged(dir: &Path) -> bool {
+    std::fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir())
+        && std::fs::symlink_metadata(dir.join(TAG_NAME)).is_ok_and(|m| m.is_file() && m.len() < 4096)
+        && std::fs::read_to_string(dir.join(TAG_NAME)).is_ok_and(|t| t == TAG)
+}
+
+/// True when `s` is `len` lowercase hex digits.
+fn is_hex(s: &str, len: usize) -> bool {
+    s.len() == len && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// `$CFGLINT_CACHE_DIR`, when set and not empty.
@@ -234,13 +316,20 @@ pub fn find_git_dir(start: &Path) -> Option<PathBuf> {
             return Some(dot_git);
         }
         if meta.is_file() {
-            let text = std::fs::read_to_string(&dot_git).ok()?;
+            let text = crate::fsutil::read_regular_text(&dot_git, 64 * 1024).ok()?;
             let target = text.lines().find_map(|l| l.strip_prefix("gitdir:"))?.trim();
             let target = Path::new(target);
-            return Some(if target.is_absolute() { target.to_path_buf() } else { dir.join(target) });
+            let target = if target.is_absolute() { target.to_path_buf() } else { dir.join(target) };
+            return is_git_dir(&target).then_some(target);
         }
     }
     None
+}
+
+/// True when `dir` looks like a git directory: a folder with a `HEAD` file
+/// and either an `objects` folder or (a linked worktree's) `commondir` file.
+fn is_git_dir(dir: &Path) -> bool {
+    dir.is_dir() && dir.join("HEAD").is_file() && (dir.join("objects").is_dir() || dir.join("commondir").is_file())
 }
 
 fn to_hex(bytes: &[u8]) -> String {
@@ -251,32 +340,6 @@ fn to_hex(bytes: &[u8]) -> String {
         s.push(char::from(DIGITS[usize::from(b & 0xf)]));
     }
     s
-}
-
-/// Write a file atomically: a unique temporary file in the same folder,
-/// then a rename over the target. Concurrent writers of the same path each
-/// rename a whole file; readers never see a partial one.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let nanos = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp =
-        dir.join(format!(".tmp.{name}.{}.{nanos}.{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed)));
-    let result = (|| {
-        let mut f = std::fs::File::options().write(true).create_new(true).open(&tmp)?;
-        f.write_all(bytes)?;
-        f.flush()?;
-        drop(f);
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }
 
 #[cfg(test)]
@@ -371,7 +434,7 @@ mod tests {
         let leftovers: Vec<_> = std::fs::read_dir(shard)
             .expect("shard exists")
             .filter_map(Result::ok)
-            .filter(|e| e.file_name().to_string_lossy().starts_with(".tmp"))
+            .filter(|e| e.file_name().to_string_lossy().ends_with(crate::fsutil::TEMP_SUFFIX))
             .collect();
         assert!(leftovers.is_empty(), "temporary files left behind");
     }
@@ -405,7 +468,135 @@ mod tests {
         let wt = dir.path().join("wt");
         std::fs::create_dir_all(&wt).expect("mkdir");
         std::fs::write(wt.join(".git"), "gitdir: ../repo/.git/worktrees/wt\n").expect("gitfile");
+        // Not a git directory (yet): not accepted.
+        assert_eq!(find_git_dir(&wt), None);
+        let linked = repo.join(".git/worktrees/wt");
+        std::fs::create_dir_all(&linked).expect("mkdir");
+        std::fs::write(linked.join("HEAD"), "ref: refs/heads/wt\n").expect("HEAD");
+        std::fs::write(linked.join("commondir"), "../..\n").expect("commondir");
         assert_eq!(find_git_dir(&wt), Some(wt.join("../repo/.git/worktrees/wt")));
+    }
+
+    #[test]
+    fn a_gitdir_pointing_at_a_plain_folder_is_not_a_git_dir() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let home = dir.path().join("home");
+        std::fs::create_dir_all(&home).expect("mkdir");
+        std::fs::write(home.join("notes.txt"), "mine").expect("write");
+        let wt = dir.path().join("wt");
+        std::fs::create_dir_all(&wt).expect("mkdir");
+        std::fs::write(wt.join(".git"), format!("gitdir: {}\n", home.display())).expect("gitfile");
+        assert_eq!(find_git_dir(&wt), None);
+    }
+
+    /// A folder of the user's files, every one of them 40 days old, some
+    /// named the way the old pruning matched (`.tmp*`) and in two-letter
+    /// subfolders like cache shards.
+    fn old_user_files(home: &Path) -> Vec<PathBuf> {
+        let files = [
+            "notes.txt",
+            ".tmp-draft",
+            "ab/thesis.tex",
+            "ab/.tmpfile",
+            "0f/0f00000000000000000000000000000000000000000000000000000000000000.json",
+        ];
+        let long_ago = SystemTime::now() - Duration::from_secs(40 * 24 * 3600);
+        files
+            .iter()
+            .map(|f| {
+                let p = home.join(f);
+                std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+                std::fs::write(&p, "precious").expect("write");
+                std::fs::File::options().append(true).open(&p).and_then(|f| f.set_modified(long_ago)).expect("age");
+                p
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_symlinked_cache_dir_never_prunes_its_target() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let home = dir.path().join("home");
+        let files = old_user_files(&home);
+        let git = dir.path().join("repo/.git");
+        std::fs::create_dir_all(&git).expect("mkdir");
+        let link = git.join(GIT_DIR_NAME);
+        std::os::unix::fs::symlink(&home, &link).expect("symlink");
+        let cache = Cache::new(&link, b"s");
+        let file = SourceFile::new("a.yaml", "x: 1\n");
+        cache.put(&file, &result_for(&file));
+        cache.prune_if_due();
+        for f in &files {
+            assert!(f.exists(), "{} was deleted", f.display());
+        }
+        // Nothing was written into the user's folder either.
+        assert!(!home.join(TAG_NAME).exists());
+        assert!(cache.get(&file).is_none());
+    }
+
+    #[test]
+    fn a_cache_dir_full_of_user_files_is_neither_used_nor_pruned() {
+        // `CFGLINT_CACHE_DIR=$HOME/.cache` lands here.
+        let dir = tempfile::tempdir().expect("temp dir");
+        let files = old_user_files(dir.path());
+        let cache = Cache::new(dir.path(), b"s");
+        let file = SourceFile::new("a.yaml", "x: 1\n");
+        cache.put(&file, &result_for(&file));
+        cache.prune_if_due();
+        for f in &files {
+            assert!(f.exists(), "{} was deleted", f.display());
+        }
+        assert!(!dir.path().join(TAG_NAME).exists());
+    }
+
+    #[test]
+    fn pruning_a_tagged_cache_spares_foreign_files_and_symlinks() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let outside = dir.path().join("outside");
+        let precious = old_user_files(&outside);
+        let root = dir.path().join("cache");
+        let cache = Cache::new(&root, b"s");
+        let file = SourceFile::new("a.yaml", "x: 1\n");
+        cache.put(&file, &result_for(&file));
+        assert!(root.join(TAG_NAME).is_file());
+        // A foreign old file and a symlinked shard inside the cache.
+        let foreign = old_user_files(&root.join("mine"));
+        std::os::unix::fs::symlink(outside.join("ab"), root.join("cd")).expect("symlink");
+        cache.prune_if_due();
+        for f in precious.iter().chain(&foreign) {
+            assert!(f.exists(), "{} was deleted", f.display());
+        }
+        assert!(cache.get(&file).is_some());
+    }
+
+    #[test]
+    fn pruning_keeps_at_most_max_entries() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let cache = Cache::new(dir.path().join("c"), b"s");
+        let first = SourceFile::new("first.yaml", "a: 1\n");
+        cache.put(&first, &result_for(&first));
+        let a_while_ago = SystemTime::now() - Duration::from_secs(3600);
+        std::fs::File::options()
+            .append(true)
+            .open(cache.entry_path(&first))
+            .and_then(|f| f.set_modified(a_while_ago))
+            .expect("age the entry");
+        // Fill the cache with empty entry files past the limit.
+        for i in 0..MAX_ENTRIES {
+            let hex = to_hex(&Sha256::digest(i.to_le_bytes()));
+            let p = dir.path().join("c").join(&hex[..2]).join(format!("{hex}.json"));
+            std::fs::create_dir_all(p.parent().expect("shard")).expect("mkdir");
+            std::fs::write(p, b"").expect("write");
+        }
+        cache.prune_if_due();
+        let count: usize = std::fs::read_dir(dir.path().join("c"))
+            .expect("read")
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            .map(|d| std::fs::read_dir(d.path()).expect("shard").count())
+            .sum();
+        assert_eq!(count, MAX_ENTRIES);
+        assert!(cache.get(&first).is_none(), "the least recently used entry goes first");
     }
 
     #[test]

@@ -9,8 +9,14 @@
 //! failure is a [`super::Error`] naming the revision or file, never a panic.
 //! A shallow clone that lacks the history a request needs is reported as
 //! such, with the fix, instead of silently diffing against an empty tree.
+//! Every object read is registered while it runs, so that a watchdog
+//! ([`stalled_read`]) can turn a read that never ends (libgit2 loops
+//! forever inflating a truncated loose object) into an error.
 
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use git2::{Delta, DiffFindOptions, DiffOptions, ErrorCode, FileMode, Oid, Repository};
 
@@ -50,6 +56,42 @@ pub enum Head {
     Tree(Resolved),
     /// The index (staged changes).
     Index,
+}
+
+/// Git reads in progress: token, what is read, since when.
+static IN_FLIGHT: Mutex<Vec<(u64, String, Instant)>> = Mutex::new(Vec::new());
+
+/// A git read in progress; dropping it ends it.
+struct Reading(u64);
+
+impl Reading {
+    fn start(what: String) -> Reading {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let token = NEXT.fetch_add(1, Ordering::Relaxed);
+        IN_FLIGHT.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((token, what, Instant::now()));
+        Reading(token)
+    }
+}
+
+impl Drop for Reading {
+    fn drop(&mut self) {
+        IN_FLIGHT.lock().unwrap_or_else(std::sync::PoisonError::into_inner).retain(|(t, _, _)| *t != self.0);
+    }
+}
+
+/// The oldest git read that has been running for longer than `limit`:
+/// what it reads (for example `blob 1a2b3c4d5e6f`) and for how long. A
+/// healthy read of a capped blob takes milliseconds; libgit2 never returns
+/// from a truncated loose object.
+pub fn stalled_read(limit: Duration) -> Option<(String, Duration)> {
+    let now = Instant::now();
+    IN_FLIGHT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .iter()
+        .map(|(_, what, since)| (what.clone(), now.duration_since(*since)))
+        .filter(|(_, age)| *age > limit)
+        .max_by_key(|(_, age)| *age)
 }
 
 fn git_err(context: impl Into<String>) -> impl FnOnce(git2::Error) -> Error {
@@ -210,6 +252,14 @@ fn is_regular(mode: FileMode) -> bool {
 /// order. Submodules and symbolic links are skipped (they hold no config
 /// text); a regular file that replaces one counts as added.
 pub fn changed_files(repo: &Repository, base: &Resolved, head: &Head) -> Result<Vec<ChangedFile>, Error> {
+    let _reading = Reading::start(format!(
+        "the trees of {} and {}",
+        base.label,
+        match head {
+            Head::Tree(r) => r.label.as_str(),
+            Head::Index => "the index",
+        }
+    ));
     let find_tree = |r: &Resolved| -> Result<Option<git2::Tree<'_>>, Error> {
         r.tree.map(|id| repo.find_tree(id).map_err(git_err(format!("cannot read the tree of {}", r.label)))).transpose()
     };
@@ -278,6 +328,7 @@ pub enum Blob {
 /// before inflating it.
 pub fn read_blob(repo: &Repository, id: Oid, max_size: u64) -> Result<Blob, Error> {
     let context = || format!("cannot read blob {}", short(id));
+    let _reading = Reading::start(format!("blob {id}"));
     let odb = repo.odb().map_err(git_err(context()))?;
     let (size, _) = odb.read_header(id).map_err(git_err(context()))?;
     if size as u64 > max_size {

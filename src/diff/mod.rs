@@ -81,6 +81,13 @@ pub enum Error {
         help("use `cfglint diff --staged` to lint the staged files before the first commit")
     )]
     UnbornHead,
+    /// `--staged` in a bare repository: there is no index of staged files.
+    #[error("--staged needs a repository with a work tree; this one is bare, so nothing can be staged")]
+    #[diagnostic(
+        code(cfglint::diff::bare),
+        help("run cfglint diff in a clone with a work tree, or compare two commits with --base and --head")
+    )]
+    BareStaged,
     /// A shallow clone lacks history the request needs.
     #[error("this is a shallow clone and {what} is not in it")]
     #[diagnostic(
@@ -105,7 +112,7 @@ pub enum Error {
     },
     /// Any other git failure.
     #[error("{context}")]
-    #[diagnostic(code(cfglint::diff::git))]
+    #[diagnostic(code(cfglint::diff::git), help("if an object is corrupt or missing, `git fsck` finds and names it"))]
     Git {
         /// What was being done.
         context: String,
@@ -166,6 +173,9 @@ pub struct DiffReport {
 /// Resolve the two sides of a request.
 pub fn resolve(repo: &Repository, req: &Request) -> Result<(Resolved, Head), Error> {
     if req.staged {
+        if repo.is_bare() {
+            return Err(Error::BareStaged);
+        }
         let base = match &req.base {
             Some(rev) => git::resolve(repo, rev)?,
             None => git::head_or_empty(repo)?,
@@ -378,4 +388,17 @@ pub fn run(repo: &Repository, req: &Request, opts: &LintOptions, cache: Option<&
         Head::Index => None,
     };
     Ok(DiffReport { base, head, files, findings, sources, summary })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn staged_in_a_bare_repository_is_an_error() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let repo = Repository::init_bare(dir.path()).expect("init bare");
+        let req = Request { staged: true, ..Request::default() };
+        assert!(matches!(resolve(&repo, &req), Err(Error::BareStaged)));
+    }
 }

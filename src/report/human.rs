@@ -78,11 +78,19 @@ pub fn render_with(findings: &[Finding], summary: &Summary, sources: &Sources, o
         let mut one = String::new();
         if handler.render_report(&mut one, &diag).is_err() {
             // The excerpt could not be drawn: fall back to one line.
-            one = format!("{}:{}:{}: {}[{}]: {}\n", f.file, f.line, f.column, f.severity, f.code, f.message);
+            one = format!(
+                "{}:{}:{}: {}[{}]: {}\n",
+                escape_controls(&f.file),
+                f.line,
+                f.column,
+                f.severity,
+                f.code,
+                escape_controls(&f.message)
+            );
         }
         out.push_str(&one);
         for note in &f.notes {
-            out.push_str(&wrap(&format!("note: {note}"), opts.width, "  ", "        "));
+            out.push_str(&wrap(&format!("note: {}", escape_controls(note)), opts.width, "  ", "        "));
         }
         out.push('\n');
     }
@@ -132,17 +140,17 @@ impl<'a> FindingDiagnostic<'a> {
         let url = crate::rules::lookup(&f.code).map(crate::rules::RuleMeta::url);
         let mut diag = FindingDiagnostic {
             finding: f,
-            message: f.message.clone(),
+            message: escape_controls(&f.message),
             code: format!("{} {}", f.code, f.rule),
             url,
-            help: help_text(f),
+            help: help_text(f).map(|h| escape_controls(&h)),
             excerpt: None,
             labels: Vec::new(),
         };
         match (f.span, text) {
             (Some(span), Some((text, index))) if span.end <= text.len() => {
-                let mut spans = vec![(span, f.primary_label.clone(), true)];
-                spans.extend(f.labels.iter().map(|l| (l.span, Some(l.message.clone()), false)));
+                let mut spans = vec![(span, f.primary_label.as_deref().map(escape_controls), true)];
+                spans.extend(f.labels.iter().map(|l| (l.span, Some(escape_controls(&l.message)), false)));
                 if let Some((excerpt, mapped)) = Excerpt::build(&f.file, text, index, &spans, opts) {
                     diag.labels = mapped
                         .into_iter()
@@ -156,11 +164,13 @@ impl<'a> FindingDiagnostic<'a> {
                         .collect();
                     diag.excerpt = Some(excerpt);
                 } else {
-                    diag.message = format!("{}:{}:{}: {}", f.file, f.line, f.column, f.message);
+                    diag.message = format!("{}:{}:{}: {}", escape_controls(&f.file), f.line, f.column, diag.message);
                 }
             }
-            (Some(_), _) => diag.message = format!("{}:{}:{}: {}", f.file, f.line, f.column, f.message),
-            (None, _) => diag.message = format!("{}: {}", f.file, f.message),
+            (Some(_), _) => {
+                diag.message = format!("{}:{}:{}: {}", escape_controls(&f.file), f.line, f.column, diag.message);
+            }
+            (None, _) => diag.message = format!("{}: {}", escape_controls(&f.file), diag.message),
         }
         diag
     }
@@ -318,6 +328,44 @@ pub(crate) fn visible(s: &str) -> String {
     out
 }
 
+/// `s` with control characters (ESC, BEL, C1 controls, ...) escaped as
+/// `\x1b` / `\u{9b}`, so that text from a config file cannot drive the
+/// terminal. Line breaks and tabs stay.
+pub fn escape_controls(s: &str) -> String {
+    if !s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return s.to_owned();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' | '\t' => out.push(c),
+            c if (c as u32) < 0x80 && c.is_control() => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Append source text with every control character but the tab replaced
+/// by `?` (C0 and DEL) or `¿` (C1): the same number of bytes, so that
+/// label offsets into the excerpt stay right, and nothing reaches the
+/// terminal that could drive it.
+fn push_inert(out: &mut String, s: &str) {
+    for c in s.chars() {
+        match c {
+            '\t' => out.push(c),
+            c if c.is_control() && c.len_utf8() == 1 => out.push('?'),
+            c if c.is_control() => out.push('¿'),
+            c => out.push(c),
+        }
+    }
+}
+
 /// Greedy word wrap with an indent for the first and following lines.
 fn wrap(text: &str, width: usize, first: &str, rest: &str) -> String {
     let mut out = String::new();
@@ -445,7 +493,7 @@ impl Excerpt {
                 out.push_str(ellipsis);
             }
             window_offsets.push(out.len());
-            out.push_str(&text[l.window.range()]);
+            push_inert(&mut out, &text[l.window.range()]);
             if l.window.end < l.real.end {
                 out.push_str(ellipsis);
             }
@@ -468,7 +516,7 @@ impl Excerpt {
             }
             mapped.push((SourceSpan::new(a.into(), b.saturating_sub(a)), label.clone(), *primary));
         }
-        let excerpt = Excerpt { name: name.to_owned(), text: out, first_line: first, lines };
+        let excerpt = Excerpt { name: escape_controls(name), text: out, first_line: first, lines };
         Some((excerpt, mapped))
     }
 
@@ -573,6 +621,31 @@ mod tests {
         let f = Finding::new("CL100", "config-parse-error", Severity::Error, "a.yaml", "", None, "bad");
         let out = render_one(&f, "");
         assert!(out.contains("a.yaml: bad"), "{out}");
+    }
+
+    #[test]
+    fn control_characters_from_a_config_never_reach_the_terminal() {
+        // `SecRule ARGS "@rx (\033]0;PWNED\007X+)+$"` retitled the terminal.
+        let text = "SecRule ARGS \"@rx (\u{1b}]0;PWNED\u{7}X+)+$\" \"id:1\"\n";
+        let start = text.find('(').expect("pattern");
+        let mut f = Finding::new(
+            "CL001",
+            "exponential-backtracking",
+            Severity::Error,
+            "rules\u{1b}[31m.conf",
+            text,
+            Some(Span::new(start, start + 18)),
+            "pattern `(\u{1b}]0;PWNED\u{7}X+)+$` backtracks \u{9b}",
+        );
+        f.notes.push("note \u{7}".to_owned());
+        f.help = Some("help \u{1b}[2J".to_owned());
+        let mut sources = Sources::default();
+        sources.insert("rules\u{1b}[31m.conf", std::sync::Arc::from(text));
+        let out =
+            render_with(&[f], &Summary::default(), &sources, HumanOptions { color: false, unicode: true, width: 100 });
+        assert!(!out.chars().any(|c| c.is_control() && c != '\n'), "{out:?}");
+        assert!(out.contains("\\x1b]0;PWNED\\x07"), "{out}");
+        assert!(out.contains("\\u{9b}"), "{out}");
     }
 
     #[test]

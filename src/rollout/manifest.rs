@@ -15,8 +15,7 @@
 //! syncs it and renames it over the target.
 
 use std::fmt;
-use std::io::Write as _;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Component, Path};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -362,6 +361,11 @@ fn is_hash(s: &str) -> bool {
         .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
 }
 
+/// A full git commit id: SHA-1 (40) or SHA-256 (64) lowercase hex digits.
+fn is_commit_id(s: &str) -> bool {
+    matches!(s.len(), 40 | 64) && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
 /// A repository-relative path that stays inside the repository.
 fn is_safe_path(p: &str) -> bool {
     !p.is_empty()
@@ -421,6 +425,12 @@ impl Manifest {
     /// Check what serde cannot: hashes, paths, statuses, stage names,
     /// finite numbers.
     fn validate(&self) -> Result<(), String> {
+        let inverts_head = self.inverts.as_ref().map(|i| ("inverts.head", &i.head));
+        for (key, id) in [("base", &self.base), ("head", &self.head)].into_iter().chain(inverts_head) {
+            if !is_commit_id(id) {
+                return Err(format!("{key} = {id:?} is not a commit id (40 or 64 lowercase hex digits)"));
+            }
+        }
         let mut seen = std::collections::BTreeSet::new();
         for c in &self.changes {
             if !is_safe_path(&c.path) {
@@ -537,7 +547,8 @@ impl Manifest {
                         ChangeStatus::Deleted => "restores the file the rollout removed",
                     }
                 )],
-                wave: max_wave + 1 - c.wave,
+                // `c.wave` is in 1..=max_wave: no overflow, even at u32::MAX.
+                wave: max_wave - c.wave + 1,
                 depends_on: Vec::new(),
                 override_: None,
             })
@@ -622,42 +633,17 @@ impl fmt::Display for Mismatch {
     }
 }
 
-/// The first 12 characters of a commit id.
+/// The first 12 characters of a commit id (whole characters, whatever the
+/// text: a manifest can hold anything until validated).
 pub fn short(id: &str) -> &str {
-    &id[..id.len().min(12)]
+    id.char_indices().nth(12).map_or(id, |(i, _)| &id[..i])
 }
 
-/// Write `bytes` to `path` atomically: a temporary file in the same folder,
-/// synced, then renamed over `path`. On failure the temporary file is
-/// removed and `path` is untouched.
+/// Write `bytes` to `path` atomically (see [`crate::fsutil::write_output`]:
+/// symbolic links are written through, `/dev/stdout` and FIFOs are written
+/// directly, the file's mode is kept, no temporary file is left on error).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let io = |source: std::io::Error| Error::Io { path: path.display().to_string(), source };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path.file_name().ok_or_else(|| io(std::io::Error::other("not a file name")))?;
-    let mut attempt = 0u32;
-    let (tmp, mut file) = loop {
-        let mut tmp_name = std::ffi::OsString::from(".");
-        tmp_name.push(name);
-        tmp_name.push(format!(".tmp-{}-{attempt}", std::process::id()));
-        let tmp = dir.join(tmp_name);
-        match std::fs::OpenOptions::new().write(true).create_new(true).open(&tmp) {
-            Ok(f) => break (tmp, f),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 => attempt += 1,
-            Err(e) => return Err(io(e)),
-        }
-    };
-    let result = file.write_all(bytes).and_then(|()| file.sync_all()).and_then(|()| {
-        drop(file);
-        std::fs::rename(&tmp, path)
-    });
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(io(e));
-    }
-    Ok(())
+    crate::fsutil::write_output(path, bytes).map_err(|source| Error::Io { path: path.display().to_string(), source })
 }
 
 #[cfg(test)]
@@ -760,6 +746,32 @@ mod tests {
         let bad_op = sample().to_toml().replace("op = \"<=\"", "op = \"=<\"");
         let Err(Error::Manifest { span, .. }) = Manifest::from_toml("m", &bad_op) else { panic!() };
         assert!(span.is_some());
+    }
+
+    #[test]
+    fn base_and_head_must_be_commit_ids() {
+        // A non-ASCII head used to panic in `short` ("byte index 12 is not
+        // a char boundary").
+        let text = sample().to_toml().replace(&"b".repeat(40), "bbbbbbbbbbbéééééééééééééééééééé");
+        let Err(Error::Manifest { message, .. }) = Manifest::from_toml("m", &text) else { panic!("accepted") };
+        assert!(message.contains("head") && message.contains("commit id"), "{message}");
+        let text = sample().to_toml().replace(&"a".repeat(40), "main");
+        let Err(Error::Manifest { message, .. }) = Manifest::from_toml("m", &text) else { panic!("accepted") };
+        assert!(message.contains("base"), "{message}");
+        assert_eq!(short("bbbbbbbbbbbéééé"), "bbbbbbbbbbbé");
+        assert_eq!(short("abc"), "abc");
+    }
+
+    #[test]
+    fn inverting_the_highest_wave_does_not_overflow() {
+        let mut m = sample();
+        for c in &mut m.changes {
+            c.wave = u32::MAX;
+        }
+        let text = m.to_toml();
+        let m = Manifest::from_toml("m", &text).expect("valid");
+        let inv = m.invert(text.as_bytes(), vec![], Attribution { reason: "r".into(), by: "me".into() });
+        assert!(inv.changes.iter().all(|c| c.wave == 1), "{:?}", inv.changes);
     }
 
     #[test]

@@ -28,6 +28,15 @@ impl Rule for AnalysisInconclusive {
                 out.push(f);
             }
             Err(_) => {}
+            Ok(_) if cx.over_run_budget() => {
+                let mut f = cx.finding(meta, None, "not analysed: run budget exhausted");
+                f.help = Some(
+                    "the whole run's backtracking analysis ran out of time before this pattern; raise \
+                     `max-run-seconds` in `[analysis]` of cfglint.toml, or lint fewer files at once"
+                        .into(),
+                );
+                out.push(f);
+            }
             Ok(_) => {
                 let Some(verdict) = cx.verdict() else { return };
                 // Only a budget that ran out is worth a note; a static

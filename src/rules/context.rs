@@ -1,8 +1,10 @@
 //! What a rule sees: the file, the extracted pattern, the settings, and the
 //! analyses computed once per pattern and shared by every rule.
 
-use std::collections::BTreeMap;
-use std::sync::OnceLock;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use crate::analysis::ir::Ir;
 use crate::analysis::parse::{self, ParseConfig, ParseError};
@@ -12,7 +14,7 @@ use crate::verify::redos::{self, RedosSettings, Verdict};
 
 use super::RuleMeta;
 use super::unsupported_in_flavor::{self, Unsupported};
-use crate::source::Flavor;
+use crate::source::{Flags, Flavor, Semantics};
 
 /// Rule configuration: which rules run and at what severity.
 #[derive(Debug, Clone, Default)]
@@ -30,6 +32,102 @@ pub struct RuleSettings {
     /// Longest pattern parsed for analysis, in bytes (`[analysis]
     /// max-pattern-len`; `None`: the parser's default of 1 MiB).
     pub max_pattern_len: Option<usize>,
+    /// Wall-clock budget of the whole run's backtracking analysis
+    /// (`[analysis] max-run-seconds`; `None`: [`DEFAULT_RUN_BUDGET`]).
+    /// Patterns reached after it ran out get a CL008 "not analysed"
+    /// finding instead of a verdict.
+    pub run_budget: Option<Duration>,
+    /// Verdicts shared by every pattern of the run, and the run's clock.
+    /// Clones share it.
+    pub run: RunState,
+}
+
+/// Default run-wide analysis budget: 120 seconds.
+pub const DEFAULT_RUN_BUDGET: Duration = Duration::from_secs(120);
+
+/// Verdict memo key: what decides a verdict besides the run's settings.
+type VerdictKey = (String, Flavor, Flags, Semantics, String);
+
+/// What one run shares across patterns and files: each distinct (pattern,
+/// flavor, flags, semantics) is analyzed once, and the run's analysis
+/// stops after [`RuleSettings::run_budget`].
+#[derive(Clone, Default)]
+pub struct RunState(Arc<RunInner>);
+
+#[derive(Default)]
+struct RunInner {
+    memo: Mutex<HashMap<VerdictKey, Arc<OnceLock<Arc<Verdict>>>>>,
+    started: OnceLock<Instant>,
+    exhausted: AtomicBool,
+    computed: AtomicUsize,
+    reused: AtomicUsize,
+    skipped: AtomicUsize,
+}
+
+impl std::fmt::Debug for RunState {
+    // Constant: the options' `Debug` text salts the analysis cache.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RunState")
+    }
+}
+
+impl RunState {
+    /// Verdicts computed (distinct patterns analyzed).
+    pub fn computed(&self) -> usize {
+        self.0.computed.load(Ordering::Relaxed)
+    }
+
+    /// Verdicts reused for a copy of a pattern already analyzed.
+    pub fn reused(&self) -> usize {
+        self.0.reused.load(Ordering::Relaxed)
+    }
+
+    /// Patterns not analyzed because the run budget ran out.
+    pub fn skipped(&self) -> usize {
+        self.0.skipped.load(Ordering::Relaxed)
+    }
+
+    /// True once the run budget ran out.
+    pub fn is_exhausted(&self) -> bool {
+        self.0.exhausted.load(Ordering::Relaxed)
+    }
+
+    /// The verdict for `key`: the memoized one, else computed now, else
+    /// `None` when the run budget is spent.
+    fn verdict(&self, key: VerdictKey, budget: Duration, compute: impl FnOnce() -> Verdict) -> Option<Arc<Verdict>> {
+        let cell = {
+            let mut memo = self.0.memo.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            Arc::clone(memo.entry(key).or_default())
+        };
+        if let Some(v) = cell.get() {
+            self.0.reused.fetch_add(1, Ordering::Relaxed);
+            return Some(Arc::clone(v));
+        }
+        let started = *self.0.started.get_or_init(Instant::now);
+        if self.is_exhausted() || started.elapsed() > budget {
+            self.0.exhausted.store(true, Ordering::Relaxed);
+            self.0.skipped.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
+        let mut fresh = false;
+        let v = cell.get_or_init(|| {
+            fresh = true;
+            Arc::new(compute())
+        });
+        let counter = if fresh { &self.0.computed } else { &self.0.reused };
+        counter.fetch_add(1, Ordering::Relaxed);
+        Some(Arc::clone(v))
+    }
+}
+
+/// A pattern's verdict slot.
+enum VerdictSlot {
+    /// The pattern does not parse for its flavor.
+    NoParse,
+    /// Not analyzed: the run budget ran out.
+    OverBudget,
+    /// The verdict.
+    Done(Arc<Verdict>),
 }
 
 /// CL007's default NFA budget: 2 MiB. The largest OWASP CRS pattern
@@ -83,7 +181,7 @@ pub struct PatternContext<'a> {
     ir: OnceLock<Result<Ir, ParseError>>,
     pcre_ir: OnceLock<Option<Ir>>,
     unsupported: OnceLock<Vec<Unsupported>>,
-    verdict: OnceLock<Option<Verdict>>,
+    verdict: OnceLock<VerdictSlot>,
 }
 
 impl<'a> PatternContext<'a> {
@@ -103,14 +201,36 @@ impl<'a> PatternContext<'a> {
     /// The backtracking verdict (static analysis confirmed by simulation),
     /// computed once and shared by CL001, CL002 and CL008. `None` when the
     /// pattern does not parse for its flavor.
+    /// Copies of a pattern share one verdict per run (see [`RunState`]);
+    /// also `None` when the run budget ran out before this pattern (see
+    /// [`PatternContext::over_run_budget`]).
     pub fn verdict(&self) -> Option<&Verdict> {
-        self.verdict
-            .get_or_init(|| {
-                let ir = self.ir().as_ref().ok()?;
-                let p = self.pattern;
-                Some(redos::check_with_engine(&p.pattern, ir, p.flavor, p.flags, p.semantics, &self.settings.redos))
-            })
-            .as_ref()
+        match self.verdict_slot() {
+            VerdictSlot::Done(v) => Some(v),
+            VerdictSlot::NoParse | VerdictSlot::OverBudget => None,
+        }
+    }
+
+    /// True when the pattern parses but was not analyzed because the run's
+    /// analysis budget ran out.
+    pub fn over_run_budget(&self) -> bool {
+        matches!(self.verdict_slot(), VerdictSlot::OverBudget)
+    }
+
+    fn verdict_slot(&self) -> &VerdictSlot {
+        self.verdict.get_or_init(|| {
+            let Ok(ir) = self.ir().as_ref() else { return VerdictSlot::NoParse };
+            let p = self.pattern;
+            let s = self.settings;
+            let key = (p.pattern.clone(), p.flavor, p.flags, p.semantics, format!("{:?}", s.redos));
+            let budget = s.run_budget.unwrap_or(DEFAULT_RUN_BUDGET);
+            match s.run.verdict(key, budget, || {
+                redos::check_with_engine(&p.pattern, ir, p.flavor, p.flags, p.semantics, &s.redos)
+            }) {
+                Some(v) => VerdictSlot::Done(v),
+                None => VerdictSlot::OverBudget,
+            }
+        })
     }
 
     /// The pattern parsed for its flavor (computed once).

@@ -8,7 +8,11 @@
 //!   regex-syntax for the error kinds where it and RE2 agree (a regex-syntax
 //!   error is not enough on its own: Go accepts a literal `{` that Rust
 //!   rejects).
-//! - `pcre`, `js`, `python`, `java`: our parser's syntax errors.
+//! - `pcre`: our parser's syntax errors, then (in builds with PCRE2, the
+//!   default) the linked PCRE2 compiler itself, which catches what our
+//!   parser accepts: duplicate group names, unknown verbs `(*FOO)`, nested
+//!   counts past its limits, `[\w--\d]`, nesting past its depth limit.
+//! - `js`, `python`, `java`: our parser's syntax errors.
 //!
 //! Two kinds of failure are not reported here: a pattern beyond the
 //! parser's limits (`ParseErrorKind::Limit`: too long or nested too deep to
@@ -61,14 +65,38 @@ fn syntax_error(cx: &PatternContext<'_>) -> Option<ParseError> {
         },
         Flavor::Pcre => match cx.ir() {
             Err(e) if e.kind == ParseErrorKind::Syntax => Some(e.clone()),
-            Err(_) => None,
-            Ok(ir) => pcre_count_limit(ir, pattern),
+            // Beyond our parser's limits: only PCRE2 can say it is invalid.
+            Err(_) => pcre2_rejects(pattern, cx.pattern.flags),
+            Ok(ir) => pcre_count_limit(ir, pattern).or_else(|| pcre2_rejects(pattern, cx.pattern.flags)),
         },
         Flavor::Js | Flavor::Python | Flavor::Java => match cx.ir() {
             Err(e) if e.kind == ParseErrorKind::Syntax => Some(e.clone()),
             _ => None,
         },
     }
+}
+
+/// PCRE2's own verdict: compiled (byte mode, as ModSecurity and the bench
+/// run it) by the PCRE2 linked into cfglint; its message and offset when it
+/// refuses.
+#[cfg(feature = "pcre2")]
+fn pcre2_rejects(pattern: &str, flags: Flags) -> Option<ParseError> {
+    let e = crate::bench::pcre::Pcre::new(pattern, flags, crate::bench::pcre::Limits::default()).err()?;
+    let mut at = e.offset.min(pattern.len());
+    while !pattern.is_char_boundary(at) {
+        at -= 1;
+    }
+    Some(ParseError {
+        kind: ParseErrorKind::Syntax,
+        message: format!("{} (PCRE2 stops at byte {})", e.message, e.offset),
+        span: PatternSpan::new(at, at),
+    })
+}
+
+/// Without PCRE2 linked, our parser is the only judge.
+#[cfg(not(feature = "pcre2"))]
+fn pcre2_rejects(_pattern: &str, _flags: Flags) -> Option<ParseError> {
+    None
 }
 
 /// RE2 and Go refuse a counted repetition `{n,m}` with a count above 1000,
@@ -243,6 +271,29 @@ mod tests {
         assert!(cl004("a)", Flavor::Js)[0].help.as_deref().is_some_and(|h| h.contains("\\)")));
     }
 
+    /// What our parser accepted but PCRE2 refuses: CL004 with PCRE2's
+    /// message and where it stopped.
+    #[cfg(feature = "pcre2")]
+    #[test]
+    fn pcre2_rejections_are_cl004() {
+        for (pattern, needle) in [
+            ("(?<a>x)(?<a>y)", "name"),
+            ("(*FOO)x", "VERB"),
+            ("a{65535}{65535}", ""),
+            ("[\\w--\\d]", ""),
+            (&format!("{}a{}", "(".repeat(300), ")".repeat(300)), ""),
+        ] {
+            let f = cl004(pattern, Flavor::Pcre);
+            assert_eq!(f.len(), 1, "{pattern}: {f:?}");
+            assert!(f[0].message.contains("PCRE2 stops at byte"), "{pattern}: {}", f[0].message);
+            assert!(f[0].message.contains(needle), "{pattern}: {}", f[0].message);
+        }
+        // Valid PCRE stays clean.
+        for pattern in ["(?<a>x)(?<b>y)", "(*UTF)x", "a{2}(?:b){3}", "[\\w-]", "(?i)abc"] {
+            assert!(cl004(pattern, Flavor::Pcre).is_empty(), "{pattern}");
+        }
+    }
+
     /// Checked against the PCRE2 cfglint links (the bench engine).
     #[cfg(feature = "pcre2")]
     #[test]
@@ -293,8 +344,20 @@ mod tests {
 
     #[test]
     fn limits_are_not_invalid() {
+        // Beyond our parser's limits is not invalid in itself...
         let deep = format!("{}a{}", "(".repeat(10_000), ")".repeat(10_000));
-        assert!(cl004(&deep, Flavor::Pcre).is_empty());
+        assert!(cl004(&deep, Flavor::Js).is_empty());
+    }
+
+    /// ...but PCRE2 refuses nesting past its own limit (250 by default),
+    /// and for `pcre` patterns PCRE2 is the judge.
+    #[cfg(feature = "pcre2")]
+    #[test]
+    fn nesting_past_pcre2s_limit_is_invalid_pcre() {
+        let deep = format!("{}a{}", "(".repeat(10_000), ")".repeat(10_000));
+        let f = cl004(&deep, Flavor::Pcre);
+        assert_eq!(f.len(), 1);
+        assert!(f[0].message.contains("nested"), "{}", f[0].message);
     }
 
     #[test]

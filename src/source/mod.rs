@@ -97,20 +97,28 @@ pub enum LoadError {
         limit: u64,
     },
     /// The file holds NUL bytes: binary, not config.
-    #[error("{path} looks binary (NUL byte at offset {offset}); skipped")]
+    #[error("{path} looks binary (NUL byte at line {line}, column {column}, offset {offset}); skipped")]
     Binary {
         /// The file.
         path: String,
         /// Offset of the first NUL byte.
         offset: usize,
+        /// 1-based line of that byte.
+        line: usize,
+        /// 1-based column (characters) of that byte.
+        column: usize,
     },
     /// The file is not valid UTF-8.
-    #[error("{path} is not valid UTF-8 (invalid byte at offset {offset})")]
+    #[error("{path} is not valid UTF-8 (invalid byte at line {line}, column {column}, offset {offset})")]
     NotUtf8 {
         /// The file.
         path: String,
         /// Offset of the first invalid byte.
         offset: usize,
+        /// 1-based line of that byte.
+        line: usize,
+        /// 1-based column (characters) of that byte.
+        column: usize,
     },
 }
 
@@ -119,6 +127,14 @@ impl LoadError {
     pub fn offset(&self) -> Option<usize> {
         match self {
             LoadError::Binary { offset, .. } | LoadError::NotUtf8 { offset, .. } => Some(*offset),
+            _ => None,
+        }
+    }
+
+    /// 1-based line and column the error points at, when it has them.
+    pub fn line_col(&self) -> Option<(usize, usize)> {
+        match self {
+            LoadError::Binary { line, column, .. } | LoadError::NotUtf8 { line, column, .. } => Some((*line, *column)),
             _ => None,
         }
     }
@@ -131,7 +147,17 @@ pub fn load(path: &Path, max_size: u64) -> Result<SourceFile, LoadError> {
     if meta.len() > max_size {
         return Err(LoadError::TooLarge { path: shown, size: meta.len(), limit: max_size });
     }
-    let bytes = std::fs::read(path).map_err(|source| LoadError::Io { path: shown.clone(), source })?;
+    // Bounded: a FIFO or `/dev/zero` named on the command line reports 0
+    // bytes above and must not be read without end.
+    let bytes = crate::fsutil::read_named(path, max_size).map_err(|e| match e {
+        crate::fsutil::ReadError::TooLarge { .. } => {
+            LoadError::TooLarge { path: shown.clone(), size: max_size.saturating_add(1), limit: max_size }
+        }
+        crate::fsutil::ReadError::Io(source) => LoadError::Io { path: shown.clone(), source },
+        other @ crate::fsutil::ReadError::NotRegular(_) => {
+            LoadError::Io { path: shown.clone(), source: std::io::Error::other(other.to_string()) }
+        }
+    })?;
     from_bytes(path, bytes, max_size)
 }
 
@@ -143,13 +169,27 @@ pub fn from_bytes(path: &Path, bytes: Vec<u8>, max_size: u64) -> Result<SourceFi
         return Err(LoadError::TooLarge { path: shown, size: bytes.len() as u64, limit: max_size });
     }
     if let Some(offset) = bytes.iter().position(|&b| b == 0) {
-        return Err(LoadError::Binary { path: shown, offset });
+        let (line, column) = line_col_of(&bytes, offset);
+        return Err(LoadError::Binary { path: shown, offset, line, column });
     }
-    let text = String::from_utf8(bytes)
-        .map_err(|e| LoadError::NotUtf8 { path: shown, offset: e.utf8_error().valid_up_to() })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let offset = e.utf8_error().valid_up_to();
+        let (line, column) = line_col_of(e.as_bytes(), offset);
+        LoadError::NotUtf8 { path: shown, offset, line, column }
+    })?;
     // A UTF-8 byte order mark is not part of the config; keep offsets true to
     // the file by leaving it in place (parsers skip it).
     Ok(SourceFile { path: path.to_path_buf(), text })
+}
+
+/// 1-based line and column (characters, invalid bytes counted as one) of
+/// byte `offset`.
+fn line_col_of(bytes: &[u8], offset: usize) -> (usize, usize) {
+    let before = &bytes[..offset.min(bytes.len())];
+    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let line = before.split(|&b| b == b'\n').count();
+    let column = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+    (line, column)
 }
 
 /// The syntax of a file.

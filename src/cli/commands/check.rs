@@ -14,7 +14,8 @@ use crate::report;
 
 /// Run `check`.
 pub fn run(args: &CheckArgs, out: &mut dyn Write) -> Result<ExitStatus> {
-    let settings = settings::resolve(&args.common)?;
+    let mut settings = settings::resolve(&args.common)?;
+    settings.lint.no_ignore = args.no_ignore;
     // Read the baseline first: a bad one should fail before any work.
     let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
     let cache = if args.no_cache { None } else { super::diff::cache_for(&settings, Cache::default_dir(&settings.cwd)) };
@@ -24,6 +25,13 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> Result<ExitStatus> {
     }
     let mut findings = report.findings();
     let mut status = ExitStatus::Success;
+    // Files the walk left out on purpose: said, not silent.
+    if !report.skipped.is_empty() {
+        let mut err = std::io::stderr().lock();
+        for s in &report.skipped {
+            let _ = writeln!(err, "note: {}", report::human::escape_controls(s));
+        }
+    }
     // Paths that could not be read come first, so the summary that follows
     // is not read as "everything is fine".
     if !report.errors.is_empty() {

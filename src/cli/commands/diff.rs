@@ -25,7 +25,9 @@ pub fn run(args: &DiffArgs, out: &mut dyn Write) -> Result<ExitStatus> {
     let repo = diff::git::open(&start)?;
     let cache = if args.no_cache { None } else { cache_for(&settings, Some(Cache::dir_for_git_dir(repo.path()))) };
     let request = Request { base: args.base.clone(), head: args.head.clone(), staged: args.staged };
+    let watchdog = watch_git_reads();
     let report = diff::run(&repo, &request, &settings.lint, cache.as_ref())?;
+    drop(watchdog);
     if let Some(c) = &cache {
         c.prune_if_due();
     }
@@ -47,4 +49,46 @@ pub fn run(args: &DiffArgs, out: &mut dyn Write) -> Result<ExitStatus> {
     } else {
         ExitStatus::Success
     })
+}
+
+/// How long one git object read may run before it counts as stalled:
+/// `$CFGLINT_GIT_READ_TIMEOUT` seconds, default 30.
+fn git_read_limit() -> std::time::Duration {
+    let secs = std::env::var("CFGLINT_GIT_READ_TIMEOUT").ok().and_then(|s| s.trim().parse::<u64>().ok());
+    std::time::Duration::from_secs(secs.unwrap_or(30).max(1))
+}
+
+/// Stops the watchdog when dropped.
+pub(crate) struct Watchdog(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Watch git reads while the returned guard lives: a read that makes no
+/// progress for [`git_read_limit`] (libgit2 loops forever on a truncated
+/// loose object) ends the process with exit code 2, naming the object. A
+/// pre-commit hook must never hang.
+pub(crate) fn watch_git_reads() -> Watchdog {
+    let limit = git_read_limit();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let done = std::sync::Arc::clone(&stop);
+    std::thread::spawn(move || {
+        while !done.load(std::sync::atomic::Ordering::Relaxed) {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            if let Some((what, age)) = diff::git::stalled_read(limit) {
+                let _ = writeln!(
+                    std::io::stderr().lock(),
+                    "error: reading {what} from git made no progress for {} s: the object is probably corrupt \
+                     (truncated)\n  help: run `git fsck` to find it, then restore it from another clone \
+                     (CFGLINT_GIT_READ_TIMEOUT sets the limit in seconds)",
+                    age.as_secs()
+                );
+                std::process::exit(2);
+            }
+        }
+    });
+    Watchdog(stop)
 }

@@ -17,8 +17,8 @@ use crate::rollout::{self, Decision, Manifest, Observed, metrics};
 
 /// Read and parse a manifest file.
 pub fn load_manifest(path: &Path) -> Result<(Manifest, Vec<u8>)> {
-    let bytes =
-        std::fs::read(path).map_err(|source| rollout::Error::Io { path: path.display().to_string(), source })?;
+    let bytes = crate::fsutil::read_regular(path, crate::fsutil::INPUT_CAP)
+        .map_err(|e| rollout::Error::Io { path: path.display().to_string(), source: e.into_io() })?;
     let text = String::from_utf8(bytes.clone()).map_err(|_| rollout::Error::Manifest {
         message: "the manifest is not UTF-8 text".to_owned(),
         src: miette::NamedSource::new(path.display().to_string(), String::new()),
@@ -83,8 +83,8 @@ fn observed(args: &GateArgs) -> Result<Observed> {
     let mut all = Observed::default();
     for arg in &args.metrics {
         let (name, file) = split_named(arg);
-        let text =
-            std::fs::read_to_string(file).map_err(|source| rollout::Error::Io { path: file.to_owned(), source })?;
+        let text = crate::fsutil::read_regular_text(Path::new(file), crate::fsutil::INPUT_CAP)
+            .map_err(|e| rollout::Error::Io { path: file.to_owned(), source: e.into_io() })?;
         let one = metrics::parse(&text, name)
             .map_err(|message| rollout::Error::Metrics { path: file.to_owned(), message })?;
         all.merge(one).map_err(|message| rollout::Error::Metrics { path: file.to_owned(), message })?;

@@ -18,8 +18,10 @@ pub fn run(args: &PatternsArgs, out: &mut dyn Write) -> Result<ExitStatus> {
     let settings = settings::resolve(&args.common)?;
     let report = lint::lint_paths_extract_only(&args.paths, &settings.lint);
     let mut text = String::new();
+    // Each file's own text: looking it up by path was a scan of every file
+    // per file, quadratic in the number of files.
     for file in &report.files {
-        let Some(src) = report.text_of(&file.path) else { continue };
+        let src: &str = &file.text;
         let index = LineIndex::new(src);
         for p in &file.extraction.patterns {
             let (line, column) = index.line_col(src, p.span.start);
@@ -53,10 +55,23 @@ pub fn run(args: &PatternsArgs, out: &mut dyn Write) -> Result<ExitStatus> {
     }
     write_out(out, &text)?;
     let mut status = ExitStatus::Success;
-    if !report.errors.is_empty() {
+    // A file that did not parse (broken YAML/JSON, binary, not UTF-8) has
+    // patterns nobody listed: an error, never a silent exit 0.
+    let unreadable: Vec<_> = report.files.iter().flat_map(|f| &f.findings).filter(|f| f.code == "CL100").collect();
+    if !report.errors.is_empty() || !unreadable.is_empty() {
         let mut err = std::io::stderr().lock();
         for e in &report.errors {
-            let _ = writeln!(err, "error: {e}");
+            let _ = writeln!(err, "error: {}", crate::report::human::escape_controls(e));
+        }
+        for f in unreadable {
+            let _ = writeln!(
+                err,
+                "error: {}:{}:{}: {}",
+                crate::report::human::escape_controls(&f.file),
+                f.line,
+                f.column,
+                crate::report::human::escape_controls(&f.message)
+            );
         }
         status = ExitStatus::Error;
     }

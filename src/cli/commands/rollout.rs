@@ -55,6 +55,7 @@ pub fn run(args: &RolloutArgs, out: &mut dyn Write) -> Result<ExitStatus> {
     let policy = Policy::from_config(&settings.config).map_err(rollout::Error::from)?;
     let start = args.repo.clone().unwrap_or_else(|| settings.cwd.clone());
     let repo = diff::git::open(&start)?;
+    let _watchdog = super::diff::watch_git_reads();
     let who = actor(args.actor.as_deref(), Some(&repo));
     let emergency = if args.emergency {
         Some(Attribution { reason: reason(args.reason.as_deref(), "--emergency")?, by: who.clone() })
@@ -71,8 +72,8 @@ pub fn run(args: &RolloutArgs, out: &mut dyn Write) -> Result<ExitStatus> {
     let bench = match &args.bench {
         None => None,
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|source| rollout::Error::Io { path: path.display().to_string(), source })?;
+            let text = crate::fsutil::read_regular_text(path, crate::fsutil::INPUT_CAP)
+                .map_err(|e| rollout::Error::Io { path: path.display().to_string(), source: e.into_io() })?;
             Some(
                 BenchReport::from_json(&text)
                     .map_err(|message| rollout::Error::Bench { path: path.display().to_string(), message })?,
