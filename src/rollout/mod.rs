@@ -214,6 +214,17 @@ pub enum Error {
         /// The blocked changes.
         paths: String,
     },
+    /// A value no metric of that kind can take (negative, not finite, a
+    /// share above 1).
+    #[error("bad data: {message}")]
+    #[diagnostic(
+        code(cfglint::rollout::bad_data),
+        help("fix the query or the exporter; a value like this never promotes a stage")
+    )]
+    BadData {
+        /// Every bad value, `; `-separated.
+        message: String,
+    },
     /// A bench JSON file that cannot be read.
     #[error("{path}: bench results: {message}")]
     #[diagnostic(code(cfglint::rollout::bench))]
@@ -485,6 +496,8 @@ pub fn plan(
         changes,
         stages,
         rollback,
+        prometheus: policy.prometheus.clone(),
+        run: policy.run.clone(),
     };
     Ok(Plan { manifest, blocked, findings: report.findings, sources: report.sources })
 }
