@@ -31,7 +31,10 @@ pub mod links;
 pub mod manifest;
 pub mod metrics;
 pub mod policy;
+pub mod prometheus;
 pub mod risk;
+pub mod run;
+pub mod state;
 pub mod waves;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -223,6 +226,14 @@ pub enum Error {
     )]
     BadData {
         /// Every bad value, `; `-separated.
+        message: String,
+    },
+    /// `cfglint rollout run` cannot go on (a pinned manifest that changed,
+    /// an unreachable rollback revision, a bad state file, …).
+    #[error("rollout run: {message}")]
+    #[diagnostic(code(cfglint::rollout::run))]
+    Run {
+        /// What is wrong.
         message: String,
     },
     /// A bench JSON file that cannot be read.
