@@ -10,6 +10,9 @@
 //! Skips (with a message) when /usr/bin/prometheus or `git` is missing.
 //! Every wait is bounded; Prometheus and the exporter stop on drop.
 
+#![allow(clippy::many_single_char_names)] // f (fixture), o (output), d (decisions): short-lived test locals
+
+use std::fmt::Write as _;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -26,6 +29,7 @@ const PROMETHEUS: &str = "/usr/bin/prometheus";
 /// One real Prometheus at a time: the machine is small and timing is real.
 static SERIAL: Mutex<()> = Mutex::new(());
 
+#[allow(clippy::print_stderr)] // a skipped test says why (shown with --nocapture)
 fn available() -> bool {
     if !Path::new(PROMETHEUS).exists() {
         eprintln!("SKIPPED: {PROMETHEUS} is missing (apt-get install -y prometheus)");
@@ -71,12 +75,9 @@ impl Exporter {
         let thread = std::thread::spawn(move || {
             let (mut ok, mut err) = (0u64, 0u64);
             while !flag.load(Ordering::Relaxed) {
-                let (mut s, _) = match listener.accept() {
-                    Ok(c) => c,
-                    Err(_) => {
-                        std::thread::sleep(Duration::from_millis(20));
-                        continue;
-                    }
+                let Ok((mut s, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(20));
+                    continue;
                 };
                 let _ = s.set_nonblocking(false);
                 let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
@@ -95,7 +96,7 @@ impl Exporter {
                     "# TYPE http_requests_total counter\nhttp_requests_total{{code=\"200\"}} {ok}\nhttp_requests_total{{code=\"500\"}} {err}\n"
                 );
                 if mode == Mode::Old {
-                    body.push_str(&format!("# TYPE canary_error_ratio gauge\ncanary_error_ratio 0 {old_ms}\n"));
+                    let _ = write!(body, "# TYPE canary_error_ratio gauge\ncanary_error_ratio 0 {old_ms}\n");
                 }
                 let resp = format!(
                     "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -412,7 +413,15 @@ fn healthy_two_stage_rollout_completes_and_the_manifest_is_pinned() {
     assert!(text(&o).contains("manifest changed"), "{}", text(&o));
     std::fs::write(f.root().join("m.json"), r#"{"samples": 5000, "metrics": {"error_rate": 0}}"#).expect("write");
     let g = f.cfglint(&[
-        "gate", "--manifest", "manifest.toml", "--stage", "full", "--metrics", "m.json", "--state", "state.json",
+        "gate",
+        "--manifest",
+        "manifest.toml",
+        "--stage",
+        "full",
+        "--metrics",
+        "m.json",
+        "--state",
+        "state.json",
         "--no-verify",
     ]);
     assert_eq!(code(&g), 2, "{}", text(&g));

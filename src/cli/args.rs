@@ -210,7 +210,7 @@ pub struct RolloutArgs {
 pub enum RolloutAction {
     /// Drive the manifest's stages: deploy, poll Prometheus, promote or
     /// roll back on its own (exit 0 complete, 3 rolled back, 2 error).
-    Run(RolloutRunArgs),
+    Run(Box<RolloutRunArgs>),
     /// Print where a rollout stands, from its state file.
     Status(RolloutStatusArgs),
     /// Roll back the rollout recorded in a state file now.

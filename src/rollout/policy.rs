@@ -227,10 +227,9 @@ impl Policy {
                     run.interval_seconds = *i.get_ref();
                 }
                 if let Some(l) = &r.failure_limit {
-                    run.failure_limit = u32::try_from(*l.get_ref())
-                        .ok()
-                        .filter(|n| *n >= 1)
-                        .ok_or_else(|| invalid("failure-limit must be a whole number ≥ 1".to_owned(), Some(l.span())))?;
+                    run.failure_limit = u32::try_from(*l.get_ref()).ok().filter(|n| *n >= 1).ok_or_else(|| {
+                        invalid("failure-limit must be a whole number ≥ 1".to_owned(), Some(l.span()))
+                    })?;
                 }
                 if let Some(n) = &r.notify {
                     if n.get_ref().trim().is_empty() {
@@ -666,6 +665,40 @@ why = "rules validate against the schema"
         assert!(err(text).0.contains("twice"));
         let text = "[rollout]\n[[rollout.stages.low]]\nname = \"a\"\ntraffic-percent = 50\n[[rollout.stages.low]]\nname = \"b\"\ntraffic-percent = 40\n";
         assert!(err(text).0.contains("grow"));
+    }
+
+    /// The controller's contract (issue 16) and the docs' example of it.
+    #[test]
+    fn controller_contract_from_the_docs() {
+        let doc = include_str!("../../docs/rollout.md");
+        let section = doc.split("### Configuration (cfglint.toml, carried into the manifest)").nth(1).unwrap();
+        let block = section.split("```toml\n").nth(1).and_then(|b| b.split("```").next()).unwrap();
+        let p = Policy::parse("cfglint.toml", block).unwrap();
+        assert_eq!(p.prometheus.as_ref().and_then(|x| x.url.as_deref()), Some("http://127.0.0.1:9090"));
+        assert!(p.prometheus.as_ref().and_then(|x| x.samples_query.as_deref()).is_some_and(|q| q.contains("increase")));
+        let run = p.run.clone().unwrap();
+        assert!((run.interval_seconds - 15.0).abs() < f64::EPSILON);
+        assert_eq!(run.failure_limit, 1);
+        let canary = &p.low[0];
+        assert_eq!(canary.max_wait_seconds, Some(1800.0));
+        assert!((canary.deadline_seconds() - 1800.0).abs() < f64::EPSILON);
+        assert_eq!(canary.gates.len(), 2, "gates in cfglint.toml replace every default gate");
+        assert!(canary.gates[0].query.as_deref().is_some_and(|q| q.contains("5..")) && canary.gates[0].share);
+        assert_eq!(canary.gates[1].max_ratio, Some(1.2));
+        assert!((p.medium[0].deadline_seconds() - 2700.0).abs() < f64::EPSILON, "default: 3× the bake");
+        for (bad, says) in [
+            ("[rollout.run]\ninterval-seconds = 0\n", "interval-seconds"),
+            ("[rollout.run]\nfailure-limit = 0\n", "failure-limit"),
+            ("[rollout.prometheus]\nurl = \"\"\n", "empty"),
+            ("[rollout.prometheus]\nquery = \"x\"\n", "query"),
+            ("[[rollout.gates]]\nmetric = \"c\"\nop = \"<=\"\nthreshold = 0\nbaseline-query = \"b\"\n", "max-ratio"),
+            (
+                "[rollout]\n[[rollout.stages.low]]\nname = \"a\"\ntraffic-percent = 100\nmax-wait-seconds = -1\n",
+                "max-wait-seconds",
+            ),
+        ] {
+            assert!(err(bad).0.contains(says), "{bad}: {:?}", err(bad));
+        }
     }
 
     #[test]

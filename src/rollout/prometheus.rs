@@ -139,7 +139,10 @@ mod tests {
             p(r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[5.5,"0.25"]}]}}"#),
             Ok(Some((5.5, Some(0.25))))
         );
-        assert_eq!(p(r#"{"status":"success","data":{"resultType":"scalar","result":[7,"NaN"]}}"#), Ok(Some((7.0, None))));
+        assert_eq!(
+            p(r#"{"status":"success","data":{"resultType":"scalar","result":[7,"NaN"]}}"#),
+            Ok(Some((7.0, None)))
+        );
         let inf = p(r#"{"status":"success","data":{"resultType":"scalar","result":[7,"-Inf"]}}"#).unwrap();
         assert_eq!(inf, Some((7.0, Some(f64::NEG_INFINITY))));
         let two = r#"{"status":"success","data":{"resultType":"vector","result":[

@@ -166,8 +166,8 @@ pub fn run(manifest: &Manifest, opts: &Options) -> Result<Outcome, Error> {
         },
     };
     check_rollback_revision(manifest, &opts.work_tree)?;
-    let client = Client::new(&url, Duration::from_secs_f64(settings.interval_seconds.clamp(1.0, 30.0)))
-        .map_err(run_err)?;
+    let client =
+        Client::new(&url, Duration::from_secs_f64(settings.interval_seconds.clamp(1.0, 30.0))).map_err(run_err)?;
     let notify = opts.notify.clone().or_else(|| settings.notify.clone());
     let mut r = Run { manifest, opts, state, settings, notify };
     r.save()?;
@@ -176,8 +176,8 @@ pub fn run(manifest: &Manifest, opts: &Options) -> Result<Outcome, Error> {
 
 /// Roll back the rollout recorded in a state file now (`rollout abort`).
 pub fn abort(manifest: &Manifest, opts: &Options, reason: &str) -> Result<Outcome, Error> {
-    let mut state = State::load(&opts.state)?
-        .ok_or_else(|| run_err(format!("no state file at {}", opts.state.display())))?;
+    let mut state =
+        State::load(&opts.state)?.ok_or_else(|| run_err(format!("no state file at {}", opts.state.display())))?;
     state.check_pin(&sha256(&opts.manifest_bytes))?;
     if state.status == Status::Complete {
         return Err(run_err(
@@ -287,7 +287,9 @@ impl Run<'_> {
                 let done = self
                     .shell(&rb.command, "rehearsal", stage.traffic_percent.0, &rb.revision)
                     .and_then(|()| self.verify(Side::Base))
-                    .and_then(|()| self.shell(&rb.forward_command, "rehearsal", stage.traffic_percent.0, &rb.forward_revision))
+                    .and_then(|()| {
+                        self.shell(&rb.forward_command, "rehearsal", stage.traffic_percent.0, &rb.forward_revision)
+                    })
                     .and_then(|()| self.verify(Side::Head));
                 self.log(json!({"event": "rehearsal", "ok": done.is_ok(), "detail": done.as_ref().err()}))?;
                 if let Err(why) = done {
@@ -296,32 +298,29 @@ impl Run<'_> {
                 self.state.rehearsed = true;
                 self.save()?;
             }
-            let started = match self.state.stage_started_at {
-                Some(t) => t,
-                None => {
-                    let t = now();
-                    self.state.stage_started_at = Some(t);
-                    self.save()?;
-                    t
-                }
+            let started = if let Some(t) = self.state.stage_started_at {
+                t
+            } else {
+                let t = now();
+                self.state.stage_started_at = Some(t);
+                self.save()?;
+                t
             };
-            match self.bake(client, &stage, started)? {
-                Some(outcome) => return Ok(outcome),
-                None => {
-                    if self.state.stage + 1 == self.manifest.stages.len() {
-                        self.state.status = Status::Complete;
-                        self.save()?;
-                        self.log(json!({"event": "complete"}))?;
-                        return Ok(Outcome::Complete);
-                    }
-                    self.state.stage += 1;
-                    self.state.stage_name = self.stage().name.clone();
-                    self.state.deployed = false;
-                    self.state.stage_started_at = None;
-                    self.state.consecutive_breaches = 0;
-                    self.save()?;
-                }
+            if let Some(outcome) = self.bake(client, &stage, started)? {
+                return Ok(outcome);
             }
+            if self.state.stage + 1 == self.manifest.stages.len() {
+                self.state.status = Status::Complete;
+                self.save()?;
+                self.log(json!({"event": "complete"}))?;
+                return Ok(Outcome::Complete);
+            }
+            self.state.stage += 1;
+            self.state.stage_name = self.stage().name.clone();
+            self.state.deployed = false;
+            self.state.stage_started_at = None;
+            self.state.consecutive_breaches = 0;
+            self.save()?;
         }
     }
 
@@ -362,11 +361,8 @@ impl Run<'_> {
                 action = Decision::Rollback;
                 reasons.insert(0, format!("no promote within max-wait-seconds ({deadline}s)"));
             }
-            self.state.last_decision = Some(format!(
-                "{}{}",
-                action.as_str(),
-                reasons.first().map(|r| format!(": {r}")).unwrap_or_default()
-            ));
+            self.state.last_decision =
+                Some(format!("{}{}", action.as_str(), reasons.first().map(|r| format!(": {r}")).unwrap_or_default()));
             self.log(json!({
                 "decision": action.as_str(),
                 "gate_decision": verdict.decision.as_str(),
@@ -421,7 +417,8 @@ impl Run<'_> {
             }
             value
         };
-        let mut observed = Observed { elapsed_seconds: Some(at - self.state.stage_started_at.unwrap_or(at)), ..Observed::default() };
+        let mut observed =
+            Observed { elapsed_seconds: Some(at - self.state.stage_started_at.unwrap_or(at)), ..Observed::default() };
         observed.samples = Some(match self.manifest.prometheus.as_ref().and_then(|p| p.samples_query.as_deref()) {
             Some(q) => fetch("samples", q, false, &mut problems).unwrap_or(0.0),
             None => 0.0,
@@ -436,16 +433,12 @@ impl Run<'_> {
             let value = fetch(&g.metric, &q, g.share, &mut problems);
             if let (Some(bq), Some(ratio)) = (g.baseline_query.clone(), g.max_ratio) {
                 let base = fetch(&format!("{}:baseline", g.metric), &bq, g.share, &mut problems);
-                match base {
-                    Some(b) => {
-                        g.op = Op::Le;
-                        g.threshold = b * ratio + g.slack.unwrap_or(0.0);
-                    }
-                    None => {
-                        observed.metrics.insert(g.metric.clone(), None);
-                        continue;
-                    }
-                }
+                let Some(b) = base else {
+                    observed.metrics.insert(g.metric.clone(), None);
+                    continue;
+                };
+                g.op = Op::Le;
+                g.threshold = b * ratio + g.slack.unwrap_or(0.0);
             }
             observed.metrics.entry(g.metric.clone()).or_insert(value);
         }

@@ -118,8 +118,8 @@ pub fn run(args: &GateArgs, out: &mut dyn Write) -> Result<ExitStatus> {
     if let Some(path) = &args.state {
         // The controller's clock, not the caller's: the bake time runs
         // from the stage's start recorded in the state file.
-        let st = rollout::state::State::load(path)?
-            .ok_or_else(|| miette::miette!("no state file at {}", path.display()))?;
+        let st =
+            rollout::state::State::load(path)?.ok_or_else(|| miette::miette!("no state file at {}", path.display()))?;
         st.check_pin(&rollout::manifest::sha256(&bytes))?;
         if st.stage_name != args.stage {
             return Err(miette::miette!(
@@ -129,8 +129,7 @@ pub fn run(args: &GateArgs, out: &mut dyn Write) -> Result<ExitStatus> {
                 args.stage
             ));
         }
-        seen.elapsed_seconds =
-            Some(st.stage_started_at.map_or(0.0, |t| (rollout::state::now() - t).max(0.0)));
+        seen.elapsed_seconds = Some(st.stage_started_at.map_or(0.0, |t| (rollout::state::now() - t).max(0.0)));
     }
     let verdict = rollout::decide(&manifest, &args.stage, &seen)?;
     let text = match settings.format {

@@ -17,7 +17,6 @@ use crate::report::Format;
 use crate::rollout::run::{self, Options, Outcome};
 use crate::rollout::state::{State, now};
 
-
 /// The default state file: beside the manifest.
 fn default_state(manifest: &Path) -> PathBuf {
     manifest.parent().unwrap_or_else(|| Path::new(".")).join(".cfglint-rollout.json")
@@ -45,8 +44,7 @@ pub fn run(action: &RolloutAction, common: &Common, out: &mut dyn Write) -> Resu
             finish(&outcome, out)
         }
         RolloutAction::Status(a) => {
-            let st = State::load(&a.state)?
-                .ok_or_else(|| miette::miette!("no state file at {}", a.state.display()))?;
+            let st = State::load(&a.state)?.ok_or_else(|| miette::miette!("no state file at {}", a.state.display()))?;
             let text = if settings.format == Format::Json {
                 let mut s = serde_json::to_string_pretty(&st).expect("a state serializes: plain data");
                 s.push('\n');
@@ -71,8 +69,7 @@ pub fn run(action: &RolloutAction, common: &Common, out: &mut dyn Write) -> Resu
         }
         RolloutAction::Abort(a) => {
             let reason = crate::cli::commands::rollout::reason(Some(&a.reason), "abort")?;
-            let st = State::load(&a.state)?
-                .ok_or_else(|| miette::miette!("no state file at {}", a.state.display()))?;
+            let st = State::load(&a.state)?.ok_or_else(|| miette::miette!("no state file at {}", a.state.display()))?;
             let (manifest, bytes) = load_manifest(Path::new(&st.manifest))?;
             let opts = Options {
                 manifest_path: PathBuf::from(&st.manifest),
@@ -102,7 +99,3 @@ fn finish(outcome: &Outcome, out: &mut dyn Write) -> Result<ExitStatus> {
         }
     }
 }
-
-
-
-
