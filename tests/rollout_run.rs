@@ -241,6 +241,19 @@ share = true
     out
 }
 
+/// A canary-against-baseline gate (real PromQL on both sides).
+const BASELINE_GATE: &str = r#"
+[[rollout.gates]]
+metric = "ok_ratio"
+query = 'sum(rate(http_requests_total{code="200"}[3s]))'
+baseline-query = 'sum(rate(http_requests_total[3s]))'
+max-ratio = 1.0
+slack = 0.5
+op = "<="
+threshold = 0
+on-fail = "rollback"
+"#;
+
 const ERROR_RATE: &str = r#"sum(rate(http_requests_total{code=~"5.."}[3s])) / sum(rate(http_requests_total[3s]))"#;
 
 impl Fixture {
@@ -379,12 +392,30 @@ fn healthy_two_stage_rollout_completes_and_the_manifest_is_pinned() {
         return;
     }
     let _serial = SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    let f = Fixture::new(&policy(ERROR_RATE, 1, 20));
+    let mut text_policy = policy(ERROR_RATE, 1, 20);
+    text_policy = text_policy.replacen("[[rollout.stages.", &format!("{BASELINE_GATE}\n[[rollout.stages."), 1);
+    let f = Fixture::new(&text_policy);
     let exporter = Exporter::start(Mode::Healthy, f.root().to_path_buf());
     let prom = Prom::start(exporter.port);
-    let o = f.run(&prom);
+    let mut args = Fixture::run_args(&prom);
+    args.extend(["--notify".to_owned(), "cat >> notified.jsonl".to_owned()]);
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let child = f.command(&refs).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
+    let o = wait_bounded(child, Duration::from_secs(90));
     assert_eq!(code(&o), 0, "{}", text(&o));
     assert!(text(&o).contains("the rollout is complete"), "{}", text(&o));
+    // notify got every decision, one JSON line each.
+    let notified = std::fs::read_to_string(f.root().join("notified.jsonl")).expect("notified");
+    let polls = f.log().iter().filter(|e| e.get("decision").is_some()).count();
+    assert_eq!(notified.lines().count(), polls);
+    // The baseline gate's threshold is baseline × max-ratio + slack.
+    let promote = f.log().into_iter().find(|e| e["decision"] == "promote").expect("promote");
+    let g = promote["verdict"]["gates"].as_array().expect("gates").iter().find(|g| g["metric"] == "ok_ratio").cloned();
+    let g = g.expect("ok_ratio gate");
+    let base = promote["observed"].as_array().expect("observed").iter().find(|s| s["metric"] == "ok_ratio:baseline");
+    let base = base.and_then(|b| b["value"].as_f64()).expect("baseline value");
+    assert!((g["threshold"].as_f64().expect("threshold") - (base + 0.5)).abs() < 1e-9, "{g}");
+    assert_eq!(g["ok"], true);
     assert_eq!(f.rules(), HEAD_RULES);
     assert_eq!(f.deploys(), ["canary", "full"]);
     let log = f.log();
@@ -402,6 +433,38 @@ fn healthy_two_stage_rollout_completes_and_the_manifest_is_pinned() {
     let s = f.cfglint(&["rollout", "status", "--state", "state.json"]);
     assert_eq!(code(&s), 0, "{}", text(&s));
     assert!(text(&s).contains("complete"), "{}", text(&s));
+
+    // gate --state: the bake time is the state's clock, not the metrics'
+    // elapsed_seconds (86400 here), and the stage must be the state's.
+    std::fs::write(
+        f.root().join("m.json"),
+        r#"{"elapsed_seconds": 86400, "samples": 5000, "metrics": {"error_rate": 0, "ok_ratio": 0}}"#,
+    )
+    .expect("write");
+    let gate = |stage: &str| {
+        f.cfglint(&[
+            "gate",
+            "--manifest",
+            "manifest.toml",
+            "--stage",
+            stage,
+            "--metrics",
+            "m.json",
+            "--state",
+            "state.json",
+            "--no-verify",
+            "--format",
+            "json",
+        ])
+    };
+    let g = gate("full");
+    assert_eq!(code(&g), 0, "{}", text(&g));
+    let v: serde_json::Value = serde_json::from_slice(&g.stdout).expect("json");
+    let elapsed = v["elapsed_seconds"].as_f64().expect("elapsed");
+    assert!(elapsed > 0.0 && elapsed < 86400.0, "{v}");
+    let g = gate("canary");
+    assert_eq!(code(&g), 2, "{}", text(&g));
+    assert!(text(&g).contains("is at stage `full`"), "{}", text(&g));
 
     // The manifest is pinned: a changed manifest is refused by run and
     // by gate --state (exit 2), and nothing is deployed.
@@ -536,4 +599,33 @@ fn killed_run_resumes_at_its_stage() {
     let elapsed = promote["elapsed_seconds"].as_f64().expect("elapsed");
     let at = promote["time"].as_f64().expect("time");
     assert!((at - elapsed - started).abs() < 0.5, "the bake ran from the recorded start: {promote}");
+}
+
+#[test]
+fn abort_rolls_back_now_and_stops_the_running_controller() {
+    if !available() {
+        return;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let f = Fixture::new(&policy(ERROR_RATE, 60, 120));
+    let exporter = Exporter::start(Mode::Healthy, f.root().to_path_buf());
+    let prom = Prom::start(exporter.port);
+    let args = Fixture::run_args(&prom);
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let child = f.command(&refs).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
+    let until = Instant::now() + Duration::from_secs(60);
+    while !f.root().join("state.json").exists() || f.state()["stage_started_at"].is_null() {
+        assert!(Instant::now() < until, "run never started baking");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let s = f.cfglint(&["rollout", "status", "--state", "state.json"]);
+    assert!(text(&s).contains("running") && text(&s).contains("canary"), "{}", text(&s));
+    let a = f.cfglint(&["rollout", "abort", "--state", "state.json", "--reason", "paged: checkout errors"]);
+    assert_eq!(code(&a), 3, "{}", text(&a));
+    assert_eq!(f.rules(), BASE_RULES);
+    let o = wait_bounded(child, Duration::from_secs(30));
+    assert_eq!(code(&o), 3, "the running controller stops: {}", text(&o));
+    assert_eq!(f.deploys(), ["canary", "rollback"]);
+    assert_eq!(f.state()["status"], "aborted");
+    assert!(f.state()["reason"].as_str().unwrap_or("").contains("paged: checkout errors"));
 }

@@ -363,6 +363,13 @@ impl Run<'_> {
             }
             self.state.last_decision =
                 Some(format!("{}{}", action.as_str(), reasons.first().map(|r| format!(": {r}")).unwrap_or_default()));
+            // An abort that landed during this poll wins: never write
+            // `running` over it.
+            if let Some(st) = State::load(&self.opts.state)?
+                && st.status == Status::Aborted
+            {
+                return Ok(Some(Outcome::RolledBack { reason: st.reason.unwrap_or_default() }));
+            }
             self.log(json!({
                 "decision": action.as_str(),
                 "gate_decision": verdict.decision.as_str(),
