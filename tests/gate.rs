@@ -330,3 +330,68 @@ fn blocked_manifest_has_nothing_to_gate() {
     assert_eq!(code(&o), 2, "{}", text(&o));
     assert!(has(&o, "blocked"), "{}", text(&o));
 }
+
+/// Issue #13 item 9: values a metric cannot take are bad data, and
+/// duplicate keys are malformed input. Both are exit 2, never a promote,
+/// and the error names what is wrong.
+#[test]
+fn bad_data_and_duplicate_keys_never_promote() {
+    let f = Fixture::new();
+    let good = metrics(1200, 5000, "0.0004", "80", "1");
+    assert_eq!(code(&f.gate("canary", &good, &[])), 0, "the baseline promotes");
+
+    // Negative error rate or latency: no metric of a gate can be below 0.
+    for (m, says) in [
+        (metrics(1200, 5000, "-0.5", "80", "1"), "error_rate = -0.5"),
+        (metrics(1200, 5000, "0.0004", "-3", "1"), "p99_latency_ms = -3"),
+    ] {
+        let o = f.gate("canary", &m, &["--format", "json"]);
+        assert_eq!(code(&o), 2, "{m}: {}", text(&o));
+        assert!(has(&o, "bad data") && has(&o, says), "{}", text(&o));
+        assert!(o.stdout.is_empty(), "no verdict is printed: {}", text(&o));
+    }
+
+    // Prometheus -Inf / +Inf (e.g. a log of 0, a division by zero).
+    for inf in ["-Inf", "+Inf"] {
+        let prom = format!(
+            r#"{{"status":"success","data":{{"resultType":"vector","result":[
+            {{"metric":{{"__name__":"error_rate"}},"value":[1700000000,"{inf}"]}},
+            {{"metric":{{"__name__":"p99_latency_ms"}},"value":[1700000000,"80"]}},
+            {{"metric":{{"__name__":"rollback_rehearsed"}},"value":[1700000000,"1"]}}]}}}}"#
+        );
+        f.write("prom.json", &prom);
+        let o = f.run(&[
+            "gate",
+            "--manifest",
+            "manifest.toml",
+            "--stage",
+            "canary",
+            "--metrics",
+            "prom.json",
+            "--elapsed-seconds",
+            "1200",
+            "--samples",
+            "5000",
+        ]);
+        assert_eq!(code(&o), 2, "{inf}: {}", text(&o));
+        assert!(has(&o, "bad data") && has(&o, "not a finite number"), "{}", text(&o));
+    }
+
+    // A duplicate key: the last `error_rate` must not hide the first.
+    let dup = r#"{"elapsed_seconds": 1200, "samples": 5000,
+        "metrics": {"error_rate": 0.5, "p99_latency_ms": 80, "rollback_rehearsed": 1, "error_rate": 0}}"#;
+    let o = f.gate("canary", dup, &[]);
+    assert_eq!(code(&o), 2, "{}", text(&o));
+    assert!(has(&o, "duplicate key `error_rate`"), "{}", text(&o));
+    let dup_top = r#"{"elapsed_seconds": 10, "samples": 5000, "elapsed_seconds": 1200,
+        "metrics": {"error_rate": 0, "p99_latency_ms": 80, "rollback_rehearsed": 1}}"#;
+    let o = f.gate("canary", dup_top, &[]);
+    assert_eq!(code(&o), 2, "{}", text(&o));
+    assert!(has(&o, "duplicate key `elapsed_seconds`"), "{}", text(&o));
+    // Also inside a Prometheus result.
+    let dup_prom = r#"{"status":"success","status":"success","data":{"resultType":"vector","result":[]}}"#;
+    f.write("prom.json", dup_prom);
+    let o = f.run(&["gate", "--manifest", "manifest.toml", "--stage", "canary", "--metrics", "error_rate=prom.json"]);
+    assert_eq!(code(&o), 2, "{}", text(&o));
+    assert!(has(&o, "duplicate key `status`"), "{}", text(&o));
+}

@@ -162,7 +162,11 @@ pub struct BenchArgs {
 
 /// `cfglint rollout`.
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct RolloutArgs {
+    /// Drive a manifest's stages (`run`), or see or stop a running rollout.
+    #[command(subcommand)]
+    pub action: Option<RolloutAction>,
     /// Base revision (default: the merge base with the default branch, or
     /// HEAD's parent).
     #[arg(long, value_name = "REV")]
@@ -205,6 +209,68 @@ pub struct RolloutArgs {
     pub common: Common,
 }
 
+/// `cfglint rollout run|status|abort`.
+#[derive(Debug, Subcommand)]
+pub enum RolloutAction {
+    /// Drive the manifest's stages: deploy, poll Prometheus, promote or
+    /// roll back on its own (exit 0 complete, 3 rolled back, 2 error).
+    Run(Box<RolloutRunArgs>),
+    /// Print where a rollout stands, from its state file.
+    Status(RolloutStatusArgs),
+    /// Roll back the rollout recorded in a state file now.
+    Abort(RolloutAbortArgs),
+}
+
+/// `cfglint rollout run`.
+#[derive(Debug, Args)]
+pub struct RolloutRunArgs {
+    /// The rollout manifest.
+    #[arg(long, value_name = "FILE")]
+    pub manifest: PathBuf,
+    /// The deploy command, run through `sh -c` for each stage and for the
+    /// rollback, with CFGLINT_STAGE, CFGLINT_TRAFFIC_PERCENT,
+    /// CFGLINT_REVISION and CFGLINT_MANIFEST set.
+    #[arg(long, value_name = "CMD")]
+    pub deploy: String,
+    /// Prometheus base URL (default: the manifest's, from
+    /// [rollout.prometheus] url).
+    #[arg(long, value_name = "URL")]
+    pub prometheus: Option<String>,
+    /// The state file (default: .cfglint-rollout.json beside the
+    /// manifest). An existing one resumes the rollout.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// Append one JSON line per decision here.
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
+    /// A command run on every decision, with its JSON on stdin.
+    #[arg(long, value_name = "CMD")]
+    pub notify: Option<String>,
+    /// Work tree the commands act on and that is verified (default: the
+    /// repository around the working directory).
+    #[arg(long, value_name = "PATH")]
+    pub repo: Option<PathBuf>,
+}
+
+/// `cfglint rollout status`.
+#[derive(Debug, Args)]
+pub struct RolloutStatusArgs {
+    /// The state file of `rollout run`.
+    #[arg(long, value_name = "FILE")]
+    pub state: PathBuf,
+}
+
+/// `cfglint rollout abort`.
+#[derive(Debug, Args)]
+pub struct RolloutAbortArgs {
+    /// The state file of `rollout run`.
+    #[arg(long, value_name = "FILE")]
+    pub state: PathBuf,
+    /// Why (recorded in the state file and the decision log).
+    #[arg(long)]
+    pub reason: String,
+}
+
 /// `cfglint gate`.
 #[derive(Debug, Args)]
 pub struct GateArgs {
@@ -233,6 +299,11 @@ pub struct GateArgs {
     /// Do not compare the work tree with the manifest's hashes.
     #[arg(long)]
     pub no_verify: bool,
+    /// The state file of `rollout run`: the manifest must be the one it
+    /// pinned, and the bake time is its clock (from the stage's start),
+    /// not the metrics' `elapsed_seconds`.
+    #[arg(long, value_name = "FILE", conflicts_with = "elapsed_seconds")]
+    pub state: Option<PathBuf>,
     /// Shared options.
     #[command(flatten)]
     pub common: Common,

@@ -32,7 +32,10 @@ pub fn dispatch(command: Command, out: &mut dyn Write) -> miette::Result<ExitSta
         Command::Debug(a) => commands::debug::run(&a, out),
         Command::Diff(a) => commands::diff::run(&a, out),
         Command::Bench(a) => commands::bench::run(&a, out),
-        Command::Rollout(a) => commands::rollout::run(&a, out),
+        Command::Rollout(a) => match &a.action {
+            Some(action) => commands::rollout_run::run(action, &a.common, out),
+            None => commands::rollout::run(&a, out),
+        },
         Command::Gate(a) => commands::gate::run(&a, out),
         Command::Rollback(a) => commands::rollback::run(&a, out),
     }

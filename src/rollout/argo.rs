@@ -61,6 +61,7 @@ mod tests {
                     min_bake_seconds: 600,
                     min_samples: 0,
                     rehearse_rollback: true,
+                    max_wait_seconds: None,
                     gates: vec![],
                 },
                 Stage {
@@ -69,6 +70,7 @@ mod tests {
                     min_bake_seconds: 0,
                     min_samples: 0,
                     rehearse_rollback: false,
+                    max_wait_seconds: None,
                     gates: vec![],
                 },
             ],
@@ -79,6 +81,8 @@ mod tests {
                 forward_command: String::new(),
                 rehearse_in_stage: None,
             },
+            prometheus: None,
+            run: None,
         };
         let y = steps_yaml(&m);
         assert!(y.contains("  - setWeight: 1\n  - pause:\n      duration: 600s\n"), "{y}");

@@ -100,7 +100,43 @@ fn num(x: f64) -> String {
     if x.fract() == 0.0 && x.abs() < 1e15 { format!("{}", x as i64) } else { format!("{x}") }
 }
 
-/// Decide one stage.
+/// Why a value cannot be what the metric measures, or `None`. Every gate
+/// metric (a rate, share, latency or count) is finite and ≥ 0; a gate
+/// declared as a share is at most 1.
+pub fn out_of_range(name: &str, value: f64, share: bool) -> Option<String> {
+    if !value.is_finite() {
+        Some(format!("{name} = {value} is not a finite number"))
+    } else if value < 0.0 {
+        Some(format!("{name} = {} is negative: no rate, share, latency or count can be", num(value)))
+    } else if share && value > 1.0 {
+        Some(format!("{name} = {} is above 1, and the gate declares it a share", num(value)))
+    } else {
+        None
+    }
+}
+
+/// Every bad value among what `stage`'s decision reads.
+pub fn bad_data(stage: &super::manifest::Stage, observed: &Observed) -> Vec<String> {
+    let mut out = Vec::new();
+    for (name, v) in [("elapsed_seconds", observed.elapsed_seconds), ("samples", observed.samples)] {
+        if let Some(why) = v.and_then(|v| out_of_range(name, v, false)) {
+            out.push(why);
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for g in &stage.gates {
+        if let Some(Some(v)) = observed.metrics.get(&g.metric)
+            && seen.insert(g.metric.as_str())
+            && let Some(why) = out_of_range(&g.metric, *v, stage.gates.iter().any(|x| x.metric == g.metric && x.share))
+        {
+            out.push(why);
+        }
+    }
+    out
+}
+
+/// Decide one stage. Bad data (see [`bad_data`]) is an error, never a
+/// decision.
 pub fn decide(manifest: &Manifest, stage_name: &str, observed: &Observed) -> Result<Verdict, Error> {
     if manifest.risk == Risk::Blocked || manifest.stages.is_empty() {
         let blocked: Vec<String> =
@@ -121,6 +157,10 @@ pub fn decide(manifest: &Manifest, stage_name: &str, observed: &Observed) -> Res
         .collect();
     if !missing.is_empty() {
         return Err(Error::PartialMetrics { missing: missing.join(" and ") });
+    }
+    let bad = bad_data(stage, observed);
+    if !bad.is_empty() {
+        return Err(Error::BadData { message: bad.join("; ") });
     }
     let elapsed = observed.elapsed_seconds.unwrap_or_default();
     let samples = observed.samples.unwrap_or_default();
@@ -257,8 +297,8 @@ mod tests {
 
     fn manifest() -> Manifest {
         let gates = vec![
-            Gate { metric: "error_rate".into(), op: Op::Le, threshold: 0.001, on_fail: OnFail::Rollback },
-            Gate { metric: "p99_latency_ms".into(), op: Op::Le, threshold: 500.0, on_fail: OnFail::Hold },
+            Gate::new("error_rate", Op::Le, 0.001, OnFail::Rollback),
+            Gate::new("p99_latency_ms", Op::Le, 500.0, OnFail::Hold),
         ];
         let stage = |name: &str, p: f64| Stage {
             name: name.into(),
@@ -266,6 +306,7 @@ mod tests {
             min_bake_seconds: 900,
             min_samples: 1000,
             rehearse_rollback: false,
+            max_wait_seconds: None,
             gates: gates.clone(),
         };
         Manifest {
@@ -285,6 +326,8 @@ mod tests {
                 forward_command: "f".into(),
                 rehearse_in_stage: None,
             },
+            prometheus: None,
+            run: None,
         }
     }
 

@@ -259,6 +259,41 @@ pub struct Gate {
     pub threshold: f64,
     /// What a breach asks for.
     pub on_fail: OnFail,
+    /// The PromQL query `cfglint rollout run` evaluates for the metric
+    /// (absent: the metric comes from elsewhere, as with `gate`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
+    /// The metric is a share (0 to 1): a value above 1 is bad data.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub share: bool,
+    /// Canary against baseline: the same measure on the baseline. The gate
+    /// then holds when `canary <= baseline × max_ratio + slack`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_query: Option<String>,
+    /// With `baseline_query`: the largest canary / baseline ratio allowed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_ratio: Option<f64>,
+    /// With `baseline_query`: an absolute allowance on top of the ratio, so
+    /// a near-zero baseline does not fail on noise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slack: Option<f64>,
+}
+
+impl Gate {
+    /// A gate on a metric supplied by the caller (no query, not a share).
+    pub fn new(metric: &str, op: Op, threshold: f64, on_fail: OnFail) -> Gate {
+        Gate {
+            metric: metric.to_owned(),
+            op,
+            threshold,
+            on_fail,
+            query: None,
+            share: false,
+            baseline_query: None,
+            max_ratio: None,
+            slack: None,
+        }
+    }
 }
 
 impl fmt::Display for Gate {
@@ -284,9 +319,51 @@ pub struct Stage {
     /// holds the stage until the pipeline reports the rehearsal done.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub rehearse_rollback: bool,
+    /// The progress deadline of `cfglint rollout run`: without a promote
+    /// by then (for example no fresh data), it rolls back. Absent: three
+    /// times the bake.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_wait_seconds: Option<f64>,
     /// Conditions to promote.
     #[serde(default, rename = "gate")]
     pub gates: Vec<Gate>,
+}
+
+impl Stage {
+    /// The progress deadline in seconds: `max_wait_seconds`, else three
+    /// times the bake.
+    pub fn deadline_seconds(&self) -> f64 {
+        self.max_wait_seconds.unwrap_or(3.0 * self.min_bake_seconds as f64)
+    }
+}
+
+/// Where `cfglint rollout run` reads metrics (`[rollout.prometheus]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Prometheus {
+    /// Base URL of the Prometheus HTTP API (`--prometheus` overrides).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// PromQL for the number of requests the stage has seen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub samples_query: Option<String>,
+}
+
+/// How `cfglint rollout run` polls (`[rollout.run]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunSettings {
+    /// Seconds between polls (fractions allowed).
+    pub interval_seconds: f64,
+    /// Consecutive breached polls of a rollback gate before rolling back.
+    pub failure_limit: u32,
+    /// A command run on every decision, with its JSON on stdin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify: Option<String>,
+}
+
+impl Default for RunSettings {
+    fn default() -> Self {
+        RunSettings { interval_seconds: 15.0, failure_limit: 1, notify: None }
+    }
 }
 
 /// How to undo the rollout.
@@ -342,6 +419,12 @@ pub struct Manifest {
     pub stages: Vec<Stage>,
     /// How to undo it.
     pub rollback: Rollback,
+    /// Where `cfglint rollout run` reads metrics.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prometheus: Option<Prometheus>,
+    /// How `cfglint rollout run` polls.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<RunSettings>,
 }
 
 /// `sha256:<hex>` of some bytes.
@@ -478,7 +561,23 @@ impl Manifest {
             if !(s.traffic_percent.0 > 0.0 && s.traffic_percent.0 <= 100.0) {
                 return Err(format!("stage `{}`: traffic_percent must be in (0, 100]", s.name));
             }
+            if let Some(w) = s.max_wait_seconds
+                && !(w.is_finite() && w > 0.0)
+            {
+                return Err(format!("stage `{}`: max_wait_seconds must be a number > 0", s.name));
+            }
             for g in &s.gates {
+                for (what, v) in [("max_ratio", g.max_ratio), ("slack", g.slack)] {
+                    if v.is_some_and(|v| !(v.is_finite() && v >= 0.0)) {
+                        return Err(format!("stage `{}`: gate on `{}`: {what} must be a number ≥ 0", s.name, g.metric));
+                    }
+                }
+                if g.baseline_query.is_some() != g.max_ratio.is_some() {
+                    return Err(format!(
+                        "stage `{}`: gate on `{}`: baseline_query and max_ratio go together",
+                        s.name, g.metric
+                    ));
+                }
                 if !g.threshold.is_finite() {
                     return Err(format!(
                         "stage `{}`: gate on `{}` has a threshold that is not a finite number",
@@ -486,6 +585,11 @@ impl Manifest {
                     ));
                 }
             }
+        }
+        if let Some(r) = &self.run
+            && !(r.interval_seconds.is_finite() && r.interval_seconds > 0.0)
+        {
+            return Err("run.interval_seconds must be a number > 0".to_owned());
         }
         Ok(())
     }
@@ -580,6 +684,8 @@ impl Manifest {
             inverts: Some(Inverts { manifest: sha256(original), head: self.head.clone() }),
             changes,
             stages,
+            prometheus: self.prometheus.clone(),
+            run: self.run.clone(),
             rollback: Rollback {
                 revision: self.rollback.forward_revision.clone(),
                 command: self.rollback.forward_command.clone(),
@@ -693,12 +799,8 @@ mod tests {
                 min_bake_seconds: 900,
                 min_samples: 100,
                 rehearse_rollback: true,
-                gates: vec![Gate {
-                    metric: "error_rate".into(),
-                    op: Op::Le,
-                    threshold: 0.001,
-                    on_fail: OnFail::Rollback,
-                }],
+                max_wait_seconds: None,
+                gates: vec![Gate::new("error_rate", Op::Le, 0.001, OnFail::Rollback)],
             }],
             rollback: Rollback {
                 revision: "a".repeat(40),
@@ -707,6 +809,8 @@ mod tests {
                 forward_command: "git restore fwd".into(),
                 rehearse_in_stage: Some("canary".into()),
             },
+            prometheus: None,
+            run: None,
         }
     }
 

@@ -61,7 +61,7 @@ impl Observed {
 
 /// Parse one metrics file. `name` names an unnamed Prometheus series.
 pub fn parse(text: &str, name: Option<&str>) -> Result<Observed, String> {
-    let root: Value = serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
+    let root = strict_json(text)?;
     let Value::Object(map) = &root else {
         return Err(
             "expected a JSON object (`{\"elapsed_seconds\", \"samples\", \"metrics\"}` or a Prometheus query result)"
@@ -75,6 +75,94 @@ pub fn parse(text: &str, name: Option<&str>) -> Result<Observed, String> {
             return Err("a name (`NAME=FILE`) only applies to a Prometheus query result".to_owned());
         }
         design(map)
+    }
+}
+
+/// Parse JSON, refusing an object that names a key twice: serde_json
+/// keeps the last one, so `{"error_rate": 0.5, "error_rate": 0}` would read
+/// as a healthy canary.
+pub fn strict_json(text: &str) -> Result<Value, String> {
+    let Strict(v) = serde_json::from_str(text).map_err(|e| {
+        let m = e.to_string();
+        if m.starts_with("duplicate key") { format!("malformed JSON: {m}") } else { format!("not valid JSON: {m}") }
+    })?;
+    Ok(v)
+}
+
+/// A JSON value whose objects have distinct keys.
+struct Strict(Value);
+
+impl<'de> serde::Deserialize<'de> for Strict {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Strict, D::Error> {
+        d.deserialize_any(StrictVisitor)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StrictVisitor {
+    type Value = Strict;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Strict, E> {
+        Ok(Strict(Value::Bool(v)))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Strict, E> {
+        Ok(Strict(Value::from(v)))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Strict, E> {
+        Ok(Strict(Value::from(v)))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Strict, E> {
+        Ok(Strict(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number)))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Strict, E> {
+        Ok(Strict(Value::String(v.to_owned())))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Strict, E> {
+        Ok(Strict(Value::String(v)))
+    }
+
+    fn visit_unit<E>(self) -> Result<Strict, E> {
+        Ok(Strict(Value::Null))
+    }
+
+    fn visit_none<E>(self) -> Result<Strict, E> {
+        Ok(Strict(Value::Null))
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Strict, D::Error> {
+        serde::Deserialize::deserialize(d)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Strict, A::Error> {
+        let mut out = Vec::new();
+        while let Some(Strict(v)) = seq.next_element()? {
+            out.push(v);
+        }
+        Ok(Strict(Value::Array(out)))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Strict, A::Error> {
+        let mut out = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if out.contains_key(&key) {
+                return Err(serde::de::Error::custom(format_args!(
+                    "duplicate key `{key}` (a later value would silently replace the first)"
+                )));
+            }
+            let Strict(v) = map.next_value()?;
+            out.insert(key, v);
+        }
+        Ok(Strict(Value::Object(out)))
     }
 }
 

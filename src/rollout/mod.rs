@@ -31,7 +31,10 @@ pub mod links;
 pub mod manifest;
 pub mod metrics;
 pub mod policy;
+pub mod prometheus;
 pub mod risk;
+pub mod run;
+pub mod state;
 pub mod waves;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -213,6 +216,25 @@ pub enum Error {
     Blocked {
         /// The blocked changes.
         paths: String,
+    },
+    /// A value no metric of that kind can take (negative, not finite, a
+    /// share above 1).
+    #[error("bad data: {message}")]
+    #[diagnostic(
+        code(cfglint::rollout::bad_data),
+        help("fix the query or the exporter; a value like this never promotes a stage")
+    )]
+    BadData {
+        /// Every bad value, `; `-separated.
+        message: String,
+    },
+    /// `cfglint rollout run` cannot go on (a pinned manifest that changed,
+    /// an unreachable rollback revision, a bad state file, …).
+    #[error("rollout run: {message}")]
+    #[diagnostic(code(cfglint::rollout::run))]
+    Run {
+        /// What is wrong.
+        message: String,
     },
     /// A bench JSON file that cannot be read.
     #[error("{path}: bench results: {message}")]
@@ -485,6 +507,8 @@ pub fn plan(
         changes,
         stages,
         rollback,
+        prometheus: policy.prometheus.clone(),
+        run: policy.run.clone(),
     };
     Ok(Plan { manifest, blocked, findings: report.findings, sources: report.sources })
 }

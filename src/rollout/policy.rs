@@ -42,7 +42,7 @@ use std::ops::Range;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::manifest::{Gate, OnFail, Op, Percent, Risk, Stage};
+use super::manifest::{Gate, OnFail, Op, Percent, Prometheus, Risk, RunSettings, Stage};
 use crate::config::{self, Config};
 
 /// A declared ordering constraint: changes matching `before` go in an
@@ -76,6 +76,10 @@ pub struct Policy {
     pub forward_command: Option<String>,
     /// `[[order]]` constraints.
     pub order: Vec<OrderRule>,
+    /// `[rollout.prometheus]`, carried into the manifest.
+    pub prometheus: Option<Prometheus>,
+    /// `[rollout.run]`, carried into the manifest.
+    pub run: Option<RunSettings>,
 }
 
 /// The default command: put exactly the changed paths (index and work
@@ -105,8 +109,8 @@ pub const REHEARSAL_METRIC: &str = "rollback_rehearsed";
 /// breach asks for a person until it is configured).
 pub fn default_gates() -> Vec<Gate> {
     vec![
-        Gate { metric: "error_rate".into(), op: Op::Le, threshold: 0.001, on_fail: OnFail::Rollback },
-        Gate { metric: "p99_latency_ms".into(), op: Op::Le, threshold: 500.0, on_fail: OnFail::Hold },
+        Gate::new("error_rate", Op::Le, 0.001, OnFail::Rollback),
+        Gate::new("p99_latency_ms", Op::Le, 500.0, OnFail::Hold),
     ]
 }
 
@@ -117,6 +121,7 @@ fn stage(name: &str, percent: f64, bake: u64, samples: u64) -> Stage {
         min_bake_seconds: bake,
         min_samples: samples,
         rehearse_rollback: false,
+        max_wait_seconds: None,
         gates: default_gates(),
     }
 }
@@ -143,6 +148,8 @@ impl Default for Policy {
             rollback_command: None,
             forward_command: None,
             order: Vec::new(),
+            prometheus: None,
+            run: None,
         }
     }
 }
@@ -162,12 +169,7 @@ impl Policy {
         if rehearse && let Some(first) = stages.first_mut() {
             first.rehearse_rollback = true;
             if !first.gates.iter().any(|g| g.metric == REHEARSAL_METRIC) {
-                first.gates.push(Gate {
-                    metric: REHEARSAL_METRIC.to_owned(),
-                    op: Op::Ge,
-                    threshold: 1.0,
-                    on_fail: OnFail::Hold,
-                });
+                first.gates.push(Gate::new(REHEARSAL_METRIC, Op::Ge, 1.0, OnFail::Hold));
             }
         }
         stages
@@ -204,6 +206,38 @@ impl Policy {
             if let Some(cmd) = &rollout.forward_command {
                 check_template(cmd, &invalid)?;
                 policy.forward_command = Some(cmd.get_ref().clone());
+            }
+            if let Some(p) = &rollout.prometheus {
+                for q in [&p.url, &p.samples_query].into_iter().flatten() {
+                    if q.get_ref().trim().is_empty() {
+                        return Err(invalid("must not be empty".to_owned(), Some(q.span())));
+                    }
+                }
+                policy.prometheus = Some(Prometheus {
+                    url: p.url.as_ref().map(|u| u.get_ref().clone()),
+                    samples_query: p.samples_query.as_ref().map(|q| q.get_ref().clone()),
+                });
+            }
+            if let Some(r) = &rollout.run {
+                let mut run = RunSettings::default();
+                if let Some(i) = &r.interval_seconds {
+                    if !(i.get_ref().is_finite() && *i.get_ref() > 0.0) {
+                        return Err(invalid("interval-seconds must be a number > 0".to_owned(), Some(i.span())));
+                    }
+                    run.interval_seconds = *i.get_ref();
+                }
+                if let Some(l) = &r.failure_limit {
+                    run.failure_limit = u32::try_from(*l.get_ref()).ok().filter(|n| *n >= 1).ok_or_else(|| {
+                        invalid("failure-limit must be a whole number ≥ 1".to_owned(), Some(l.span()))
+                    })?;
+                }
+                if let Some(n) = &r.notify {
+                    if n.get_ref().trim().is_empty() {
+                        return Err(invalid("the notify command is empty".to_owned(), Some(n.span())));
+                    }
+                    run.notify = Some(n.get_ref().clone());
+                }
+                policy.run = Some(run);
             }
             let stages = rollout.stages.unwrap_or_default();
             for (slot, raw) in [
@@ -255,6 +289,23 @@ struct RawRollout {
     forward_command: Option<Spanned<String>>,
     gates: Option<Vec<Spanned<RawGate>>>,
     stages: Option<RawStages>,
+    prometheus: Option<RawPrometheus>,
+    run: Option<RawRun>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+struct RawPrometheus {
+    url: Option<Spanned<String>>,
+    samples_query: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+struct RawRun {
+    interval_seconds: Option<Spanned<f64>>,
+    failure_limit: Option<Spanned<i64>>,
+    notify: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -273,6 +324,7 @@ struct RawStage {
     traffic_percent: Spanned<f64>,
     min_bake_seconds: Option<Spanned<i64>>,
     min_samples: Option<Spanned<i64>>,
+    max_wait_seconds: Option<Spanned<f64>>,
     gate: Option<Vec<Spanned<RawGate>>>,
 }
 
@@ -283,6 +335,11 @@ struct RawGate {
     op: Spanned<String>,
     threshold: Spanned<f64>,
     on_fail: Option<Spanned<String>>,
+    query: Option<Spanned<String>>,
+    share: Option<bool>,
+    baseline_query: Option<Spanned<String>>,
+    max_ratio: Option<Spanned<f64>>,
+    slack: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -320,7 +377,30 @@ fn gate(raw: &Spanned<RawGate>, invalid: &Invalid<'_>) -> Result<Gate, config::E
             return Err(invalid(format!("unknown on-fail `{other}` (expected rollback or hold)"), Some(span)));
         }
     };
-    Ok(Gate { metric: g.metric.get_ref().clone(), op, threshold: *g.threshold.get_ref(), on_fail })
+    for q in [&g.query, &g.baseline_query].into_iter().flatten() {
+        if q.get_ref().trim().is_empty() {
+            return Err(invalid("the query is empty".to_owned(), Some(q.span())));
+        }
+    }
+    for v in [&g.max_ratio, &g.slack].into_iter().flatten() {
+        if !(v.get_ref().is_finite() && *v.get_ref() >= 0.0) {
+            return Err(invalid("must be a number ≥ 0".to_owned(), Some(v.span())));
+        }
+    }
+    if g.baseline_query.is_some() != g.max_ratio.is_some() {
+        return Err(invalid(
+            "baseline-query and max-ratio go together (the gate holds when canary ≤ baseline × max-ratio + slack)"
+                .to_owned(),
+            Some(raw.span()),
+        ));
+    }
+    let mut out = Gate::new(g.metric.get_ref(), op, *g.threshold.get_ref(), on_fail);
+    out.query = g.query.as_ref().map(|q| q.get_ref().clone());
+    out.share = g.share.unwrap_or(false);
+    out.baseline_query = g.baseline_query.as_ref().map(|q| q.get_ref().clone());
+    out.max_ratio = g.max_ratio.as_ref().map(|v| *v.get_ref());
+    out.slack = g.slack.as_ref().map(|v| *v.get_ref());
+    Ok(out)
 }
 
 fn stage_list(
@@ -374,6 +454,11 @@ fn stage_list(
             min_bake_seconds: non_negative(&r.min_bake_seconds, "min-bake-seconds")?,
             min_samples: non_negative(&r.min_samples, "min-samples")?,
             rehearse_rollback: false,
+            max_wait_seconds: match &r.max_wait_seconds {
+                None => None,
+                Some(w) if w.get_ref().is_finite() && *w.get_ref() > 0.0 => Some(*w.get_ref()),
+                Some(w) => return Err(invalid("max-wait-seconds must be a number > 0".to_owned(), Some(w.span()))),
+            },
             gates,
         });
     }
@@ -580,6 +665,40 @@ why = "rules validate against the schema"
         assert!(err(text).0.contains("twice"));
         let text = "[rollout]\n[[rollout.stages.low]]\nname = \"a\"\ntraffic-percent = 50\n[[rollout.stages.low]]\nname = \"b\"\ntraffic-percent = 40\n";
         assert!(err(text).0.contains("grow"));
+    }
+
+    /// The controller's contract (issue 16) and the docs' example of it.
+    #[test]
+    fn controller_contract_from_the_docs() {
+        let doc = include_str!("../../docs/rollout.md");
+        let section = doc.split("### Configuration (cfglint.toml, carried into the manifest)").nth(1).unwrap();
+        let block = section.split("```toml\n").nth(1).and_then(|b| b.split("```").next()).unwrap();
+        let p = Policy::parse("cfglint.toml", block).unwrap();
+        assert_eq!(p.prometheus.as_ref().and_then(|x| x.url.as_deref()), Some("http://127.0.0.1:9090"));
+        assert!(p.prometheus.as_ref().and_then(|x| x.samples_query.as_deref()).is_some_and(|q| q.contains("increase")));
+        let run = p.run.clone().unwrap();
+        assert!((run.interval_seconds - 15.0).abs() < f64::EPSILON);
+        assert_eq!(run.failure_limit, 1);
+        let canary = &p.low[0];
+        assert_eq!(canary.max_wait_seconds, Some(1800.0));
+        assert!((canary.deadline_seconds() - 1800.0).abs() < f64::EPSILON);
+        assert_eq!(canary.gates.len(), 2, "gates in cfglint.toml replace every default gate");
+        assert!(canary.gates[0].query.as_deref().is_some_and(|q| q.contains("5..")) && canary.gates[0].share);
+        assert_eq!(canary.gates[1].max_ratio, Some(1.2));
+        assert!((p.medium[0].deadline_seconds() - 2700.0).abs() < f64::EPSILON, "default: 3× the bake");
+        for (bad, says) in [
+            ("[rollout.run]\ninterval-seconds = 0\n", "interval-seconds"),
+            ("[rollout.run]\nfailure-limit = 0\n", "failure-limit"),
+            ("[rollout.prometheus]\nurl = \"\"\n", "empty"),
+            ("[rollout.prometheus]\nquery = \"x\"\n", "query"),
+            ("[[rollout.gates]]\nmetric = \"c\"\nop = \"<=\"\nthreshold = 0\nbaseline-query = \"b\"\n", "max-ratio"),
+            (
+                "[rollout]\n[[rollout.stages.low]]\nname = \"a\"\ntraffic-percent = 100\nmax-wait-seconds = -1\n",
+                "max-wait-seconds",
+            ),
+        ] {
+            assert!(err(bad).0.contains(says), "{bad}: {:?}", err(bad));
+        }
     }
 
     #[test]

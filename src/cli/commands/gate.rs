@@ -109,12 +109,28 @@ pub fn run(args: &GateArgs, out: &mut dyn Write) -> Result<ExitStatus> {
     if !matches!(settings.format, Format::Human | Format::Json) {
         return Err(miette::miette!("--format: gate writes human or json"));
     }
-    let (manifest, _) = load_manifest(&args.manifest)?;
+    let (manifest, bytes) = load_manifest(&args.manifest)?;
     if !args.no_verify {
         let root = work_tree(args.repo.as_deref(), &settings.cwd)?;
         verify(&manifest, &root, Side::Head)?;
     }
-    let seen = observed(args)?;
+    let mut seen = observed(args)?;
+    if let Some(path) = &args.state {
+        // The controller's clock, not the caller's: the bake time runs
+        // from the stage's start recorded in the state file.
+        let st =
+            rollout::state::State::load(path)?.ok_or_else(|| miette::miette!("no state file at {}", path.display()))?;
+        st.check_pin(&rollout::manifest::sha256(&bytes))?;
+        if st.stage_name != args.stage {
+            return Err(miette::miette!(
+                "the state file {} is at stage `{}`, not `{}`",
+                path.display(),
+                st.stage_name,
+                args.stage
+            ));
+        }
+        seen.elapsed_seconds = Some(st.stage_started_at.map_or(0.0, |t| (rollout::state::now() - t).max(0.0)));
+    }
     let verdict = rollout::decide(&manifest, &args.stage, &seen)?;
     let text = match settings.format {
         Format::Json => verdict.to_json(),

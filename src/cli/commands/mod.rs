@@ -10,4 +10,5 @@ pub mod patterns;
 pub mod regex;
 pub mod rollback;
 pub mod rollout;
+pub mod rollout_run;
 pub mod rules;

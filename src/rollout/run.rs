@@ -1,0 +1,474 @@
+//! `cfglint rollout run`: the canary controller. It owns the clock, queries
+//! Prometheus itself, decides each poll with [`super::decide`] (the code
+//! behind `cfglint gate`), and rolls back on its own.
+//!
+//! Position: on top of [`super::gate`], [`super::prometheus`] and
+//! [`super::state`].
+//!
+//! Per stage: run the deploy command (`sh -c`, with `CFGLINT_STAGE`,
+//! `CFGLINT_TRAFFIC_PERCENT`, `CFGLINT_REVISION`, `CFGLINT_MANIFEST`, no
+//! stdin) and verify the work tree is at head; in the rehearsal stage,
+//! rehearse the rollback (rollback command, verify base, forward command,
+//! verify head); then poll every `interval_seconds` until a decision:
+//!
+//! - promote: the next stage; after the last, the rollout is complete.
+//! - a breached `rollback` gate for `failure_limit` consecutive polls, or no
+//!   promote by the stage's progress deadline (`max_wait_seconds`, default
+//!   three times the bake; no fresh data ends here), or a failed deploy,
+//!   verification or rehearsal: roll back (the manifest's rollback
+//!   command, the deploy command with `CFGLINT_STAGE=rollback` and the base
+//!   revision, then verify the tree is at base).
+//!
+//! Data it trusts: a value whose sample is older than two intervals is no
+//! data; a value out of range (see [`super::gate::out_of_range`]) is bad
+//! data, logged, and no data for the decision; a failed query is no data.
+//! None of these can promote. Every poll appends one JSON line to the
+//! decision log; every step is recorded in the state file first, so a
+//! killed controller resumes where it was.
+//!
+//! The library never prints: the deploy, rollback and notify commands
+//! write to the inherited stderr, and results are data.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::Error;
+use super::gate::{Decision, out_of_range};
+use super::manifest::{EMPTY_TREE, Manifest, Op, RunSettings, Side, Stage, sha256};
+use super::metrics::Observed;
+use super::policy::REHEARSAL_METRIC;
+use super::prometheus::Client;
+use super::state::{State, Status, now};
+
+/// What `run` needs.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The manifest file (passed to commands as `CFGLINT_MANIFEST`).
+    pub manifest_path: PathBuf,
+    /// Its bytes (hashed into the pin).
+    pub manifest_bytes: Vec<u8>,
+    /// The deploy command.
+    pub deploy: String,
+    /// Prometheus URL (`None`: the manifest's).
+    pub prometheus: Option<String>,
+    /// The state file.
+    pub state: PathBuf,
+    /// The decision log (JSON lines), if any.
+    pub log: Option<PathBuf>,
+    /// The work tree the commands act on.
+    pub work_tree: PathBuf,
+    /// A command run on every decision with its JSON on stdin (`None`:
+    /// the manifest's).
+    pub notify: Option<String>,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every stage promoted (exit 0).
+    Complete,
+    /// Rolled back, and the tree is at base (exit 3).
+    RolledBack {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// The controller.
+struct Run<'a> {
+    manifest: &'a Manifest,
+    opts: &'a Options,
+    state: State,
+    settings: RunSettings,
+    notify: Option<String>,
+}
+
+fn run_err(message: impl Into<String>) -> Error {
+    Error::Run { message: message.into() }
+}
+
+/// The rollback revision must name a commit in the work tree's
+/// repository (or git's empty tree), or a rollback could not happen.
+pub fn check_rollback_revision(manifest: &Manifest, work_tree: &Path) -> Result<(), Error> {
+    let rev = &manifest.rollback.revision;
+    if rev == EMPTY_TREE {
+        return Ok(());
+    }
+    let repo = crate::diff::git::open(work_tree)?;
+    let ok = git2::Oid::from_str(rev).ok().and_then(|id| repo.find_commit(id).ok()).is_some();
+    if ok {
+        Ok(())
+    } else {
+        Err(run_err(format!(
+            "the rollback revision {rev} is not a commit in the repository at {}: a rollback could not restore it \
+             (fetch it, or deepen a shallow clone)",
+            work_tree.display()
+        )))
+    }
+}
+
+/// Start or resume the rollout recorded in `opts.state`.
+pub fn run(manifest: &Manifest, opts: &Options) -> Result<Outcome, Error> {
+    let pin = sha256(&opts.manifest_bytes);
+    let settings = manifest.run.clone().unwrap_or_default();
+    if manifest.stages.is_empty() {
+        return Err(run_err("the manifest has no stages (blocked?): nothing to roll out"));
+    }
+    let url = opts
+        .prometheus
+        .clone()
+        .or_else(|| manifest.prometheus.as_ref().and_then(|p| p.url.clone()))
+        .ok_or_else(|| run_err("no Prometheus URL: pass --prometheus URL or set [rollout.prometheus] url"))?;
+    for s in &manifest.stages {
+        for g in &s.gates {
+            if g.query.is_none() && g.metric != REHEARSAL_METRIC {
+                return Err(run_err(format!(
+                    "stage `{}`: gate `{g}` has no query; rollout run reads every gate from Prometheus \
+                     (set `query` in [[rollout.gates]] and write the manifest again)",
+                    s.name
+                )));
+            }
+        }
+    }
+    let state = match State::load(&opts.state)? {
+        Some(st) => {
+            st.check_pin(&pin)?;
+            match st.status {
+                Status::Complete => return Ok(Outcome::Complete),
+                Status::RolledBack | Status::Aborted => {
+                    return Ok(Outcome::RolledBack { reason: st.reason.clone().unwrap_or_default() });
+                }
+                Status::Running => st,
+            }
+        }
+        None => State {
+            version: 1,
+            manifest: opts.manifest_path.display().to_string(),
+            manifest_sha256: pin,
+            deploy: opts.deploy.clone(),
+            work_tree: opts.work_tree.display().to_string(),
+            prometheus: url.clone(),
+            log: opts.log.as_ref().map(|p| p.display().to_string()),
+            status: Status::Running,
+            stage: 0,
+            stage_name: manifest.stages[0].name.clone(),
+            deployed: false,
+            rehearsed: false,
+            stage_started_at: None,
+            consecutive_breaches: 0,
+            last_decision: None,
+            reason: None,
+            updated_at: 0.0,
+        },
+    };
+    check_rollback_revision(manifest, &opts.work_tree)?;
+    let client =
+        Client::new(&url, Duration::from_secs_f64(settings.interval_seconds.clamp(1.0, 30.0))).map_err(run_err)?;
+    let notify = opts.notify.clone().or_else(|| settings.notify.clone());
+    let mut r = Run { manifest, opts, state, settings, notify };
+    r.save()?;
+    r.drive(&client)
+}
+
+/// Roll back the rollout recorded in a state file now (`rollout abort`).
+pub fn abort(manifest: &Manifest, opts: &Options, reason: &str) -> Result<Outcome, Error> {
+    let mut state =
+        State::load(&opts.state)?.ok_or_else(|| run_err(format!("no state file at {}", opts.state.display())))?;
+    state.check_pin(&sha256(&opts.manifest_bytes))?;
+    if state.status == Status::Complete {
+        return Err(run_err(
+            "the rollout is complete; roll it back with `cfglint rollback` and a new rollout".to_owned(),
+        ));
+    }
+    if matches!(state.status, Status::RolledBack | Status::Aborted) {
+        return Ok(Outcome::RolledBack { reason: state.reason.clone().unwrap_or_default() });
+    }
+    state.status = Status::Aborted;
+    state.reason = Some(format!("aborted: {reason}"));
+    let settings = manifest.run.clone().unwrap_or_default();
+    let mut r = Run { manifest, opts, state, settings, notify: opts.notify.clone() };
+    r.save()?;
+    r.roll_back(&format!("aborted: {reason}"), Status::Aborted)
+}
+
+impl Run<'_> {
+    fn save(&mut self) -> Result<(), Error> {
+        self.state.save(&self.opts.state)
+    }
+
+    fn stage(&self) -> &Stage {
+        &self.manifest.stages[self.state.stage]
+    }
+
+    /// Append one JSON line to the decision log, and hand it to `notify`.
+    fn log(&self, mut entry: Value) -> Result<(), Error> {
+        if let Value::Object(m) = &mut entry {
+            m.insert("time".into(), json!(now()));
+            m.entry("stage").or_insert_with(|| json!(self.state.stage_name));
+        }
+        let mut line = entry.to_string();
+        line.push('\n');
+        if let Some(path) = &self.opts.log {
+            let io = |source| Error::Io { path: path.display().to_string(), source };
+            let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(io)?;
+            f.write_all(line.as_bytes()).map_err(io)?;
+            f.sync_data().map_err(io)?;
+        }
+        if let Some(cmd) = &self.notify
+            && entry.get("decision").is_some()
+        {
+            // A notifier that fails does not stop the rollout.
+            if let Ok(mut child) = Command::new("sh")
+                .arg("-c")
+                .arg(cmd)
+                .current_dir(&self.opts.work_tree)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::from(std::io::stderr()))
+                .spawn()
+            {
+                if let Some(mut stdin) = child.stdin.take() {
+                    let _ = stdin.write_all(line.as_bytes());
+                }
+                let _ = child.wait();
+            }
+        }
+        Ok(())
+    }
+
+    /// Run `cmd` through the shell in the work tree.
+    fn shell(&self, cmd: &str, stage: &str, percent: f64, revision: &str) -> Result<(), String> {
+        let status = Command::new("sh")
+            .arg("-c")
+            .arg(cmd)
+            .current_dir(&self.opts.work_tree)
+            .env("CFGLINT_STAGE", stage)
+            .env("CFGLINT_TRAFFIC_PERCENT", format!("{percent}"))
+            .env("CFGLINT_REVISION", revision)
+            .env("CFGLINT_MANIFEST", &self.opts.manifest_path)
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(std::io::stderr()))
+            .status()
+            .map_err(|e| format!("cannot run `sh -c {cmd}`: {e}"))?;
+        if status.success() { Ok(()) } else { Err(format!("`{cmd}` failed ({status})")) }
+    }
+
+    fn verify(&self, side: Side) -> Result<(), String> {
+        match self.manifest.verify(&self.opts.work_tree, side) {
+            Ok(m) if m.is_empty() => Ok(()),
+            Ok(m) => Err(format!(
+                "the work tree is not at {}: {}",
+                if side == Side::Base { "base" } else { "head" },
+                m.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+            )),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    fn drive(&mut self, client: &Client) -> Result<Outcome, Error> {
+        loop {
+            let stage = self.stage().clone();
+            if !self.state.deployed {
+                let done = self
+                    .shell(&self.opts.deploy, &stage.name, stage.traffic_percent.0, &self.manifest.head)
+                    .and_then(|()| self.verify(Side::Head));
+                self.log(json!({"event": "deploy", "ok": done.is_ok(), "detail": done.as_ref().err()}))?;
+                if let Err(why) = done {
+                    return self.roll_back(&format!("deploy of stage `{}`: {why}", stage.name), Status::RolledBack);
+                }
+                self.state.deployed = true;
+                self.save()?;
+            }
+            if stage.rehearse_rollback && !self.state.rehearsed {
+                let rb = &self.manifest.rollback;
+                let done = self
+                    .shell(&rb.command, "rehearsal", stage.traffic_percent.0, &rb.revision)
+                    .and_then(|()| self.verify(Side::Base))
+                    .and_then(|()| {
+                        self.shell(&rb.forward_command, "rehearsal", stage.traffic_percent.0, &rb.forward_revision)
+                    })
+                    .and_then(|()| self.verify(Side::Head));
+                self.log(json!({"event": "rehearsal", "ok": done.is_ok(), "detail": done.as_ref().err()}))?;
+                if let Err(why) = done {
+                    return self.roll_back(&format!("rollback rehearsal failed: {why}"), Status::RolledBack);
+                }
+                self.state.rehearsed = true;
+                self.save()?;
+            }
+            let started = if let Some(t) = self.state.stage_started_at {
+                t
+            } else {
+                let t = now();
+                self.state.stage_started_at = Some(t);
+                self.save()?;
+                t
+            };
+            if let Some(outcome) = self.bake(client, &stage, started)? {
+                return Ok(outcome);
+            }
+            if self.state.stage + 1 == self.manifest.stages.len() {
+                self.state.status = Status::Complete;
+                self.save()?;
+                self.log(json!({"event": "complete"}))?;
+                return Ok(Outcome::Complete);
+            }
+            self.state.stage += 1;
+            self.state.stage_name = self.stage().name.clone();
+            self.state.deployed = false;
+            self.state.stage_started_at = None;
+            self.state.consecutive_breaches = 0;
+            self.save()?;
+        }
+    }
+
+    /// Poll until the stage promotes (`None`) or the rollout ends.
+    fn bake(&mut self, client: &Client, stage: &Stage, started: f64) -> Result<Option<Outcome>, Error> {
+        let interval = self.settings.interval_seconds;
+        let deadline = stage.deadline_seconds();
+        loop {
+            std::thread::sleep(Duration::from_secs_f64(interval));
+            // `rollout abort` may have rolled back meanwhile.
+            if let Some(st) = State::load(&self.opts.state)?
+                && st.status == Status::Aborted
+            {
+                return Ok(Some(Outcome::RolledBack { reason: st.reason.unwrap_or_default() }));
+            }
+            let at = now();
+            let (observed, eff, seen, problems) = self.observe(client, stage, at);
+            let mut m = self.manifest.clone();
+            m.stages[self.state.stage] = eff;
+            let verdict = super::decide(&m, &stage.name, &observed)?;
+            let mut reasons = problems;
+            reasons.extend(verdict.reasons.iter().cloned());
+            let elapsed = at - started;
+            let mut action = verdict.decision;
+            if verdict.decision == Decision::Rollback {
+                self.state.consecutive_breaches += 1;
+                if self.state.consecutive_breaches < self.settings.failure_limit {
+                    action = Decision::Hold;
+                    reasons.push(format!(
+                        "breach {} of failure-limit {}",
+                        self.state.consecutive_breaches, self.settings.failure_limit
+                    ));
+                }
+            } else {
+                self.state.consecutive_breaches = 0;
+            }
+            if action == Decision::Hold && elapsed >= deadline {
+                action = Decision::Rollback;
+                reasons.insert(0, format!("no promote within max-wait-seconds ({deadline}s)"));
+            }
+            self.state.last_decision =
+                Some(format!("{}{}", action.as_str(), reasons.first().map(|r| format!(": {r}")).unwrap_or_default()));
+            // An abort that landed during this poll wins: never write
+            // `running` over it.
+            if let Some(st) = State::load(&self.opts.state)?
+                && st.status == Status::Aborted
+            {
+                return Ok(Some(Outcome::RolledBack { reason: st.reason.unwrap_or_default() }));
+            }
+            self.log(json!({
+                "decision": action.as_str(),
+                "gate_decision": verdict.decision.as_str(),
+                "reasons": reasons,
+                "elapsed_seconds": elapsed,
+                "min_bake_seconds": stage.min_bake_seconds,
+                "deadline_seconds": deadline,
+                "observed": seen,
+                "verdict": verdict,
+            }))?;
+            self.save()?;
+            match action {
+                Decision::Promote => return Ok(None),
+                Decision::Hold => {}
+                Decision::Rollback => {
+                    let why = reasons.first().cloned().unwrap_or_else(|| "rollback".to_owned());
+                    return self.roll_back(&why, Status::RolledBack).map(Some);
+                }
+            }
+        }
+    }
+
+    /// Query every gate and the samples; returns what `decide` reads, the
+    /// stage with each baseline gate's threshold for this poll, what was
+    /// seen (for the log), and the problems with the data.
+    fn observe(&self, client: &Client, stage: &Stage, at: f64) -> (Observed, Stage, Vec<Value>, Vec<String>) {
+        let max_age = 2.0 * self.settings.interval_seconds;
+        let mut problems = Vec::new();
+        let mut seen = Vec::new();
+        let mut fetch = |name: &str, query: &str, share: bool, problems: &mut Vec<String>| -> Option<f64> {
+            let (value, time, note) = match client.sample(query, at) {
+                Err(e) => (None, None, Some(format!("{name}: query failed: {e}"))),
+                Ok(s) => match (s.value, s.time) {
+                    (Some(_), Some(t)) if at - t > max_age => (
+                        None,
+                        Some(t),
+                        Some(format!(
+                            "{name}: the newest sample is {:.1}s old, over two intervals ({max_age}s): no data",
+                            at - t
+                        )),
+                    ),
+                    (Some(v), t) => match out_of_range(name, v, share) {
+                        Some(why) => (None, t, Some(format!("bad data: {why}"))),
+                        None => (Some(v), t, None),
+                    },
+                    (None, t) => (None, t, None),
+                },
+            };
+            seen.push(json!({"metric": name, "query": query, "value": value, "sample_time": time, "problem": note}));
+            if let Some(n) = note {
+                problems.push(n);
+            }
+            value
+        };
+        let mut observed =
+            Observed { elapsed_seconds: Some(at - self.state.stage_started_at.unwrap_or(at)), ..Observed::default() };
+        observed.samples = Some(match self.manifest.prometheus.as_ref().and_then(|p| p.samples_query.as_deref()) {
+            Some(q) => fetch("samples", q, false, &mut problems).unwrap_or(0.0),
+            None => 0.0,
+        });
+        let mut eff = stage.clone();
+        for g in &mut eff.gates {
+            if g.metric == REHEARSAL_METRIC {
+                observed.metrics.insert(g.metric.clone(), Some(if self.state.rehearsed { 1.0 } else { 0.0 }));
+                continue;
+            }
+            let Some(q) = g.query.clone() else { continue };
+            let value = fetch(&g.metric, &q, g.share, &mut problems);
+            if let (Some(bq), Some(ratio)) = (g.baseline_query.clone(), g.max_ratio) {
+                let base = fetch(&format!("{}:baseline", g.metric), &bq, g.share, &mut problems);
+                let Some(b) = base else {
+                    observed.metrics.insert(g.metric.clone(), None);
+                    continue;
+                };
+                g.op = Op::Le;
+                g.threshold = b * ratio + g.slack.unwrap_or(0.0);
+            }
+            observed.metrics.entry(g.metric.clone()).or_insert(value);
+        }
+        (observed, eff, seen, problems)
+    }
+
+    /// Restore the base: the rollback command, the deploy command with
+    /// `CFGLINT_STAGE=rollback`, then verify the tree is at base.
+    fn roll_back(&mut self, reason: &str, status: Status) -> Result<Outcome, Error> {
+        let rb = &self.manifest.rollback;
+        let done = self
+            .shell(&rb.command, "rollback", 100.0, &rb.revision)
+            .and_then(|()| self.shell(&self.opts.deploy, "rollback", 100.0, &rb.revision))
+            .and_then(|()| self.verify(Side::Base));
+        self.log(json!({"event": "rollback", "ok": done.is_ok(), "reason": reason, "detail": done.as_ref().err()}))?;
+        self.state.status = status;
+        self.state.reason = Some(reason.to_owned());
+        if let Err(why) = done {
+            self.state.reason = Some(format!("{reason}; the rollback FAILED: {why}"));
+            self.save()?;
+            return Err(run_err(format!("{reason}; rolling back failed: {why}")));
+        }
+        self.save()?;
+        Ok(Outcome::RolledBack { reason: reason.to_owned() })
+    }
+}
