@@ -123,7 +123,15 @@ pub fn run(manifest: &Manifest, opts: &Options) -> Result<Outcome, Error> {
         .clone()
         .or_else(|| manifest.prometheus.as_ref().and_then(|p| p.url.clone()))
         .ok_or_else(|| run_err("no Prometheus URL: pass --prometheus URL or set [rollout.prometheus] url"))?;
+    let samples_query = manifest.prometheus.as_ref().and_then(|p| p.samples_query.as_ref());
     for s in &manifest.stages {
+        if s.min_samples > 0 && samples_query.is_none() {
+            return Err(run_err(format!(
+                "stage `{}` needs {} samples, but the manifest has no samples-query to count them \
+                 (set [rollout.prometheus] samples-query and write the manifest again)",
+                s.name, s.min_samples
+            )));
+        }
         for g in &s.gates {
             if g.query.is_none() && g.metric != REHEARSAL_METRIC {
                 return Err(run_err(format!(
@@ -470,5 +478,69 @@ impl Run<'_> {
         }
         self.save()?;
         Ok(Outcome::RolledBack { reason: reason.to_owned() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rollout::manifest::{Gate, Percent, Prometheus, Risk, Rollback, SCHEMA};
+
+    fn manifest(samples_query: Option<&str>, query: Option<&str>) -> Manifest {
+        let mut gate = Gate::new("error_rate", Op::Le, 0.01, crate::rollout::manifest::OnFail::Rollback);
+        gate.query = query.map(str::to_owned);
+        Manifest {
+            schema: SCHEMA.into(),
+            base: "a".repeat(40),
+            head: "b".repeat(40),
+            risk: Risk::Low,
+            waves: 1,
+            emergency: None,
+            inverts: None,
+            changes: vec![],
+            stages: vec![Stage {
+                name: "full".into(),
+                traffic_percent: Percent(100.0),
+                min_bake_seconds: 1,
+                min_samples: 10,
+                rehearse_rollback: false,
+                max_wait_seconds: None,
+                gates: vec![gate],
+            }],
+            rollback: Rollback {
+                revision: "a".repeat(40),
+                command: "true".into(),
+                forward_revision: "b".repeat(40),
+                forward_command: "true".into(),
+                rehearse_in_stage: None,
+            },
+            prometheus: Some(Prometheus {
+                url: Some("http://127.0.0.1:1".into()),
+                samples_query: samples_query.map(str::to_owned),
+            }),
+            run: None,
+        }
+    }
+
+    /// What `run` cannot measure is refused before anything is deployed
+    /// or any state is written.
+    #[test]
+    fn refuses_what_it_cannot_measure() {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = Options {
+            manifest_path: dir.path().join("m.toml"),
+            manifest_bytes: b"m".to_vec(),
+            deploy: "touch deployed".into(),
+            prometheus: None,
+            state: dir.path().join("state.json"),
+            log: None,
+            work_tree: dir.path().to_path_buf(),
+            notify: None,
+        };
+        let e = run(&manifest(None, Some("q")), &opts).unwrap_err().to_string();
+        assert!(e.contains("samples-query"), "{e}");
+        let e = run(&manifest(Some("s"), None), &opts).unwrap_err().to_string();
+        assert!(e.contains("has no query"), "{e}");
+        assert!(!dir.path().join("state.json").exists() && !dir.path().join("deployed").exists());
     }
 }
