@@ -528,6 +528,9 @@ fn rollback_command_restores_the_base_and_rehearsal_round_trips() {
     r.rename("waf/b.yaml", "waf/renamed.yaml");
     r.commit("two");
 
+    // The Argo steps are a pipeline file, not part of the deployed tree
+    // that `rollback --verify` compares with the base.
+    r.write(".git/info/exclude", "steps.yaml\n");
     let o = r.cfglint(&["rollout", "--no-config", "-o", "manifest.toml", "--argo", "steps.yaml"]);
     assert_eq!(code(&o), 0, "{}", text(&o));
     let m =
@@ -543,7 +546,9 @@ fn rollback_command_restores_the_base_and_rehearsal_round_trips() {
     // Roll back: the work tree matches every `before` hash, and only those.
     // Twice: the command is idempotent (an emergency may run it again).
     assert!(
-        m.rollback.command.contains("git rm -q -f --ignore-unmatch -- 'crs/new conf.conf' waf/renamed.yaml"),
+        m.rollback
+            .command
+            .contains("git --literal-pathspecs rm -q -f --ignore-unmatch -- 'crs/new conf.conf' waf/renamed.yaml"),
         "{}",
         m.rollback.command
     );
