@@ -11,6 +11,7 @@ use cfglint::rollout::Manifest;
 use cfglint::rollout::manifest::OnFail;
 use tempfile::TempDir;
 
+#[allow(clippy::print_stderr)] // the skip is reported, as the corpus tests do
 fn git_available() -> bool {
     let ok = Command::new("git").arg("--version").output().is_ok_and(|o| o.status.success());
     if !ok {
