@@ -450,3 +450,76 @@ fn an_empty_change_gets_no_plan() {
     assert!(has(&o, "nothing to roll out"), "{}", text(&o));
     assert!(!out.exists());
 }
+
+/// The shell loop in docs/rollout.md, run as printed: stubs stand for the
+/// deploy tool, the metrics fetcher and `sleep` (so a minute is an
+/// instant); everything else is real.
+#[cfg(unix)]
+#[test]
+fn the_documented_shell_loop_runs_as_printed() {
+    use std::os::unix::fs::PermissionsExt;
+    if !git_available() {
+        return;
+    }
+    let docs = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/rollout.md")).expect("docs");
+    let start = docs.find("```sh\n#!/bin/sh\n# rollout.sh MANIFEST").expect("the loop in docs/rollout.md") + 6;
+    let script = &docs[start..start + docs[start..].find("```").expect("the block ends")];
+
+    let r = Repo::init();
+    r.write("waf/rules.yaml", waf(1, "a+", "log"));
+    r.commit("base");
+    r.write("waf/rules.yaml", waf(1, "a+b", "log"));
+    r.commit("head");
+    r.rollout();
+    r.write(".git/info/exclude", "/deploy.sh\n");
+    let exe = |path: &Path, body: &str| {
+        std::fs::write(path, body).expect("write stub");
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    };
+    let log = r.out("deploys.log");
+    exe(&r.root().join("deploy.sh"), &format!("#!/bin/sh\necho \"$2\" >> '{}'\n", log.display()));
+    let bin = r.out("bin");
+    std::fs::create_dir(&bin).expect("mkdir");
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_cfglint"), bin.join("cfglint")).expect("link cfglint");
+    exe(&bin.join("sleep"), "#!/bin/sh\n:\n");
+    let error_rate = r.out("error_rate");
+    exe(
+        &bin.join("fetch-metrics"),
+        &format!(
+            "#!/bin/sh\nprintf '{{\"elapsed_seconds\": 99999, \"samples\": 99999, \"metrics\": {{\"error_rate\": %s, \"p99_latency_ms\": 1, \"rollback_rehearsed\": 1}}}}' \"$(cat '{}')\"\n",
+            error_rate.display()
+        ),
+    );
+    std::fs::write(r.out("rollout.sh"), script).expect("write script");
+    let run = |extra: &[(&str, &str)]| {
+        let mut c = Command::new("sh");
+        c.arg(r.out("rollout.sh"))
+            .arg(r.manifest_arg())
+            .current_dir(r.root())
+            .env("PATH", format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default()));
+        c.env("CFGLINT_CACHE_DIR", r.out("cache")).stdin(std::process::Stdio::null());
+        for (k, v) in extra {
+            c.env(k, v);
+        }
+        c.output().expect("run the loop")
+    };
+
+    std::fs::write(&error_rate, "0").expect("write");
+    let o = run(&[]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let deploys = std::fs::read_to_string(&log).expect("deploy log");
+    assert_eq!(deploys.lines().last(), Some("100"), "the last stage is reached: {deploys}");
+
+    // A breach rolls back, and the tree is back at base.
+    std::fs::write(&error_rate, "0.5").expect("write");
+    let o = run(&[]);
+    assert_eq!(code(&o), 3, "{}", text(&o));
+    assert_eq!(code(&r.verify_rollback()), 0);
+
+    // Holding forever ends at the deadline, not never.
+    r.git(&["checkout", "HEAD", "--", "."]);
+    std::fs::write(&error_rate, "null").expect("write");
+    let o = run(&[("ROLLOUT_DEADLINE_SECONDS", "0")]);
+    assert_eq!(code(&o), 2, "{}", text(&o));
+    assert!(has(&o, "deadline passed"), "{}", text(&o));
+}
