@@ -463,8 +463,27 @@ pub fn plan(
     }
     let linted: BTreeMap<&str, &diff::FileChange> = report.files.iter().map(|f| (f.path.as_str(), f)).collect();
 
+    // Rules defined by some changed file at head: a rule that leaves one
+    // file for another is moved, not removed.
+    let at_head: BTreeSet<&links::Symbol> =
+        drafts.iter().filter_map(|d| d.node.head.as_ref()).flat_map(|l| l.defines.iter()).collect();
     let mut changes = Vec::new();
     for (i, d) in drafts.iter().enumerate() {
+        let removed_rules: Vec<(String, Option<String>)> = d
+            .node
+            .base
+            .as_ref()
+            .map(|base| {
+                base.defines
+                    .iter()
+                    .filter(|s| !at_head.contains(s))
+                    .filter_map(|s| match s {
+                        links::Symbol::Rule(id) => Some((id.clone(), base.actions.get(id).cloned())),
+                        links::Symbol::Marker(_) => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         let has_head = d.node.status != ChangeStatus::Deleted;
         let path = d.node.path.as_str();
         let facts = risk::Facts {
@@ -479,6 +498,7 @@ pub fn plan(
                 _ => Vec::new(),
             },
             problems: &ordering.problems[i],
+            removed_rules,
         };
         let (risk, mut reasons) = risk::assess(&facts);
         if let Some(from) = &d.renamed_from {
