@@ -528,6 +528,9 @@ fn rollback_command_restores_the_base_and_rehearsal_round_trips() {
     r.rename("waf/b.yaml", "waf/renamed.yaml");
     r.commit("two");
 
+    // The Argo steps are a pipeline file, not part of the deployed tree
+    // that `rollback --verify` compares with the base.
+    r.write(".git/info/exclude", "steps.yaml\n");
     let o = r.cfglint(&["rollout", "--no-config", "-o", "manifest.toml", "--argo", "steps.yaml"]);
     assert_eq!(code(&o), 0, "{}", text(&o));
     let m =
@@ -543,7 +546,9 @@ fn rollback_command_restores_the_base_and_rehearsal_round_trips() {
     // Roll back: the work tree matches every `before` hash, and only those.
     // Twice: the command is idempotent (an emergency may run it again).
     assert!(
-        m.rollback.command.contains("git rm -q -f --ignore-unmatch -- 'crs/new conf.conf' waf/renamed.yaml"),
+        m.rollback
+            .command
+            .contains("git --literal-pathspecs rm -q -f --ignore-unmatch -- 'crs/new conf.conf' waf/renamed.yaml"),
         "{}",
         m.rollback.command
     );
@@ -689,4 +694,28 @@ fn documented_examples_parse() {
     assert_eq!((m.elapsed_seconds, m.samples, m.metrics.len()), (Some(1200.0), Some(5000.0), 4));
     let p = rollout::metrics::parse(&read("prometheus-vector.json"), None).expect("the example query result parses");
     assert_eq!((p.elapsed_seconds, p.samples, p.metrics.len()), (None, Some(5000.0), 3));
+}
+
+#[test]
+fn removed_rules_are_listed_and_a_removed_block_rule_is_high_risk() {
+    let r = Repo::init();
+    let rule = |id: u32, action: &str| {
+        format!("  - id: {id}\n    pattern: 'r{id}+'\n    targets: [args]\n    action: {action}\n")
+    };
+    r.write(
+        "waf/a.yaml",
+        format!("rules:\n{}{}{}", rule(100_004, "block"), rule(100_005, "log"), rule(100_006, "log")),
+    );
+    r.write("waf/b.yaml", format!("rules:\n{}", rule(100_007, "log")));
+    r.commit("one");
+    r.write("waf/a.yaml", format!("rules:\n{}", rule(100_003, "log")));
+    // 100006 moves to b.yaml: moved, not removed.
+    r.write("waf/b.yaml", format!("rules:\n{}{}", rule(100_007, "log"), rule(100_006, "log")));
+    r.commit("two");
+    let m = r.manifest();
+    let a = change(&m, "waf/a.yaml", ChangeStatus::Modified);
+    assert_eq!(a.risk, Risk::High, "{:?}", a.reasons);
+    assert!(a.reasons.iter().any(|x| x == "rule 100004 (block) removed"), "{:?}", a.reasons);
+    assert!(a.reasons.iter().any(|x| x == "rule 100005 (log) removed"), "{:?}", a.reasons);
+    assert!(!a.reasons.iter().any(|x| x.contains("100006")), "moved, not removed: {:?}", a.reasons);
 }

@@ -204,6 +204,10 @@ pub struct RolloutArgs {
     /// Do not read or write the analysis cache.
     #[arg(long)]
     pub no_cache: bool,
+    /// Plan the committed change even when the checked-out head has
+    /// uncommitted edits to a changed file, or untracked files beside one.
+    #[arg(long)]
+    pub allow_dirty: bool,
     /// Shared options.
     #[command(flatten)]
     pub common: Common,

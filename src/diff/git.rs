@@ -242,6 +242,11 @@ pub struct ChangedFile {
     pub old_blob: Option<Oid>,
     /// The blob after, when it is a regular file.
     pub new_blob: Option<Oid>,
+    /// git's mode before (`0o100644`, `0o100755`, `0o120000` for a
+    /// symbolic link), 0 when there is no file.
+    pub old_mode: u32,
+    /// git's mode after, as `old_mode`.
+    pub new_mode: u32,
 }
 
 fn is_regular(mode: FileMode) -> bool {
@@ -252,6 +257,17 @@ fn is_regular(mode: FileMode) -> bool {
 /// order. Submodules and symbolic links are skipped (they hold no config
 /// text); a regular file that replaces one counts as added.
 pub fn changed_files(repo: &Repository, base: &Resolved, head: &Head) -> Result<Vec<ChangedFile>, Error> {
+    changed(repo, base, head, false)
+}
+
+/// As [`changed_files`], and symbolic links too (their blob holds the
+/// link's target): what a rollout deploys and a rollback restores. A change
+/// of mode only (the executable bit) is `Modified` with the same blob.
+pub fn changed_entries(repo: &Repository, base: &Resolved, head: &Head) -> Result<Vec<ChangedFile>, Error> {
+    changed(repo, base, head, true)
+}
+
+fn changed(repo: &Repository, base: &Resolved, head: &Head, links: bool) -> Result<Vec<ChangedFile>, Error> {
     let _reading = Reading::start(format!(
         "the trees of {} and {}",
         base.label,
@@ -260,6 +276,7 @@ pub fn changed_files(repo: &Repository, base: &Resolved, head: &Head) -> Result<
             Head::Index => "the index",
         }
     ));
+    let is_regular = |mode: FileMode| is_regular(mode) || (links && mode == FileMode::Link);
     let find_tree = |r: &Resolved| -> Result<Option<git2::Tree<'_>>, Error> {
         r.tree.map(|id| repo.find_tree(id).map_err(git_err(format!("cannot read the tree of {}", r.label)))).transpose()
     };
@@ -308,6 +325,8 @@ pub fn changed_files(repo: &Repository, base: &Resolved, head: &Head) -> Result<
             new_path: new_blob.and(new.path()).map(Path::to_path_buf),
             old_blob,
             new_blob,
+            old_mode: if old_blob.is_some() { u32::from(old.mode()) } else { 0 },
+            new_mode: if new_blob.is_some() { u32::from(new.mode()) } else { 0 },
         });
     }
     out.sort_by(|a, b| a.new_path.as_ref().or(a.old_path.as_ref()).cmp(&b.new_path.as_ref().or(b.old_path.as_ref())));

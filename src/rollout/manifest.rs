@@ -135,6 +135,15 @@ pub struct Change {
     /// `sha256:<hex>` of the file's bytes at head (absent when deleted).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
+    /// git's mode of the file at base when it is not an ordinary file:
+    /// `100755` (executable) or `120000` (a symbolic link, whose `before`
+    /// is the hash of the link's target as written). Absent: `100644`, or
+    /// no file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before_mode: Option<String>,
+    /// git's mode of the file at head, as `before_mode`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_mode: Option<String>,
     /// `low`, `medium`, `high` or `blocked`.
     pub risk: Risk,
     /// What decided the risk, in words.
@@ -532,6 +541,21 @@ impl Manifest {
                     ));
                 }
             }
+            for (key, mode, side) in
+                [("before_mode", &c.before_mode, &c.before), ("after_mode", &c.after_mode, &c.after)]
+            {
+                if let Some(m) = mode {
+                    if !matches!(m.as_str(), MODE_EXECUTABLE | MODE_SYMLINK) {
+                        return Err(format!(
+                            "change `{}`: {key} = \"{m}\" is not \"{MODE_EXECUTABLE}\" or \"{MODE_SYMLINK}\" (leave it out for an ordinary file)",
+                            c.path
+                        ));
+                    }
+                    if side.is_none() {
+                        return Err(format!("change `{}`: {key} without a file on that side", c.path));
+                    }
+                }
+            }
             let ok = match c.status {
                 ChangeStatus::Added => c.before.is_none() && c.after.is_some(),
                 ChangeStatus::Modified => c.before.is_some() && c.after.is_some(),
@@ -567,6 +591,12 @@ impl Manifest {
                 return Err(format!("stage `{}`: max_wait_seconds must be a number > 0", s.name));
             }
             for g in &s.gates {
+                if self.inverts.is_some() && g.on_fail == OnFail::Rollback {
+                    return Err(format!(
+                        "stage `{}`: gate on `{}` has on_fail = \"rollback\", but this manifest is a rollback (it has `inverts`): rolling it back would re-apply the change it removes; use on_fail = \"hold\"",
+                        s.name, g.metric
+                    ));
+                }
                 for (what, v) in [("max_ratio", g.max_ratio), ("slack", g.slack)] {
                     if v.is_some_and(|v| !(v.is_finite() && v >= 0.0)) {
                         return Err(format!("stage `{}`: gate on `{}`: {what} must be a number ≥ 0", s.name, g.metric));
@@ -595,29 +625,21 @@ impl Manifest {
     }
 
     /// Compare the work tree under `root` with one side of the manifest:
-    /// every file must have the recorded hash, and files absent on that
-    /// side must be absent. Returns the differences (empty: it matches).
+    /// every file must have the recorded hash and mode (a symbolic link:
+    /// the hash of its target, as written), and files absent on that side
+    /// must be absent. Returns the differences (empty: it matches). Only
+    /// the changed paths: [`super::tree::verify`] checks the rest of the
+    /// tree against the revision.
     pub fn verify(&self, root: &Path, side: Side) -> Result<Vec<Mismatch>, Error> {
         let mut out = Vec::new();
         for c in &self.changes {
             let expected = match side {
-                Side::Base => c.before.as_ref(),
-                Side::Head => c.after.as_ref(),
+                Side::Base => c.before.as_ref().map(|h| describe(h, c.before_mode.as_deref().unwrap_or(MODE_FILE))),
+                Side::Head => c.after.as_ref().map(|h| describe(h, c.after_mode.as_deref().unwrap_or(MODE_FILE))),
             };
-            let path = root.join(&c.path);
-            let found = match std::fs::symlink_metadata(&path) {
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-                Err(source) => return Err(Error::Io { path: path.display().to_string(), source }),
-                Ok(meta) if !meta.is_file() => Some("not a regular file".to_owned()),
-                Ok(meta) if meta.len() > MAX_HASHED_BYTES => {
-                    Some(format!("{} bytes, over the hashing cap", meta.len()))
-                }
-                Ok(_) => Some(sha256(
-                    &std::fs::read(&path).map_err(|source| Error::Io { path: path.display().to_string(), source })?,
-                )),
-            };
-            if found.as_ref() != expected {
-                out.push(Mismatch { path: c.path.clone(), expected: expected.cloned(), found });
+            let found = state_on_disk(&root.join(&c.path))?;
+            if found != expected {
+                out.push(Mismatch { path: c.path.clone(), expected, found });
             }
         }
         Ok(out)
@@ -641,6 +663,8 @@ impl Manifest {
                 renamed_to: c.renamed_from.clone(),
                 before: c.after.clone(),
                 after: c.before.clone(),
+                before_mode: c.after_mode.clone(),
+                after_mode: c.before_mode.clone(),
                 risk: Risk::Low,
                 reasons: vec![format!(
                     "rollback: restores the version at {} ({})",
@@ -673,7 +697,8 @@ impl Manifest {
             c.depends_on.sort();
         }
         changes.sort_by(|a, b| (a.wave, &a.path, a.status).cmp(&(b.wave, &b.path, b.status)));
-        let rehearse = stages.iter().find(|s| s.rehearse_rollback).map(|s| s.name.clone());
+        // A rollback is not rehearsed: it has no rollback of its own.
+        let rehearse = None;
         Manifest {
             schema: SCHEMA.to_owned(),
             base: self.head.clone(),
@@ -729,14 +754,89 @@ pub struct Mismatch {
 impl fmt::Display for Mismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // `sha256:` and 12 hex digits are plenty to tell two files apart.
-        let brief = |h: &str| if is_hash(h) { format!("{}…", &h[..19]) } else { h.to_owned() };
+        let brief = |h: &str| match h.get(..71) {
+            Some(hash) if is_hash(hash) => format!("{}…{}", &h[..19], &h[71..]),
+            _ => h.to_owned(),
+        };
+        let path = escape(&self.path);
         match (&self.expected, &self.found) {
-            (Some(_), None) => write!(f, "{}: missing", self.path),
-            (None, Some(_)) => write!(f, "{}: present, but absent on this side of the manifest", self.path),
-            (Some(e), Some(x)) => write!(f, "{}: {} instead of {}", self.path, brief(x), brief(e)),
-            (None, None) => write!(f, "{}: matches", self.path),
+            (Some(_), None) => write!(f, "{path}: missing"),
+            (None, Some(_)) => write!(f, "{path}: present, but absent on this side of the manifest"),
+            (Some(e), Some(x)) => write!(f, "{path}: {} instead of {}", brief(x), brief(e)),
+            (None, None) => write!(f, "{path}: matches"),
         }
     }
+}
+
+/// A path for a message: control characters (a newline, an escape
+/// sequence) written as escapes, so one path is one line and cannot
+/// repaint the terminal.
+pub fn escape(path: &str) -> String {
+    if !path.chars().any(char::is_control) {
+        return path.to_owned();
+    }
+    path.chars().map(|c| if c.is_control() { c.escape_default().collect::<String>() } else { c.to_string() }).collect()
+}
+
+/// git's mode of an ordinary file.
+pub const MODE_FILE: &str = "100644";
+/// git's mode of an executable file.
+pub const MODE_EXECUTABLE: &str = "100755";
+/// git's mode of a symbolic link.
+pub const MODE_SYMLINK: &str = "120000";
+
+/// The manifest's `*_mode` for git's numeric mode: `None` for an ordinary
+/// file.
+pub fn mode_key(mode: u32) -> Option<String> {
+    match mode {
+        0o100_755 => Some(MODE_EXECUTABLE.to_owned()),
+        0o120_000 => Some(MODE_SYMLINK.to_owned()),
+        _ => None,
+    }
+}
+
+/// A file's state in a mismatch: its hash, then `(executable)` or
+/// `(symlink)` when it is not an ordinary file.
+pub fn describe(hash: &str, mode: &str) -> String {
+    match mode {
+        MODE_EXECUTABLE if cfg!(unix) => format!("{hash} (executable)"),
+        MODE_SYMLINK => format!("{hash} (symlink)"),
+        _ => hash.to_owned(),
+    }
+}
+
+/// What is at `path` on disk, as [`describe`] writes it (`None`: nothing).
+/// A symbolic link is hashed by its target as written, never followed.
+pub fn state_on_disk(path: &Path) -> Result<Option<String>, Error> {
+    let io = |source: std::io::Error| Error::Io { path: path.display().to_string(), source };
+    let meta = match std::fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io(e)),
+        Ok(m) => m,
+    };
+    if meta.file_type().is_symlink() {
+        let target = std::fs::read_link(path).map_err(io)?;
+        #[cfg(unix)]
+        let bytes = std::os::unix::ffi::OsStrExt::as_bytes(target.as_os_str()).to_vec();
+        #[cfg(not(unix))]
+        let bytes = target.to_string_lossy().replace('\\', "/").into_bytes();
+        return Ok(Some(describe(&sha256(&bytes), MODE_SYMLINK)));
+    }
+    if !meta.is_file() {
+        return Ok(Some(if meta.is_dir() { "a directory".to_owned() } else { "not a regular file".to_owned() }));
+    }
+    if meta.len() > MAX_HASHED_BYTES {
+        return Ok(Some(format!("{} bytes, over the hashing cap", meta.len())));
+    }
+    #[cfg(unix)]
+    let mode = if std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o100 != 0 {
+        MODE_EXECUTABLE
+    } else {
+        MODE_FILE
+    };
+    #[cfg(not(unix))]
+    let mode = MODE_FILE;
+    Ok(Some(describe(&sha256(&std::fs::read(path).map_err(io)?), mode)))
 }
 
 /// The first 12 characters of a commit id (whole characters, whatever the
@@ -773,6 +873,8 @@ mod tests {
                     renamed_to: None,
                     before: None,
                     after: Some(sha256(b"new")),
+                    before_mode: None,
+                    after_mode: None,
                     risk: Risk::Medium,
                     reasons: vec!["1 regex added".into()],
                     wave: 1,
@@ -786,6 +888,8 @@ mod tests {
                     renamed_to: None,
                     before: Some(sha256(b"old")),
                     after: None,
+                    before_mode: None,
+                    after_mode: None,
                     risk: Risk::Low,
                     reasons: vec!["removed".into()],
                     wave: 2,

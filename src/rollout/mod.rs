@@ -35,6 +35,7 @@ pub mod prometheus;
 pub mod risk;
 pub mod run;
 pub mod state;
+pub mod tree;
 pub mod waves;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -156,13 +157,10 @@ pub enum Error {
     },
     /// The work tree does not hold what the manifest says.
     #[error("the work tree at {root} does not match the manifest's {side} side:\n{list}")]
-    #[diagnostic(
-        code(cfglint::rollout::hash_mismatch),
-        help(
-            "check out the manifest's revision (or apply it) before gating, regenerate the manifest, or pass --no-verify"
-        )
-    )]
+    #[diagnostic(code(cfglint::rollout::hash_mismatch), help("{hint}"))]
     HashMismatch {
+        /// What to do about it (depends on the command).
+        hint: &'static str,
         /// The work tree.
         root: String,
         /// `head` or `base`.
@@ -236,6 +234,53 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// A revision the command needs is not in the clone.
+    #[error("the {role} {rev} is not in this clone{shallow}: {message}")]
+    #[diagnostic(
+        code(cfglint::rollout::unreachable),
+        help(
+            "fetch it first (`git fetch --unshallow`, or `git fetch origin {rev}`); a rollback that cannot read its revision cannot run"
+        )
+    )]
+    Unreachable {
+        /// The revision.
+        rev: String,
+        /// What it is for: `rollback revision`, `head`, `base`.
+        role: &'static str,
+        /// ` (this is a shallow clone)` or nothing.
+        shallow: &'static str,
+        /// git's reason.
+        message: String,
+    },
+    /// Uncommitted work in the change's scope: the manifest would not
+    /// describe the tree being deployed.
+    #[error("uncommitted work in the change's scope; the manifest would describe {head}, not this work tree:\n{list}")]
+    #[diagnostic(
+        code(cfglint::rollout::dirty),
+        help(
+            "commit or stash it (or add it to .gitignore), or pass --allow-dirty to plan the committed change anyway"
+        )
+    )]
+    Dirty {
+        /// The head revision.
+        head: String,
+        /// One `path: what` per line.
+        list: String,
+    },
+    /// Base and head hold the same files.
+    #[error("nothing to roll out: {base} and {head} hold the same files, so there is no plan")]
+    #[diagnostic(
+        code(cfglint::rollout::empty),
+        help(
+            "check --base and --head (by default: the merge base with the default branch, or HEAD's parent, and HEAD)"
+        )
+    )]
+    Empty {
+        /// The base revision.
+        base: String,
+        /// The head revision.
+        head: String,
+    },
     /// A bench JSON file that cannot be read.
     #[error("{path}: bench results: {message}")]
     #[diagnostic(code(cfglint::rollout::bench))]
@@ -260,6 +305,9 @@ pub struct Request {
     pub emergency: Option<Attribution>,
     /// Blocked changes accepted anyway, by path: who and why.
     pub overrides: BTreeMap<String, Attribution>,
+    /// Plan even when the head is checked out with uncommitted work in
+    /// the change's scope (see [`tree::dirty_in_scope`]).
+    pub allow_dirty: bool,
 }
 
 /// A planned rollout.
@@ -294,8 +342,9 @@ struct Version {
     links: links::Links,
 }
 
-fn version(bytes: &[u8], path: &str, opts: &LintOptions) -> Version {
-    let links = if bytes.len() as u64 <= opts.max_file_size {
+fn version(bytes: &[u8], path: &str, mode: u32, opts: &LintOptions) -> Version {
+    // A symbolic link's blob is its target, not config text.
+    let links = if mode != 0o120_000 && bytes.len() as u64 <= opts.max_file_size {
         links::of(path, bytes, &opts.extract)
     } else {
         links::Links::default()
@@ -311,6 +360,14 @@ struct Draft {
     renamed_from: Option<String>,
     renamed_to: Option<String>,
     note: Option<String>,
+    before_mode: Option<String>,
+    after_mode: Option<String>,
+}
+
+/// Is `head_id` the commit checked out in a work tree?
+fn checked_out(repo: &Repository, head_id: &str) -> bool {
+    repo.workdir().is_some()
+        && repo.head().ok().and_then(|h| h.peel_to_commit().ok()).is_some_and(|c| c.id().to_string() == head_id)
 }
 
 /// Plan the rollout of the change between two commits.
@@ -331,19 +388,40 @@ pub fn plan(
     .ok_or(Error::HeadNotCommit { rev: head_label })?;
     let base_id = base.commit.or(base.tree).map_or_else(|| manifest::EMPTY_TREE.to_owned(), |id| id.to_string());
 
+    let changed = diff::git::changed_entries(repo, &base, &head)?;
+    if changed.is_empty() {
+        return Err(Error::Empty {
+            base: manifest::short(&base_id).to_owned(),
+            head: manifest::short(&head_id).to_owned(),
+        });
+    }
+    if !req.allow_dirty && checked_out(repo, &head_id) {
+        let paths: BTreeSet<String> = changed
+            .iter()
+            .flat_map(|c| [c.old_path.as_deref(), c.new_path.as_deref()])
+            .flatten()
+            .map(source::display_path)
+            .collect();
+        let dirty = tree::dirty_in_scope(repo, &paths)?;
+        if !dirty.is_empty() {
+            return Err(Error::Dirty {
+                head: manifest::short(&head_id).to_owned(),
+                list: dirty.iter().map(|d| format!("  {d}")).collect::<Vec<_>>().join("\n"),
+            });
+        }
+    }
     let report = diff::run(repo, &dreq, opts, cache)?;
-    let changed = diff::git::changed_files(repo, &base, &head)?;
 
     let mut drafts = Vec::new();
     for c in &changed {
         let old_path = c.old_path.as_deref().map(source::display_path);
         let new_path = c.new_path.as_deref().map(source::display_path);
         let old = match (&old_path, c.old_blob) {
-            (Some(p), Some(b)) => Some(version(&read_blob(repo, b, p, "base")?, p, opts)),
+            (Some(p), Some(b)) => Some(version(&read_blob(repo, b, p, "base")?, p, c.old_mode, opts)),
             _ => None,
         };
         let new = match (&new_path, c.new_blob) {
-            (Some(p), Some(b)) => Some(version(&read_blob(repo, b, p, "head")?, p, opts)),
+            (Some(p), Some(b)) => Some(version(&read_blob(repo, b, p, "head")?, p, c.new_mode, opts)),
             _ => None,
         };
         let node =
@@ -354,10 +432,13 @@ pub fn plan(
                 base: base.map(|v| v.links.clone()),
                 prior: prior.map(|v| v.links.clone()),
             };
+        let (old_mode, new_mode) = (c.old_mode, c.new_mode);
         let draft = |node, before: Option<&Version>, after: Option<&Version>| Draft {
             node,
             before: before.map(|v| v.hash.clone()),
             after: after.map(|v| v.hash.clone()),
+            before_mode: before.and_then(|_| manifest::mode_key(old_mode)),
+            after_mode: after.and_then(|_| manifest::mode_key(new_mode)),
             renamed_from: None,
             renamed_to: None,
             note: None,
@@ -404,8 +485,27 @@ pub fn plan(
     }
     let linted: BTreeMap<&str, &diff::FileChange> = report.files.iter().map(|f| (f.path.as_str(), f)).collect();
 
+    // Rules defined by some changed file at head: a rule that leaves one
+    // file for another is moved, not removed.
+    let at_head: BTreeSet<&links::Symbol> =
+        drafts.iter().filter_map(|d| d.node.head.as_ref()).flat_map(|l| l.defines.iter()).collect();
     let mut changes = Vec::new();
     for (i, d) in drafts.iter().enumerate() {
+        let removed_rules: Vec<(String, Option<String>)> = d
+            .node
+            .base
+            .as_ref()
+            .map(|base| {
+                base.defines
+                    .iter()
+                    .filter(|s| !at_head.contains(s))
+                    .filter_map(|s| match s {
+                        links::Symbol::Rule(id) => Some((id.clone(), base.actions.get(id).cloned())),
+                        links::Symbol::Marker(_) => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         let has_head = d.node.status != ChangeStatus::Deleted;
         let path = d.node.path.as_str();
         let facts = risk::Facts {
@@ -420,6 +520,7 @@ pub fn plan(
                 _ => Vec::new(),
             },
             problems: &ordering.problems[i],
+            removed_rules,
         };
         let (risk, mut reasons) = risk::assess(&facts);
         if let Some(from) = &d.renamed_from {
@@ -431,6 +532,16 @@ pub fn plan(
         if let Some(note) = &d.note {
             reasons.push(note.clone());
         }
+        if d.before_mode != d.after_mode && d.before.is_some() && d.after.is_some() {
+            let word = |m: &Option<String>| match m.as_deref() {
+                Some(manifest::MODE_SYMLINK) => "a symbolic link",
+                Some(manifest::MODE_EXECUTABLE) => "executable",
+                _ => "an ordinary file",
+            };
+            reasons.push(format!("mode changes: {} → {}", word(&d.before_mode), word(&d.after_mode)));
+        } else if d.after_mode.as_deref() == Some(manifest::MODE_SYMLINK) && d.before.is_some() {
+            reasons.push("symbolic link changes target".to_owned());
+        }
         changes.push(Change {
             path: d.node.path.clone(),
             status: d.node.status,
@@ -438,6 +549,8 @@ pub fn plan(
             renamed_to: d.renamed_to.clone(),
             before: d.before.clone(),
             after: d.after.clone(),
+            before_mode: d.before_mode.clone(),
+            after_mode: d.after_mode.clone(),
             risk,
             reasons,
             wave: ordering.waves[i],

@@ -42,7 +42,7 @@ use std::ops::Range;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::manifest::{Gate, OnFail, Op, Percent, Prometheus, Risk, RunSettings, Stage};
+use super::manifest::{Gate, OnFail, Op, Percent, Prometheus, Risk, RunSettings, Stage, short};
 use crate::config::{self, Config};
 
 /// A declared ordering constraint: changes matching `before` go in an
@@ -88,16 +88,41 @@ pub struct Policy {
 /// or on a tree that is already there, succeeds and changes nothing (a
 /// plain `git restore` of a path unknown to both the revision and the
 /// index fails).
-pub fn git_command(revision: &str, present: &[String], absent: &[String]) -> String {
+///
+/// Safe: every path is literal (`git --literal-pathspecs`), so a file
+/// named `waf/*.yaml` is that file and never a glob over its neighbours;
+/// and before anything changes, each path must match `revision` or `from`
+/// (the other side of the change): a path with uncommitted edits (content
+/// that is in neither commit) makes the command refuse, naming the path,
+/// instead of discarding the edit.
+pub fn git_command(revision: &str, from: &str, present: &[String], absent: &[String]) -> String {
     let quote = |paths: &[String]| paths.iter().map(|p| shell_quote(p)).collect::<Vec<_>>().join(" ");
     let mut parts = Vec::new();
     if !present.is_empty() {
-        parts.push(format!("git restore --source={revision} --staged --worktree -- {}", quote(present)));
+        parts.push(format!(
+            "git --literal-pathspecs restore --source={revision} --staged --worktree -- {}",
+            quote(present)
+        ));
     }
     if !absent.is_empty() {
-        parts.push(format!("git rm -q -f --ignore-unmatch -- {}", quote(absent)));
+        parts.push(format!("git --literal-pathspecs rm -q -f --ignore-unmatch -- {}", quote(absent)));
     }
-    if parts.is_empty() { "true".to_owned() } else { parts.join(" && ") }
+    if parts.is_empty() {
+        return "true".to_owned();
+    }
+    let mut all: Vec<String> = present.iter().chain(absent).cloned().collect();
+    all.sort();
+    all.dedup();
+    // `git diff --quiet REV -- p`: the work tree's `p` is as at REV (both
+    // absent counts). POSIX sh, no `exit` (the command may be pasted into
+    // an interactive shell).
+    let guard = format!(
+        "ok=1; for p in {}; do git --literal-pathspecs diff --quiet {revision} -- \"$p\" || git --literal-pathspecs diff --quiet {from} -- \"$p\" || {{ printf 'refusing: %s has uncommitted edits (it matches neither {} nor {}); commit or stash them, then run this again\\n' \"$p\" >&2; ok=0; }}; done; [ \"$ok\" = 1 ]",
+        quote(&all),
+        short(revision),
+        short(from),
+    );
+    format!("{guard} && {}", parts.join(" && "))
 }
 
 /// The gate every rehearsal stage gets: the pipeline reports
@@ -173,6 +198,30 @@ impl Policy {
             }
         }
         stages
+    }
+
+    /// The one stage of an inverse manifest (`cfglint rollback`): straight
+    /// to 100%, since re-staging a rollback keeps the bad change live on
+    /// most of the traffic. Its bake time, sample count and gates are the
+    /// emergency list's last stage's: post-rollback checks. Every gate
+    /// holds on a breach (a person decides), never rolls back: rolling back
+    /// a rollback would re-apply the change being removed.
+    pub fn rollback_stages(&self) -> Vec<Stage> {
+        let last = self.emergency.last().cloned().unwrap_or_else(|| stage("full", 100.0, 300, 500));
+        vec![Stage {
+            name: "rollback".to_owned(),
+            traffic_percent: Percent(100.0),
+            min_bake_seconds: last.min_bake_seconds,
+            min_samples: last.min_samples,
+            max_wait_seconds: last.max_wait_seconds,
+            rehearse_rollback: false,
+            gates: last
+                .gates
+                .into_iter()
+                .filter(|g| g.metric != REHEARSAL_METRIC)
+                .map(|g| Gate { on_fail: OnFail::Hold, ..g })
+                .collect(),
+        }]
     }
 
     /// Read the policy from a loaded configuration (the defaults when it
@@ -537,11 +586,11 @@ impl Policy {
         };
         let back = match &self.rollback_command {
             Some(t) => render_command(t, base, head, &all),
-            None => git_command(base, &side(true, |x| x.1), &side(false, |x| x.1)),
+            None => git_command(base, head, &side(true, |x| x.1), &side(false, |x| x.1)),
         };
         let forward = match self.forward_command.as_ref().or(self.rollback_command.as_ref()) {
             Some(t) => render_command(t, head, base, &all),
-            None => git_command(head, &side(true, |x| x.2), &side(false, |x| x.2)),
+            None => git_command(head, base, &side(true, |x| x.2), &side(false, |x| x.2)),
         };
         (back, forward)
     }
@@ -635,8 +684,17 @@ why = "rules validate against the schema"
         assert_eq!(back, "deploy.sh --rev abc 'a b' c");
         assert_eq!(fwd, "deploy.sh --rev def 'a b' c");
         let (back, fwd) = Policy::default().commands("abc", "def", &paths);
-        assert_eq!(back, "git restore --source=abc --staged --worktree -- 'a b' && git rm -q -f --ignore-unmatch -- c");
-        assert_eq!(fwd, "git restore --source=def --staged --worktree -- 'a b' c");
+        assert!(
+            back.ends_with(
+                " && git --literal-pathspecs restore --source=abc --staged --worktree -- 'a b' && git --literal-pathspecs rm -q -f --ignore-unmatch -- c"
+            ),
+            "{back}"
+        );
+        assert!(back.starts_with("ok=1; for p in 'a b' c; do git --literal-pathspecs diff --quiet abc -- \"$p\" || git --literal-pathspecs diff --quiet def -- "), "{back}");
+        assert!(
+            fwd.ends_with(" && git --literal-pathspecs restore --source=def --staged --worktree -- 'a b' c"),
+            "{fwd}"
+        );
         assert_eq!(Policy::default().commands("a", "b", &[]).0, "true");
     }
 

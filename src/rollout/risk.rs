@@ -35,6 +35,9 @@ pub struct Facts<'a> {
     pub bench: Vec<&'a BenchRule>,
     /// Problems found while ordering.
     pub problems: &'a [(Risk, String)],
+    /// Rules this version had at base that no version at head defines
+    /// (moved rules are not removed), with their action when known.
+    pub removed_rules: Vec<(String, Option<String>)>,
 }
 
 /// A finding in one line: `CL002 polynomial-backtracking (degree 3,
@@ -109,6 +112,20 @@ pub fn assess(facts: &Facts<'_>) -> (Risk, Vec<String>) {
             None => format!("rule {id} is added with action {after}"),
         });
     }
+    // A removed blocking rule stops blocking: what it stopped is let
+    // through from the first request. Other removals are listed.
+    let mut removed_quietly = Vec::new();
+    for (id, action) in &facts.removed_rules {
+        let text = match action {
+            Some(a) => format!("rule {id} ({a}) removed"),
+            None => format!("rule {id} removed"),
+        };
+        if action.as_deref().is_some_and(super::links::is_blocking) {
+            high.push(text);
+        } else {
+            removed_quietly.push(text);
+        }
+    }
     for b in &facts.bench {
         let id = b.id_text();
         if !b.budget_exceeded.is_empty() {
@@ -169,6 +186,11 @@ pub fn assess(facts: &Facts<'_>) -> (Risk, Vec<String>) {
     if reasons.is_empty() {
         reasons.push(low_reason(facts));
     }
+    let more = removed_quietly.len().saturating_sub(MAX_PER_KIND);
+    reasons.extend(removed_quietly.into_iter().take(MAX_PER_KIND));
+    if more > 0 {
+        reasons.push(format!("and {more} more rules removed"));
+    }
     (risk, reasons)
 }
 
@@ -225,6 +247,7 @@ mod tests {
             excluded: false,
             bench: vec![],
             problems: &[],
+            removed_rules: vec![],
         })
     }
 
@@ -263,6 +286,7 @@ mod tests {
             excluded: false,
             bench: rules.iter().collect(),
             problems: &[],
+            removed_rules: vec![],
         };
         let (r, why) = assess(&facts);
         assert_eq!(r, Risk::High);

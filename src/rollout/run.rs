@@ -264,16 +264,34 @@ impl Run<'_> {
         if status.success() { Ok(()) } else { Err(format!("`{cmd}` failed ({status})")) }
     }
 
+    /// The tree is at `side`: the changed files' hashes and modes, then the
+    /// whole tree (tracked and untracked files that are not ignored) against
+    /// that side's revision, the controller's own files (manifest, state,
+    /// log) aside.
     fn verify(&self, side: Side) -> Result<(), String> {
-        match self.manifest.verify(&self.opts.work_tree, side) {
-            Ok(m) if m.is_empty() => Ok(()),
-            Ok(m) => Err(format!(
-                "the work tree is not at {}: {}",
-                if side == Side::Base { "base" } else { "head" },
-                m.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
-            )),
-            Err(e) => Err(e.to_string()),
+        let mut mismatches = self.manifest.verify(&self.opts.work_tree, side).map_err(|e| e.to_string())?;
+        let (rev, role) = match side {
+            Side::Base => (self.manifest.base.as_str(), "manifest's base"),
+            Side::Head => (self.manifest.head.as_str(), "manifest's head"),
+        };
+        let repo = crate::diff::git::open(&self.opts.work_tree).map_err(|e| e.to_string())?;
+        let mut skip = vec![self.opts.manifest_path.clone(), self.opts.state.clone()];
+        skip.extend(self.opts.log.clone());
+        let changed: std::collections::BTreeSet<String> = mismatches.iter().map(|m| m.path.clone()).collect();
+        mismatches.extend(
+            super::tree::verify(&repo, rev, role, &skip)
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .filter(|m| !changed.contains(&m.path)),
+        );
+        if mismatches.is_empty() {
+            return Ok(());
         }
+        Err(format!(
+            "the work tree is not at {}: {}",
+            if side == Side::Base { "base" } else { "head" },
+            mismatches.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+        ))
     }
 
     fn drive(&mut self, client: &Client) -> Result<Outcome, Error> {

@@ -3,6 +3,7 @@
 //! unknown stage or schema, or a work tree that does not match the
 //! manifest's hashes: exit 2, never a promote.
 
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -27,29 +28,49 @@ pub fn load_manifest(path: &Path) -> Result<(Manifest, Vec<u8>)> {
     Ok((Manifest::from_toml(&path.display().to_string(), &text)?, bytes))
 }
 
-/// The work tree to verify against: `--repo`, else the repository around
-/// `cwd`.
-pub fn work_tree(repo: Option<&Path>, cwd: &Path) -> Result<PathBuf> {
+/// The repository to verify against: `--repo`, else the repository
+/// around `cwd`. `skip_hint` says how to do without it.
+pub fn open_repo(repo: Option<&Path>, cwd: &Path, skip_hint: &str) -> Result<git2::Repository> {
     let start = repo.unwrap_or(cwd);
     let r = crate::diff::git::open(start).map_err(|e| {
         miette::miette!(
-            help = "pass --repo PATH (a checkout of the manifest's revision), or --no-verify to skip the check",
-            "cannot verify the manifest's hashes: {e}"
+            help = format!("pass --repo PATH (a checkout of the manifest's revision){skip_hint}"),
+            "cannot verify the work tree against the manifest: {e}"
         )
     })?;
-    r.workdir()
-        .map(Path::to_path_buf)
-        .ok_or_else(|| miette::miette!("the repository at {} has no work tree", start.display()))
+    if r.workdir().is_none() {
+        return Err(miette::miette!("the repository at {} has no work tree", start.display()));
+    }
+    Ok(r)
 }
 
-/// Fail with every mismatch when the work tree does not match `side`.
-pub fn verify(manifest: &Manifest, root: &Path, side: Side) -> Result<usize> {
-    let mismatches = manifest.verify(root, side)?;
+/// Fail with every mismatch when the work tree does not match `side` of
+/// the manifest: the changed files' hashes and modes, then the whole tree
+/// (tracked and untracked files that are not ignored) against that side's
+/// revision. `skip`: cfglint's own input files, not part of the tree.
+/// Returns the number of changed files checked.
+pub fn verify(
+    manifest: &Manifest,
+    repo: &git2::Repository,
+    side: Side,
+    skip: &[PathBuf],
+    hint: &'static str,
+) -> Result<usize> {
+    let root = repo.workdir().expect("open_repo checks for a work tree");
+    let (rev, role) = match side {
+        Side::Base => (manifest.base.as_str(), "manifest's base"),
+        Side::Head => (manifest.head.as_str(), "manifest's head"),
+    };
+    let mut mismatches = manifest.verify(root, side)?;
+    let changed: BTreeSet<String> = mismatches.iter().map(|m| m.path.clone()).collect();
+    mismatches.extend(rollout::tree::verify(repo, rev, role, skip)?.into_iter().filter(|m| !changed.contains(&m.path)));
     if mismatches.is_empty() {
         return Ok(manifest.changes.len());
     }
+    mismatches.sort_by(|a, b| a.path.cmp(&b.path));
     let list = mismatches.iter().map(|m| format!("  {m}")).collect::<Vec<_>>().join("\n");
     Err(rollout::Error::HashMismatch {
+        hint,
         root: root.display().to_string(),
         side: match side {
             Side::Base => "base",
@@ -111,8 +132,19 @@ pub fn run(args: &GateArgs, out: &mut dyn Write) -> Result<ExitStatus> {
     }
     let (manifest, bytes) = load_manifest(&args.manifest)?;
     if !args.no_verify {
-        let root = work_tree(args.repo.as_deref(), &settings.cwd)?;
-        verify(&manifest, &root, Side::Head)?;
+        let repo = open_repo(args.repo.as_deref(), &settings.cwd, ", or --no-verify to skip the check")?;
+        // No promote without a rollback that can run here.
+        rollout::tree::require_rollback(&repo, &manifest)?;
+        let mut skip = vec![args.manifest.clone()];
+        skip.extend(args.metrics.iter().map(|a| PathBuf::from(split_named(a).1)));
+        skip.extend(settings.config.path.clone());
+        verify(
+            &manifest,
+            &repo,
+            Side::Head,
+            &skip,
+            "check out the manifest's head (or apply it), commit, remove or .gitignore the other files, regenerate the manifest, or pass --no-verify",
+        )?;
     }
     let mut seen = observed(args)?;
     if let Some(path) = &args.state {

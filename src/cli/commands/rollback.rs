@@ -11,13 +11,13 @@ use std::io::Write;
 use miette::Result;
 
 use crate::cli::args::RollbackArgs;
-use crate::cli::commands::gate::{load_manifest, verify, work_tree};
+use crate::cli::commands::gate::{load_manifest, open_repo, verify};
 use crate::cli::commands::rollout::actor;
 use crate::cli::settings;
 use crate::cli::{ExitStatus, write_out};
 use crate::report::Format;
 use crate::rollout::manifest::{self, Side, short};
-use crate::rollout::{self, Attribution, Policy, Risk};
+use crate::rollout::{self, Attribution, Policy};
 
 /// Run `rollback`.
 pub fn run(args: &RollbackArgs, out: &mut dyn Write) -> Result<ExitStatus> {
@@ -27,12 +27,20 @@ pub fn run(args: &RollbackArgs, out: &mut dyn Write) -> Result<ExitStatus> {
     }
     let (m, bytes) = load_manifest(&args.manifest)?;
     if args.verify {
-        let root = work_tree(args.repo.as_deref(), &settings.cwd)?;
-        let n = verify(&m, &root, Side::Base)?;
+        let repo = open_repo(args.repo.as_deref(), &settings.cwd, "")?;
+        let mut skip = vec![args.manifest.clone()];
+        skip.extend(settings.config.path.clone());
+        let n = verify(
+            &m,
+            &repo,
+            Side::Base,
+            &skip,
+            "run the manifest's rollback command (again), then verify again; commit, remove or .gitignore files that are not part of the base",
+        )?;
         let mut s = String::new();
         let _ = writeln!(
             s,
-            "cfglint rollback: the work tree matches the base {} for all {n} changed files",
+            "cfglint rollback: the work tree matches the base {} (all {n} changed files, and every other file)",
             short(&m.base)
         );
         write_out(out, &s)?;
@@ -40,6 +48,10 @@ pub fn run(args: &RollbackArgs, out: &mut dyn Write) -> Result<ExitStatus> {
     }
     let policy = Policy::from_config(&settings.config).map_err(rollout::Error::from)?;
     let repo = crate::diff::git::open(args.repo.as_deref().unwrap_or(&settings.cwd)).ok();
+    if let Some(r) = &repo {
+        // The inverse restores the base: it must be readable here.
+        rollout::tree::require_rollback(r, &m)?;
+    }
     let who = Attribution {
         reason: args
             .reason
@@ -49,7 +61,7 @@ pub fn run(args: &RollbackArgs, out: &mut dyn Write) -> Result<ExitStatus> {
             .map_or_else(|| format!("rollback of {}", short(&m.head)), str::to_owned),
         by: actor(args.actor.as_deref(), repo.as_ref()),
     };
-    let inverse = m.invert(&bytes, policy.stages(Risk::Low, true, false), who);
+    let inverse = m.invert(&bytes, policy.rollback_stages(), who);
     let text = match settings.format {
         Format::Json => {
             let mut s = serde_json::to_string_pretty(&inverse).expect("a manifest serializes: plain data");

@@ -81,7 +81,14 @@ pub fn run(args: &RolloutArgs, out: &mut dyn Write) -> Result<ExitStatus> {
         }
     };
     let cache = if args.no_cache { None } else { cache_for(&settings, Some(Cache::dir_for_git_dir(repo.path()))) };
-    let request = Request { base: args.base.clone(), head: args.head.clone(), bench, emergency, overrides };
+    let request = Request {
+        base: args.base.clone(),
+        head: args.head.clone(),
+        bench,
+        emergency,
+        overrides,
+        allow_dirty: args.allow_dirty,
+    };
     let plan = rollout::plan(&repo, &request, &policy, &settings.lint, cache.as_ref())?;
     if let Some(c) = &cache {
         c.prune_if_due();

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use miette::Result;
 
 use crate::cli::args::{Common, RolloutAction};
-use crate::cli::commands::gate::{load_manifest, work_tree};
+use crate::cli::commands::gate::{load_manifest, open_repo};
 use crate::cli::settings;
 use crate::cli::{ExitStatus, write_out};
 use crate::report::Format;
@@ -28,7 +28,10 @@ pub fn run(action: &RolloutAction, common: &Common, out: &mut dyn Write) -> Resu
     match action {
         RolloutAction::Run(a) => {
             let (manifest, bytes) = load_manifest(&a.manifest)?;
-            let root = work_tree(a.repo.as_deref(), &settings.cwd)?;
+            let root = open_repo(a.repo.as_deref(), &settings.cwd, "")?
+                .workdir()
+                .map(Path::to_path_buf)
+                .expect("open_repo checks for a work tree");
             let abs = |p: &Path| if p.is_absolute() { p.to_path_buf() } else { settings.cwd.join(p) };
             let opts = Options {
                 manifest_path: abs(&a.manifest),
