@@ -38,6 +38,14 @@ pub const INPUT_CAP: u64 = 64 << 20;
 /// Replace (or create) the file the user named `path` with `bytes`, as the
 /// module documentation describes, and make the result durable.
 pub fn write_output(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    // What the kernel resolves first: `/dev/stdout` is a link to
+    // `/proc/self/fd/1`, whose "target" (`pipe:[1234]`) is no path at all.
+    if let Ok(m) = std::fs::metadata(path)
+        && !m.is_file()
+        && !m.is_dir()
+    {
+        return write_direct(path, bytes);
+    }
     let target = resolve_links(path)?;
     match std::fs::metadata(&target) {
         Ok(m) if m.is_dir() => Err(io::Error::new(io::ErrorKind::IsADirectory, "is a folder, not a file")),
@@ -293,6 +301,26 @@ mod tests {
         assert_eq!(reader.join().expect("reader"), "through the pipe");
         assert!(std::fs::metadata(&fifo).expect("stat").file_type().is_fifo());
         assert!(leftovers(dir.path()).is_empty());
+    }
+
+    /// `/dev/stdout` on a pipe: `/proc/self/fd/1` links to `pipe:[N]`,
+    /// which is no path; the write must go into the pipe.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn writes_into_a_pipe_named_through_proc() {
+        use std::io::Read as _;
+        let mut child = Command::new("cat")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn cat");
+        let fd0 = PathBuf::from(format!("/proc/{}/fd/0", child.id()));
+        write_output(&fd0, b"through /proc").expect("write into the pipe");
+        drop(child.stdin.take());
+        let mut got = String::new();
+        child.stdout.take().expect("stdout").read_to_string(&mut got).expect("read");
+        child.wait().expect("wait");
+        assert_eq!(got, "through /proc");
     }
 
     #[test]
