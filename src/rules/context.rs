@@ -174,6 +174,8 @@ impl<'a> PatternContext<'a> {
         f.kind = Some(self.pattern.kind.as_str().to_owned());
         f.pattern = Some(self.pattern.pattern.clone());
         f.flavor = Some(self.pattern.flavor);
+        f.flags = Some(self.pattern.flags.to_letters());
+        f.semantics = Some(self.pattern.semantics);
         f.rule_id.clone_from(&self.pattern.rule_id);
         f.refresh_fingerprint();
         f
