@@ -23,6 +23,7 @@ pub fn engine(flavor: Flavor) -> &'static str {
         Flavor::Java => "Java",
         Flavor::Re2 => "RE2",
         Flavor::Rust => "Rust regex",
+        Flavor::Onigmo => "Onigmo",
     }
 }
 

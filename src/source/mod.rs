@@ -295,10 +295,11 @@ impl Kind {
             | Kind::CrsRegexAssembly
             | Kind::UapCore
             | Kind::Nginx
-            | Kind::FluentBit
-            | Kind::Grok
             | Kind::Generic
             | Kind::Custom(_) => Flavor::Pcre,
+            // Fluent Bit runs Onigmo; Logstash grok runs Joni, a port of
+            // Oniguruma: `^`/`$` are line anchors in both.
+            Kind::FluentBit | Kind::Grok => Flavor::Onigmo,
         }
     }
 }
@@ -449,6 +450,9 @@ pub fn extract(file: &SourceFile, opts: &ExtractOptions) -> Extraction {
             p.flavor = flavor;
         }
     }
+    for p in &mut out.patterns {
+        p.flags = p.flavor.engine_flags(p.flags);
+    }
     out
 }
 
@@ -473,6 +477,9 @@ fn extract_custom_only(file: &SourceFile, opts: &ExtractOptions) -> Extraction {
         for p in &mut out.patterns {
             p.flavor = flavor;
         }
+    }
+    for p in &mut out.patterns {
+        p.flags = p.flavor.engine_flags(p.flags);
     }
     out
 }
