@@ -42,6 +42,7 @@ impl Flavor {
     /// with: Onigmo as PCRE (the syntax CRS-style and grok patterns share;
     /// its line anchors come from [`Flavor::engine_flags`]), every other
     /// flavor as itself.
+    #[must_use]
     pub fn model(self) -> Flavor {
         match self {
             Flavor::Onigmo => Flavor::Pcre,
@@ -93,7 +94,9 @@ impl FromStr for Flavor {
             "js" | "javascript" | "ecmascript" | "node" => Ok(Flavor::Js),
             "python" | "py" => Ok(Flavor::Python),
             "java" => Ok(Flavor::Java),
-            other => Err(format!("unknown flavor `{other}` (expected one of pcre, re2, rust, js, python, java, onigmo)")),
+            other => {
+                Err(format!("unknown flavor `{other}` (expected one of pcre, re2, rust, js, python, java, onigmo)"))
+            }
         }
     }
 }

@@ -40,9 +40,8 @@ pub(super) fn is_gitleaks(file_name: &str, root: &Node) -> bool {
             (v8 || older) && r.get("pattern").is_none() && r.get("languages").is_none()
         })
     });
-    let allowlist = ALLOWLIST_KEYS
-        .iter()
-        .any(|k| root.get(k).is_some_and(|a| has_lists(a) || a.items().iter().any(has_lists)));
+    let allowlist =
+        ALLOWLIST_KEYS.iter().any(|k| root.get(k).is_some_and(|a| has_lists(a) || a.items().iter().any(has_lists)));
     rules || (allowlist && root.get("rules").is_none_or(|r| matches!(r, Node::Seq(..)))) || is_v1_regexes(root)
 }
 

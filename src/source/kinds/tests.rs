@@ -225,7 +225,11 @@ fn gitleaks_old_formats_are_re2() {
              [rules.allowlist]\nregexes = ['''dummy''']\n[allowlist]\npaths = ['''^vendor/''']\n",
             &["allowlist.paths[0]", "rules[0].file", "rules[0].path", "rules[0].allowlist.regexes[0]"],
         ),
-        ("leaks.yaml", "rules:\n  - description: AWS\n    regex: AKIA[0-9A-Z]{16}\n    tags: [key]\n", &["rules[0].regex"]),
+        (
+            "leaks.yaml",
+            "rules:\n  - description: AWS\n    regex: AKIA[0-9A-Z]{16}\n    tags: [key]\n",
+            &["rules[0].regex"],
+        ),
         (
             "leaks.json",
             "{\"rules\": [{\"id\": \"aws\", \"regex\": \"AKIA[0-9A-Z]{16}\", \"keywords\": [\"akia\"]}]}",

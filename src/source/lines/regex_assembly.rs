@@ -267,7 +267,8 @@ pub(super) fn extract(file: &SourceFile) -> Extraction {
                 let key = format!("{}[{counter}]", if is_prefix { "prefix" } else { "suffix" });
                 *counter += 1;
                 let offset = start + offset_in(line, fragment);
-                let expanded = expand_line(fragment, offset, 0, fragment.len(), None, &defs, in_include, &mut out.problems);
+                let expanded =
+                    expand_line(fragment, offset, 0, fragment.len(), None, &defs, in_include, &mut out.problems);
                 if blocks.len() == 1
                     && let Some((text, _)) = &expanded
                 {
