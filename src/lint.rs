@@ -417,7 +417,7 @@ pub fn lint_pattern(
         kind: source::Kind::Custom("command-line".to_owned()),
         flavor,
         semantics,
-        flags,
+        flags: flavor.engine_flags(flags),
         rule_id: None,
     };
     let cx = PatternContext::new(&file, &extracted, &opts.rules);

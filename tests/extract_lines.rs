@@ -190,9 +190,10 @@ fn render(file: &SourceFile, ex: &Extraction) -> String {
         let _ = writeln!(s, "  raw: {:?} at {}-{}", &file.text[p.span.range()], at(p.span.start), at(p.span.end));
         let _ = writeln!(
             s,
-            "  flavor: {}, flags: {:?}, rule_id: {}",
+            "  flavor: {}, flags: {:?}, semantics: {:?}, rule_id: {}",
             p.flavor,
             p.flags.to_letters(),
+            p.semantics,
             p.rule_id.as_deref().unwrap_or("-")
         );
     }

@@ -486,7 +486,7 @@ fn set_name(cx: &Ctx<'_>, n: NodeId) -> String {
 
 fn atomic_hint(flavor: Flavor) -> String {
     match flavor {
-        Flavor::Pcre | Flavor::Java => {
+        Flavor::Pcre | Flavor::Onigmo | Flavor::Java => {
             "; or stop backtracking into it with an atomic group `(?>…)` or a possessive quantifier (`++`, `*+`)"
                 .to_string()
         }

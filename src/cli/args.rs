@@ -25,7 +25,7 @@ pub struct Common {
     #[arg(long, value_enum, default_value_t = Format::Human, global = true)]
     pub format: Format,
     /// The engine that runs the patterns (pcre, re2, rust, js, python,
-    /// java). Default: by file kind.
+    /// java, onigmo). Default: by file kind.
     #[arg(long, global = true)]
     pub flavor: Option<String>,
     /// Configuration file (default: cfglint.toml found upward from the

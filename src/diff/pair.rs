@@ -330,6 +330,8 @@ fn modified(p: &ExtractedPattern, then: &[&Finding], now: &[&Finding], new: &Ver
         note.kind = Some(p.kind.as_str().to_owned());
         note.pattern = Some(p.pattern.clone());
         note.flavor = Some(p.flavor);
+        note.flags = Some(p.flags.to_letters());
+        note.semantics = Some(p.semantics);
         note.rule_id.clone_from(&p.rule_id);
         note.change = Some(change);
         note.refresh_fingerprint();

@@ -7,7 +7,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::Attack;
-use crate::source::{Flavor, LineIndex, Span};
+use crate::source::{Flavor, LineIndex, Semantics, Span};
 use crate::verify::engine::EngineCheck;
 
 /// How serious a finding is.
@@ -138,6 +138,16 @@ pub struct Finding {
     pub pattern: Option<String>,
     /// The flavor assumed.
     pub flavor: Option<Flavor>,
+    /// The flags the source applies outside the pattern text, as letters in
+    /// `imsxu` order (uap-core `regex_flag`, `.ra` `##!+`, nginx `~*`,
+    /// JavaScript `/…/i`); `""` when none. Inline groups such as `(?i)`
+    /// stay in the pattern. `None` on findings about no pattern.
+    #[serde(default)]
+    pub flags: Option<String>,
+    /// How the engine applies the pattern (search, anchored-start,
+    /// full-match). `None` on findings about no pattern.
+    #[serde(default)]
+    pub semantics: Option<Semantics>,
     /// The rule id of the config rule that owns the pattern (SecLang id...).
     pub rule_id: Option<String>,
     /// One-sentence message.
@@ -194,6 +204,8 @@ impl Finding {
             kind: None,
             pattern: None,
             flavor: None,
+            flags: None,
+            semantics: None,
             rule_id: None,
             message: message.into(),
             primary_label: None,

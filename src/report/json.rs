@@ -5,7 +5,8 @@
 //! ones (`complexity`, `degree`, `attack`, `confirmed`, `steps`) are `null`
 //! on findings without evidence, so scripts can rely on their presence.
 //! `change` and `before` appear only on findings from `cfglint diff`.
-//! Extras beyond the contract: `end_line`, `end_column`, `kind`, `rule_id`,
+//! Extras beyond the contract: `end_line`, `end_column`, `kind`, `flags`,
+//! `semantics` (how to reproduce a finding: docs/output.md), `rule_id`,
 //! `primary_label`, `labels` (with line and column when the file's text is
 //! known), `help`, `notes`, `fingerprint`.
 
@@ -13,7 +14,7 @@ use serde::Serialize;
 
 use super::{Before, ChangeKind, Complexity, Finding, Sources, Summary};
 use crate::analysis::Attack;
-use crate::source::{Flavor, LineIndex, Span};
+use crate::source::{Flavor, LineIndex, Semantics, Span};
 use crate::verify::engine::EngineCheck;
 
 /// The whole document.
@@ -62,6 +63,8 @@ struct JsonFinding<'a> {
     kind: Option<&'a str>,
     pattern: Option<&'a str>,
     flavor: Option<Flavor>,
+    flags: Option<&'a str>,
+    semantics: Option<Semantics>,
     rule_id: Option<&'a str>,
     message: &'a str,
     complexity: Option<Complexity>,
@@ -117,6 +120,8 @@ fn to_json<'a>(f: &'a Finding, sources: &Sources) -> JsonFinding<'a> {
         kind: f.kind.as_deref(),
         pattern: f.pattern.as_deref(),
         flavor: f.flavor,
+        flags: f.flags.as_deref(),
+        semantics: f.semantics,
         rule_id: f.rule_id.as_deref(),
         message: &f.message,
         complexity: e.map(|e| e.complexity),

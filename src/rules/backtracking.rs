@@ -23,6 +23,7 @@ pub fn engine(flavor: Flavor) -> &'static str {
         Flavor::Java => "Java",
         Flavor::Re2 => "RE2",
         Flavor::Rust => "Rust regex",
+        Flavor::Onigmo => "Onigmo",
     }
 }
 
@@ -52,6 +53,26 @@ fn overlap(candidate: &Candidate, verdict: &Verdict) -> String {
         );
     }
     candidate.overlap.clone()
+}
+
+/// The one severity policy of CL001 and CL002, which the finding's notes
+/// follow:
+///
+/// - a severity the user set for the rule in `cfglint.toml` wins;
+/// - otherwise the rule's default (error), except that a polynomial of
+///   degree 2 is a warning;
+/// - a `pcre` finding that the real PCRE2 keeps linear on the attack is at
+///   most a warning (ModSecurity and nginx are not at risk from it, the
+///   plain backtracking engines still are).
+pub(crate) fn severity(cx: &PatternContext<'_>, meta: &RuleMeta, verdict: &Verdict) -> Severity {
+    if cx.settings.overrides.contains_key(&meta.code) {
+        return cx.settings.severity(meta);
+    }
+    let by_class = match verdict.complexity {
+        Complexity::Polynomial if verdict.degree.unwrap_or(2) < 3 => Severity::Warning,
+        _ => meta.default_severity,
+    };
+    if verdict.engine.as_ref().is_some_and(|e| !e.reproduced) { by_class.min(Severity::Warning) } else { by_class }
 }
 
 /// Build the finding for a confirmed verdict.
@@ -85,11 +106,16 @@ pub(crate) fn finding(cx: &PatternContext<'_>, meta: &RuleMeta, verdict: &Verdic
              growth)"
         ));
     }
+    f.severity = severity(cx, meta, verdict);
     if let Some(e) = &verdict.engine {
-        f.notes.push(e.note());
+        let mut note = e.note();
         if !e.reproduced {
-            f.severity = f.severity.min(Severity::Warning);
+            note.push_str("; JavaScript, Python and Java still blow up");
+            if f.severity == Severity::Warning && !cx.settings.overrides.contains_key(&meta.code) {
+                note.push_str(", so this is a warning for PCRE2");
+            }
         }
+        f.notes.push(note);
     }
     f.evidence = Some(Evidence {
         complexity: verdict.complexity,

@@ -170,6 +170,26 @@ pub(crate) fn is_bottom_up(ir: &Ir) -> bool {
         })
 }
 
+/// The backtracking verdict of `pattern` (parsed as `ir`) for the engine
+/// `flavor`: the analysis of the flavor it is modelled with
+/// ([`Flavor::model`]) under the flags the engine applies, with the replay
+/// on the real PCRE2 only when the engine is PCRE itself (Onigmo's own
+/// optimizations are not PCRE2's).
+pub fn verdict(
+    pattern: &str,
+    ir: &Ir,
+    flavor: Flavor,
+    flags: crate::source::Flags,
+    semantics: crate::source::Semantics,
+    settings: &redos::RedosSettings,
+) -> Verdict {
+    if flavor.model() == flavor {
+        redos::check_with_engine(pattern, ir, flavor, flavor.engine_flags(flags), semantics, settings)
+    } else {
+        redos::check(pattern, ir, flavor.model(), semantics, settings)
+    }
+}
+
 /// One pattern, in its file, with lazily computed analyses.
 pub struct PatternContext<'a> {
     /// The file the pattern came from.
@@ -225,7 +245,7 @@ impl<'a> PatternContext<'a> {
             let key = (p.pattern.clone(), p.flavor, p.flags, p.semantics, format!("{:?}", s.redos));
             let budget = s.run_budget.unwrap_or(DEFAULT_RUN_BUDGET);
             match s.run.verdict(key, budget, || {
-                redos::check_with_engine(&p.pattern, ir, p.flavor, p.flags, p.semantics, &s.redos)
+                verdict(&p.pattern, ir, p.flavor, p.flags, p.semantics, &s.redos)
             }) {
                 Some(v) => VerdictSlot::Done(v),
                 None => VerdictSlot::OverBudget,
@@ -236,7 +256,8 @@ impl<'a> PatternContext<'a> {
     /// The pattern parsed for its flavor (computed once).
     pub fn ir(&self) -> &Result<Ir, ParseError> {
         self.ir.get_or_init(|| {
-            let mut config = ParseConfig::new(self.pattern.flavor).flags(self.pattern.flags);
+            let flavor = self.pattern.flavor;
+            let mut config = ParseConfig::new(flavor.model()).flags(flavor.engine_flags(self.pattern.flags));
             if let Some(max) = self.settings.max_pattern_len {
                 config.max_len = max;
             }
@@ -249,7 +270,7 @@ impl<'a> PatternContext<'a> {
     /// it (CL004/CL006 use it to name the construct). `None` when PCRE
     /// rejects it too. For `pcre` patterns this is [`PatternContext::ir`].
     pub fn pcre_ir(&self) -> Option<&Ir> {
-        if self.pattern.flavor == Flavor::Pcre {
+        if self.pattern.flavor.model() == Flavor::Pcre {
             return self.ir().as_ref().ok();
         }
         self.pcre_ir
@@ -294,6 +315,8 @@ impl<'a> PatternContext<'a> {
         f.kind = Some(self.pattern.kind.as_str().to_owned());
         f.pattern = Some(self.pattern.pattern.clone());
         f.flavor = Some(self.pattern.flavor);
+        f.flags = Some(self.pattern.flags.to_letters());
+        f.semantics = Some(self.pattern.semantics);
         f.rule_id.clone_from(&self.pattern.rule_id);
         f.refresh_fingerprint();
         f

@@ -57,13 +57,13 @@ impl Rule for InvalidRegex {
 /// The first syntax error of the pattern for its flavor, if any.
 fn syntax_error(cx: &PatternContext<'_>) -> Option<ParseError> {
     let pattern = &cx.pattern.pattern;
-    match cx.pattern.flavor {
+    match cx.pattern.flavor.model() {
         Flavor::Rust => validate_rust(pattern, cx.pattern.flags).err(),
         Flavor::Re2 => match cx.ir() {
             Err(e) => (e.kind == ParseErrorKind::Syntax).then(|| e.clone()),
             Ok(ir) => re2_repeat_limit(ir, pattern).or_else(|| regex_syntax_agrees(pattern, cx.pattern.flags)),
         },
-        Flavor::Pcre => match cx.ir() {
+        Flavor::Pcre | Flavor::Onigmo => match cx.ir() {
             Err(e) if e.kind == ParseErrorKind::Syntax => Some(e.clone()),
             // Beyond our parser's limits: only PCRE2 can say it is invalid.
             Err(_) => pcre2_rejects(pattern, cx.pattern.flags),

@@ -18,7 +18,7 @@ mod size_budget;
 mod unsupported_in_flavor;
 
 pub use backtracking::engine as backtracking_engine;
-pub use context::{DEFAULT_MAX_NFA_BYTES, DEFAULT_RUN_BUDGET, PatternContext, RuleSettings, RunState};
+pub use context::{DEFAULT_MAX_NFA_BYTES, DEFAULT_RUN_BUDGET, PatternContext, RuleSettings, RunState, verdict};
 pub use size_budget::{NfaSize, measure_nfa};
 pub use unsupported_in_flavor::Unsupported;
 

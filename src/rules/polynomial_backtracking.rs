@@ -1,7 +1,7 @@
 //! CL002 polynomial-backtracking: a confirmed polynomial blow-up. Error for
 //! degree 3 and above, warning for degree 2, unless configured otherwise.
 
-use crate::report::{Complexity, Finding, Severity};
+use crate::report::{Complexity, Finding};
 
 use super::{PatternContext, Rule, RuleMeta, backtracking};
 
@@ -18,12 +18,8 @@ impl Rule for PolynomialBacktracking {
         if !(verdict.confirmed && verdict.complexity == Complexity::Polynomial) {
             return;
         }
-        let meta = self.meta();
-        let mut f = backtracking::finding(cx, meta, verdict);
-        // The severity depends on the degree unless the user set one.
-        if !cx.settings.overrides.contains_key(&meta.code) {
-            f.severity = if verdict.degree.unwrap_or(2) >= 3 { Severity::Error } else { Severity::Warning };
-        }
-        out.push(f);
+        // The severity (by degree, and the PCRE2 replay) is decided in
+        // `backtracking::severity`.
+        out.push(backtracking::finding(cx, self.meta(), verdict));
     }
 }

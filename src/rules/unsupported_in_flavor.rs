@@ -89,12 +89,13 @@ pub(crate) fn engine(flavor: Flavor) -> &'static str {
         Flavor::Js => "JavaScript",
         Flavor::Python => "Python's re",
         Flavor::Java => "Java",
+        Flavor::Onigmo => "Onigmo",
     }
 }
 
 /// Every unsupported construct of the pattern in `cx`, sorted by position.
 pub(crate) fn find(cx: &PatternContext<'_>) -> Vec<Unsupported> {
-    let flavor = cx.pattern.flavor;
+    let flavor = cx.pattern.flavor.model();
     let flags = cx.pattern.flags;
     let own = cx.ir().as_ref().ok();
     let mut features: Vec<Feature> = own.map(|ir| ir.features.clone()).unwrap_or_default();
@@ -136,7 +137,7 @@ pub(crate) fn find(cx: &PatternContext<'_>) -> Vec<Unsupported> {
 /// Unicode mode, silently reads unknown escapes as the letter; Python
 /// lacks PCRE's spellings; Java sits close to PCRE.
 fn verdict(kind: FeatureKind, text: &str, flavor: Flavor, flags: Flags) -> Verdict {
-    use Flavor::{Java, Js, Pcre, Python, Re2, Rust};
+    use Flavor::{Java, Js, Onigmo, Pcre, Python, Re2, Rust};
     let linear = matches!(flavor, Re2 | Rust);
     // JavaScript without the `u`/`v` flag reads an unknown escape `\A` as
     // the letter (Annex B); with it, the pattern is a SyntaxError.
@@ -177,11 +178,11 @@ fn verdict(kind: FeatureKind, text: &str, flavor: Flavor, flags: Flags) -> Verdi
             }
         }
         FeatureKind::AtomicGroup => match flavor {
-            Pcre | Java | Python => Verdict::Yes, // Python since 3.11
+            Pcre | Onigmo | Java | Python => Verdict::Yes, // Python since 3.11
             Js | Re2 | Rust => Verdict::Rejected,
         },
         FeatureKind::PossessiveQuantifier => match flavor {
-            Pcre | Java | Python => Verdict::Yes, // Python since 3.11
+            Pcre | Onigmo | Java | Python => Verdict::Yes, // Python since 3.11
             Js | Re2 => Verdict::Rejected,
             // regex-syntax accepts `a++` as a repetition of a repetition.
             Rust => Verdict::Different(format!(
@@ -221,7 +222,7 @@ fn verdict(kind: FeatureKind, text: &str, flavor: Flavor, flags: Flags) -> Verdi
         },
         FeatureKind::EndOrFinalNewline => match flavor {
             // Python's `\Z` is the very end (PCRE's `\z`); still supported.
-            Pcre | Java | Python => Verdict::Yes,
+            Pcre | Onigmo | Java | Python => Verdict::Yes,
             Js => js_letter("Z"),
             Re2 | Rust => Verdict::Rejected,
         },
@@ -264,7 +265,7 @@ fn verdict(kind: FeatureKind, text: &str, flavor: Flavor, flags: Flags) -> Verdi
             }
         }
         FeatureKind::QuoteLiteral => match flavor {
-            Pcre | Java | Re2 => Verdict::Yes,
+            Pcre | Onigmo | Java | Re2 => Verdict::Yes,
             Js => js_letter("Q"),
             Rust | Python => Verdict::Rejected,
         },
@@ -282,7 +283,7 @@ fn verdict(kind: FeatureKind, text: &str, flavor: Flavor, flags: Flags) -> Verdi
                 }
             }
             match flavor {
-                Pcre | Re2 | Rust => Verdict::Yes,
+                Pcre | Onigmo | Re2 | Rust => Verdict::Yes,
                 Js | Python => {
                     Verdict::Different(format!("a set of the characters `{seen}` followed by a literal `]`"))
                 }
@@ -290,7 +291,7 @@ fn verdict(kind: FeatureKind, text: &str, flavor: Flavor, flags: Flags) -> Verdi
             }
         }
         FeatureKind::UnicodeProperty => match flavor {
-            Pcre | Re2 | Rust | Java => Verdict::Yes,
+            Pcre | Onigmo | Re2 | Rust | Java => Verdict::Yes,
             Js if flags.unicode => Verdict::Yes,
             Js => {
                 Verdict::Different("the letter `p` followed by literal text (`\\p{…}` needs the `u` flag)".to_owned())
@@ -305,7 +306,7 @@ fn verdict(kind: FeatureKind, text: &str, flavor: Flavor, flags: Flags) -> Verdi
         FeatureKind::LazyQuantifier => Verdict::Yes,
         FeatureKind::EmptyMinRepeat => match flavor {
             // PCRE2 10.43+ and Python read `{,n}` as `{0,n}`.
-            Pcre | Python => Verdict::Yes,
+            Pcre | Onigmo | Python => Verdict::Yes,
             Re2 => Verdict::Different(format!("the literal text `{text}`")),
             Js if !flags.unicode => Verdict::Different(format!("the literal text `{text}`")),
             Js | Rust | Java => Verdict::Rejected,
@@ -325,7 +326,7 @@ fn inline_flags(text: &str, flavor: Flavor) -> Verdict {
     let scoped = body.ends_with(':');
     let letters: &str = body.trim_end_matches([':', ')']);
     let known: &str = match flavor {
-        Flavor::Pcre => return Verdict::Yes,
+        Flavor::Pcre | Flavor::Onigmo => return Verdict::Yes,
         Flavor::Re2 => "imsU-",
         Flavor::Rust => "imsUxuR-",
         Flavor::Python => "aiLmsux-",

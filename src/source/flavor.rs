@@ -21,15 +21,43 @@ pub enum Flavor {
     Python,
     /// Java `java.util.regex`. Backtracking.
     Java,
+    /// Onigmo / Oniguruma (Fluent Bit, Logstash grok through Joni, Ruby).
+    /// Backtracking; `^` and `$` are always line anchors. The analysis reads
+    /// it as PCRE with the `m` flag ([`Flavor::model`],
+    /// [`Flavor::engine_flags`]).
+    Onigmo,
 }
 
 impl Flavor {
     /// Every flavor, in display order.
-    pub const ALL: [Flavor; 6] = [Flavor::Pcre, Flavor::Re2, Flavor::Rust, Flavor::Js, Flavor::Python, Flavor::Java];
+    pub const ALL: [Flavor; 7] =
+        [Flavor::Pcre, Flavor::Re2, Flavor::Rust, Flavor::Js, Flavor::Python, Flavor::Java, Flavor::Onigmo];
 
     /// True for engines that backtrack (and so can take super-linear time).
     pub fn is_backtracking(self) -> bool {
-        matches!(self, Flavor::Pcre | Flavor::Js | Flavor::Python | Flavor::Java)
+        matches!(self, Flavor::Pcre | Flavor::Js | Flavor::Python | Flavor::Java | Flavor::Onigmo)
+    }
+
+    /// The flavor whose syntax and matching the analysis models this engine
+    /// with: Onigmo as PCRE (the syntax CRS-style and grok patterns share;
+    /// its line anchors come from [`Flavor::engine_flags`]), every other
+    /// flavor as itself.
+    #[must_use]
+    pub fn model(self) -> Flavor {
+        match self {
+            Flavor::Onigmo => Flavor::Pcre,
+            f => f,
+        }
+    }
+
+    /// `flags` plus what the engine always applies: in Onigmo `^` and `$`
+    /// match at every line boundary, which is the `m` flag of the others.
+    #[must_use]
+    pub fn engine_flags(self, flags: Flags) -> Flags {
+        match self {
+            Flavor::Onigmo => Flags { multi_line: true, ..flags },
+            _ => flags,
+        }
     }
 
     /// The lowercase name used on the command line and in JSON.
@@ -41,6 +69,7 @@ impl Flavor {
             Flavor::Js => "js",
             Flavor::Python => "python",
             Flavor::Java => "java",
+            Flavor::Onigmo => "onigmo",
         }
     }
 }
@@ -56,15 +85,18 @@ impl FromStr for Flavor {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.to_ascii_lowercase().as_str() {
-            "pcre" | "pcre2" | "perl" | "php" | "modsecurity" | "onig" | "oniguruma" | "onigmo" | "ruby" => {
-                Ok(Flavor::Pcre)
+            "pcre" | "pcre2" | "perl" | "php" | "modsecurity" => Ok(Flavor::Pcre),
+            "onigmo" | "onig" | "oniguruma" | "ruby" | "joni" | "grok" | "fluent-bit" | "fluentbit" => {
+                Ok(Flavor::Onigmo)
             }
             "re2" | "go" | "golang" => Ok(Flavor::Re2),
             "rust" => Ok(Flavor::Rust),
             "js" | "javascript" | "ecmascript" | "node" => Ok(Flavor::Js),
             "python" | "py" => Ok(Flavor::Python),
             "java" => Ok(Flavor::Java),
-            other => Err(format!("unknown flavor `{other}` (expected one of pcre, re2, rust, js, python, java)")),
+            other => {
+                Err(format!("unknown flavor `{other}` (expected one of pcre, re2, rust, js, python, java, onigmo)"))
+            }
         }
     }
 }
@@ -151,6 +183,16 @@ mod tests {
             assert_eq!(f.as_str().parse::<Flavor>().unwrap(), f);
         }
         assert!("perl6".parse::<Flavor>().is_err());
+        assert_eq!("oniguruma".parse::<Flavor>().unwrap(), Flavor::Onigmo);
+    }
+
+    /// Onigmo is analysed as PCRE whose `^`/`$` are line anchors.
+    #[test]
+    fn onigmo_model() {
+        assert_eq!(Flavor::Onigmo.model(), Flavor::Pcre);
+        assert!(Flavor::Onigmo.engine_flags(Flags::default()).multi_line);
+        assert!(!Flavor::Pcre.engine_flags(Flags::default()).multi_line);
+        assert_eq!(Flavor::Onigmo.engine_flags(Flags::from_letters("i")).to_letters(), "im");
     }
 
     #[test]

@@ -311,15 +311,13 @@ impl Kind {
     }
 
     /// How the engine applies a kind's patterns unless the extractor knows
-    /// better. A CRS regex-assembly fragment is spliced into a larger
-    /// regex at a position the assembly decides, so the engine's retry at
-    /// every start position belongs to the assembled rule, not to the
-    /// fragment: fragments are analyzed anchored at their start.
+    /// better: search for every built-in kind. A CRS regex-assembly
+    /// fragment is one branch of the assembled alternation that
+    /// ModSecurity *searches*, so the retry at every start position applies
+    /// to each branch (an anchoring prefix such as `##!^ ^` is part of the
+    /// pattern the extractor reports, see `lines/regex_assembly.rs`).
     pub fn default_semantics(&self) -> Semantics {
-        match self {
-            Kind::CrsRegexAssembly => Semantics::AnchoredStart,
-            _ => Semantics::Search,
-        }
+        Semantics::Search
     }
 
     /// The flavor a kind's patterns default to.
@@ -337,10 +335,11 @@ impl Kind {
             | Kind::CrsRegexAssembly
             | Kind::UapCore
             | Kind::Nginx
-            | Kind::FluentBit
-            | Kind::Grok
             | Kind::Generic
             | Kind::Custom(_) => Flavor::Pcre,
+            // Fluent Bit runs Onigmo; Logstash grok runs Joni, a port of
+            // Oniguruma: `^`/`$` are line anchors in both.
+            Kind::FluentBit | Kind::Grok => Flavor::Onigmo,
         }
     }
 }
@@ -491,6 +490,9 @@ pub fn extract(file: &SourceFile, opts: &ExtractOptions) -> Extraction {
             p.flavor = flavor;
         }
     }
+    for p in &mut out.patterns {
+        p.flags = p.flavor.engine_flags(p.flags);
+    }
     out
 }
 
@@ -515,6 +517,9 @@ fn extract_custom_only(file: &SourceFile, opts: &ExtractOptions) -> Extraction {
         for p in &mut out.patterns {
             p.flavor = flavor;
         }
+    }
+    for p in &mut out.patterns {
+        p.flags = p.flavor.engine_flags(p.flags);
     }
     out
 }

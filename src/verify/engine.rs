@@ -76,8 +76,7 @@ impl EngineCheck {
         } else {
             format!(
                 "replayed on {}, which stays linear on this attack{figures}: its auto-possessive quantifiers and \
-                 required-character and start-of-match checks cut the backtracking, so this is a warning for PCRE2; \
-                 JavaScript, Python and Java still blow up",
+                 required-character and start-of-match checks cut the backtracking",
                 self.engine
             )
         }

@@ -20,8 +20,9 @@ use crate::verify::simulator::{Program, SimOptions};
 /// Run `debug`.
 pub fn run(args: &DebugArgs, out: &mut dyn Write) -> Result<ExitStatus> {
     let settings = settings::resolve(&args.common)?;
-    let flavor = settings.flavor.unwrap_or(Flavor::Pcre);
-    let flags = Flags::from_letters(&args.flags);
+    let engine = settings.flavor.unwrap_or(Flavor::Pcre);
+    // Onigmo is analysed as PCRE with line anchors (`Flavor::model`).
+    let (flavor, flags) = (engine.model(), engine.engine_flags(Flags::from_letters(&args.flags)));
     let mut s = String::new();
     match args.what {
         DebugWhat::Ir => match parse(&args.pattern, &ParseConfig::new(flavor).flags(flags)) {

@@ -35,6 +35,8 @@ pub fn run(args: &PatternsArgs, out: &mut dyn Write) -> Result<ExitStatus> {
                         "key": p.key,
                         "kind": p.kind.as_str(),
                         "flavor": p.flavor,
+                        "flags": p.flags.to_letters(),
+                        "semantics": p.semantics,
                         "pattern": p.pattern,
                     });
                     let _ = writeln!(text, "{obj}");

@@ -11,9 +11,9 @@ use crate::cli::settings;
 use crate::cli::{ExitStatus, write_out};
 use crate::lint;
 use crate::report::{self, Format, Sources, Summary};
-use crate::rules::backtracking_engine;
+use crate::rules::{self, backtracking_engine};
 use crate::source::{Flags, Flavor, Semantics};
-use crate::verify::redos::{self, Verdict};
+use crate::verify::redos::Verdict;
 
 /// Parse a `--semantics` value.
 pub fn parse_semantics(s: &str) -> Result<Semantics> {
@@ -38,15 +38,15 @@ pub fn run(args: &RegexArgs, out: &mut dyn Write) -> Result<ExitStatus> {
     // The verdict is printed even when there is no finding: "linear" is an
     // answer too. (The rules computed it already; recomputing one pattern
     // costs well under a millisecond for linear patterns.)
-    let verdict = parse(&args.pattern, &ParseConfig::new(flavor).flags(flags))
+    let verdict = parse(&args.pattern, &ParseConfig::new(flavor.model()).flags(flavor.engine_flags(flags)))
         .ok()
-        .map(|ir| redos::check_with_engine(&args.pattern, &ir, flavor, flags, semantics, &settings.lint.rules.redos));
+        .map(|ir| rules::verdict(&args.pattern, &ir, flavor, flags, semantics, &settings.lint.rules.redos));
     let text = match settings.format {
         Format::Json => {
             let mut doc: serde_json::Value =
                 serde_json::from_str(&report::render(Format::Json, &result.findings, &summary, &sources, false))
                     .expect("the JSON reporter emits JSON");
-            doc["verdict"] = verdict_json(verdict.as_ref(), flavor, semantics);
+            doc["verdict"] = verdict_json(verdict.as_ref(), flavor, flags, semantics);
             let mut s = serde_json::to_string_pretty(&doc).expect("JSON values serialize");
             s.push('\n');
             s
@@ -109,9 +109,12 @@ fn verdict_line(verdict: Option<&Verdict>, flavor: Flavor, semantics: Semantics)
 }
 
 /// The verdict object of `regex --format json`.
-fn verdict_json(verdict: Option<&Verdict>, flavor: Flavor, semantics: Semantics) -> serde_json::Value {
+fn verdict_json(verdict: Option<&Verdict>, flavor: Flavor, flags: Flags, semantics: Semantics) -> serde_json::Value {
+    let flags = flavor.engine_flags(flags).to_letters();
     let Some(v) = verdict else {
-        return serde_json::json!({"complexity": null, "flavor": flavor, "semantics": how(semantics), "analyzed": false});
+        return serde_json::json!({
+            "complexity": null, "flavor": flavor, "flags": flags, "semantics": how(semantics), "analyzed": false
+        });
     };
     serde_json::json!({
         "complexity": v.complexity,
@@ -120,6 +123,7 @@ fn verdict_json(verdict: Option<&Verdict>, flavor: Flavor, semantics: Semantics)
         "attack": v.candidate.as_ref().filter(|_| v.confirmed).map(|c| &c.attack),
         "steps": v.steps(),
         "flavor": flavor,
+        "flags": flags,
         "semantics": how(semantics),
         "notes": v.notes,
         "engine_check": v.engine,

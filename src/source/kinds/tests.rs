@@ -199,6 +199,63 @@ fn gitleaks_detected_by_content_in_yaml_or_toml() {
     assert_eq!(ex.patterns[0].key, "allowlists[0].paths[0]");
 }
 
+/// gitleaks has been Go (RE2) in every config format it has had: v1/v2
+/// `[[regexes]]` and `[whitelist]`, v3–v7 `[[rules]]` without `id`
+/// (`description`, `regex`, `tags`, `file`, `[[rules.whitelist]]`,
+/// `[rules.allowlist]`), and v8's `id`. Each old shape is recognized by its
+/// content under any file name, in TOML, YAML or JSON.
+#[test]
+fn gitleaks_old_formats_are_re2() {
+    let cases: [(&str, &str, &[&str]); 6] = [
+        (
+            "v1.toml",
+            "title = \"gitleaks config\"\n[[regexes]]\ndescription = \"AWS\"\nregex = '''AKIA[0-9A-Z]{16}'''\n\
+             [whitelist]\nfiles = ['''(.*?)(jpg|gif)$''']\nregexes = ['''AKIAIO''']\n",
+            &["regexes[0].regex", "whitelist.files[0]", "whitelist.regexes[0]"],
+        ),
+        (
+            "v4.toml",
+            "[[rules]]\ndescription = \"AWS Key\"\nregex = '''AKIA[0-9A-Z]{16}'''\ntags = [\"key\", \"AWS\"]\n\
+             [[rules.whitelist]]\nregex = '''AKIAEXAMPLE'''\ndescription = \"example\"\n",
+            &["rules[0].regex", "rules[0].whitelist[0].regex"],
+        ),
+        (
+            "v7.toml",
+            "[[rules]]\ndescription = \"Env\"\nfile = '''\\.env$'''\npath = '''^config/'''\ntags = [\"env\"]\n\
+             [rules.allowlist]\nregexes = ['''dummy''']\n[allowlist]\npaths = ['''^vendor/''']\n",
+            &["allowlist.paths[0]", "rules[0].file", "rules[0].path", "rules[0].allowlist.regexes[0]"],
+        ),
+        (
+            "leaks.yaml",
+            "rules:\n  - description: AWS\n    regex: AKIA[0-9A-Z]{16}\n    tags: [key]\n",
+            &["rules[0].regex"],
+        ),
+        (
+            "leaks.json",
+            "{\"rules\": [{\"id\": \"aws\", \"regex\": \"AKIA[0-9A-Z]{16}\", \"keywords\": [\"akia\"]}]}",
+            &["rules[0].regex"],
+        ),
+        (
+            "old-whitelist.toml",
+            "[whitelist]\ndescription = \"global\"\nregexes = ['''EXAMPLE''']\ncommits = [\"abc\"]\n",
+            &["whitelist.regexes[0]"],
+        ),
+    ];
+    for (name, text, want) in cases {
+        let ex = run(name, text);
+        assert_eq!(ex.kind, Some(Kind::Gitleaks), "{name}: {:?}", keys(&ex));
+        let got: Vec<&str> = ex.patterns.iter().map(|p| p.key.as_str()).collect();
+        for w in want {
+            assert!(got.contains(w), "{name}: {w} not in {got:?}");
+        }
+        assert_eq!(got.len(), want.len(), "{name}: {got:?}");
+        assert!(ex.patterns.iter().all(|p| p.flavor == Flavor::Re2), "{name}");
+    }
+    // A plain list of rules with a description and a regex is not enough.
+    let ex = run("other.yaml", "rules:\n  - description: d\n    regex: a+\n");
+    assert_ne!(ex.kind, Some(Kind::Gitleaks));
+}
+
 #[test]
 fn renovate_by_schema_in_plain_json_name() {
     let text = r#"{"$schema": "https://docs.renovatebot.com/renovate-schema.json", "packageRules": [{"matchDepNames": ["/^foo/"], "matchPackagePatterns": ["^bar"]}]}"#;

@@ -48,6 +48,18 @@
 //! Files under `exclude/` are lists of lines to remove from an include, not
 //! regexes that ever run; they yield no patterns.
 //!
+//! **As the assembled rule runs it.** ModSecurity searches the assembled
+//! regex `PREFIX(?:alt[0]|alt[1]|…)SUFFIX`, so a fragment is analyzed
+//! under search semantics, with the file's `##!+` flags, and wrapped in the
+//! prefixes and suffixes the file adds at its top level (outside any
+//! block): `alt[k]` is reported as `PREFIX(?:fragment)SUFFIX`, the regex
+//! that matches what the assembled rule matches through that branch. The
+//! wrapper's bytes map onto the fragment's first and last byte in the file.
+//! A fragment is reported bare (still searched) when the wrapped text would
+//! not balance, inside `cmdline` blocks (the toolchain appends its own
+//! per-word suffixes there), and in `include/` files (the including file's
+//! prefix and suffix apply, which this file does not know).
+//!
 //! Flavor: `pcre`. The toolchain keeps CRS regexes inside the RE2 syntax
 //! (so Coraza can run them), but the generated rules also run on
 //! ModSecurity's backtracking PCRE, where a ReDoS hazard is real; RE2's
@@ -185,6 +197,8 @@ struct Candidate {
     key: String,
     /// False once known to be unreportable glue.
     emit: bool,
+    /// The file's top-level prefix and suffix apply to it.
+    wrap: bool,
 }
 
 /// One open block.
@@ -240,6 +254,9 @@ pub(super) fn extract(file: &SourceFile) -> Extraction {
     let mut candidates: Vec<Candidate> = Vec::new();
     let mut blocks = vec![Block { cmdline: false, segment: Vec::new(), items: 0, opened: Span::empty(0) }];
     let (mut alt, mut prefixes, mut suffixes) = (0usize, 0usize, 0usize);
+    // The top-level prefix and suffix the assembly adds around the
+    // alternation, expanded.
+    let (mut wrap_prefix, mut wrap_suffix) = (String::new(), String::new());
     for &(start, line) in &lines {
         let line_span = Span::new(start, start + line.len());
         match classify(line) {
@@ -250,7 +267,14 @@ pub(super) fn extract(file: &SourceFile) -> Extraction {
                 let key = format!("{}[{counter}]", if is_prefix { "prefix" } else { "suffix" });
                 *counter += 1;
                 let offset = start + offset_in(line, fragment);
-                match expand_line(fragment, offset, 0, fragment.len(), None, &defs, in_include, &mut out.problems) {
+                let expanded =
+                    expand_line(fragment, offset, 0, fragment.len(), None, &defs, in_include, &mut out.problems);
+                if blocks.len() == 1
+                    && let Some((text, _)) = &expanded
+                {
+                    if is_prefix { wrap_prefix.push_str(text) } else { wrap_suffix.push_str(text) }
+                }
+                match expanded {
                     Some((pattern, offsets)) if self_contained(&pattern) => {
                         out.patterns.push(make_pattern(
                             pattern,
@@ -315,7 +339,7 @@ pub(super) fn extract(file: &SourceFile) -> Extraction {
                     let block = blocks.last_mut().expect("root block");
                     block.segment.push(candidates.len());
                     block.items += 1;
-                    candidates.push(Candidate { pattern, offsets, key, emit: true });
+                    candidates.push(Candidate { pattern, offsets, key, emit: true, wrap: !cmdline && !in_include });
                 }
             }
         }
@@ -324,10 +348,39 @@ pub(super) fn extract(file: &SourceFile) -> Extraction {
         out.problems.push(ParseProblem { message: "block is never closed with `##!<`".to_owned(), span: block.opened });
     }
     for c in candidates.into_iter().filter(|c| c.emit) {
-        out.patterns.push(make_pattern(c.pattern, c.offsets, c.key, Kind::CrsRegexAssembly, flags, rule_id.clone()));
+        let (pattern, offsets) =
+            if c.wrap { wrapped(c.pattern, c.offsets, &wrap_prefix, &wrap_suffix) } else { (c.pattern, c.offsets) };
+        out.patterns.push(make_pattern(pattern, offsets, c.key, Kind::CrsRegexAssembly, flags, rule_id.clone()));
     }
     out.patterns.sort_by_key(|p| p.span.start);
     out
+}
+
+/// `prefix(?:fragment)suffix`, the branch of the assembled rule that
+/// `fragment` stands for, with the wrapper's bytes mapped onto the
+/// fragment's first and last byte; the fragment unchanged when there is
+/// nothing to add or the result does not balance (a prefix that opens a
+/// group its suffix does not close).
+fn wrapped(
+    fragment: String,
+    offsets: crate::source::OffsetMap,
+    prefix: &str,
+    suffix: &str,
+) -> (String, crate::source::OffsetMap) {
+    if prefix.is_empty() && suffix.is_empty() {
+        return (fragment, offsets);
+    }
+    let pattern = format!("{prefix}(?:{fragment}){suffix}");
+    if !self_contained(&pattern) {
+        return (fragment, offsets);
+    }
+    // Wrapped pattern -> fragment offsets, then through the fragment's map.
+    let mut inner = OffsetMapBuilder::new(0);
+    inner.escape(0, prefix.len() + 3);
+    inner.verbatim(fragment.len());
+    inner.escape(0, suffix.len() + 1);
+    let map = offsets.compose(&inner.finish());
+    (pattern, map)
 }
 
 /// The part of a regular line that is regex: `(start, end, escaped marker
@@ -585,7 +638,9 @@ mod tests {
     fn prefixes_suffixes_and_block_problems() {
         let text = "##!^ (?s)\\r\\n.*?\\b\n##!^ (\n##!$ {8})\n##!<\n##!> assemble\nx\n##!+ q\n";
         let ex = run_at("regex-assembly/932301.ra", text);
-        assert_eq!(summary(&ex), [("prefix[0]", r"(?s)\r\n.*?\b"), ("alt[0]", "x")]);
+        // `x` is reported as the branch of the assembled rule it stands
+        // for: both prefixes, the fragment, the suffix.
+        assert_eq!(summary(&ex), [("prefix[0]", r"(?s)\r\n.*?\b"), ("alt[0]", r"(?s)\r\n.*?\b((?:x){8})")]);
         let messages: Vec<_> = ex.problems.iter().map(|p| p.message.as_str()).collect();
         assert_eq!(messages.len(), 3, "{messages:?}");
         assert!(messages[0].contains("flag `q`"));
