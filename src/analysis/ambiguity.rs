@@ -1233,6 +1233,22 @@ mod tests {
     }
 
     #[test]
+    fn loops_link_through_steps_on_different_characters() {
+        // The `\d` (and the `\s`) between the retry and `.*` is a class of
+        // its own once another loop repeats it; the path still links them.
+        for p in [r"a\d+b.*cd", r"<LINK\s.*?href\s*=", r"MSIE (\d+);.* X"] {
+            let (nfa, a) = amb(p, Flavor::Pcre, Semantics::Search);
+            assert!(a.ida.iter().any(|i| Some(i.p) == nfa.search_loop), "{p}: {a:?}");
+        }
+        // Retry, `.+?`, `.*`: three loops on one chain.
+        let (_, a) = amb(r#"x:\d+:".+?":\d+:\{.*}"#, Flavor::Pcre, Semantics::Search);
+        assert!(a.ida.iter().any(|i| i.chain.len() == 3), "{a:?}");
+        // Different characters per step, but no character both loops repeat.
+        let (_, a) = amb(r"^a\d+b[a-z]*c$", Flavor::Pcre, Semantics::Search);
+        assert!(a.ida.is_empty(), "{a:?}");
+    }
+
+    #[test]
     fn always_matching_patterns_have_no_structures() {
         // `#.*` matches as soon as it sees `#`: nothing after it is tried.
         let (_, a) = amb("#.*", Flavor::Js, Semantics::Search);
