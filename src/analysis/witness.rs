@@ -513,7 +513,13 @@ impl<'n> Witnesser<'n> {
     /// best but are the characters most likely to start another branch
     /// (`/` and `$` in `^[^.]*?(?:'[^\n/]+/|/[^/]+?'|\$[…])`), which
     /// then matches and cuts the pumped paths off.
+    ///
+    /// ASCII when the set has any: a rare non-ASCII character is usually
+    /// there by case folding (`ſ` in `(?i)s`), which the engines apply
+    /// only in their Unicode modes.
     fn quiet(&self, set: &CharSet) -> Option<char> {
+        let ascii = set.intersect(&CharSet::from_ranges([(0, 0x7f)]));
+        let set = if ascii.is_empty() { set } else { &ascii };
         let mut best = u32::MAX;
         let mut ranges: Vec<(u32, u32)> = Vec::new();
         for &(a, b) in set.ranges() {
