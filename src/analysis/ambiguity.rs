@@ -707,7 +707,10 @@ pub fn find_ida(g: &Graph, s: &Sccs, bounded: &[bool], budget: &mut Budget, max_
         labels.sort();
         labels.dedup();
         match Classes::new(&labels, 1024) {
-            Some(classes) => single_loop_chains(g, s, &self_label, &classes, budget, &mut found),
+            Some(classes) => {
+                single_loop_chains(g, s, &self_label, &classes, budget, &mut found);
+                mixed_loop_chains(g, s, &self_label, &labels, &classes, budget, &mut found);
+            }
             None => budget.exhausted = true,
         }
     }
@@ -880,6 +883,119 @@ fn chains_for_classes(
         }
     }
     true
+}
+
+/// Most character sets [`mixed_loop_chains`] tries per pattern.
+const MAX_MIXED_SETS: usize = 96;
+
+/// Chains of single-state loops linked by paths whose steps accept
+/// *different* characters, each one a character every loop of the chain
+/// repeats. [`single_loop_chains`] needs one class of characters for the
+/// whole path, so a step on a character that some other loop of the
+/// pattern tells apart (the `\d` of `a\d+b.*cd`, the `\s` of
+/// `<LINK\s.*?href\s*=`) hides the structure there, although the retry
+/// from every position still makes `.*` scan the run again: with loops
+/// `p`, `q` that both repeat every character of a set `I`, any path
+/// `p → q` whose steps each accept some character of `I` gives a word `u`
+/// with `p → p`, `p → q`, `q → q` on it. Along a chain `p₁ → … → pₖ` the
+/// word `u₁ ⋯ uₖ₋₁` takes every `pᵢ` to every later `pⱼ`, so the chain
+/// length is the degree here too. The sets tried are the pairwise
+/// intersections of the loops' labels that are not a single class (those
+/// are [`single_loop_chains`]' work), at most [`MAX_MIXED_SETS`].
+fn mixed_loop_chains(
+    g: &Graph,
+    s: &Sccs,
+    self_label: &[Option<CharSet>],
+    labels: &[CharSet],
+    classes: &Classes,
+    budget: &mut Budget,
+    found: &mut Vec<Ida>,
+) {
+    let nc = s.members.len();
+    let loops: Vec<usize> = (0..nc).filter(|&c| self_label[c].is_some()).collect();
+    let mut sets: Vec<CharSet> = Vec::new();
+    let mut scratch = Vec::new();
+    'pairs: for (i, a) in labels.iter().enumerate() {
+        for b in &labels[i..] {
+            if !budget.spend(1) {
+                return;
+            }
+            let set = a.intersect(b);
+            if set.is_empty() || sets.contains(&set) {
+                continue;
+            }
+            classes.of(&set, &mut scratch);
+            if scratch.len() < 2 {
+                continue;
+            }
+            // Two loops at least must repeat all of it.
+            let holders = loops.iter().filter(|&&c| self_label[c].as_ref().is_some_and(|l| set.is_subset(l))).count();
+            if holders < 2 {
+                continue;
+            }
+            sets.push(set);
+            if sets.len() >= MAX_MIXED_SETS {
+                break 'pairs;
+            }
+        }
+    }
+    let mut dp = vec![0u32; nc];
+    let mut next = vec![u32::MAX; nc];
+    for set in &sets {
+        if !budget.spend(nc as u64) {
+            return;
+        }
+        let on: Vec<bool> = (0..nc).map(|c| self_label[c].as_ref().is_some_and(|l| set.is_subset(l))).collect();
+        // Components reach only smaller ids: ascending order sees
+        // successors first.
+        for c in 0..nc {
+            let (mut best, mut arg) = (0, u32::MAX);
+            for &st in &s.members[c] {
+                for e in &g.out[st as usize] {
+                    let d = s.comp[e.to as usize];
+                    if d as usize == c || d == u32::MAX {
+                        continue;
+                    }
+                    if !budget.spend(1) {
+                        return;
+                    }
+                    if dp[d as usize] > best && e.label.intersects(set) {
+                        best = dp[d as usize];
+                        arg = d;
+                    }
+                }
+            }
+            dp[c] = u32::from(on[c]) + best;
+            next[c] = arg;
+        }
+        let Some(head) = (0..nc).filter(|&c| on[c]).max_by_key(|&c| (dp[c], c)) else { continue };
+        if dp[head] < 2 {
+            continue;
+        }
+        let mut chain: Vec<StateId> = Vec::new();
+        let mut comps: Vec<u32> = Vec::new();
+        let mut c = head as u32;
+        while c != u32::MAX {
+            if on[c as usize] {
+                chain.push(s.members[c as usize][0]);
+                comps.push(c);
+            }
+            c = next[c as usize];
+        }
+        // One word per link; a link's pump runs through the rest of the
+        // chain.
+        let links: Option<Vec<Vec<CharSet>>> = chain.windows(2).map(|w| class_path(g, w[0], w[1], set)).collect();
+        let Some(links) = links else { continue };
+        for i in 0..links.len().min(2) {
+            let (p, q) = (chain[i], chain[i + 1]);
+            // Already found through a single class with at least this degree.
+            if found.iter().any(|f| f.p == p && f.q == q && f.chain.len() >= chain.len() - i) {
+                continue;
+            }
+            let pump: Vec<CharSet> = links[i..].iter().flatten().cloned().collect();
+            found.push(Ida { from_scc: comps[i], to_scc: comps[i + 1], p, q, pump, chain: chain[i..].to_vec() });
+        }
+    }
 }
 
 /// Shortest path `p → q` (at least one step) whose steps accept characters
@@ -1114,6 +1230,22 @@ mod tests {
         let (nfa, a) = amb(r"\s*$", Flavor::Js, Semantics::Search);
         assert_eq!(a.ida.len(), 1);
         assert_eq!(Some(a.ida[0].p), nfa.search_loop);
+    }
+
+    #[test]
+    fn loops_link_through_steps_on_different_characters() {
+        // The `\d` (and the `\s`) between the retry and `.*` is a class of
+        // its own once another loop repeats it; the path still links them.
+        for p in [r"a\d+b.*cd", r"<LINK\s.*?href\s*=", r"MSIE (\d+);.* X"] {
+            let (nfa, a) = amb(p, Flavor::Pcre, Semantics::Search);
+            assert!(a.ida.iter().any(|i| Some(i.p) == nfa.search_loop), "{p}: {a:?}");
+        }
+        // Retry, `.+?`, `.*`: three loops on one chain.
+        let (_, a) = amb(r#"x:\d+:".+?":\d+:\{.*}"#, Flavor::Pcre, Semantics::Search);
+        assert!(a.ida.iter().any(|i| i.chain.len() == 3), "{a:?}");
+        // Different characters per step, but no character both loops repeat.
+        let (_, a) = amb(r"^a\d+b[a-z]*c$", Flavor::Pcre, Semantics::Search);
+        assert!(a.ida.is_empty(), "{a:?}");
     }
 
     #[test]

@@ -43,7 +43,7 @@ pub struct WitnessLimits {
     pub max_suffix_len: usize,
     /// Most thread lists visited by one suffix search (default 400).
     pub max_suffix_nodes: usize,
-    /// Most character variants tried per structure (default 6).
+    /// Most character variants tried per structure (default 9).
     pub max_variants: usize,
     /// Thread-simulation work shared by all attacks of one pattern
     /// (default 3,000,000 thread entries).
@@ -52,7 +52,7 @@ pub struct WitnessLimits {
 
 impl Default for WitnessLimits {
     fn default() -> Self {
-        WitnessLimits { max_suffix_len: 4, max_suffix_nodes: 400, max_variants: 6, max_work: 3_000_000 }
+        WitnessLimits { max_suffix_len: 4, max_suffix_nodes: 400, max_variants: 9, max_work: 3_000_000 }
     }
 }
 
@@ -482,6 +482,11 @@ pub struct Witnesser<'n> {
     universal: Vec<bool>,
     suffixes: HashMap<Marked, Option<Vec<char>>>,
     work: Cell<u64>,
+    /// How many edge labels of the NFA hold each elementary interval of
+    /// characters: (first character, count), sorted.
+    rarity: Vec<(u32, u32)>,
+    /// Whether some edge or accept is guarded by `\b` or `\B`.
+    word_guards: bool,
 }
 
 impl<'n> Witnesser<'n> {
@@ -498,7 +503,57 @@ impl<'n> Witnesser<'n> {
             universal: universal_states(nfa),
             suffixes: HashMap::new(),
             work: Cell::new(limits.max_work),
+            rarity: rarity(nfa),
+            word_guards: word_guards(nfa),
         }
+    }
+
+    /// The character of `set` that the fewest edges of the NFA accept
+    /// (readable first among equals). The pattern's own literals read
+    /// best but are the characters most likely to start another branch
+    /// (`/` and `$` in `^[^.]*?(?:'[^\n/]+/|/[^/]+?'|\$[…])`), which
+    /// then matches and cuts the pumped paths off.
+    ///
+    /// ASCII when the set has any: a rare non-ASCII character is usually
+    /// there by case folding (`ſ` in `(?i)s`), which the engines apply
+    /// only in their Unicode modes.
+    fn quiet(&self, set: &CharSet) -> Option<char> {
+        let ascii = set.intersect(&CharSet::from_ranges([(0, 0x7f)]));
+        let set = if ascii.is_empty() { set } else { &ascii };
+        let mut best = u32::MAX;
+        let mut ranges: Vec<(u32, u32)> = Vec::new();
+        for &(a, b) in set.ranges() {
+            let mut i = self.rarity.partition_point(|r| r.0 <= a).saturating_sub(1);
+            while i < self.rarity.len() && self.rarity[i].0 <= b {
+                let lo = a.max(self.rarity[i].0);
+                let hi = self.rarity.get(i + 1).map_or(b, |r| b.min(r.0 - 1));
+                let count = self.rarity[i].1;
+                if count < best {
+                    best = count;
+                    ranges.clear();
+                }
+                if count == best && lo <= hi {
+                    ranges.push((lo, hi));
+                }
+                i += 1;
+            }
+        }
+        CharSet::from_ranges(ranges).representative()
+    }
+
+    /// `word` with its last character replaced by one of `set` on the
+    /// other side of the word/non-word line, if `set` has one. Where a
+    /// `\b` guards the restart of the pattern, the character before each
+    /// copy of the pump decides whether the engine may start there again
+    /// (`\bjava[.a-z]+E` restarts after `java.`, never after `javaj`).
+    fn flip_last(&self, word: &[char], set: Option<&CharSet>) -> Option<Vec<char>> {
+        let (&last, set) = (word.last()?, set?);
+        let words = &self.nfa.word_chars;
+        let other = if words.contains(last) { set.difference(words) } else { set.intersect(words) };
+        let c = self.picker.choices(&other, 1).first().copied()?;
+        let mut out = word.to_vec();
+        *out.last_mut()? = c;
+        Some(out)
     }
 
     /// Whether the work budget ran out (later attacks are not searched).
@@ -529,6 +584,19 @@ impl<'n> Witnesser<'n> {
         let base_pre: Vec<char> = pre_choices.iter().map(|c| c[0]).collect();
         let base_pump: Vec<char> = pump_choices.iter().map(|c| c[0]).collect();
         let mut variants: Vec<(Vec<char>, Vec<char>)> = vec![(base_pre.clone(), base_pump.clone())];
+        // Characters that start no other branch.
+        let quiet_pre: Option<Vec<char>> = prefix.iter().map(|s| self.quiet(s)).collect();
+        let quiet_pump: Option<Vec<char>> = pump.iter().map(|s| self.quiet(s)).collect();
+        if let (Some(qpre), Some(qpump)) = (&quiet_pre, &quiet_pump) {
+            variants.push((qpre.clone(), qpump.clone()));
+            variants.push((base_pre.clone(), qpump.clone()));
+        }
+        // The restart boundary after each copy of the pump.
+        if self.word_guards
+            && let Some(p) = self.flip_last(&base_pump, pump.last())
+        {
+            variants.push((base_pre.clone(), p));
+        }
         for (i, cs) in pump_choices.iter().enumerate() {
             for &c in cs.iter().skip(1) {
                 let mut p = base_pump.clone();
@@ -549,8 +617,14 @@ impl<'n> Witnesser<'n> {
                 variants.push((p, base_pump.clone()));
             }
         }
+        let mut unique: Vec<(Vec<char>, Vec<char>)> = Vec::with_capacity(variants.len());
+        for v in variants {
+            if !unique.contains(&v) {
+                unique.push(v);
+            }
+        }
         let mut sim = Sim::new(nfa, &self.work);
-        for (pre, pu) in variants.into_iter().take(self.limits.max_variants) {
+        for (pre, pu) in unique.into_iter().take(self.limits.max_variants) {
             let Some(start) = mark(&mut sim, &pre, &pu, 4, loops) else { continue };
             if start.0.iter().any(|&(s, f)| f && self.universal[s as usize]) {
                 continue;
@@ -624,6 +698,47 @@ fn pumps_concretely(nfa: &Nfa, work: &Cell<u64>, pump: &[char], loops: &[StateId
         return run(*only).contains(only);
     }
     true
+}
+
+/// For each elementary interval of the NFA's edge labels, its first
+/// character and how many labels hold it.
+fn rarity(nfa: &Nfa) -> Vec<(u32, u32)> {
+    let mut delta: Vec<(u32, i64)> = Vec::new();
+    for st in &nfa.states {
+        for e in &st.entries {
+            if let Entry::Edge(e) = e {
+                for &(a, b) in e.label.ranges() {
+                    delta.push((a, 1));
+                    if b < crate::analysis::ir::MAX_CHAR {
+                        delta.push((b + 1, -1));
+                    }
+                }
+            }
+        }
+    }
+    delta.push((0, 0));
+    delta.sort_unstable();
+    let mut out: Vec<(u32, u32)> = Vec::new();
+    let mut count: i64 = 0;
+    let mut i = 0;
+    while i < delta.len() {
+        let at = delta[i].0;
+        while i < delta.len() && delta[i].0 == at {
+            count += delta[i].1;
+            i += 1;
+        }
+        out.push((at, u32::try_from(count).unwrap_or(0)));
+    }
+    out
+}
+
+/// Whether some edge or accept of the NFA is guarded by a word boundary.
+fn word_guards(nfa: &Nfa) -> bool {
+    let word = bits::WORD_B | bits::NOT_WORD_B;
+    nfa.states.iter().flat_map(|st| &st.entries).any(|e| match e {
+        Entry::Edge(e) => e.guard.asserts & word != 0,
+        Entry::Accept(g) => g.asserts & word != 0,
+    })
 }
 
 /// A short word the pattern matches on its own, from the start state
