@@ -276,6 +276,14 @@ impl Fixture {
         commit(BASE_RULES, "base");
         commit(HEAD_RULES, "head");
         std::fs::write(dir.path().join("cfglint.toml"), policy_text).expect("policy");
+        // The pipeline's own files live beside the config but are not part
+        // of the change: ignored, as a real pipeline would (the controller
+        // verifies the whole tree, untracked files included).
+        std::fs::write(
+            dir.path().join(".git/info/exclude"),
+            "cfglint.toml\nstage.txt\ndeploys.txt\nnotified.jsonl\nm.json\n",
+        )
+        .expect("exclude");
         let f = Fixture { dir };
         let o = f.cfglint(&["rollout", "-o", "manifest.toml"]);
         assert_eq!(code(&o), 0, "{}", text(&o));

@@ -244,9 +244,7 @@ impl<'a> PatternContext<'a> {
             let s = self.settings;
             let key = (p.pattern.clone(), p.flavor, p.flags, p.semantics, format!("{:?}", s.redos));
             let budget = s.run_budget.unwrap_or(DEFAULT_RUN_BUDGET);
-            match s.run.verdict(key, budget, || {
-                verdict(&p.pattern, ir, p.flavor, p.flags, p.semantics, &s.redos)
-            }) {
+            match s.run.verdict(key, budget, || verdict(&p.pattern, ir, p.flavor, p.flags, p.semantics, &s.redos)) {
                 Some(v) => VerdictSlot::Done(v),
                 None => VerdictSlot::OverBudget,
             }
