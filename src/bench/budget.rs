@@ -69,8 +69,9 @@ impl Default for Settings {
 }
 
 /// Budgets: a figure above its budget is a finding (exit code 1). `None`:
-/// no budget.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+/// no budget. [`Budgets::default`] holds the defaults a run applies when
+/// cfglint.toml sets none (see docs/bench.md for how they were chosen).
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Budgets {
     /// p99 of backtracking steps per input byte.
     pub max_steps_per_byte: Option<f64>,
@@ -84,6 +85,27 @@ pub struct Budgets {
     pub max_seconds_at_4kb: Option<f64>,
     /// Inputs stopped by the step limit.
     pub max_limit_hits: Option<f64>,
+}
+
+/// Default `max-steps-at-4kb`: PCRE2 work (steps plus bytes scanned) of
+/// the worst case at a 4 KB request. Chosen above what the CRS rules that
+/// no one calls dangerous cost (docs/bench.md, "Default budgets").
+pub const DEFAULT_MAX_STEPS_AT_4KB: f64 = 1e7;
+
+impl Default for Budgets {
+    /// The defaults: the worst case at 4 KB and the step limit on the
+    /// corpus are budgeted; throughput, match rate and estimated seconds
+    /// depend on the machine or the traffic and are not.
+    fn default() -> Self {
+        Budgets {
+            max_steps_per_byte: None,
+            max_us_per_kb: None,
+            max_benign_match_rate: None,
+            max_steps_at_4kb: Some(DEFAULT_MAX_STEPS_AT_4KB),
+            max_seconds_at_4kb: None,
+            max_limit_hits: Some(0.0),
+        }
+    }
 }
 
 /// The section as written.
@@ -147,12 +169,24 @@ impl Settings {
             }
             Ok(Some(x as u64))
         };
-        // A budget: a finite number ≥ 0 (rates at most 1).
-        let budget = |v: &Option<Spanned<f64>>, key: &str, max: f64| -> Result<Option<f64>, config::Error> {
-            let Some(v) = v else { return Ok(None) };
+        // A budget: a number ≥ 0 (rates at most 1); `inf` turns the
+        // budget off; absent keeps the default.
+        let budget = |v: &Option<Spanned<f64>>,
+                      key: &str,
+                      max: f64,
+                      default: Option<f64>|
+         -> Result<Option<f64>, config::Error> {
+            let Some(v) = v else { return Ok(default) };
             let x = *v.get_ref();
+            if x == f64::INFINITY && max.is_infinite() {
+                return Ok(None);
+            }
             if !(x.is_finite() && x >= 0.0 && x <= max) {
-                let range = if max.is_finite() { format!("between 0 and {max}") } else { "≥ 0".to_owned() };
+                let range = if max.is_finite() {
+                    format!("between 0 and {max}")
+                } else {
+                    "≥ 0 (or `inf` for no budget)".to_owned()
+                };
                 return Err(invalid(format!("[bench] {key} must be a number {range}, not {x}"), Some(v.span())));
             }
             Ok(Some(x))
@@ -169,23 +203,29 @@ impl Settings {
         if let Some(x) = count(&sec.worst_case_max_bytes, "worst-case-max-bytes")? {
             s.worst.max_bytes = usize::try_from(x).unwrap_or(usize::MAX);
         }
-        if let Some(x) = budget(&sec.min_time_ms, "min-time-ms", f64::INFINITY)? {
+        if let Some(x) = budget(&sec.min_time_ms, "min-time-ms", f64::INFINITY, None)? {
             s.min_time = Duration::from_secs_f64(x / 1000.0);
         }
-        if let Some(x) = budget(&sec.regression_threshold, "regression-threshold", f64::INFINITY)? {
+        if let Some(x) = budget(&sec.regression_threshold, "regression-threshold", f64::INFINITY, None)? {
             s.regression_threshold = x;
         }
         if let Some(x) = count(&sec.plot_rules, "plot-rules")? {
             s.plot_rules = usize::try_from(x).unwrap_or(usize::MAX);
         }
         let inf = f64::INFINITY;
+        let d = Budgets::default();
         s.budgets = Budgets {
-            max_steps_per_byte: budget(&sec.max_steps_per_byte, "max-steps-per-byte", inf)?,
-            max_us_per_kb: budget(&sec.max_us_per_kb, "max-us-per-kb", inf)?,
-            max_benign_match_rate: budget(&sec.max_benign_match_rate, "max-benign-match-rate", 1.0)?,
-            max_steps_at_4kb: budget(&sec.max_steps_at_4kb, "max-steps-at-4kb", inf)?,
-            max_seconds_at_4kb: budget(&sec.max_seconds_at_4kb, "max-seconds-at-4kb", inf)?,
-            max_limit_hits: budget(&sec.max_limit_hits, "max-limit-hits", inf)?,
+            max_steps_per_byte: budget(&sec.max_steps_per_byte, "max-steps-per-byte", inf, d.max_steps_per_byte)?,
+            max_us_per_kb: budget(&sec.max_us_per_kb, "max-us-per-kb", inf, d.max_us_per_kb)?,
+            max_benign_match_rate: budget(
+                &sec.max_benign_match_rate,
+                "max-benign-match-rate",
+                1.0,
+                d.max_benign_match_rate,
+            )?,
+            max_steps_at_4kb: budget(&sec.max_steps_at_4kb, "max-steps-at-4kb", inf, d.max_steps_at_4kb)?,
+            max_seconds_at_4kb: budget(&sec.max_seconds_at_4kb, "max-seconds-at-4kb", inf, d.max_seconds_at_4kb)?,
+            max_limit_hits: budget(&sec.max_limit_hits, "max-limit-hits", inf, d.max_limit_hits)?,
         };
         Ok(s)
     }
@@ -233,6 +273,23 @@ mod tests {
         assert_eq!(s.budgets.max_benign_match_rate, Some(0.01));
         assert_eq!(s.budgets.max_steps_at_4kb, Some(1e7));
         assert_eq!(s.budgets.max_us_per_kb, None);
+    }
+
+    #[test]
+    fn defaults_apply_unless_relaxed() {
+        // No [bench] at all, or one without budgets: the defaults hold.
+        let s = Settings::parse(Path::new("cfglint.toml"), "fail-on = \"error\"\n").unwrap();
+        assert_eq!(s.budgets.max_steps_at_4kb, Some(DEFAULT_MAX_STEPS_AT_4KB));
+        assert_eq!(s.budgets.max_limit_hits, Some(0.0));
+        let s = Settings::parse(Path::new("cfglint.toml"), "[bench]\nstep-limit = 5000\n").unwrap();
+        assert_eq!(s.budgets, Budgets::default());
+        // Raised, or turned off with `inf`.
+        let s = Settings::parse(Path::new("cfglint.toml"), "[bench]\nmax-steps-at-4kb = 1e9\nmax-limit-hits = inf\n")
+            .unwrap();
+        assert_eq!(s.budgets.max_steps_at_4kb, Some(1e9));
+        assert_eq!(s.budgets.max_limit_hits, None);
+        let (m, _) = error_at("[bench]\nmax-benign-match-rate = inf\n");
+        assert!(m.contains("between 0 and 1"), "{m}");
     }
 
     fn error_at(text: &str) -> (String, usize) {
