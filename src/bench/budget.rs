@@ -19,6 +19,9 @@
 //! max-steps-at-4kb = 1e7            # budget: worst case at a 4 KB request
 //! max-seconds-at-4kb = 0.1          # budget: the same, in estimated seconds
 //! max-limit-hits = 0                # budget: inputs stopped by the step limit
+//! min-fail-open-bytes = 4096        # budget: smallest attack that reaches ModSecurity's PCRE limits
+//! pcre-match-limit = 1000           # SecPcreMatchLimit (else the rule files', else 1000)
+//! pcre-match-limit-recursion = 1000 # SecPcreMatchLimitRecursion
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -50,6 +53,68 @@ pub struct Settings {
     pub plot_rules: usize,
     /// Budgets.
     pub budgets: Budgets,
+    /// The engine's own limits as ModSecurity runs PCRE in production
+    /// (`SecPcreMatchLimit`, `SecPcreMatchLimitRecursion`).
+    pub production: ProductionLimits,
+}
+
+/// ModSecurity's PCRE limits. When a match reaches one, ModSecurity gives
+/// up on it: the rule does not fire (it fails open) and an error is
+/// logged ("Execution error - PCRE limits exceeded").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProductionLimits {
+    /// `SecPcreMatchLimit` (PCRE2's match limit).
+    pub match_limit: u32,
+    /// `SecPcreMatchLimitRecursion` (PCRE2's depth limit).
+    pub recursion_limit: u32,
+    /// Set by cfglint.toml: rule files' own directives do not override it.
+    pub from_config: bool,
+}
+
+/// ModSecurity's defaults for both limits (1000; the value
+/// `modsecurity.conf-recommended` sets too).
+pub const MODSECURITY_DEFAULT_PCRE_LIMIT: u32 = 1000;
+
+impl Default for ProductionLimits {
+    fn default() -> Self {
+        ProductionLimits {
+            match_limit: MODSECURITY_DEFAULT_PCRE_LIMIT,
+            recursion_limit: MODSECURITY_DEFAULT_PCRE_LIMIT,
+            from_config: false,
+        }
+    }
+}
+
+impl ProductionLimits {
+    /// `SecPcreMatchLimit N` / `SecPcreMatchLimitRecursion N` in SecLang
+    /// text (the last of each wins, as in ModSecurity).
+    pub fn scan(text: &str) -> (Option<u32>, Option<u32>) {
+        let (mut m, mut r) = (None, None);
+        for line in text.lines() {
+            let mut words = line.split_whitespace();
+            let (Some(name), Some(value)) = (words.next(), words.next()) else { continue };
+            let Ok(value) = value.trim_matches('"').parse::<u32>() else { continue };
+            if name.eq_ignore_ascii_case("SecPcreMatchLimit") {
+                m = Some(value);
+            } else if name.eq_ignore_ascii_case("SecPcreMatchLimitRecursion") {
+                r = Some(value);
+            }
+        }
+        (m, r)
+    }
+
+    /// Apply limits found in rule files, unless cfglint.toml set them.
+    pub fn apply(&mut self, (m, r): (Option<u32>, Option<u32>)) {
+        if self.from_config {
+            return;
+        }
+        if let Some(m) = m {
+            self.match_limit = m;
+        }
+        if let Some(r) = r {
+            self.recursion_limit = r;
+        }
+    }
 }
 
 impl Default for Settings {
@@ -64,6 +129,7 @@ impl Default for Settings {
             regression_threshold: 0.2,
             plot_rules: 8,
             budgets: Budgets::default(),
+            production: ProductionLimits::default(),
         }
     }
 }
@@ -85,12 +151,17 @@ pub struct Budgets {
     pub max_seconds_at_4kb: Option<f64>,
     /// Inputs stopped by the step limit.
     pub max_limit_hits: Option<f64>,
+    /// Smallest attack, in bytes, that reaches ModSecurity's PCRE limits
+    /// (the rule then fails open): below this, a finding.
+    pub min_fail_open_bytes: Option<f64>,
 }
 
 /// Default `max-steps-at-4kb`: PCRE2 work (steps plus bytes scanned) of
-/// the worst case at a 4 KB request. Chosen above what the CRS rules that
-/// no one calls dangerous cost (docs/bench.md, "Default budgets").
-pub const DEFAULT_MAX_STEPS_AT_4KB: f64 = 1e7;
+/// the worst case at a 4 KB request. 1.2 × 4096²: reading the whole
+/// request once from every start position, which is what the quadratic
+/// CRS rules no one calls dangerous cost (≈1.7e7, measured; see
+/// docs/bench.md, "Default budgets").
+pub const DEFAULT_MAX_STEPS_AT_4KB: f64 = 2e7;
 
 impl Default for Budgets {
     /// The defaults: the worst case at 4 KB and the step limit on the
@@ -104,6 +175,7 @@ impl Default for Budgets {
             max_steps_at_4kb: Some(DEFAULT_MAX_STEPS_AT_4KB),
             max_seconds_at_4kb: None,
             max_limit_hits: Some(0.0),
+            min_fail_open_bytes: Some(4096.0),
         }
     }
 }
@@ -126,6 +198,9 @@ struct Section {
     max_steps_at_4kb: Option<Spanned<f64>>,
     max_seconds_at_4kb: Option<Spanned<f64>>,
     max_limit_hits: Option<Spanned<f64>>,
+    min_fail_open_bytes: Option<Spanned<f64>>,
+    pcre_match_limit: Option<Spanned<f64>>,
+    pcre_match_limit_recursion: Option<Spanned<f64>>,
 }
 
 /// Only `[bench]`; other sections are the config loader's business.
@@ -226,7 +301,23 @@ impl Settings {
             max_steps_at_4kb: budget(&sec.max_steps_at_4kb, "max-steps-at-4kb", inf, d.max_steps_at_4kb)?,
             max_seconds_at_4kb: budget(&sec.max_seconds_at_4kb, "max-seconds-at-4kb", inf, d.max_seconds_at_4kb)?,
             max_limit_hits: budget(&sec.max_limit_hits, "max-limit-hits", inf, d.max_limit_hits)?,
+            min_fail_open_bytes: match &sec.min_fail_open_bytes {
+                // 0 turns it off (no attack is shorter than 0 bytes).
+                Some(_) => budget(&sec.min_fail_open_bytes, "min-fail-open-bytes", inf, None)?,
+                None => d.min_fail_open_bytes,
+            },
         };
+        let limit = |v: &Option<Spanned<f64>>, key: &str| -> Result<Option<u32>, config::Error> {
+            Ok(count(v, key)?.map(|x| u32::try_from(x).unwrap_or(u32::MAX)))
+        };
+        if let Some(x) = limit(&sec.pcre_match_limit, "pcre-match-limit")? {
+            s.production.match_limit = x;
+            s.production.from_config = true;
+        }
+        if let Some(x) = limit(&sec.pcre_match_limit_recursion, "pcre-match-limit-recursion")? {
+            s.production.recursion_limit = x;
+            s.production.from_config = true;
+        }
         Ok(s)
     }
 }
@@ -252,6 +343,11 @@ pub fn exceeded(report: &super::RuleReport, b: &Budgets) -> Vec<&'static str> {
     if over(b.max_seconds_at_4kb, wc.and_then(|w| w.seconds_at_4kb)) {
         out.push("max_seconds_at_4kb");
     }
+    if let (Some(min), Some(f)) = (b.min_fail_open_bytes, &report.fail_open)
+        && (f.bytes as f64) < min
+    {
+        out.push("min_fail_open_bytes");
+    }
     let hits = bt.map(|f| f.limit_hits as f64 + if f.budget_exhausted_after.is_some() { 1.0 } else { 0.0 });
     if over(b.max_limit_hits, hits) {
         out.push("max_limit_hits");
@@ -273,6 +369,20 @@ mod tests {
         assert_eq!(s.budgets.max_benign_match_rate, Some(0.01));
         assert_eq!(s.budgets.max_steps_at_4kb, Some(1e7));
         assert_eq!(s.budgets.max_us_per_kb, None);
+    }
+
+    #[test]
+    fn production_limits_from_rule_files_and_config() {
+        let text = "SecRuleEngine On\nSecPcreMatchLimit 5000\n  SecPcreMatchLimitRecursion \"2500\"\n";
+        assert_eq!(ProductionLimits::scan(text), (Some(5000), Some(2500)));
+        let mut p = ProductionLimits::default();
+        assert_eq!((p.match_limit, p.recursion_limit), (1000, 1000));
+        p.apply((Some(5000), None));
+        assert_eq!((p.match_limit, p.recursion_limit), (5000, 1000));
+        let s = Settings::parse(Path::new("cfglint.toml"), "[bench]\npcre-match-limit = 100000\n").unwrap();
+        let mut p = s.production;
+        p.apply((Some(5000), Some(7)));
+        assert_eq!((p.match_limit, p.recursion_limit), (100_000, 1000), "cfglint.toml wins");
     }
 
     #[test]

@@ -95,10 +95,7 @@ pub fn compile(pattern: &str, flags: Flags) -> Result<Regex, String> {
         return Err(format!("{} (at byte {}) needs a backtracking engine", a.what, a.span.start));
     }
     let hir = to_hir(pattern, &ir, ir.root)?;
-    Regex::builder()
-        .configure(Regex::config().utf8_empty(false))
-        .build_from_hir(&hir)
-        .map_err(|e| e.to_string())
+    Regex::builder().configure(Regex::config().utf8_empty(false)).build_from_hir(&hir).map_err(|e| e.to_string())
 }
 
 /// Translate one IR node (see [`compile`]).

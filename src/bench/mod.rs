@@ -141,6 +141,11 @@ pub struct RuleReport {
     /// verdict proved (and its PCRE2 variant).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub check: Option<CheckVerdict>,
+    /// The smallest attack that reaches ModSecurity's PCRE limits
+    /// (`SecPcreMatchLimit`, `SecPcreMatchLimitRecursion`): the rule then
+    /// does not fire. `null` when no attack up to the probe's longest does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fail_open: Option<worst::FailOpen>,
     /// Match rate by expectation.
     pub match_rate: MatchRate,
     /// The rule's own tests.
@@ -214,6 +219,7 @@ pub fn measure(rule: &Rule, corpus: &Corpus, settings: &Settings) -> RuleReport 
         backtracking: None,
         worst_case: None,
         check: None,
+        fail_open: None,
         match_rate: MatchRate::default(),
         tests: TestResults::default(),
         budget_exceeded: Vec::new(),
@@ -292,6 +298,7 @@ pub fn measure(rule: &Rule, corpus: &Corpus, settings: &Settings) -> RuleReport 
     report.tests = run_tests(rule, counter.as_deref_mut(), linear_re.as_ref(), settings.step_limit);
     let (check, proved) = check_verdict(rule);
     report.check = check;
+    let mut probed: Vec<Attack> = Vec::new();
     if let Some(c) = counter.as_mut() {
         // The worst case over every attack string: the rule's own, the one
         // `cfglint check` confirmed, and the variant its PCRE2 replay
@@ -303,10 +310,25 @@ pub fn measure(rule: &Rule, corpus: &Corpus, settings: &Settings) -> RuleReport 
                 attacks.push(found);
             }
         }
+        probed.clone_from(&attacks);
         for attack in &attacks {
             let w = worst::probe(c.as_mut(), attack, &settings.worst);
             if report.worst_case.as_ref().is_none_or(|best| w.steps_at_4kb_log10 > best.steps_at_4kb_log10) {
                 report.worst_case = Some(w);
+            }
+        }
+    }
+    // ModSecurity's own limits: the smallest attack (over every attack
+    // probed) at which production PCRE2 gives up on the match.
+    #[cfg(feature = "pcre2")]
+    if report.error.is_none() {
+        for attack in probed {
+            let found =
+                worst::fail_open(&rule.pattern, rule.flags, &attack, settings.production, settings.worst.max_bytes);
+            if let Some(f) = found
+                && report.fail_open.as_ref().is_none_or(|best| f.bytes < best.bytes)
+            {
+                report.fail_open = Some(f);
             }
         }
     }
@@ -491,6 +513,9 @@ pub fn bench_files(
 ) -> Result<Report, baseline::Error> {
     let start = std::time::Instant::now();
     let loaded = rules::load_files(&request.rules);
+    let mut settings = settings.clone();
+    settings.production.apply(loaded.pcre_limits);
+    let settings = &settings;
     let corpus = Corpus::load(&request.corpus);
     let mut base_loaded = None;
     if let Some(rev) = &request.baseline {

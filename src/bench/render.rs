@@ -222,9 +222,9 @@ pub fn human(report: &Report, baseline_rev: Option<&str>) -> String {
         if let Some(w) = &r.worst_case {
             let a = &w.attack;
             let head = if w.measured_at_4kb { "measured" } else { "extrapolated" };
-            let engine = if w.engine == "pcre2" { "PCRE2 work" } else { "simulator steps" };
+            let engine = if w.engine == "pcre2" { "PCRE2 (steps + bytes scanned)" } else { "the simulator" };
             lines.push(format!(
-                "at a 4 KB request this rule takes {} of {engine} ({head}; attack {:?} + {:?} × n + {:?}{})",
+                "at a 4 KB request this rule takes {} on {engine} ({head}; attack {:?} + {:?} × n + {:?}{})",
                 at_4kb(w),
                 a.prefix,
                 a.pump,
@@ -244,6 +244,13 @@ pub fn human(report: &Report, baseline_rev: Option<&str>) -> String {
             lines.push(format!(
                 "cfglint check: {} on a plain backtracker (simulator; {replay}); bench on PCRE2: {bench}",
                 c.complexity.big_o(c.degree)
+            ));
+        }
+        if let Some(f) = &r.fail_open {
+            let a = &f.attack;
+            lines.push(format!(
+                "fails open: a {}-byte attack ({:?} + {:?} × n + {:?}) reaches {} {}; {}",
+                f.bytes, a.prefix, a.pump, a.suffix, f.limit, f.value, f.consequence
             ));
         }
         for (kind, input) in &r.tests.failures {

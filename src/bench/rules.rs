@@ -122,6 +122,9 @@ pub struct Loaded {
     pub rules: Vec<Rule>,
     /// Problems (unreadable files, rules without a pattern, ...).
     pub problems: Vec<Problem>,
+    /// `SecPcreMatchLimit` / `SecPcreMatchLimitRecursion` set in the
+    /// SecLang files (the last file's win).
+    pub pcre_limits: (Option<u32>, Option<u32>),
     /// Files that could not be read at all (I/O errors), do not parse, or
     /// hold no rules list: each makes the run exit 2.
     pub unreadable: usize,
@@ -368,6 +371,8 @@ fn name_match(member: &str) -> NameMatch {
 
 /// SecLang: every extracted `@rx` pattern with its directive's metadata.
 fn from_seclang(file: &SourceFile, out: &mut Loaded) {
+    let (m, r) = super::budget::ProductionLimits::scan(&file.text);
+    out.pcre_limits = (m.or(out.pcre_limits.0), r.or(out.pcre_limits.1));
     let extraction = source::extract(file, &ExtractOptions::default());
     let shown = file.display_path();
     let index = LineIndex::new(&file.text);

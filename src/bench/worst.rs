@@ -155,6 +155,78 @@ pub fn probe(counter: &mut dyn StepCounter, attack: &Attack, opts: &Options) -> 
     }
 }
 
+/// The smallest attack that reaches ModSecurity's PCRE limits, and what
+/// happens then.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FailOpen {
+    /// Attack length in bytes.
+    pub bytes: usize,
+    /// The limit reached: `SecPcreMatchLimit` or `SecPcreMatchLimitRecursion`.
+    pub limit: &'static str,
+    /// Its value.
+    pub value: u32,
+    /// What ModSecurity does then.
+    pub consequence: &'static str,
+    /// The attack.
+    pub attack: Attack,
+}
+
+/// What ModSecurity does when a match reaches a PCRE limit.
+pub const FAIL_OPEN: &str = "ModSecurity gives up on the match: the rule does not fire (it fails open, a bypass) \
+     and logs \"Execution error - PCRE limits exceeded\"";
+
+/// Run `attack` at growing length on PCRE2 with ModSecurity's limits, up
+/// to `max_bytes`; the smallest length at which the match stops at a limit
+/// (found by bisection between the last length that finished and the
+/// first that did not). `None` when no length up to `max_bytes` does.
+#[cfg(feature = "pcre2")]
+pub fn fail_open(
+    pattern: &str,
+    flags: crate::source::Flags,
+    attack: &Attack,
+    limits: super::budget::ProductionLimits,
+    max_bytes: usize,
+) -> Option<FailOpen> {
+    use super::pcre::{LimitKind, Limits, Outcome, Pcre};
+    if attack.pump.is_empty() {
+        return None;
+    }
+    let pcre_limits =
+        Limits { match_limit: limits.match_limit, depth_limit: limits.recursion_limit, ..Limits::default() };
+    let mut re = Pcre::new(pattern, flags, pcre_limits).ok()?;
+    let mut stopped = |n: usize| -> Option<LimitKind> {
+        match re.time(attack.build(n).as_bytes()).0 {
+            Outcome::Limit(k) => Some(k),
+            Outcome::Match | Outcome::NoMatch => None,
+        }
+    };
+    let (mut ok, mut n) = (0usize, 1usize);
+    let (hit, kind) = loop {
+        if attack.build(n).len() > max_bytes {
+            return None;
+        }
+        if let Some(k) = stopped(n) {
+            break (n, k);
+        }
+        ok = n;
+        n += (n / 2).max(1);
+    };
+    // Bisect: `ok` finished, `hit` stopped.
+    let (mut lo, mut hi, mut kind) = (ok, hit, kind);
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        match stopped(mid) {
+            Some(k) => (hi, kind) = (mid, k),
+            None => lo = mid,
+        }
+    }
+    let (limit, value) = match kind {
+        LimitKind::Depth => ("SecPcreMatchLimitRecursion", limits.recursion_limit),
+        _ => ("SecPcreMatchLimit", limits.match_limit),
+    };
+    Some(FailOpen { bytes: attack.build(hi).len(), limit, value, consequence: FAIL_OPEN, attack: attack.clone() })
+}
+
 /// Fit the power and exponential models; keep the better one.
 pub fn fit_growth(points: &[(usize, f64)]) -> Option<Fit> {
     if points.len() < 3 {
@@ -230,6 +302,30 @@ mod tests {
         assert_eq!(w.engine, "pcre2");
         assert!(w.steps_at_4kb > 1e7, "{w:?}");
         assert!(w.seconds_at_4kb.is_some());
+    }
+
+    #[cfg(feature = "pcre2")]
+    #[test]
+    fn finds_the_smallest_attack_that_fails_open() {
+        let limits = super::super::budget::ProductionLimits::default();
+        let attack = Attack { prefix: String::new(), pump: "a".into(), suffix: "!".into() };
+        let f =
+            fail_open("^(a+)+$", crate::source::Flags::default(), &attack, limits, 8192).expect("reaches the limit");
+        assert_eq!(f.limit, "SecPcreMatchLimit");
+        assert_eq!(f.value, 1000);
+        assert!(f.bytes > 3 && f.bytes < 20, "{f:?}");
+        // One byte shorter finishes within the limit.
+        let mut re = super::super::pcre::Pcre::new(
+            "^(a+)+$",
+            crate::source::Flags::default(),
+            super::super::pcre::Limits { match_limit: 1000, depth_limit: 1000, ..Default::default() },
+        )
+        .unwrap();
+        assert!(!matches!(re.time(attack.build(f.bytes - 3).as_bytes()).0, super::super::pcre::Outcome::Limit(_)));
+        assert!(matches!(re.time(attack.build(f.bytes - 1).as_bytes()).0, super::super::pcre::Outcome::Limit(_)));
+        // A linear rule never does.
+        let lin = Attack { prefix: String::new(), pump: "1".into(), suffix: String::new() };
+        assert_eq!(fail_open(r"^\d+a", crate::source::Flags::default(), &lin, limits, 8192), None);
     }
 
     #[cfg(feature = "pcre2")]
