@@ -412,3 +412,52 @@ fn a_corpus_with_many_invalid_lines_is_an_error() {
     assert!(problems.iter().any(|p| p.contains("23 of 48 lines are invalid")), "{problems:?}");
     assert!(problems.iter().any(|p| p.contains("half-invalid.jsonl:26") && p.contains("invalid JSON")), "{problems:?}");
 }
+
+/// Issue #15 target: every CRS `@rx` pattern without backreferences or
+/// look-around runs on the linear engine (cfglint's PCRE parse translated
+/// to regex-syntax's HIR), and the ones with them are refused by name.
+#[test]
+fn every_crs_pattern_without_backrefs_or_lookaround_runs_on_the_linear_engine() {
+    use cfglint::analysis::ir::FeatureKind;
+    use cfglint::analysis::parse::{ParseConfig, parse};
+    use cfglint::source::Flavor;
+    let Some(corpus) = shared_corpus() else {
+        #[allow(clippy::print_stderr)] // shown with --nocapture: the guard's reason
+        {
+            eprintln!("skipped: ../shared/corpus is absent");
+        }
+        return;
+    };
+    let dir = corpus.join("configs/owasp-crs/rules");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "conf"))
+        .collect();
+    files.sort();
+    let loaded = cfglint::bench::rules::load_files(&files);
+    assert!(loaded.rules.len() >= 150, "{}", loaded.rules.len());
+    let (mut ran, mut refused) = (0, 0);
+    let mut failures = Vec::new();
+    for rule in &loaded.rules {
+        let ir = parse(&rule.pattern, &ParseConfig::new(Flavor::Pcre).flags(rule.flags)).expect("CRS patterns parse");
+        let needs_backtracking = [FeatureKind::Backreference, FeatureKind::LookAhead, FeatureKind::LookBehind]
+            .iter()
+            .any(|&k| ir.has_feature(k));
+        match cfglint::bench::linear::compile(&rule.pattern, rule.flags) {
+            Ok(_) => ran += 1,
+            Err(e) if needs_backtracking => {
+                assert!(e.contains("look-") || e.contains("backreference"), "{}: {e}", rule.id);
+                refused += 1;
+            }
+            Err(e) => failures.push(format!("{}: {e}", rule.id)),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} patterns without backrefs/look-around failed: {failures:#?}",
+        failures.len(),
+        ran + failures.len()
+    );
+    assert!(ran > 0, "ran {ran}, refused {refused}");
+}
