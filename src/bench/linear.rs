@@ -165,8 +165,14 @@ fn to_hir(pattern: &str, ir: &Ir, id: NodeId) -> Result<Hir, String> {
 /// Linear-engine figures for one rule.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Figures {
-    /// Megabytes (10⁶ bytes) scanned per second.
+    /// Megabytes (10⁶ bytes) scanned per second: the median over the
+    /// timed passes (at least [`MIN_PASSES`]).
     pub mb_per_s: f64,
+    /// Spread of the passes' throughput: (fastest − slowest) / median.
+    /// Identical runs agree within about this share.
+    pub mb_per_s_spread: f64,
+    /// Timed passes over the corpus.
+    pub passes: u32,
     /// Inputs the rule matched.
     pub matches: usize,
     /// Inputs with at least one value for the rule's targets.
@@ -198,20 +204,37 @@ pub fn scan(re: &Regex, values: &Values<'_>, matched: &mut [bool]) -> u64 {
     bytes
 }
 
-/// Measure one rule: throughput passes until `min_time` has elapsed (at
-/// most `max_passes`), then one pass timing each input. Returns the figures
-/// and which inputs matched.
+/// Fewest timed throughput passes: the median of several is what makes
+/// identical runs agree, where one pass is at the mercy of the scheduler.
+pub const MIN_PASSES: u32 = 5;
+
+/// Measure one rule: throughput passes until `min_time` has elapsed and at
+/// least [`MIN_PASSES`] ran (at most `max_passes`), then one pass timing
+/// each input. Returns the figures and which inputs matched.
 pub fn measure(re: &Regex, values: &Values<'_>, min_time: Duration, max_passes: u32) -> (Figures, Vec<bool>) {
     let mut matched = vec![false; values.len()];
     let mut total = Duration::ZERO;
     let mut bytes = 0u64;
     let mut passes = 0;
-    while passes < max_passes.max(1) && (passes == 0 || total < min_time) {
+    let mut rates = Vec::new();
+    let most = max_passes.max(1);
+    while passes < most && (passes < MIN_PASSES.min(most) || total < min_time) {
         let start = Instant::now();
-        bytes += scan(re, values, &mut matched);
-        total += start.elapsed();
+        let b = scan(re, values, &mut matched);
+        let took = start.elapsed();
+        bytes += b;
+        total += took;
         passes += 1;
+        if took > Duration::ZERO {
+            rates.push(b as f64 / took.as_secs_f64() / 1e6);
+        }
     }
+    rates.sort_by(f64::total_cmp);
+    let median = rates.get(rates.len() / 2).copied().unwrap_or(0.0);
+    let spread = match (rates.first(), rates.last()) {
+        (Some(lo), Some(hi)) if median > 0.0 => (hi - lo) / median,
+        _ => 0.0,
+    };
     let mut per_input = Vec::with_capacity(values.len());
     for i in 0..values.len() {
         let vals = values.of(i);
@@ -221,7 +244,9 @@ pub fn measure(re: &Regex, values: &Values<'_>, min_time: Duration, max_passes: 
     }
     let secs = total.as_secs_f64();
     let figures = Figures {
-        mb_per_s: if secs > 0.0 { bytes as f64 / secs / 1e6 } else { 0.0 },
+        mb_per_s: median,
+        mb_per_s_spread: spread,
+        passes,
         matches: matched.iter().filter(|&&m| m).count(),
         inputs: values.len(),
         bytes: bytes / u64::from(passes.max(1)),
@@ -291,6 +316,10 @@ mod tests {
         assert_eq!(f.inputs, 3);
         assert_eq!(f.bytes, 4 + 17 + 2);
         assert!(f.time_per_input_us.max >= f.time_per_input_us.median);
+        assert_eq!(f.passes, 1, "max_passes bounds the passes");
+        let (f, _) = measure(&re, &values, Duration::ZERO, 20);
+        assert_eq!(f.passes, MIN_PASSES);
+        assert!(f.mb_per_s_spread >= 0.0 && f.mb_per_s > 0.0, "{f:?}");
     }
 
     #[test]

@@ -181,7 +181,7 @@ pub fn human(report: &Report, baseline_rev: Option<&str>) -> String {
         }
         match &r.linear {
             Some(l) => {
-                row.push(num(l.mb_per_s));
+                row.push(format!("{} ±{}%", num(l.mb_per_s), (l.mb_per_s_spread * 50.0).round()));
                 row.push(num(l.us_per_kb));
                 row.push(format!("{}/{}", l.matches, l.inputs));
             }
