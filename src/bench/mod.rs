@@ -298,6 +298,7 @@ pub fn measure(rule: &Rule, corpus: &Corpus, settings: &Settings) -> RuleReport 
     report.tests = run_tests(rule, counter.as_deref_mut(), linear_re.as_ref(), settings.step_limit);
     let (check, proved) = check_verdict(rule);
     report.check = check;
+    #[cfg_attr(not(feature = "pcre2"), allow(unused_mut, unused_variables, unused_assignments))]
     let mut probed: Vec<Attack> = Vec::new();
     if let Some(c) = counter.as_mut() {
         // The worst case over every attack string: the rule's own, the one

@@ -172,6 +172,7 @@ pub struct FailOpen {
 }
 
 /// What ModSecurity does when a match reaches a PCRE limit.
+#[cfg_attr(not(feature = "pcre2"), allow(dead_code))]
 pub const FAIL_OPEN: &str = "ModSecurity gives up on the match: the rule does not fire (it fails open, a bypass) \
      and logs \"Execution error - PCRE limits exceeded\"";
 
