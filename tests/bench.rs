@@ -95,7 +95,14 @@ fn json_contract_and_a_polynomial_rule_over_budget() {
     let (l1, s1) = (last[0].as_f64().unwrap(), last[1].as_f64().unwrap());
     assert!(s1 / s0 > 1.5 * (l1 / l0), "steps grow faster than the input: {points:?}");
     assert!(wc["steps_at_4kb"].as_f64().unwrap() > 1e6);
-    assert_eq!(poly["budget_exceeded"], serde_json::json!(["max_steps_at_4kb"]));
+    // A run of spaces makes ModSecurity's PCRE (SecPcreMatchLimit 1000 by
+    // default) give up well below 4 KB: the rule then does not fire.
+    assert_eq!(poly["budget_exceeded"], serde_json::json!(["max_steps_at_4kb", "min_fail_open_bytes"]));
+    let fo = &poly["fail_open"];
+    assert_eq!(fo["limit"], "SecPcreMatchLimit", "{fo}");
+    assert_eq!(fo["value"], 1000, "{fo}");
+    assert!(fo["bytes"].as_u64().unwrap() < 4096, "{fo}");
+    assert!(fo["consequence"].as_str().unwrap().contains("fails open"), "{fo}");
     assert_eq!(poly["tests"]["passed"], 2);
 }
 
@@ -309,4 +316,148 @@ fn crs_rules_against_crs_regression_requests() {
     assert!(rules.iter().any(|r| r["match_rate"]["attack"].as_f64().unwrap_or(0.0) > 0.0), "{doc}");
     // ...and on the regression tests that name them (`expect_ids`).
     assert!(rules.iter().any(|r| r["match_rate"]["expected_counts"][0].as_u64().unwrap_or(0) > 0), "{doc}");
+}
+
+/// Issue #15: with no cfglint.toml, the 2019 outage rule (a `log` rule) and
+/// an exponential rule fail the run on the default budgets, and bench's
+/// worst case is the attack the check's PCRE2 replay proved.
+fn outage_rules_fail_on_defaults(corpus: &[String]) {
+    let out = cfglint()
+        .args(["bench", &fixture("outage-2019.yaml"), "--no-config", "--format", "json"])
+        .args(corpus.iter().flat_map(|c| ["--corpus".to_owned(), c.clone()]))
+        .output()
+        .unwrap();
+    let doc = json_of(&out);
+    assert_eq!(out.status.code(), Some(1), "the default budgets fail these rules: {doc}");
+    let outage = rule(&doc, "2019");
+    assert_eq!(outage["action"], "log");
+    let wc = &outage["worst_case"];
+    assert_eq!(wc["complexity"], "polynomial", "{wc}");
+    assert!(wc["steps_at_4kb_log10"].as_f64().unwrap() > 7.0, "{wc}");
+    assert!(wc["attack"]["prefix"].as_str().unwrap().contains('='), "the attack PCRE2 does not reject at once: {wc}");
+    assert_eq!(wc["engine"], "pcre2", "{wc}");
+    let over: Vec<&str> = outage["budget_exceeded"].as_array().unwrap().iter().map(|b| b.as_str().unwrap()).collect();
+    assert!(over.contains(&"max_steps_at_4kb"), "{over:?}");
+    // The check's verdict on the same pattern, beside bench's own.
+    assert_eq!(outage["check"]["complexity"], "polynomial", "{outage}");
+    assert_eq!(outage["check"]["degree"], 3, "{outage}");
+    // The linear engine runs it (literal `{}` and all).
+    if corpus.is_empty() {
+        assert!(outage["linear"].is_null());
+    } else {
+        assert!(outage["linear"]["inputs"].as_u64().unwrap() > 0, "{outage}");
+    }
+    let exp = rule(&doc, "2020");
+    assert_eq!(exp["worst_case"]["complexity"], "exponential", "{exp}");
+    assert!(exp["budget_exceeded"].as_array().unwrap().iter().any(|b| b == "max_steps_at_4kb"), "{exp}");
+    let cheap = rule(&doc, "2021");
+    assert_eq!(cheap["budget_exceeded"].as_array().unwrap().len(), 0, "{cheap}");
+    assert_eq!(doc["summary"]["failing"], 2, "{doc}");
+
+    // The human table says which budget, with ✗.
+    let out = cfglint()
+        .args(["bench", &fixture("outage-2019.yaml"), "--no-config"])
+        .args(corpus.iter().flat_map(|c| ["--corpus".to_owned(), c.clone()]))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let row = |id: &str| text.lines().find(|l| l.starts_with(&format!("{id} "))).unwrap_or_else(|| panic!("{text}"));
+    assert!(row("2019").contains("✗ max_steps_at_4kb"), "{text}");
+    assert!(row("2020").contains("✗ max_steps_at_4kb"), "{text}");
+    assert!(!text.contains("1 steps"), "{text}");
+}
+
+#[test]
+#[cfg(feature = "pcre2")]
+fn the_2019_rule_fails_bench_with_no_configuration() {
+    outage_rules_fail_on_defaults(&[fixture("corpus/requests.jsonl")]);
+}
+
+#[test]
+#[cfg(feature = "pcre2")]
+fn the_2019_rule_fails_bench_on_the_crs_regression_requests() {
+    let Some(corpus) = shared_corpus() else {
+        #[allow(clippy::print_stderr)] // shown with --nocapture: the guard's reason
+        {
+            eprintln!("skipped: ../shared/corpus is absent");
+        }
+        return;
+    };
+    outage_rules_fail_on_defaults(&[corpus.join("inputs/crs-regression-requests.jsonl").display().to_string()]);
+}
+
+#[test]
+fn a_rule_file_that_does_not_parse_is_an_error() {
+    let out = cfglint()
+        .args(["bench", &fixture("broken/rules.yaml"), "--no-config", "--corpus", &fixture("corpus/benign.txt")])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("broken/rules.yaml:"), "the place: {text}");
+}
+
+#[test]
+fn a_corpus_with_many_invalid_lines_is_an_error() {
+    let out = cfglint()
+        .args(["bench", &fixture("rules.yaml"), "--no-config", "--format", "json"])
+        .args(["--corpus", &fixture("broken/half-invalid.jsonl")])
+        .output()
+        .unwrap();
+    let doc = json_of(&out);
+    assert_eq!(out.status.code(), Some(2), "{doc}");
+    let problems: Vec<String> =
+        doc["problems"].as_array().unwrap().iter().map(|p| format!("{} {}", p["place"], p["message"])).collect();
+    assert!(problems.iter().any(|p| p.contains("23 of 48 lines are invalid")), "{problems:?}");
+    assert!(problems.iter().any(|p| p.contains("half-invalid.jsonl:26") && p.contains("invalid JSON")), "{problems:?}");
+}
+
+/// Issue #15 target: every CRS `@rx` pattern without backreferences or
+/// look-around runs on the linear engine (cfglint's PCRE parse translated
+/// to regex-syntax's HIR), and the ones with them are refused by name.
+#[test]
+fn every_crs_pattern_without_backrefs_or_lookaround_runs_on_the_linear_engine() {
+    use cfglint::analysis::ir::FeatureKind;
+    use cfglint::analysis::parse::{ParseConfig, parse};
+    use cfglint::source::Flavor;
+    let Some(corpus) = shared_corpus() else {
+        #[allow(clippy::print_stderr)] // shown with --nocapture: the guard's reason
+        {
+            eprintln!("skipped: ../shared/corpus is absent");
+        }
+        return;
+    };
+    let dir = corpus.join("configs/owasp-crs/rules");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "conf"))
+        .collect();
+    files.sort();
+    let loaded = cfglint::bench::rules::load_files(&files);
+    assert!(loaded.rules.len() >= 150, "{}", loaded.rules.len());
+    let (mut ran, mut refused) = (0, 0);
+    let mut failures = Vec::new();
+    for rule in &loaded.rules {
+        let ir = parse(&rule.pattern, &ParseConfig::new(Flavor::Pcre).flags(rule.flags)).expect("CRS patterns parse");
+        let needs_backtracking = [FeatureKind::Backreference, FeatureKind::LookAhead, FeatureKind::LookBehind]
+            .iter()
+            .any(|&k| ir.has_feature(k));
+        match cfglint::bench::linear::compile(&rule.pattern, rule.flags) {
+            Ok(_) => ran += 1,
+            Err(e) if needs_backtracking => {
+                assert!(e.contains("look-") || e.contains("backreference"), "{}: {e}", rule.id);
+                refused += 1;
+            }
+            Err(e) => failures.push(format!("{}: {e}", rule.id)),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} patterns without backrefs/look-around failed: {failures:#?}",
+        failures.len(),
+        ran + failures.len()
+    );
+    assert!(ran > 0, "ran {ran}, refused {refused}");
 }

@@ -39,6 +39,12 @@ pub struct Run {
     pub verdict: Verdict,
     /// Steps taken.
     pub steps: u64,
+    /// The engine's work: steps plus the subject bytes scanned between
+    /// them (PCRE2; the simulator's steps already include its scans). The
+    /// same measure `cfglint check`'s PCRE2 replay uses
+    /// (`verify::engine`), so a possessive or auto-possessified scan is
+    /// costed by the bytes it reads.
+    pub work: u64,
 }
 
 /// A backtracking engine that counts its steps.
@@ -76,7 +82,7 @@ impl StepCounter for super::pcre::Pcre {
             Outcome::Limit(LimitKind::Heap) => Verdict::Limit("PCRE2 heap limit"),
             Outcome::Limit(LimitKind::Other(_)) => Verdict::Limit("PCRE2 error"),
         };
-        Run { verdict, steps: c.steps }
+        Run { verdict, steps: c.steps, work: c.steps.saturating_add(c.scanned) }
     }
 
     fn time(&mut self, subject: &[u8]) -> Option<Duration> {
@@ -152,7 +158,7 @@ impl StepCounter for Simulator {
             SimOutcome::NoMatch => Verdict::NoMatch,
             SimOutcome::Budget => Verdict::Limit("step limit"),
         };
-        Run { verdict, steps: r.steps }
+        Run { verdict, steps: r.steps, work: r.steps }
     }
 
     fn time(&mut self, _subject: &[u8]) -> Option<Duration> {
@@ -191,7 +197,8 @@ pub struct Figures {
     /// The engine's version.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
-    /// Steps per input byte over the inputs measured.
+    /// Work per input byte over the inputs measured: PCRE2 steps plus the
+    /// subject bytes scanned between them (see [`Run::work`]).
     pub steps_per_byte: Dist,
     /// Inputs whose match was stopped by a limit.
     pub limit_hits: usize,
@@ -238,11 +245,13 @@ pub fn measure(
             break;
         }
         let mut steps = 0u64;
+        let mut work = 0u64;
         let mut bytes = 0u64;
         let mut result = Some(false);
         for v in values.of(i) {
             let run = counter.count(v, step_limit.min(rule_budget - total.min(rule_budget)).max(1));
             steps += run.steps;
+            work += run.work;
             bytes += v.len() as u64;
             match run.verdict {
                 Verdict::Match => {
@@ -267,7 +276,7 @@ pub fn measure(
             matches += 1;
         }
         *slot = result;
-        per_byte.push(steps as f64 / bytes.max(1) as f64);
+        per_byte.push(work as f64 / bytes.max(1) as f64);
     }
     let figures = Figures {
         engine: counter.engine(),

@@ -19,6 +19,9 @@
 //! max-steps-at-4kb = 1e7            # budget: worst case at a 4 KB request
 //! max-seconds-at-4kb = 0.1          # budget: the same, in estimated seconds
 //! max-limit-hits = 0                # budget: inputs stopped by the step limit
+//! min-fail-open-bytes = 4096        # budget: smallest attack that reaches ModSecurity's PCRE limits
+//! pcre-match-limit = 1000           # SecPcreMatchLimit (else the rule files', else 1000)
+//! pcre-match-limit-recursion = 1000 # SecPcreMatchLimitRecursion
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -50,6 +53,68 @@ pub struct Settings {
     pub plot_rules: usize,
     /// Budgets.
     pub budgets: Budgets,
+    /// The engine's own limits as ModSecurity runs PCRE in production
+    /// (`SecPcreMatchLimit`, `SecPcreMatchLimitRecursion`).
+    pub production: ProductionLimits,
+}
+
+/// ModSecurity's PCRE limits. When a match reaches one, ModSecurity gives
+/// up on it: the rule does not fire (it fails open) and an error is
+/// logged ("Execution error - PCRE limits exceeded").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProductionLimits {
+    /// `SecPcreMatchLimit` (PCRE2's match limit).
+    pub match_limit: u32,
+    /// `SecPcreMatchLimitRecursion` (PCRE2's depth limit).
+    pub recursion_limit: u32,
+    /// Set by cfglint.toml: rule files' own directives do not override it.
+    pub from_config: bool,
+}
+
+/// ModSecurity's defaults for both limits (1000; the value
+/// `modsecurity.conf-recommended` sets too).
+pub const MODSECURITY_DEFAULT_PCRE_LIMIT: u32 = 1000;
+
+impl Default for ProductionLimits {
+    fn default() -> Self {
+        ProductionLimits {
+            match_limit: MODSECURITY_DEFAULT_PCRE_LIMIT,
+            recursion_limit: MODSECURITY_DEFAULT_PCRE_LIMIT,
+            from_config: false,
+        }
+    }
+}
+
+impl ProductionLimits {
+    /// `SecPcreMatchLimit N` / `SecPcreMatchLimitRecursion N` in SecLang
+    /// text (the last of each wins, as in ModSecurity).
+    pub fn scan(text: &str) -> (Option<u32>, Option<u32>) {
+        let (mut m, mut r) = (None, None);
+        for line in text.lines() {
+            let mut words = line.split_whitespace();
+            let (Some(name), Some(value)) = (words.next(), words.next()) else { continue };
+            let Ok(value) = value.trim_matches('"').parse::<u32>() else { continue };
+            if name.eq_ignore_ascii_case("SecPcreMatchLimit") {
+                m = Some(value);
+            } else if name.eq_ignore_ascii_case("SecPcreMatchLimitRecursion") {
+                r = Some(value);
+            }
+        }
+        (m, r)
+    }
+
+    /// Apply limits found in rule files, unless cfglint.toml set them.
+    pub fn apply(&mut self, (m, r): (Option<u32>, Option<u32>)) {
+        if self.from_config {
+            return;
+        }
+        if let Some(m) = m {
+            self.match_limit = m;
+        }
+        if let Some(r) = r {
+            self.recursion_limit = r;
+        }
+    }
 }
 
 impl Default for Settings {
@@ -64,13 +129,15 @@ impl Default for Settings {
             regression_threshold: 0.2,
             plot_rules: 8,
             budgets: Budgets::default(),
+            production: ProductionLimits::default(),
         }
     }
 }
 
 /// Budgets: a figure above its budget is a finding (exit code 1). `None`:
-/// no budget.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+/// no budget. [`Budgets::default`] holds the defaults a run applies when
+/// cfglint.toml sets none (see docs/bench.md for how they were chosen).
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Budgets {
     /// p99 of backtracking steps per input byte.
     pub max_steps_per_byte: Option<f64>,
@@ -84,6 +151,33 @@ pub struct Budgets {
     pub max_seconds_at_4kb: Option<f64>,
     /// Inputs stopped by the step limit.
     pub max_limit_hits: Option<f64>,
+    /// Smallest attack, in bytes, that reaches ModSecurity's PCRE limits
+    /// (the rule then fails open): below this, a finding.
+    pub min_fail_open_bytes: Option<f64>,
+}
+
+/// Default `max-steps-at-4kb`: PCRE2 work (steps plus bytes scanned) of
+/// the worst case at a 4 KB request. 1.2 × 4096²: reading the whole
+/// request once from every start position, which is what the quadratic
+/// CRS rules no one calls dangerous cost (≈1.7e7, measured; see
+/// docs/bench.md, "Default budgets").
+pub const DEFAULT_MAX_STEPS_AT_4KB: f64 = 2e7;
+
+impl Default for Budgets {
+    /// The defaults: the worst case at 4 KB and the step limit on the
+    /// corpus are budgeted; throughput, match rate and estimated seconds
+    /// depend on the machine or the traffic and are not.
+    fn default() -> Self {
+        Budgets {
+            max_steps_per_byte: None,
+            max_us_per_kb: None,
+            max_benign_match_rate: None,
+            max_steps_at_4kb: Some(DEFAULT_MAX_STEPS_AT_4KB),
+            max_seconds_at_4kb: None,
+            max_limit_hits: Some(0.0),
+            min_fail_open_bytes: Some(4096.0),
+        }
+    }
 }
 
 /// The section as written.
@@ -104,6 +198,9 @@ struct Section {
     max_steps_at_4kb: Option<Spanned<f64>>,
     max_seconds_at_4kb: Option<Spanned<f64>>,
     max_limit_hits: Option<Spanned<f64>>,
+    min_fail_open_bytes: Option<Spanned<f64>>,
+    pcre_match_limit: Option<Spanned<f64>>,
+    pcre_match_limit_recursion: Option<Spanned<f64>>,
 }
 
 /// Only `[bench]`; other sections are the config loader's business.
@@ -147,12 +244,24 @@ impl Settings {
             }
             Ok(Some(x as u64))
         };
-        // A budget: a finite number ≥ 0 (rates at most 1).
-        let budget = |v: &Option<Spanned<f64>>, key: &str, max: f64| -> Result<Option<f64>, config::Error> {
-            let Some(v) = v else { return Ok(None) };
+        // A budget: a number ≥ 0 (rates at most 1); `inf` turns the
+        // budget off; absent keeps the default.
+        let budget = |v: &Option<Spanned<f64>>,
+                      key: &str,
+                      max: f64,
+                      default: Option<f64>|
+         -> Result<Option<f64>, config::Error> {
+            let Some(v) = v else { return Ok(default) };
             let x = *v.get_ref();
+            if x == f64::INFINITY && max.is_infinite() {
+                return Ok(None);
+            }
             if !(x.is_finite() && x >= 0.0 && x <= max) {
-                let range = if max.is_finite() { format!("between 0 and {max}") } else { "≥ 0".to_owned() };
+                let range = if max.is_finite() {
+                    format!("between 0 and {max}")
+                } else {
+                    "≥ 0 (or `inf` for no budget)".to_owned()
+                };
                 return Err(invalid(format!("[bench] {key} must be a number {range}, not {x}"), Some(v.span())));
             }
             Ok(Some(x))
@@ -169,24 +278,46 @@ impl Settings {
         if let Some(x) = count(&sec.worst_case_max_bytes, "worst-case-max-bytes")? {
             s.worst.max_bytes = usize::try_from(x).unwrap_or(usize::MAX);
         }
-        if let Some(x) = budget(&sec.min_time_ms, "min-time-ms", f64::INFINITY)? {
+        if let Some(x) = budget(&sec.min_time_ms, "min-time-ms", f64::INFINITY, None)? {
             s.min_time = Duration::from_secs_f64(x / 1000.0);
         }
-        if let Some(x) = budget(&sec.regression_threshold, "regression-threshold", f64::INFINITY)? {
+        if let Some(x) = budget(&sec.regression_threshold, "regression-threshold", f64::INFINITY, None)? {
             s.regression_threshold = x;
         }
         if let Some(x) = count(&sec.plot_rules, "plot-rules")? {
             s.plot_rules = usize::try_from(x).unwrap_or(usize::MAX);
         }
         let inf = f64::INFINITY;
+        let d = Budgets::default();
         s.budgets = Budgets {
-            max_steps_per_byte: budget(&sec.max_steps_per_byte, "max-steps-per-byte", inf)?,
-            max_us_per_kb: budget(&sec.max_us_per_kb, "max-us-per-kb", inf)?,
-            max_benign_match_rate: budget(&sec.max_benign_match_rate, "max-benign-match-rate", 1.0)?,
-            max_steps_at_4kb: budget(&sec.max_steps_at_4kb, "max-steps-at-4kb", inf)?,
-            max_seconds_at_4kb: budget(&sec.max_seconds_at_4kb, "max-seconds-at-4kb", inf)?,
-            max_limit_hits: budget(&sec.max_limit_hits, "max-limit-hits", inf)?,
+            max_steps_per_byte: budget(&sec.max_steps_per_byte, "max-steps-per-byte", inf, d.max_steps_per_byte)?,
+            max_us_per_kb: budget(&sec.max_us_per_kb, "max-us-per-kb", inf, d.max_us_per_kb)?,
+            max_benign_match_rate: budget(
+                &sec.max_benign_match_rate,
+                "max-benign-match-rate",
+                1.0,
+                d.max_benign_match_rate,
+            )?,
+            max_steps_at_4kb: budget(&sec.max_steps_at_4kb, "max-steps-at-4kb", inf, d.max_steps_at_4kb)?,
+            max_seconds_at_4kb: budget(&sec.max_seconds_at_4kb, "max-seconds-at-4kb", inf, d.max_seconds_at_4kb)?,
+            max_limit_hits: budget(&sec.max_limit_hits, "max-limit-hits", inf, d.max_limit_hits)?,
+            min_fail_open_bytes: match &sec.min_fail_open_bytes {
+                // 0 turns it off (no attack is shorter than 0 bytes).
+                Some(_) => budget(&sec.min_fail_open_bytes, "min-fail-open-bytes", inf, None)?,
+                None => d.min_fail_open_bytes,
+            },
         };
+        let limit = |v: &Option<Spanned<f64>>, key: &str| -> Result<Option<u32>, config::Error> {
+            Ok(count(v, key)?.map(|x| u32::try_from(x).unwrap_or(u32::MAX)))
+        };
+        if let Some(x) = limit(&sec.pcre_match_limit, "pcre-match-limit")? {
+            s.production.match_limit = x;
+            s.production.from_config = true;
+        }
+        if let Some(x) = limit(&sec.pcre_match_limit_recursion, "pcre-match-limit-recursion")? {
+            s.production.recursion_limit = x;
+            s.production.from_config = true;
+        }
         Ok(s)
     }
 }
@@ -212,6 +343,11 @@ pub fn exceeded(report: &super::RuleReport, b: &Budgets) -> Vec<&'static str> {
     if over(b.max_seconds_at_4kb, wc.and_then(|w| w.seconds_at_4kb)) {
         out.push("max_seconds_at_4kb");
     }
+    if let (Some(min), Some(f)) = (b.min_fail_open_bytes, &report.fail_open)
+        && (f.bytes as f64) < min
+    {
+        out.push("min_fail_open_bytes");
+    }
     let hits = bt.map(|f| f.limit_hits as f64 + if f.budget_exhausted_after.is_some() { 1.0 } else { 0.0 });
     if over(b.max_limit_hits, hits) {
         out.push("max_limit_hits");
@@ -233,6 +369,37 @@ mod tests {
         assert_eq!(s.budgets.max_benign_match_rate, Some(0.01));
         assert_eq!(s.budgets.max_steps_at_4kb, Some(1e7));
         assert_eq!(s.budgets.max_us_per_kb, None);
+    }
+
+    #[test]
+    fn production_limits_from_rule_files_and_config() {
+        let text = "SecRuleEngine On\nSecPcreMatchLimit 5000\n  SecPcreMatchLimitRecursion \"2500\"\n";
+        assert_eq!(ProductionLimits::scan(text), (Some(5000), Some(2500)));
+        let mut p = ProductionLimits::default();
+        assert_eq!((p.match_limit, p.recursion_limit), (1000, 1000));
+        p.apply((Some(5000), None));
+        assert_eq!((p.match_limit, p.recursion_limit), (5000, 1000));
+        let s = Settings::parse(Path::new("cfglint.toml"), "[bench]\npcre-match-limit = 100000\n").unwrap();
+        let mut p = s.production;
+        p.apply((Some(5000), Some(7)));
+        assert_eq!((p.match_limit, p.recursion_limit), (100_000, 1000), "cfglint.toml wins");
+    }
+
+    #[test]
+    fn defaults_apply_unless_relaxed() {
+        // No [bench] at all, or one without budgets: the defaults hold.
+        let s = Settings::parse(Path::new("cfglint.toml"), "fail-on = \"error\"\n").unwrap();
+        assert_eq!(s.budgets.max_steps_at_4kb, Some(DEFAULT_MAX_STEPS_AT_4KB));
+        assert_eq!(s.budgets.max_limit_hits, Some(0.0));
+        let s = Settings::parse(Path::new("cfglint.toml"), "[bench]\nstep-limit = 5000\n").unwrap();
+        assert_eq!(s.budgets, Budgets::default());
+        // Raised, or turned off with `inf`.
+        let s = Settings::parse(Path::new("cfglint.toml"), "[bench]\nmax-steps-at-4kb = 1e9\nmax-limit-hits = inf\n")
+            .unwrap();
+        assert_eq!(s.budgets.max_steps_at_4kb, Some(1e9));
+        assert_eq!(s.budgets.max_limit_hits, None);
+        let (m, _) = error_at("[bench]\nmax-benign-match-rate = inf\n");
+        assert!(m.contains("between 0 and 1"), "{m}");
     }
 
     fn error_at(text: &str) -> (String, usize) {

@@ -42,6 +42,12 @@ use serde_json::Value;
 
 use crate::source::{self, ExtractOptions, tree::Node};
 
+/// Most invalid lines a JSONL corpus file may have, in percent of its
+/// non-blank lines. Each invalid line is a problem; above this share the
+/// file is not the corpus it claims to be, and the run fails (exit 2)
+/// rather than measure the rest as if nothing were wrong.
+pub const MAX_INVALID_LINES_PERCENT: f64 = 1.0;
+
 /// Largest corpus file read, in bytes.
 pub const MAX_FILE_SIZE: u64 = 512 * 1024 * 1024;
 
@@ -310,7 +316,8 @@ pub struct Corpus {
     pub loaded: Vec<Loaded>,
     /// Problems met (bad lines, unreadable files, empty corpora).
     pub problems: Vec<Problem>,
-    /// `--corpus` paths that could not be read at all (I/O errors).
+    /// `--corpus` paths that could not be read at all (I/O errors), and
+    /// files with more than [`MAX_INVALID_LINES_PERCENT`] invalid lines.
     pub unreadable: usize,
 }
 
@@ -322,7 +329,9 @@ impl Corpus {
             let (label, path) = split_label(spec);
             let start = corpus.inputs.len();
             let shown = source::display_path(&path);
-            let shape = load(&path, &mut corpus.inputs, &mut corpus.problems);
+            let mut malformed = 0;
+            let shape = load(&path, &mut corpus.inputs, &mut corpus.problems, &mut malformed);
+            corpus.unreadable += malformed;
             if let Some(label) = label {
                 for input in &mut corpus.inputs[start..] {
                     if input.expect == Expect::Unknown {
@@ -369,8 +378,9 @@ fn split_label(spec: &Path) -> (Option<Expect>, PathBuf) {
 }
 
 /// Load one path into `out`. Returns how it was read, or `None` when it
-/// could not be read at all (a problem says why).
-pub fn load(path: &Path, out: &mut Vec<Input>, problems: &mut Vec<Problem>) -> Option<Shape> {
+/// could not be read at all (a problem says why). `malformed` counts the
+/// files with too many invalid lines (a problem says how many).
+pub fn load(path: &Path, out: &mut Vec<Input>, problems: &mut Vec<Problem>, malformed: &mut usize) -> Option<Shape> {
     let shown = source::display_path(path);
     let meta = match std::fs::metadata(path) {
         Ok(m) => m,
@@ -380,13 +390,13 @@ pub fn load(path: &Path, out: &mut Vec<Input>, problems: &mut Vec<Problem>) -> O
         }
     };
     if meta.is_dir() {
-        load_folder(path, out, problems);
+        load_folder(path, out, problems, malformed);
         return Some(Shape::Folder);
     }
     let bytes = read_capped(path, problems)?;
     let shape = file_shape(path, &bytes);
     match shape {
-        Shape::Jsonl => load_jsonl(&shown, &bytes, out, problems),
+        Shape::Jsonl => *malformed += usize::from(!load_jsonl(&shown, &bytes, out, problems)),
         Shape::FtwYaml => load_ftw(&shown, &bytes, out, problems),
         Shape::Lines | Shape::Folder => load_lines(&shown, &bytes, out),
     }
@@ -450,7 +460,7 @@ fn load_lines(shown: &str, bytes: &[u8], out: &mut Vec<Input>) {
     }
 }
 
-fn load_folder(root: &Path, out: &mut Vec<Input>, problems: &mut Vec<Problem>) {
+fn load_folder(root: &Path, out: &mut Vec<Input>, problems: &mut Vec<Problem>, malformed: &mut usize) {
     let mut files = Vec::new();
     for entry in ignore::WalkBuilder::new(root).hidden(true).require_git(false).sort_by_file_name(Ord::cmp).build() {
         match entry {
@@ -463,7 +473,7 @@ fn load_folder(root: &Path, out: &mut Vec<Input>, problems: &mut Vec<Problem>) {
         let Some(bytes) = read_capped(&file, problems) else { continue };
         let shown = source::display_path(&file);
         match file_shape(&file, &bytes) {
-            Shape::Jsonl => load_jsonl(&shown, &bytes, out, problems),
+            Shape::Jsonl => *malformed += usize::from(!load_jsonl(&shown, &bytes, out, problems)),
             Shape::FtwYaml => load_ftw(&shown, &bytes, out, problems),
             Shape::Lines | Shape::Folder => {
                 if !bytes.is_empty() {
@@ -509,12 +519,17 @@ fn expect_from_ids(expect_ids: &[String], no_expect_ids: &[String]) -> Expect {
     }
 }
 
-fn load_jsonl(shown: &str, bytes: &[u8], out: &mut Vec<Input>, problems: &mut Vec<Problem>) {
+/// Read JSONL requests; false when more than [`MAX_INVALID_LINES_PERCENT`]
+/// of the lines are invalid (each is a problem, and one more says how many).
+fn load_jsonl(shown: &str, bytes: &[u8], out: &mut Vec<Input>, problems: &mut Vec<Problem>) -> bool {
+    let before = problems.len();
+    let mut lines = 0usize;
     for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
         let place = format!("{shown}:{}", i + 1);
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
+        lines += 1;
         let value: Value = match serde_json::from_slice(line) {
             Ok(v) => v,
             Err(e) => {
@@ -581,6 +596,24 @@ fn load_jsonl(shown: &str, bytes: &[u8], out: &mut Vec<Input>, problems: &mut Ve
         };
         out.push(Input { origin: place, expect, expect_ids, no_expect_ids, payload });
     }
+    let invalid = problems.len() - before;
+    if invalid == 0 {
+        return true;
+    }
+    let share = invalid as f64 * 100.0 / lines.max(1) as f64;
+    let ok = share <= MAX_INVALID_LINES_PERCENT;
+    problems.push(Problem {
+        place: shown.to_owned(),
+        message: format!(
+            "{invalid} of {lines} lines are invalid ({share:.0}%){}",
+            if ok {
+                "; they were skipped".to_owned()
+            } else {
+                format!(", over the {MAX_INVALID_LINES_PERCENT}% limit: fix or remove them")
+            }
+        ),
+    });
+    ok
 }
 
 /// A JSON value as text: strings unquoted, numbers as written.
@@ -959,8 +992,11 @@ mod tests {
         let p = write(dir.path(), "r.jsonl", text.as_bytes());
         let c = Corpus::load(&[p]);
         assert_eq!(c.inputs.len(), 3);
-        assert_eq!(c.problems.len(), 1);
+        // The bad line, then the count: 1 of 4 lines is over the limit.
+        assert_eq!(c.problems.len(), 2, "{:?}", c.problems);
         assert!(c.problems[0].place.ends_with("r.jsonl:2"));
+        assert!(c.problems[1].message.starts_with("1 of 4 lines are invalid (25%), over the"), "{:?}", c.problems);
+        assert_eq!(c.unreadable, 1);
         let r0 = request(&c.inputs[0]);
         assert_eq!(c.inputs[0].expect, Expect::Attack);
         assert_eq!(c.inputs[0].expect_ids, ["942100"]);

@@ -7,21 +7,22 @@
 //! loop is the raw regex loop plus a counter (the harness overhead is
 //! measured in `benches/bench_harness.rs`).
 //!
-//! Patterns are compiled in byte mode first (Unicode off, `utf8` off), the
-//! way ModSecurity's PCRE sees them, so invalid UTF-8 inputs are matched
-//! byte by byte; a pattern that needs Unicode (`\p{L}`) is retried with
-//! Unicode on. regex-automata runs in time linear in the input, so these
-//! matches need no step limit.
+//! Patterns are read by cfglint's PCRE parser and translated to a byte-mode
+//! HIR (see [`compile`]), the way ModSecurity's PCRE sees them, so invalid
+//! UTF-8 inputs are matched byte by byte. regex-automata runs in time
+//! linear in the input, so these matches need no step limit.
 
 use std::time::{Duration, Instant};
 
 use regex_automata::meta::Regex;
-use regex_automata::util::syntax;
+use regex_syntax::hir::{Class, ClassBytes, ClassBytesRange, Hir, Look, Repetition};
 use serde::Serialize;
 
 use super::corpus::{Input, Selector};
 use super::stats::Dist;
-use crate::source::Flags;
+use crate::analysis::ir::{Assertion, Greed, Ir, NodeId, NodeKind};
+use crate::analysis::parse::{ParseConfig, parse};
+use crate::source::{Flags, Flavor};
 
 /// The values one rule reads from a corpus, flattened.
 #[derive(Debug, Clone, Default)]
@@ -76,30 +77,102 @@ impl<'a> Values<'a> {
 }
 
 /// Compile for the linear engine; the error says why it could not be.
+///
+/// The pattern is read by cfglint's own PCRE parser (the one `check`
+/// uses) and its IR translated into regex-syntax's [`Hir`], so PCRE syntax
+/// that regex-syntax's parser rejects or reads differently (literal `{}`
+/// and `{,`, `\Q…\E`, POSIX classes, `\h`, `\e`, octal escapes, PCRE's
+/// case folding) runs as PCRE means it. The HIR is in byte mode, as
+/// ModSecurity's PCRE runs without UTF: a class matches the bytes whose
+/// Latin-1 character it holds, and a non-ASCII character written in the
+/// pattern matches its UTF-8 bytes. Only constructs a finite automaton
+/// cannot run (backreferences, look-around, `\G`, recursion, conditionals,
+/// `\K`, verbs) leave a rule without linear figures; the error names them.
 pub fn compile(pattern: &str, flags: Flags) -> Result<Regex, String> {
-    let base = syntax::Config::new()
-        .case_insensitive(flags.case_insensitive)
-        .multi_line(flags.multi_line)
-        .dot_matches_new_line(flags.dot_all)
-        .ignore_whitespace(flags.extended)
-        .utf8(false);
-    let build = |unicode: bool| Regex::builder().syntax(base.unicode(unicode)).build(pattern).map_err(Box::new);
-    match build(false) {
-        Ok(re) => Ok(re),
-        Err(_) => build(true).map_err(|e| match e.syntax_error() {
-            Some(regex_syntax::Error::Parse(p)) => format!("{} (at byte {})", p.kind(), p.span().start.offset),
-            Some(regex_syntax::Error::Translate(t)) => format!("{} (at byte {})", t.kind(), t.span().start.offset),
-            Some(other) => other.to_string(),
-            None => e.to_string(),
-        }),
+    let config = ParseConfig::new(Flavor::Pcre).flags(flags);
+    let ir = parse(pattern, &config).map_err(|e| format!("{} (at byte {})", e.message, e.span.start))?;
+    if let Some(a) = ir.approximations.first() {
+        return Err(format!("{} (at byte {}) needs a backtracking engine", a.what, a.span.start));
     }
+    let hir = to_hir(pattern, &ir, ir.root)?;
+    Regex::builder().configure(Regex::config().utf8_empty(false)).build_from_hir(&hir).map_err(|e| e.to_string())
+}
+
+/// Translate one IR node (see [`compile`]).
+fn to_hir(pattern: &str, ir: &Ir, id: NodeId) -> Result<Hir, String> {
+    let node = ir.node(id);
+    let at = node.span.start;
+    let needs = |what: &str| Err(format!("{what} (at byte {at}) needs a backtracking engine"));
+    Ok(match &node.kind {
+        NodeKind::Empty => Hir::empty(),
+        NodeKind::Fail => Hir::fail(),
+        NodeKind::Set(set) => {
+            // A non-ASCII character written as itself: PCRE without UTF
+            // reads its UTF-8 bytes.
+            let text = pattern.get(node.span.start..node.span.end).unwrap_or("");
+            let mut chars = text.chars();
+            if let (Some(c), None) = (chars.next(), chars.next())
+                && !c.is_ascii()
+                && set.contains(c)
+            {
+                let mut buf = [0u8; 4];
+                Hir::literal(c.encode_utf8(&mut buf).as_bytes())
+            } else {
+                let ranges = set
+                    .ranges()
+                    .iter()
+                    .filter(|&&(a, _)| a <= 0xFF)
+                    .map(|&(a, b)| ClassBytesRange::new(a as u8, b.min(0xFF) as u8));
+                Hir::class(Class::Bytes(ClassBytes::new(ranges)))
+            }
+        }
+        NodeKind::Concat(items) => {
+            Hir::concat(items.iter().map(|&c| to_hir(pattern, ir, c)).collect::<Result<_, _>>()?)
+        }
+        NodeKind::Alt(items) => {
+            Hir::alternation(items.iter().map(|&c| to_hir(pattern, ir, c)).collect::<Result<_, _>>()?)
+        }
+        // Possessive and atomic: the automaton explores every path, so it
+        // may match where PCRE's commitment fails; the rule's notes count
+        // the inputs on which the engines disagree.
+        NodeKind::Repeat(r) => Hir::repetition(Repetition {
+            min: r.min,
+            max: r.max,
+            greedy: r.greed != Greed::Lazy,
+            sub: Box::new(to_hir(pattern, ir, r.child)?),
+        }),
+        NodeKind::Group { child, .. } | NodeKind::Atomic(child) => to_hir(pattern, ir, *child)?,
+        NodeKind::Look { behind, .. } => return needs(if *behind { "look-behind" } else { "look-ahead" }),
+        NodeKind::Backref { .. } => return needs("a backreference"),
+        NodeKind::Assert(a) => match a {
+            Assertion::StartText => Hir::look(Look::Start),
+            Assertion::EndText => Hir::look(Look::End),
+            // PCRE's `$`: the end, or before a final newline. Consuming
+            // that newline matches the same inputs.
+            Assertion::EndTextOptionalNewline => Hir::concat(vec![
+                Hir::repetition(Repetition { min: 0, max: Some(1), greedy: true, sub: Box::new(Hir::literal(*b"\n")) }),
+                Hir::look(Look::End),
+            ]),
+            Assertion::StartLine => Hir::look(Look::StartLF),
+            Assertion::EndLine => Hir::look(Look::EndLF),
+            Assertion::WordBoundary => Hir::look(Look::WordAscii),
+            Assertion::NotWordBoundary => Hir::look(Look::WordAsciiNegate),
+            Assertion::StartOfAttempt => return needs("`\\G`"),
+        },
+    })
 }
 
 /// Linear-engine figures for one rule.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Figures {
-    /// Megabytes (10⁶ bytes) scanned per second.
+    /// Megabytes (10⁶ bytes) scanned per second: the median over the
+    /// timed passes (at least [`MIN_PASSES`]).
     pub mb_per_s: f64,
+    /// Spread of the passes' throughput: (fastest − slowest) / median.
+    /// Identical runs agree within about this share.
+    pub mb_per_s_spread: f64,
+    /// Timed passes over the corpus.
+    pub passes: u32,
     /// Inputs the rule matched.
     pub matches: usize,
     /// Inputs with at least one value for the rule's targets.
@@ -131,20 +204,37 @@ pub fn scan(re: &Regex, values: &Values<'_>, matched: &mut [bool]) -> u64 {
     bytes
 }
 
-/// Measure one rule: throughput passes until `min_time` has elapsed (at
-/// most `max_passes`), then one pass timing each input. Returns the figures
-/// and which inputs matched.
+/// Fewest timed throughput passes: the median of several is what makes
+/// identical runs agree, where one pass is at the mercy of the scheduler.
+pub const MIN_PASSES: u32 = 5;
+
+/// Measure one rule: throughput passes until `min_time` has elapsed and at
+/// least [`MIN_PASSES`] ran (at most `max_passes`), then one pass timing
+/// each input. Returns the figures and which inputs matched.
 pub fn measure(re: &Regex, values: &Values<'_>, min_time: Duration, max_passes: u32) -> (Figures, Vec<bool>) {
     let mut matched = vec![false; values.len()];
     let mut total = Duration::ZERO;
     let mut bytes = 0u64;
     let mut passes = 0;
-    while passes < max_passes.max(1) && (passes == 0 || total < min_time) {
+    let mut rates = Vec::new();
+    let most = max_passes.max(1);
+    while passes < most && (passes < MIN_PASSES.min(most) || total < min_time) {
         let start = Instant::now();
-        bytes += scan(re, values, &mut matched);
-        total += start.elapsed();
+        let b = scan(re, values, &mut matched);
+        let took = start.elapsed();
+        bytes += b;
+        total += took;
         passes += 1;
+        if took > Duration::ZERO {
+            rates.push(b as f64 / took.as_secs_f64() / 1e6);
+        }
     }
+    rates.sort_by(f64::total_cmp);
+    let median = rates.get(rates.len() / 2).copied().unwrap_or(0.0);
+    let spread = match (rates.first(), rates.last()) {
+        (Some(lo), Some(hi)) if median > 0.0 => (hi - lo) / median,
+        _ => 0.0,
+    };
     let mut per_input = Vec::with_capacity(values.len());
     for i in 0..values.len() {
         let vals = values.of(i);
@@ -154,7 +244,9 @@ pub fn measure(re: &Regex, values: &Values<'_>, min_time: Duration, max_passes: 
     }
     let secs = total.as_secs_f64();
     let figures = Figures {
-        mb_per_s: if secs > 0.0 { bytes as f64 / secs / 1e6 } else { 0.0 },
+        mb_per_s: median,
+        mb_per_s_spread: spread,
+        passes,
         matches: matched.iter().filter(|&&m| m).count(),
         inputs: values.len(),
         bytes: bytes / u64::from(passes.max(1)),
@@ -172,11 +264,45 @@ mod tests {
     fn compiles_bytes_and_unicode() {
         let re = compile(r"\xff+", Flags::default()).unwrap();
         assert!(re.is_match(b"a\xff\xffb"));
-        let re = compile(r"\p{Greek}", Flags::default()).unwrap();
-        assert!(re.is_match("α".as_bytes()));
+        // A character written as itself is its UTF-8 bytes, as PCRE
+        // without UTF reads it.
+        let re = compile("é+$", Flags::default()).unwrap();
+        assert!(re.is_match("caféé".as_bytes()));
+        assert!(!re.is_match(b"caf\xe9"));
         let err = compile("a(b", Flags::default()).unwrap_err();
-        assert!(err.contains("unclosed"), "{err}");
-        assert!(compile("(?<=a)b", Flags::default()).is_err());
+        assert!(err.contains("unclosed group"), "{err}");
+        let err = compile("(?<=a)b", Flags::default()).unwrap_err();
+        assert!(err.contains("look-behind") && err.contains("at byte 0"), "{err}");
+        let err = compile(r"(a)\1", Flags::default()).unwrap_err();
+        assert!(err.contains("backreference"), "{err}");
+    }
+
+    #[test]
+    fn runs_pcre_syntax_regex_syntax_rejects() {
+        // The 2019 outage rule: a literal `{}` made regex-syntax fail with
+        // "repetition operator missing expression".
+        let outage = r#"(?:(?:\"|'|\]|\}|\\|\d|(?:nan|infinity|true|false|null|undefined|symbol|math)|\`|\-|\+)+[)]*;?((?:\s|-|~|!|{}|\|\||\+)*.*(?:.*=.*)))"#;
+        let re = compile(outage, Flags::default()).unwrap();
+        assert!(re.is_match(b"x\"=1"));
+        assert!(!re.is_match(b"plain words"));
+        let cases: &[(&str, &[u8], &[u8])] = &[
+            (r"x{}y", b"x{}y", b"xy"),
+            // PCRE2 10.43+ reads `{,n}` as `{0,n}`.
+            (r"^a{,2}b", b"aab", b"aaab"),
+            (r"^a{,b", b"a{,b", b"ab"),
+            (r"\Q.*\E+", b"x.**", b"xyz"),
+            (r"[[:digit:]]+x", b"12x", b"x"),
+            (r"\h\e", b" \x1b", b"  "),
+            (r"\101\0", b"A\0", b"A0"),
+            (r"(?i)script", b"ScRiPt", b"scrip"),
+            (r"a$", b"ba\n", b"ab"),
+            (r"\bor\b", b"1 or 2", b"orange"),
+        ];
+        for &(p, yes, no) in cases {
+            let re = compile(p, Flags::default()).unwrap_or_else(|e| panic!("{p}: {e}"));
+            assert!(re.is_match(yes), "{p} on {yes:?}");
+            assert!(!re.is_match(no), "{p} on {no:?}");
+        }
     }
 
     #[test]
@@ -190,6 +316,10 @@ mod tests {
         assert_eq!(f.inputs, 3);
         assert_eq!(f.bytes, 4 + 17 + 2);
         assert!(f.time_per_input_us.max >= f.time_per_input_us.median);
+        assert_eq!(f.passes, 1, "max_passes bounds the passes");
+        let (f, _) = measure(&re, &values, Duration::ZERO, 20);
+        assert_eq!(f.passes, MIN_PASSES);
+        assert!(f.mb_per_s_spread >= 0.0 && f.mb_per_s > 0.0, "{f:?}");
     }
 
     #[test]

@@ -45,7 +45,27 @@ pub use budget::{Budgets, Settings};
 pub use corpus::{Corpus, Expect};
 pub use rules::{Action, Rule};
 
+use crate::analysis::Attack;
+use crate::report::Complexity;
 use linear::Values;
+
+/// `cfglint check`'s verdict on a rule's pattern, beside bench's figures.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CheckVerdict {
+    /// The class the step-counting simulator confirmed on a plain
+    /// backtracker (`linear` when nothing was confirmed).
+    pub complexity: Complexity,
+    /// Its polynomial degree.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub degree: Option<u32>,
+    /// The engine the class is for (`simulator`: a plain backtracker, as
+    /// JavaScript, Python and Java are).
+    pub engine: &'static str,
+    /// Whether the replay on real PCRE2 blew up too (`null`: not replayed,
+    /// e.g. nothing to replay).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pcre2_reproduced: Option<bool>,
+}
 
 /// The rule's own tests.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -114,6 +134,18 @@ pub struct RuleReport {
     pub backtracking: Option<backtrack::Figures>,
     /// Worst case over the attack string (`null` without one).
     pub worst_case: Option<worst::WorstCase>,
+    /// What `cfglint check` says about the same pattern (`null` when the
+    /// pattern does not parse): the simulator's class on a plain
+    /// backtracker, and whether the replay on PCRE2 reproduced it.
+    /// `worst_case` is PCRE2's own figure, probed on the attack this
+    /// verdict proved (and its PCRE2 variant).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check: Option<CheckVerdict>,
+    /// The smallest attack that reaches ModSecurity's PCRE limits
+    /// (`SecPcreMatchLimit`, `SecPcreMatchLimitRecursion`): the rule then
+    /// does not fire. `null` when no attack up to the probe's longest does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fail_open: Option<worst::FailOpen>,
     /// Match rate by expectation.
     pub match_rate: MatchRate,
     /// The rule's own tests.
@@ -186,6 +218,8 @@ pub fn measure(rule: &Rule, corpus: &Corpus, settings: &Settings) -> RuleReport 
         linear: None,
         backtracking: None,
         worst_case: None,
+        check: None,
+        fail_open: None,
         match_rate: MatchRate::default(),
         tests: TestResults::default(),
         budget_exceeded: Vec::new(),
@@ -262,15 +296,22 @@ pub fn measure(rule: &Rule, corpus: &Corpus, settings: &Settings) -> RuleReport 
     report.match_rate =
         match_rate(&rule.id, corpus, &values, linear_matched.as_deref(), bt_matched.as_deref(), rule.negated);
     report.tests = run_tests(rule, counter.as_deref_mut(), linear_re.as_ref(), settings.step_limit);
+    let (check, proved) = check_verdict(rule);
+    report.check = check;
+    #[cfg_attr(not(feature = "pcre2"), allow(unused_mut, unused_variables, unused_assignments))]
+    let mut probed: Vec<Attack> = Vec::new();
     if let Some(c) = counter.as_mut() {
-        // The worst case over every attack string: the rule's own and the
-        // one the backtracking analysis confirmed; the costliest at 4 KB.
+        // The worst case over every attack string: the rule's own, the one
+        // `cfglint check` confirmed, and the variant its PCRE2 replay
+        // proved (PCRE2 rejects some attacks at once for lacking a
+        // character every match needs); the costliest at 4 KB.
         let mut attacks = rule.attacks.clone();
-        if let Some(found) = analysis_attack(rule)
-            && !attacks.contains(&found)
-        {
-            attacks.push(found);
+        for found in proved {
+            if !attacks.contains(&found) {
+                attacks.push(found);
+            }
         }
+        probed.clone_from(&attacks);
         for attack in &attacks {
             let w = worst::probe(c.as_mut(), attack, &settings.worst);
             if report.worst_case.as_ref().is_none_or(|best| w.steps_at_4kb_log10 > best.steps_at_4kb_log10) {
@@ -278,19 +319,64 @@ pub fn measure(rule: &Rule, corpus: &Corpus, settings: &Settings) -> RuleReport 
             }
         }
     }
+    // ModSecurity's own limits: the smallest attack (over every attack
+    // probed) at which production PCRE2 gives up on the match.
+    #[cfg(feature = "pcre2")]
+    if report.error.is_none() {
+        for attack in probed {
+            let found =
+                worst::fail_open(&rule.pattern, rule.flags, &attack, settings.production, settings.worst.max_bytes);
+            if let Some(f) = found
+                && report.fail_open.as_ref().is_none_or(|best| f.bytes < best.bytes)
+            {
+                report.fail_open = Some(f);
+            }
+        }
+    }
     report.budget_exceeded = budget::exceeded(&report, &settings.budgets);
     report
 }
 
-/// The attack string of the rule's confirmed backtracking verdict, if any
-/// (search semantics, as a WAF runs its rules).
-fn analysis_attack(rule: &rules::Rule) -> Option<crate::analysis::Attack> {
+/// `cfglint check`'s verdict on the rule's pattern (search semantics, as
+/// a WAF runs its rules), with the PCRE2 replay, and the attacks it proved:
+/// the confirmed one and PCRE2's variant. One source of truth: the same
+/// entry point as `check` ([`crate::verify::redos::check_with_engine`]).
+fn check_verdict(rule: &rules::Rule) -> (Option<CheckVerdict>, Vec<Attack>) {
     use crate::analysis::parse::{ParseConfig, parse};
-    use crate::verify::redos::{RedosSettings, check};
+    use crate::verify::redos::{RedosSettings, check_with_engine};
     let flavor = if rule.flavor.is_backtracking() { rule.flavor } else { crate::source::Flavor::Pcre };
-    let ir = parse(&rule.pattern, &ParseConfig::new(flavor).flags(rule.flags)).ok()?;
-    let verdict = check(&rule.pattern, &ir, flavor, crate::source::Semantics::Search, &RedosSettings::default());
-    if verdict.is_vulnerable() { verdict.candidate.map(|c| c.attack) } else { None }
+    let Ok(ir) = parse(&rule.pattern, &ParseConfig::new(flavor).flags(rule.flags)) else {
+        return (None, Vec::new());
+    };
+    let verdict = check_with_engine(
+        &rule.pattern,
+        &ir,
+        flavor,
+        rule.flags,
+        crate::source::Semantics::Search,
+        &RedosSettings::default(),
+    );
+    let mut attacks = Vec::new();
+    if verdict.is_vulnerable() {
+        if let Some(c) = &verdict.candidate {
+            attacks.push(c.attack.clone());
+        }
+        if let Some(a) = verdict.engine.as_ref().and_then(|e| e.attack.clone()) {
+            attacks.push(a);
+        }
+    }
+    let vulnerable = verdict.is_vulnerable();
+    let summary = CheckVerdict {
+        complexity: match verdict.complexity {
+            Complexity::Unknown => Complexity::Unknown,
+            c if vulnerable => c,
+            _ => Complexity::Linear,
+        },
+        degree: if vulnerable { verdict.degree } else { None },
+        engine: "simulator",
+        pcre2_reproduced: verdict.engine.as_ref().map(|e| e.reproduced),
+    };
+    (Some(summary), attacks)
 }
 
 /// Fired-on shares by expectation. The backtracking engine's verdict is
@@ -428,6 +514,9 @@ pub fn bench_files(
 ) -> Result<Report, baseline::Error> {
     let start = std::time::Instant::now();
     let loaded = rules::load_files(&request.rules);
+    let mut settings = settings.clone();
+    settings.production.apply(loaded.pcre_limits);
+    let settings = &settings;
     let corpus = Corpus::load(&request.corpus);
     let mut base_loaded = None;
     if let Some(rev) = &request.baseline {

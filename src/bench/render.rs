@@ -92,7 +92,13 @@ fn pct(x: Option<f64>) -> String {
 }
 
 fn steps_text(log10: f64) -> String {
-    if log10 < 15.0 { num(10f64.powf(log10)) } else { format!("10^{}", log10.round()) }
+    if log10 < 15.0 {
+        // Whole steps: `1`, not `1.00`.
+        let x = 10f64.powf(log10);
+        if x < 100.0 { format!("{}", x.round()) } else { num(x) }
+    } else {
+        format!("10^{}", log10.round())
+    }
 }
 
 /// "O(n²)" etc. with the fitted exponent.
@@ -104,12 +110,18 @@ fn growth(w: &super::worst::WorstCase) -> String {
     }
 }
 
+/// `1 step`, `2 steps`, `0.50 steps`.
+fn steps_word(text: &str) -> &'static str {
+    if text == "1" { "step" } else { "steps" }
+}
+
 fn at_4kb(w: &super::worst::WorstCase) -> String {
-    let steps = steps_text(w.steps_at_4kb_log10);
+    let n = steps_text(w.steps_at_4kb_log10);
+    let steps = format!("{n} {}", steps_word(&n));
     match w.seconds_at_4kb {
-        Some(s) if w.steps_at_4kb.is_finite() => format!("{steps} steps ≈ {}", duration(s)),
-        Some(_) => format!("{steps} steps ≈ forever"),
-        None => format!("{steps} steps"),
+        Some(s) if w.steps_at_4kb.is_finite() => format!("{steps} ≈ {}", duration(s)),
+        Some(_) => format!("{steps} ≈ forever"),
+        None => steps,
     }
 }
 
@@ -126,11 +138,13 @@ pub fn human(report: &Report, baseline_rev: Option<&str>) -> String {
     let corpora: Vec<String> = report.corpora.iter().map(|c| format!("{} ({} inputs)", c.path, c.inputs)).collect();
     let _ = writeln!(
         out,
-        "cfglint bench: {} rules × {} inputs ({} attack, {} benign){}",
+        "cfglint bench: {} {} × {} inputs ({} attack, {} benign, {} unlabelled){}",
         s.rules,
+        if s.rules == 1 { "rule" } else { "rules" },
         s.inputs,
         s.attack_inputs,
         s.benign_inputs,
+        s.inputs - s.attack_inputs - s.benign_inputs,
         if corpora.is_empty() { String::new() } else { format!(" from {}", corpora.join(", ")) }
     );
     let engine = if s.engine.starts_with("pcre2") {
@@ -167,7 +181,7 @@ pub fn human(report: &Report, baseline_rev: Option<&str>) -> String {
         }
         match &r.linear {
             Some(l) => {
-                row.push(num(l.mb_per_s));
+                row.push(format!("{} ±{}%", num(l.mb_per_s), (l.mb_per_s_spread * 50.0).round()));
                 row.push(num(l.us_per_kb));
                 row.push(format!("{}/{}", l.matches, l.inputs));
             }
@@ -208,13 +222,35 @@ pub fn human(report: &Report, baseline_rev: Option<&str>) -> String {
         if let Some(w) = &r.worst_case {
             let a = &w.attack;
             let head = if w.measured_at_4kb { "measured" } else { "extrapolated" };
+            let engine = if w.engine == "pcre2" { "PCRE2 (steps + bytes scanned)" } else { "the simulator" };
             lines.push(format!(
-                "at a 4 KB request this rule takes {} ({head}; attack {:?} + {:?} × n + {:?}{})",
+                "at a 4 KB request this rule takes {} on {engine} ({head}; attack {:?} + {:?} × n + {:?}{})",
                 at_4kb(w),
                 a.prefix,
                 a.pump,
                 a.suffix,
                 w.budget_hit_at.map_or(String::new(), |b| format!("; probe budget hit at {b} bytes"))
+            ));
+        }
+        if let Some(c) = &r.check
+            && c.complexity != Complexity::Linear
+        {
+            let bench = r.worst_case.as_ref().map_or_else(|| "not probed".to_owned(), |w| w.complexity.big_o(w.degree));
+            let replay = match c.pcre2_reproduced {
+                Some(true) => "its PCRE2 replay blows up too",
+                Some(false) => "its PCRE2 replay stays linear",
+                None => "not replayed on PCRE2",
+            };
+            lines.push(format!(
+                "cfglint check: {} on a plain backtracker (simulator; {replay}); bench on PCRE2: {bench}",
+                c.complexity.big_o(c.degree)
+            ));
+        }
+        if let Some(f) = &r.fail_open {
+            let a = &f.attack;
+            lines.push(format!(
+                "fails open: a {}-byte attack ({:?} + {:?} × n + {:?}) reaches {} {}; {}",
+                f.bytes, a.prefix, a.pump, a.suffix, f.limit, f.value, f.consequence
             ));
         }
         for (kind, input) in &r.tests.failures {
@@ -307,8 +343,9 @@ pub fn human(report: &Report, baseline_rev: Option<&str>) -> String {
     out.push('\n');
     let _ = writeln!(
         out,
-        "{} rules measured in {}; {} failing (budget, test, compile error or regression)",
+        "{} {} measured in {}; {} failing (budget, test, compile error or regression)",
         s.rules,
+        if s.rules == 1 { "rule" } else { "rules" },
         duration(s.elapsed_ms as f64 / 1000.0),
         s.failing
     );
@@ -457,6 +494,9 @@ mod tests {
         assert_eq!(duration(0.0012), "1.20 ms");
         assert_eq!(duration(f64::INFINITY), "forever");
         assert_eq!(steps_text(1234.0), "10^1234");
+        assert_eq!(steps_text(0.0), "1");
+        assert_eq!(steps_word(&steps_text(0.0)), "step");
+        assert_eq!(steps_word(&steps_text(1.0)), "steps");
     }
 
     #[test]

@@ -122,7 +122,11 @@ pub struct Loaded {
     pub rules: Vec<Rule>,
     /// Problems (unreadable files, rules without a pattern, ...).
     pub problems: Vec<Problem>,
-    /// Files that could not be read at all (I/O errors).
+    /// `SecPcreMatchLimit` / `SecPcreMatchLimitRecursion` set in the
+    /// SecLang files (the last file's win).
+    pub pcre_limits: (Option<u32>, Option<u32>),
+    /// Files that could not be read at all (I/O errors), do not parse, or
+    /// hold no rules list: each makes the run exit 2.
     pub unreadable: usize,
 }
 
@@ -148,11 +152,14 @@ pub fn from_source(file: &SourceFile, out: &mut Loaded) {
     match source::detect_format(&file.path, &file.text) {
         Some(source::Format::Yaml) => from_waf_yaml(file, out),
         Some(source::Format::Seclang) => from_seclang(file, out),
-        _ => out.problems.push(Problem {
-            place: shown,
-            rule: None,
-            message: "not a WAF rule YAML file (.yaml/.yml) or a SecLang file (.conf with SecRule)".to_owned(),
-        }),
+        _ => {
+            out.unreadable += 1;
+            out.problems.push(Problem {
+                place: shown,
+                rule: None,
+                message: "not a WAF rule YAML file (.yaml/.yml) or a SecLang file (.conf with SecRule)".to_owned(),
+            });
+        }
     }
 }
 
@@ -163,6 +170,11 @@ fn from_waf_yaml(file: &SourceFile, out: &mut Loaded) {
     let index = LineIndex::new(&file.text);
     let line_of = |offset: usize| index.line_col(&file.text, offset).0;
     let parsed = source::yaml::parse(&file.text, &ExtractOptions::default());
+    // A file that does not parse may hide rules: an error for the run
+    // (exit 2), not a silent "0 rules measured".
+    if !parsed.problems.is_empty() {
+        out.unreadable += 1;
+    }
     for p in &parsed.problems {
         out.problems.push(Problem {
             place: format!("{shown}:{}", line_of(p.span.start)),
@@ -250,6 +262,7 @@ fn from_waf_yaml(file: &SourceFile, out: &mut Loaded) {
         }
     }
     if !found_rules && parsed.problems.is_empty() {
+        out.unreadable += 1;
         out.problems.push(Problem { place: shown, rule: None, message: "no `rules:` list in this file".to_owned() });
     }
 }
@@ -358,6 +371,8 @@ fn name_match(member: &str) -> NameMatch {
 
 /// SecLang: every extracted `@rx` pattern with its directive's metadata.
 fn from_seclang(file: &SourceFile, out: &mut Loaded) {
+    let (m, r) = super::budget::ProductionLimits::scan(&file.text);
+    out.pcre_limits = (m.or(out.pcre_limits.0), r.or(out.pcre_limits.1));
     let extraction = source::extract(file, &ExtractOptions::default());
     let shown = file.display_path();
     let index = LineIndex::new(&file.text);

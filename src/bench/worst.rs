@@ -80,6 +80,10 @@ pub struct WorstCase {
     pub attack: Attack,
     /// Nanoseconds per step, measured uninstrumented on the largest probe.
     pub ns_per_step: Option<f64>,
+    /// The engine these figures are for (`pcre2` or `simulator`). Steps
+    /// are its work: PCRE2's counted steps plus the subject bytes scanned
+    /// between them.
+    pub engine: &'static str,
 }
 
 /// Probe `attack` at growing length.
@@ -98,11 +102,11 @@ pub fn probe(counter: &mut dyn StepCounter, attack: &Attack, opts: &Options) -> 
             budget_hit_at = Some(input.len());
             break;
         }
-        points.push((input.len(), run.steps as f64));
-        // Calibrate time per step on a probe well inside the budget, so the
-        // three timed runs cost little.
+        points.push((input.len(), run.work as f64));
+        // Calibrate time per unit of work on a probe well inside the
+        // budget, so the three timed runs cost little.
         if run.steps <= opts.step_budget / 8 {
-            largest = Some((input.into_bytes(), run.steps));
+            largest = Some((input.into_bytes(), run.work));
         }
         if attack.pump.is_empty() {
             break;
@@ -147,7 +151,81 @@ pub fn probe(counter: &mut dyn StepCounter, attack: &Attack, opts: &Options) -> 
         fit,
         attack: attack.clone(),
         ns_per_step,
+        engine: counter.engine(),
     }
+}
+
+/// The smallest attack that reaches ModSecurity's PCRE limits, and what
+/// happens then.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FailOpen {
+    /// Attack length in bytes.
+    pub bytes: usize,
+    /// The limit reached: `SecPcreMatchLimit` or `SecPcreMatchLimitRecursion`.
+    pub limit: &'static str,
+    /// Its value.
+    pub value: u32,
+    /// What ModSecurity does then.
+    pub consequence: &'static str,
+    /// The attack.
+    pub attack: Attack,
+}
+
+/// What ModSecurity does when a match reaches a PCRE limit.
+#[cfg_attr(not(feature = "pcre2"), allow(dead_code))]
+pub const FAIL_OPEN: &str = "ModSecurity gives up on the match: the rule does not fire (it fails open, a bypass) \
+     and logs \"Execution error - PCRE limits exceeded\"";
+
+/// Run `attack` at growing length on PCRE2 with ModSecurity's limits, up
+/// to `max_bytes`; the smallest length at which the match stops at a limit
+/// (found by bisection between the last length that finished and the
+/// first that did not). `None` when no length up to `max_bytes` does.
+#[cfg(feature = "pcre2")]
+pub fn fail_open(
+    pattern: &str,
+    flags: crate::source::Flags,
+    attack: &Attack,
+    limits: super::budget::ProductionLimits,
+    max_bytes: usize,
+) -> Option<FailOpen> {
+    use super::pcre::{LimitKind, Limits, Outcome, Pcre};
+    if attack.pump.is_empty() {
+        return None;
+    }
+    let pcre_limits =
+        Limits { match_limit: limits.match_limit, depth_limit: limits.recursion_limit, ..Limits::default() };
+    let mut re = Pcre::new(pattern, flags, pcre_limits).ok()?;
+    let mut stopped = |n: usize| -> Option<LimitKind> {
+        match re.time(attack.build(n).as_bytes()).0 {
+            Outcome::Limit(k) => Some(k),
+            Outcome::Match | Outcome::NoMatch => None,
+        }
+    };
+    let (mut ok, mut n) = (0usize, 1usize);
+    let (hit, kind) = loop {
+        if attack.build(n).len() > max_bytes {
+            return None;
+        }
+        if let Some(k) = stopped(n) {
+            break (n, k);
+        }
+        ok = n;
+        n += (n / 2).max(1);
+    };
+    // Bisect: `ok` finished, `hit` stopped.
+    let (mut lo, mut hi, mut kind) = (ok, hit, kind);
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        match stopped(mid) {
+            Some(k) => (hi, kind) = (mid, k),
+            None => lo = mid,
+        }
+    }
+    let (limit, value) = match kind {
+        LimitKind::Depth => ("SecPcreMatchLimitRecursion", limits.recursion_limit),
+        _ => ("SecPcreMatchLimit", limits.match_limit),
+    };
+    Some(FailOpen { bytes: attack.build(hi).len(), limit, value, consequence: FAIL_OPEN, attack: attack.clone() })
 }
 
 /// Fit the power and exponential models; keep the better one.
@@ -218,11 +296,37 @@ mod tests {
         let attack = Attack { prefix: String::new(), pump: "1".into(), suffix: "!".into() };
         let w = probe(c.as_mut(), &attack, &Options { step_budget: 2_000_000, max_bytes: 4096, report_bytes: 4096 });
         assert_eq!(w.complexity, Complexity::Polynomial, "{w:?}");
-        // PCRE2 makes the second `\d+` possessive (auto-possessification),
-        // so the real engine is quadratic where a naive backtracker is cubic.
-        assert_eq!(w.degree, Some(2), "{w:?}");
+        // PCRE2 makes the second `\d+` possessive (auto-possessification):
+        // quadratic in steps, but each possessive run still reads its
+        // digits, so the work (steps + bytes scanned) is cubic.
+        assert_eq!(w.degree, Some(3), "{w:?}");
+        assert_eq!(w.engine, "pcre2");
         assert!(w.steps_at_4kb > 1e7, "{w:?}");
         assert!(w.seconds_at_4kb.is_some());
+    }
+
+    #[cfg(feature = "pcre2")]
+    #[test]
+    fn finds_the_smallest_attack_that_fails_open() {
+        let limits = super::super::budget::ProductionLimits::default();
+        let attack = Attack { prefix: String::new(), pump: "a".into(), suffix: "!".into() };
+        let f =
+            fail_open("^(a+)+$", crate::source::Flags::default(), &attack, limits, 8192).expect("reaches the limit");
+        assert_eq!(f.limit, "SecPcreMatchLimit");
+        assert_eq!(f.value, 1000);
+        assert!(f.bytes > 3 && f.bytes < 20, "{f:?}");
+        // One byte shorter finishes within the limit.
+        let mut re = super::super::pcre::Pcre::new(
+            "^(a+)+$",
+            crate::source::Flags::default(),
+            super::super::pcre::Limits { match_limit: 1000, depth_limit: 1000, ..Default::default() },
+        )
+        .unwrap();
+        assert!(!matches!(re.time(attack.build(f.bytes - 3).as_bytes()).0, super::super::pcre::Outcome::Limit(_)));
+        assert!(matches!(re.time(attack.build(f.bytes - 1).as_bytes()).0, super::super::pcre::Outcome::Limit(_)));
+        // A linear rule never does.
+        let lin = Attack { prefix: String::new(), pump: "1".into(), suffix: String::new() };
+        assert_eq!(fail_open(r"^\d+a", crate::source::Flags::default(), &lin, limits, 8192), None);
     }
 
     #[cfg(feature = "pcre2")]
