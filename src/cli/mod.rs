@@ -35,6 +35,7 @@ pub fn dispatch(command: Command, out: &mut dyn Write) -> miette::Result<ExitSta
         Command::Rollout(a) => commands::rollout::run(&a, out),
         Command::Gate(a) => commands::gate::run(&a, out),
         Command::Rollback(a) => commands::rollback::run(&a, out),
+        Command::Fix(a) => commands::fix::run(&a, out),
     }
 }
 

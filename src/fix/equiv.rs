@@ -63,7 +63,9 @@ pub fn unsupported(ir: &Ir) -> Option<&'static str> {
             NodeKind::Atomic(_) => "an atomic group",
             NodeKind::Repeat(r) if r.greed == Greed::Possessive => "a possessive quantifier",
             NodeKind::Assert(Assertion::StartOfAttempt) => "`\\G`",
-            NodeKind::Assert(Assertion::EndTextOptionalNewline) => "`$` (end or before a final newline)",
+            NodeKind::Assert(Assertion::EndTextOptionalNewline) if !in_tail_position(ir, n) => {
+                "`$` (end or before a final newline) with something after it"
+            }
             _ => continue,
         };
         return Some(why);
@@ -74,10 +76,81 @@ pub fn unsupported(ir: &Ir) -> Option<&'static str> {
     None
 }
 
+/// True when nothing can follow `node` in a match: the pattern ends there.
+fn in_tail_position(ir: &Ir, node: &crate::analysis::ir::Node) -> bool {
+    let target = ir.nodes.iter().position(|n| std::ptr::eq(n, node));
+    let Some(target) = target else { return false };
+    let mut stack = vec![ir.root];
+    while let Some(id) = stack.pop() {
+        if id.index() == target {
+            return true;
+        }
+        match &ir.node(id).kind {
+            NodeKind::Concat(items) => stack.extend(items.last().copied()),
+            NodeKind::Alt(items) => stack.extend(items.iter().copied()),
+            NodeKind::Group { child, .. } => stack.push(*child),
+            NodeKind::Repeat(r) if r.max.is_some_and(|m| m <= 1) => stack.push(r.child),
+            _ => {}
+        }
+    }
+    false
+}
+
+/// `ir` with every `$` (end or before a final newline) spelled `\n?\z`.
+/// Exact for "some match exists" when the `$` ends the pattern (see
+/// [`in_tail_position`]): a match that ends before a final newline
+/// becomes one that takes the newline too. Not exact for full match.
+fn spell_out_dollar(ir: &Ir) -> Ir {
+    use crate::analysis::ir::{CharSet, Node, NodeId, Repeat};
+    let mut nodes: Vec<Node> = Vec::with_capacity(ir.nodes.len() + 8);
+    let mut map: Vec<NodeId> = Vec::with_capacity(ir.nodes.len());
+    let id = |n: usize| NodeId(u32::try_from(n).unwrap_or(u32::MAX));
+    for node in &ir.nodes {
+        let m = |c: &NodeId| map[c.index()];
+        let kind = match &node.kind {
+            NodeKind::Assert(Assertion::EndTextOptionalNewline) => {
+                nodes.push(Node { kind: NodeKind::Set(CharSet::single('\n')), span: node.span });
+                let nl = id(nodes.len() - 1);
+                nodes.push(Node {
+                    kind: NodeKind::Repeat(Repeat { child: nl, min: 0, max: Some(1), greed: Greed::Greedy, op_span: node.span }),
+                    span: node.span,
+                });
+                let opt = id(nodes.len() - 1);
+                nodes.push(Node { kind: NodeKind::Assert(Assertion::EndText), span: node.span });
+                let end = id(nodes.len() - 1);
+                NodeKind::Concat(vec![opt, end])
+            }
+            NodeKind::Concat(items) => NodeKind::Concat(items.iter().map(m).collect()),
+            NodeKind::Alt(items) => NodeKind::Alt(items.iter().map(m).collect()),
+            NodeKind::Repeat(r) => NodeKind::Repeat(Repeat { child: m(&r.child), ..r.clone() }),
+            NodeKind::Group { child, capture } => NodeKind::Group { child: m(child), capture: *capture },
+            NodeKind::Atomic(c) => NodeKind::Atomic(m(c)),
+            NodeKind::Look { child, behind, negated } => {
+                NodeKind::Look { child: m(child), behind: *behind, negated: *negated }
+            }
+            other => other.clone(),
+        };
+        nodes.push(Node { kind, span: node.span });
+        map.push(id(nodes.len() - 1));
+    }
+    Ir { root: map[ir.root.index()], nodes, ..ir.clone() }
+}
+
 fn build(ir: &Ir, flavor: Flavor, semantics: Semantics) -> Result<dense::DFA<Vec<u32>>, String> {
     if let Some(why) = unsupported(ir) {
         return Err(format!("the pattern uses {why}"));
     }
+    let has_dollar = ir.nodes.iter().any(|n| n.kind == NodeKind::Assert(Assertion::EndTextOptionalNewline));
+    if has_dollar && semantics == Semantics::FullMatch {
+        return Err("`$` (end or before a final newline) under full-match semantics".into());
+    }
+    let spelled;
+    let ir = if has_dollar {
+        spelled = spell_out_dollar(ir);
+        &spelled
+    } else {
+        ir
+    };
     let hir = crate::rules::size_budget::lower(ir, flavor).ok_or("the pattern cannot be lowered to a DFA")?;
     let nfa = thompson::Compiler::new()
         .configure(thompson::Config::new().which_captures(WhichCaptures::None))
@@ -265,9 +338,19 @@ mod tests {
 
     #[test]
     fn refuses_what_a_dfa_cannot_model() {
-        for p in ["a(?=b)", "(a)\\1", "(?>a*)a", "a*+a", "a$"] {
+        for p in ["a(?=b)", "(a)\\1", "(?>a*)a", "a*+a", "a$b", "a$\\n"] {
             assert!(matches!(eq(p, p, Semantics::Search), Equivalence::Unknown(_)), "{p}");
         }
+    }
+
+    #[test]
+    fn dollar_at_the_end_means_end_or_before_a_final_newline() {
+        assert!(matches!(eq("^(a+)+$", "^(a+)$", Semantics::Search), Equivalence::Equal { .. }));
+        // `a$` accepts "a\n"; `a\z` does not.
+        let Equivalence::Differ { witness } = eq("a$", "a\\z", Semantics::Search) else { panic!("must differ") };
+        assert_eq!(witness, b"a\n");
+        assert!(matches!(eq("a$", "a\\n?\\z", Semantics::Search), Equivalence::Equal { .. }));
+        assert!(matches!(eq("a$", "a$", Semantics::FullMatch), Equivalence::Unknown(_)));
     }
 
     #[test]

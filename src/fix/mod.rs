@@ -286,6 +286,44 @@ pub fn check_reextract(
     Ok(())
 }
 
+/// The edited text of `file` with every fix in `fixes` applied, checked by
+/// re-extracting it: every fixed pattern must read back exactly as fixed and
+/// every other pattern unchanged. `Ok(None)` when there is nothing to fix.
+/// Fixes for the same span are applied once; overlapping spans are refused.
+pub fn apply(file: &SourceFile, fixes: &[&Fix], opts: &ExtractOptions) -> Result<Option<String>, NoFix> {
+    let mut fixes: Vec<&Fix> = fixes.to_vec();
+    fixes.sort_by_key(|f| (f.span.start, f.span.end));
+    fixes.dedup_by(|a, b| a.span == b.span && a.replacement == b.replacement);
+    if fixes.is_empty() {
+        return Ok(None);
+    }
+    for pair in fixes.windows(2) {
+        if pair[1].span.start < pair[0].span.end {
+            return Err(NoFix(format!(
+                "two fixes overlap at bytes {}..{} and {}..{}",
+                pair[0].span.start, pair[0].span.end, pair[1].span.start, pair[1].span.end
+            )));
+        }
+    }
+    let mut text = file.text.clone();
+    for fix in fixes.iter().rev() {
+        text = splice_file(&text, fix.span, &fix.replacement)
+            .ok_or_else(|| NoFix(format!("span {}..{} is not inside the file", fix.span.start, fix.span.end)))?;
+    }
+    let before = source::extract(file, opts);
+    let after = source::extract(&SourceFile::new(file.path.clone(), text.as_str()), opts);
+    if !after.problems.is_empty() || before.patterns.len() != after.patterns.len() {
+        return Err(NoFix("the edited file does not extract the same patterns; nothing written".into()));
+    }
+    for (b, a) in before.patterns.iter().zip(&after.patterns) {
+        let want = fixes.iter().find(|f| f.span == b.offsets.raw_span()).map_or(b.pattern.as_str(), |f| &f.pattern);
+        if a.pattern != want {
+            return Err(NoFix(format!("the edited file reads `{}` where `{want}` was meant; nothing written", a.pattern)));
+        }
+    }
+    Ok(Some(text))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
