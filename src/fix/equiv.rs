@@ -112,7 +112,13 @@ fn spell_out_dollar(ir: &Ir) -> Ir {
                 nodes.push(Node { kind: NodeKind::Set(CharSet::single('\n')), span: node.span });
                 let nl = id(nodes.len() - 1);
                 nodes.push(Node {
-                    kind: NodeKind::Repeat(Repeat { child: nl, min: 0, max: Some(1), greed: Greed::Greedy, op_span: node.span }),
+                    kind: NodeKind::Repeat(Repeat {
+                        child: nl,
+                        min: 0,
+                        max: Some(1),
+                        greed: Greed::Greedy,
+                        op_span: node.span,
+                    }),
                     span: node.span,
                 });
                 let opt = id(nodes.len() - 1);
@@ -201,6 +207,10 @@ impl Compiled {
     }
 }
 
+/// Each product state explored, with the state and byte it was reached
+/// from (`None` for the start).
+type Parents = HashMap<(Side, Side), Option<((Side, Side), u8)>>;
+
 /// Decide whether `a` and `b` (parsed for `flavor`) accept the same inputs
 /// under `semantics`, exploring at most `budget` product states.
 pub fn equivalent(a: &Ir, b: &Ir, flavor: Flavor, semantics: Semantics, budget: usize) -> Equivalence {
@@ -213,9 +223,8 @@ pub fn equivalent(a: &Ir, b: &Ir, flavor: Flavor, semantics: Semantics, budget: 
 fn product(da: &dense::DFA<Vec<u32>>, db: &dense::DFA<Vec<u32>>, semantics: Semantics, budget: usize) -> Equivalence {
     let anchored = if semantics == Semantics::Search { Anchored::No } else { Anchored::Yes };
     let config = start::Config::new().anchored(anchored);
-    let (sa, sb) = match (da.start_state(&config), db.start_state(&config)) {
-        (Ok(sa), Ok(sb)) => (sa, sb),
-        _ => return Equivalence::Unknown("no start state (the pattern needs look-behind context)".into()),
+    let (Ok(sa), Ok(sb)) = (da.start_state(&config), db.start_state(&config)) else {
+        return Equivalence::Unknown("no start state (the pattern needs look-behind context)".into());
     };
     let sticky = semantics != Semantics::FullMatch;
     // One representative byte per pair of byte classes.
@@ -227,7 +236,7 @@ fn product(da: &dense::DFA<Vec<u32>>, db: &dense::DFA<Vec<u32>>, semantics: Sema
         }
     }
     // Parent pointers rebuild a witness.
-    let mut parent: HashMap<(Side, Side), Option<((Side, Side), u8)>> = HashMap::new();
+    let mut parent: Parents = HashMap::new();
     let mut queue = VecDeque::new();
     let start = (Side::At(sa), Side::At(sb));
     parent.insert(start, None);
@@ -275,7 +284,7 @@ fn step(dfa: &dense::DFA<Vec<u32>>, side: Side, byte: u8, sticky: bool) -> Side 
     }
 }
 
-fn witness(parent: &HashMap<(Side, Side), Option<((Side, Side), u8)>>, mut at: (Side, Side)) -> Vec<u8> {
+fn witness(parent: &Parents, mut at: (Side, Side)) -> Vec<u8> {
     let mut out = Vec::new();
     while let Some(Some((prev, byte))) = parent.get(&at) {
         out.push(*byte);

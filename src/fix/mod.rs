@@ -41,13 +41,13 @@ use crate::verify::simulator::{Program, SimOptions};
 use equiv::Equivalence;
 
 /// Most accepted rewrite steps before giving up.
-const MAX_ROUNDS: usize = 8;
+const MAX_ROUNDS: usize = 4;
 /// Most candidates tried per step.
-const MAX_CANDIDATES: usize = 48;
+const MAX_CANDIDATES: usize = 32;
 /// Most equivalence checks for one pattern.
-const MAX_CHECKS: usize = 96;
+const MAX_CHECKS: usize = 32;
 /// Longest pattern a fix is searched for (bytes).
-const MAX_PATTERN_LEN: usize = 4096;
+const MAX_PATTERN_LEN: usize = 1024;
 
 /// A proven fix, as carried by a finding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -117,8 +117,7 @@ pub fn uses_captures(kind: &Kind) -> bool {
             | Kind::Prometheus
             | Kind::Gitleaks
             | Kind::Traefik
-            | Kind::Custom(_)
-    )
+    ) || matches!(kind, Kind::Custom(name) if name != "command-line")
 }
 
 /// Find and prove a linear rewrite of `pattern`. `semantics` is what the
@@ -239,7 +238,7 @@ pub fn for_pattern(
     let proven = prove(&pattern.pattern, pattern.flavor, pattern.flags, semantics, attack, settings)?;
     let replacement = encode::encode(&file.text, pattern, &proven.pattern)
         .ok_or_else(|| NoFix("the fixed pattern cannot be written in this file's quoting".into()))?;
-    let span = pattern.offsets.raw_span();
+    let span = decoded_raw_span(pattern);
     let edited = splice_file(&file.text, span, &replacement).ok_or_else(|| NoFix("bad span".into()))?;
     check_reextract(file, &edited, pattern, &proven.pattern, opts)?;
     Ok(Fix {
@@ -254,6 +253,18 @@ pub fn for_pattern(
         },
         steps: proven.steps,
     })
+}
+
+/// The file bytes the pattern's decoded text comes from: from the first
+/// piece of its offset map that decodes to something to the end of the last
+/// one. (An extractor's raw span
+/// may run further, over a closing quote or a trailing comment.)
+pub fn decoded_raw_span(pattern: &ExtractedPattern) -> Span {
+    let mut decoding = pattern.offsets.pieces().iter().filter(|p| p.decoded_len > 0);
+    match (decoding.clone().next(), decoding.next_back()) {
+        (Some(first), Some(last)) => Span::new(first.raw_start, last.raw_start + last.raw_len),
+        _ => pattern.offsets.raw_span(),
+    }
 }
 
 /// `text` with `span` replaced.
@@ -278,7 +289,7 @@ pub fn check_reextract(
         return Err(NoFix("the edited file does not extract the same patterns".into()));
     }
     for (b, a) in before.patterns.iter().zip(&after.patterns) {
-        let want = if b.span == pattern.span { fixed } else { b.pattern.as_str() };
+        let want = if b.span == pattern.span && b.offsets == pattern.offsets { fixed } else { b.pattern.as_str() };
         if a.pattern != want {
             return Err(NoFix(format!("the edited file reads `{}` where `{want}` was written", a.pattern)));
         }
@@ -316,9 +327,12 @@ pub fn apply(file: &SourceFile, fixes: &[&Fix], opts: &ExtractOptions) -> Result
         return Err(NoFix("the edited file does not extract the same patterns; nothing written".into()));
     }
     for (b, a) in before.patterns.iter().zip(&after.patterns) {
-        let want = fixes.iter().find(|f| f.span == b.offsets.raw_span()).map_or(b.pattern.as_str(), |f| &f.pattern);
+        let want = fixes.iter().find(|f| f.span == decoded_raw_span(b)).map_or(b.pattern.as_str(), |f| &f.pattern);
         if a.pattern != want {
-            return Err(NoFix(format!("the edited file reads `{}` where `{want}` was meant; nothing written", a.pattern)));
+            return Err(NoFix(format!(
+                "the edited file reads `{}` where `{want}` was meant; nothing written",
+                a.pattern
+            )));
         }
     }
     Ok(Some(text))

@@ -25,6 +25,8 @@
 //!   what precedes it (`".*=` → `"[^\n"=]*=`), which turns a quadratic
 //!   retry into a linear scan.
 
+use std::fmt::Write as _;
+
 use crate::analysis::ir::{CharSet, Greed, Ir, NodeId, NodeKind};
 use crate::source::{PatternSpan, Semantics};
 
@@ -184,7 +186,9 @@ fn class_char(s: &mut String, c: u32) {
         Some('\n') => s.push_str("\\n"),
         Some('\t') => s.push_str("\\t"),
         Some('\r') => s.push_str("\\r"),
-        _ => s.push_str(&format!("\\x{c:02x}")),
+        _ => {
+            let _ = write!(s, "\\x{c:02x}");
+        }
     }
 }
 
@@ -233,7 +237,11 @@ pub fn candidates(pattern: &str, ir: &Ir, semantics: Semantics) -> Vec<Candidate
             && ir2.max.is_none()
             && r.min <= 1
         {
-            push(r.op_span, String::new(), format!("removed the outer quantifier `{}` of a nested loop", text(r.op_span)));
+            push(
+                r.op_span,
+                String::new(),
+                format!("removed the outer quantifier `{}` of a nested loop", text(r.op_span)),
+            );
         }
         if let Some(Some(f)) = facts.get(r.child.index())
             && !matches!(ir.node(r.child).kind, NodeKind::Set(_))
@@ -284,7 +292,11 @@ pub fn candidates(pattern: &str, ir: &Ir, semantics: Semantics) -> Vec<Candidate
                     && !narrowed.is_empty()
                     && let Some(class) = print_class(&narrowed)
                 {
-                    push(child_span, class, format!("narrowed `{}` so it stops where what follows starts", text(node.span)));
+                    push(
+                        child_span,
+                        class,
+                        format!("narrowed `{}` so it stops where what follows starts", text(node.span)),
+                    );
                 }
             }
         }
