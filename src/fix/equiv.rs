@@ -159,7 +159,7 @@ fn build(ir: &Ir, flavor: Flavor, semantics: Semantics) -> Result<dense::DFA<Vec
     };
     let hir = crate::rules::size_budget::lower(ir, flavor).ok_or("the pattern cannot be lowered to a DFA")?;
     let nfa = thompson::Compiler::new()
-        .configure(thompson::Config::new().which_captures(WhichCaptures::None))
+        .configure(thompson::Config::new().which_captures(WhichCaptures::None).nfa_size_limit(Some(DFA_SIZE_LIMIT)))
         .build_from_hir(&hir)
         .map_err(|e| format!("NFA: {e}"))?;
     let kind = if semantics == Semantics::Search { StartKind::Unanchored } else { StartKind::Anchored };
