@@ -22,6 +22,7 @@ pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod diff;
+pub mod fix;
 pub mod fsutil;
 pub mod lint;
 pub mod report;

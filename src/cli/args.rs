@@ -72,6 +72,22 @@ pub enum Command {
     Rules(RulesArgs),
     /// Dump internals (parsed IR, NFA, witness) for one pattern.
     Debug(DebugArgs),
+    /// Apply every proven fix (equivalent and linear rewrites) in place.
+    Fix(FixArgs),
+}
+
+/// `cfglint fix`.
+#[derive(Debug, Args)]
+pub struct FixArgs {
+    /// Files or folders to fix.
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// Print the diff only; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Shared options.
+    #[command(flatten)]
+    pub common: Common,
 }
 
 /// `cfglint check`.
@@ -93,6 +109,10 @@ pub struct CheckArgs {
     /// hide from the walk.
     #[arg(long)]
     pub no_ignore: bool,
+    /// Search a proven fix for every CL001/CL002 finding and show it
+    /// (`help:`, JSON `fix`, SARIF); `cfglint fix` applies them.
+    #[arg(long)]
+    pub suggest_fixes: bool,
     /// Shared options.
     #[command(flatten)]
     pub common: Common,

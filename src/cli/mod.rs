@@ -38,6 +38,7 @@ pub fn dispatch(command: Command, out: &mut dyn Write) -> miette::Result<ExitSta
         },
         Command::Gate(a) => commands::gate::run(&a, out),
         Command::Rollback(a) => commands::rollback::run(&a, out),
+        Command::Fix(a) => commands::fix::run(&a, out),
     }
 }
 

@@ -164,6 +164,9 @@ pub struct Finding {
     pub evidence: Option<Evidence>,
     /// What a diff did to the pattern.
     pub change: Option<Change>,
+    /// A proven fix (CL001/CL002): a rewrite proven equivalent and linear.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix: Option<crate::fix::Fix>,
     /// Stable across runs and unrelated edits (no line numbers in it).
     pub fingerprint: String,
 }
@@ -214,6 +217,7 @@ impl Finding {
             notes: Vec::new(),
             evidence: None,
             change: None,
+            fix: None,
             fingerprint: String::new(),
         };
         f.refresh_fingerprint();

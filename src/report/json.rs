@@ -81,6 +81,8 @@ struct JsonFinding<'a> {
     primary_label: Option<&'a str>,
     labels: Vec<JsonLabel<'a>>,
     help: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fix: Option<&'a crate::fix::Fix>,
     notes: &'a [String],
     fingerprint: &'a str,
 }
@@ -135,6 +137,7 @@ fn to_json<'a>(f: &'a Finding, sources: &Sources) -> JsonFinding<'a> {
         primary_label: f.primary_label.as_deref(),
         labels,
         help: f.help.as_deref(),
+        fix: f.fix.as_ref(),
         notes: &f.notes,
         fingerprint: &f.fingerprint,
     }

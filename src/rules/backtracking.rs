@@ -117,6 +117,15 @@ pub(crate) fn finding(cx: &PatternContext<'_>, meta: &RuleMeta, verdict: &Verdic
         }
         f.notes.push(note);
     }
+    // A proven fix, when one exists: shown under `help:` and carried as data.
+    let opts = crate::source::ExtractOptions::default();
+    if cx.settings.fixes
+        && let Ok(fix) =
+            crate::fix::for_pattern(cx.file, cx.pattern, &opts, Some(&candidate.attack), &cx.settings.redos)
+    {
+        f.help = Some(format!("{}\nproven fix: replace the pattern with `{}`", candidate.hint, fix.pattern));
+        f.fix = Some(fix);
+    }
     f.evidence = Some(Evidence {
         complexity: verdict.complexity,
         degree: verdict.degree,

@@ -37,6 +37,10 @@ pub struct RuleSettings {
     /// Patterns reached after it ran out get a CL008 "not analysed"
     /// finding instead of a verdict.
     pub run_budget: Option<Duration>,
+    /// Search a proven fix for every CL001/CL002 finding (`cfglint fix`,
+    /// `check --suggest-fixes`). Off by default: the search and its proofs
+    /// cost several times the analysis itself.
+    pub fixes: bool,
     /// Verdicts shared by every pattern of the run, and the run's clock.
     /// Clones share it.
     pub run: RunState,

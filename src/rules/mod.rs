@@ -14,7 +14,7 @@ mod invalid_regex;
 mod matches_everything;
 mod polynomial_backtracking;
 mod redundant_wildcard;
-mod size_budget;
+pub(crate) mod size_budget;
 mod unsupported_in_flavor;
 
 pub use backtracking::engine as backtracking_engine;

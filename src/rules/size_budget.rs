@@ -92,7 +92,7 @@ pub fn measure_nfa(pattern: &str, flavor: Flavor, flags: Flags, limit: usize) ->
 /// constructs a linear engine lacks. Bottom-up over the arena (children
 /// have smaller ids than their parents; every node has one parent), so no
 /// recursion and no copying of subtrees.
-fn lower(ir: &Ir, flavor: Flavor) -> Option<Hir> {
+pub(crate) fn lower(ir: &Ir, flavor: Flavor) -> Option<Hir> {
     let unicode_word = matches!(flavor, Flavor::Rust | Flavor::Python);
     let mut built: Vec<Option<Hir>> = Vec::with_capacity(ir.nodes.len());
     for node in &ir.nodes {

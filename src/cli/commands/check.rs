@@ -16,6 +16,7 @@ use crate::report;
 pub fn run(args: &CheckArgs, out: &mut dyn Write) -> Result<ExitStatus> {
     let mut settings = settings::resolve(&args.common)?;
     settings.lint.no_ignore = args.no_ignore;
+    settings.lint.rules.fixes = args.suggest_fixes;
     // Read the baseline first: a bad one should fail before any work.
     let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
     let cache = if args.no_cache { None } else { super::diff::cache_for(&settings, Cache::default_dir(&settings.cwd)) };

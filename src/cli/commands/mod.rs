@@ -5,6 +5,7 @@ pub mod check;
 pub mod debug;
 pub mod diff;
 pub mod explain;
+pub mod fix;
 pub mod gate;
 pub mod patterns;
 pub mod regex;

@@ -1,0 +1,45 @@
+//! Writing a fixed pattern back in the file's own quoting.
+//!
+//! The extractors record, for every pattern, how each run of the decoded
+//! pattern was spelled in the file (verbatim, or an escape such as YAML
+//! `\\`, JSON `\"`, SecLang `\"`). A fixed pattern is built from the
+//! characters of the original (plus ASCII letters, digits and class syntax),
+//! so each of its characters is spelled the way the file already spells
+//! it: verbatim where the file has it verbatim, with the file's own escape
+//! where it has only that. A character the file never spells is refused
+//! unless it is an ASCII letter or digit. This reuses the format knowledge
+//! of the extractors instead of a second set of escapers; the caller still
+//! re-extracts the edited file and compares (`check_reextract`), so a
+//! spelling that reads differently in context is caught, not written.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::source::ExtractedPattern;
+
+/// The raw text for `fixed`, spelled like `pattern` is spelled in `text`,
+/// or `None` when some character has no known spelling.
+pub fn encode(text: &str, pattern: &ExtractedPattern, fixed: &str) -> Option<String> {
+    let mut verbatim: HashSet<char> = HashSet::new();
+    let mut escaped: HashMap<char, &str> = HashMap::new();
+    for piece in pattern.offsets.pieces() {
+        let raw = text.get(piece.raw_start..piece.raw_start + piece.raw_len)?;
+        let decoded = pattern.pattern.get(piece.decoded_start..piece.decoded_start + piece.decoded_len)?;
+        if raw == decoded {
+            verbatim.extend(raw.chars());
+        } else {
+            let mut chars = decoded.chars();
+            if let (Some(c), None) = (chars.next(), chars.next()) {
+                escaped.entry(c).or_insert(raw);
+            }
+        }
+    }
+    let mut out = String::with_capacity(fixed.len());
+    for c in fixed.chars() {
+        if verbatim.contains(&c) || (c.is_ascii_alphanumeric() && !escaped.contains_key(&c)) {
+            out.push(c);
+        } else {
+            out.push_str(escaped.get(&c)?);
+        }
+    }
+    Some(out)
+}
