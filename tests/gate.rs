@@ -2,7 +2,7 @@
 //! real temporary git repository, then every decision branch (promote,
 //! each hold reason, rollback) and every bad input (malformed or partial
 //! metrics, an unknown stage, an unknown schema, a work tree that does not
-//! match the hashes), in human and JSON forms, from the DESIGN.md metrics
+//! match the hashes), in human and JSON forms, from the documented metrics
 //! shape and from Prometheus query results.
 
 use std::path::Path;

@@ -1,5 +1,5 @@
 //! Bench output: an aligned table for people (costliest rule first), JSON
-//! version 1 with every figure (DESIGN.md "bench"), and an SVG plot of the
+//! version 1 with every figure (docs/bench.md), and an SVG plot of the
 //! worst-case growth curves of the costliest rules.
 //!
 //! Where it sits: last; plain functions from a [`Report`] to text. Output

@@ -1,4 +1,4 @@
-//! Exit codes, in one place (DESIGN.md's contract).
+//! Exit codes, in one place (documented per command in docs/output.md).
 
 use std::process::ExitCode;
 

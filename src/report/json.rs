@@ -1,4 +1,4 @@
-//! JSON output, version 1 (DESIGN.md's contract).
+//! JSON output, version 1 (the contract in docs/output.md).
 //!
 //! Keys come in a fixed order (structs, not maps), so the output is stable
 //! byte for byte. Every finding has the contract's keys; the backtracking

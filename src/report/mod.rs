@@ -23,7 +23,7 @@ pub enum Format {
     /// Diagnostics for people, with the pattern underlined in the file.
     #[default]
     Human,
-    /// JSON, version 1 (see DESIGN.md).
+    /// JSON, version 1 (see docs/output.md).
     Json,
     /// SARIF 2.1.0 for GitHub code scanning.
     Sarif,

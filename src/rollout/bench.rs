@@ -1,5 +1,5 @@
 //! Reading `cfglint bench --format json` (version 1) for risk: the keys
-//! DESIGN.md documents, read loosely (every key optional, unknown keys
+//! docs/bench.md documents, read loosely (every key optional, unknown keys
 //! ignored), so bench can add figures without breaking rollout.
 //!
 //! Position: input to [`super::risk`].

@@ -1,9 +1,9 @@
-//! Observed metrics for `cfglint gate`: the JSON shape of DESIGN.md, or a
+//! Observed metrics for `cfglint gate`: the JSON shape of docs/rollout.md, or a
 //! Prometheus instant-query result.
 //!
 //! Position: input to [`super::gate`].
 //!
-//! DESIGN.md shape: `{"elapsed_seconds": 1200, "samples": 5000,
+//! documented shape: `{"elapsed_seconds": 1200, "samples": 5000,
 //! "metrics": {"error_rate": 0.0004, "p99_latency_ms": 80}}`. Unknown
 //! top-level keys are errors (a typo must not read as "no data"); a metric
 //! whose value is `null` has no data (the gate holds).

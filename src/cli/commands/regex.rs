@@ -27,7 +27,9 @@ pub fn parse_semantics(s: &str) -> Result<Semantics> {
 
 /// Run `regex`.
 pub fn run(args: &RegexArgs, out: &mut dyn Write) -> Result<ExitStatus> {
-    let settings = settings::resolve(&args.common)?;
+    let mut settings = settings::resolve(&args.common)?;
+    // One pattern asked about: its proven fix, if any, is worth the search.
+    settings.lint.rules.fixes = true;
     let flavor = settings.flavor.unwrap_or(Flavor::Pcre);
     let semantics = parse_semantics(&args.semantics)?;
     let flags = Flags::from_letters(&args.flags);
