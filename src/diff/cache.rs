@@ -18,7 +18,8 @@
 //! silently.
 //!
 //! Ownership: cfglint only writes into a cache directory it created (or
-//! found empty) and marked with a `CACHEDIR.TAG` naming cfglint; a
+//! found empty, or holding only its own entries from before the tag) and
+//! marked with a `CACHEDIR.TAG` naming cfglint; a
 //! directory that holds anything else and no such tag (say
 //! `CFGLINT_CACHE_DIR=$HOME`) is not used at all. Pruning, at most once a
 //! day, deletes only regular files named like cfglint's own entries
@@ -174,8 +175,10 @@ impl Cache {
     }
 
     /// True when the cache directory is cfglint's: tagged already, or
-    /// created (or found empty) now and tagged. A symbolic link or a
-    /// directory holding anything without the tag is not ours.
+    /// created now, or found holding nothing but cfglint's own layout (empty,
+    /// or a cache written before the tag existed), and tagged. A symbolic
+    /// link or a directory holding anything else without the tag is not
+    /// ours.
     fn claim(&self) -> bool {
         *self.owned.get_or_init(|| {
             if is_tagged(&self.dir) {
@@ -183,7 +186,7 @@ impl Cache {
             }
             let fresh = match std::fs::symlink_metadata(&self.dir) {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => std::fs::create_dir_all(&self.dir).is_ok(),
-                Ok(m) if m.is_dir() => std::fs::read_dir(&self.dir).is_ok_and(|mut d| d.next().is_none()),
+                Ok(m) if m.is_dir() => holds_only_cache_entries(&self.dir),
                 _ => false,
             };
             fresh && std::fs::write(self.dir.join(TAG_NAME), TAG).is_ok()
@@ -246,6 +249,40 @@ impl Cache {
             }
         }
     }
+}
+
+/// True when `dir` holds nothing but cfglint's cache layout: two-hex-digit
+/// shard folders of entries and temporary files, and the prune stamp (so
+/// an empty folder, or a cache from before the tag). Symbolic links,
+/// anything else, or more than twice [`MAX_ENTRIES`] files: false.
+fn holds_only_cache_entries(dir: &Path) -> bool {
+    let Ok(top) = std::fs::read_dir(dir) else { return false };
+    let mut seen = 0usize;
+    for e in top {
+        let Ok(e) = e else { return false };
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        let Ok(kind) = e.file_type() else { return false };
+        if name == ".last-prune" && kind.is_file() {
+            continue;
+        }
+        if !(kind.is_dir() && is_hex(&name, 2)) {
+            return false;
+        }
+        let Ok(shard) = std::fs::read_dir(e.path()) else { return false };
+        for f in shard {
+            let Ok(f) = f else { return false };
+            seen += 1;
+            let name = f.file_name();
+            let name = name.to_string_lossy();
+            let ours =
+                name.ends_with(crate::fsutil::TEMP_SUFFIX) || name.strip_suffix(".json").is_some_and(|h| is_hex(h, 64));
+            if !ours || !f.file_type().is_ok_and(|t| t.is_file()) || seen > 2 * MAX_ENTRIES {
+                return false;
+            }
+        }
+    }
+    true
 }
 
 /// True when `dir` is a real directory holding cfglint's cache tag.
@@ -532,6 +569,34 @@ mod tests {
         // Nothing was written into the user's folder either.
         assert!(!home.join(TAG_NAME).exists());
         assert!(cache.get(&file).is_none());
+    }
+
+    #[test]
+    fn a_cache_from_before_the_tag_is_adopted() {
+        // Caches written before CACHEDIR.TAG existed hold only cfglint's own
+        // layout: they stay in use after an upgrade (the pre-commit hook's
+        // latency depends on it), and are tagged then.
+        let dir = tempfile::tempdir().expect("temp dir");
+        let old = Cache::new(dir.path(), b"s");
+        let file = SourceFile::new("a.yaml", "x: 1\n");
+        old.put(&file, &result_for(&file));
+        std::fs::remove_file(dir.path().join(TAG_NAME)).expect("untag: the old layout");
+        std::fs::write(dir.path().join(".last-prune"), b"").expect("stamp");
+        let cache = Cache::new(dir.path(), b"s");
+        assert!(cache.get(&file).is_some(), "the old entry is a hit");
+        let other = SourceFile::new("b.yaml", "y: 2\n");
+        cache.put(&other, &result_for(&other));
+        assert!(dir.path().join(TAG_NAME).is_file(), "adopted and tagged");
+        // One foreign file anywhere and it is not ours.
+        let foreign = tempfile::tempdir().expect("temp dir");
+        let c = Cache::new(foreign.path(), b"s");
+        c.put(&file, &result_for(&file));
+        std::fs::remove_file(foreign.path().join(TAG_NAME)).expect("untag");
+        let shard = std::fs::read_dir(foreign.path()).expect("read").filter_map(Result::ok).find(|e| e.path().is_dir());
+        std::fs::write(shard.expect("a shard").path().join("notes.txt"), b"mine").expect("write");
+        let c = Cache::new(foreign.path(), b"s");
+        c.put(&other, &result_for(&other));
+        assert!(!foreign.path().join(TAG_NAME).exists(), "a folder with a foreign file is not adopted");
     }
 
     #[test]
