@@ -233,6 +233,17 @@ pub struct Sccs {
 }
 
 impl Sccs {
+    /// The edges leaving component `c` for another reachable component,
+    /// with that component's id.
+    fn exits<'g>(&'g self, g: &'g Graph, c: usize) -> impl Iterator<Item = (&'g AEdge, u32)> + 'g {
+        self.members[c].iter().flat_map(move |&st| {
+            g.out[st as usize].iter().filter_map(move |e| {
+                let d = self.comp[e.to as usize];
+                (d as usize != c && d != u32::MAX).then_some((e, d))
+            })
+        })
+    }
+
     /// Tarjan's algorithm, iterative, over reachable states. Components
     /// come out in reverse topological order (a component only reaches
     /// components with smaller ids).
@@ -820,26 +831,20 @@ fn chains_for_classes(
     let mut arg = vec![u32::MAX; k];
     let mut touched: Vec<u32> = Vec::new();
     for c in 0..nc {
-        for &st in &s.members[c] {
-            for e in &g.out[st as usize] {
-                let d = s.comp[e.to as usize];
-                if d as usize == c || d == u32::MAX {
-                    continue;
-                }
-                if !budget.spend(1) {
-                    return false;
-                }
-                classes.of(&e.label, &mut scratch);
-                for &m in scratch.iter().filter(|&&m| in_range(m)) {
-                    let m = m - base;
-                    let v = dp[d as usize * k + m as usize];
-                    if v > best[m as usize] {
-                        if best[m as usize] == 0 {
-                            touched.push(m);
-                        }
-                        best[m as usize] = v;
-                        arg[m as usize] = d;
+        for (e, d) in s.exits(g, c) {
+            if !budget.spend(1) {
+                return false;
+            }
+            classes.of(&e.label, &mut scratch);
+            for &m in scratch.iter().filter(|&&m| in_range(m)) {
+                let m = m - base;
+                let v = dp[d as usize * k + m as usize];
+                if v > best[m as usize] {
+                    if best[m as usize] == 0 {
+                        touched.push(m);
                     }
+                    best[m as usize] = v;
+                    arg[m as usize] = d;
                 }
             }
         }
@@ -950,19 +955,13 @@ fn mixed_loop_chains(
         // successors first.
         for c in 0..nc {
             let (mut best, mut arg) = (0, u32::MAX);
-            for &st in &s.members[c] {
-                for e in &g.out[st as usize] {
-                    let d = s.comp[e.to as usize];
-                    if d as usize == c || d == u32::MAX {
-                        continue;
-                    }
-                    if !budget.spend(1) {
-                        return;
-                    }
-                    if dp[d as usize] > best && e.label.intersects(set) {
-                        best = dp[d as usize];
-                        arg = d;
-                    }
+            for (e, d) in s.exits(g, c) {
+                if !budget.spend(1) {
+                    return;
+                }
+                if dp[d as usize] > best && e.label.intersects(set) {
+                    best = dp[d as usize];
+                    arg = d;
                 }
             }
             dp[c] = u32::from(on[c]) + best;
