@@ -15,11 +15,11 @@
 use std::path::PathBuf;
 use std::sync::LazyLock;
 
+use cfglint::analysis::candidates::{RedosConfig, analyze_text};
 use cfglint::analysis::parse::{ParseConfig, parse};
-use cfglint::analysis::redos::{RedosConfig, analyze_text};
 use cfglint::lint::{self, LintOptions};
 use cfglint::source::{Flags, Flavor, Semantics};
-use cfglint::verify::redos::{RedosSettings, check};
+use cfglint::verify::verdict::{RedosSettings, check};
 use divan::Bencher;
 
 fn main() {

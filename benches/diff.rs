@@ -11,7 +11,9 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use cfglint::diff::{self, Cache, Request};
+use cfglint::diff::{self, Request};
+use cfglint::git;
+use cfglint::lint::cache::ResultCache;
 use cfglint::lint::{self, LintOptions};
 use cfglint::source::SourceFile;
 use git2::{Oid, Repository, Signature, Time};
@@ -99,7 +101,7 @@ fn diff_2000_files_3_changed(bencher: divan::Bencher<'_, '_>) {
     let req = request(f);
     let opts = LintOptions::default();
     bencher.bench(|| {
-        let repo = diff::git::open(&f.root).expect("open");
+        let repo = git::open(&f.root).expect("open");
         let report = diff::run(&repo, &req, &opts, None).expect("diff");
         assert_eq!(report.summary.files, 3);
         report
@@ -113,9 +115,9 @@ fn diff_2000_files_3_changed_cached(bencher: divan::Bencher<'_, '_>) {
     let req = request(f);
     let opts = LintOptions::default();
     let cache_dir = tempfile::tempdir().expect("cache dir");
-    let cache = Cache::new(cache_dir.path(), b"bench");
+    let cache = ResultCache::new(cache_dir.path(), b"bench");
     bencher.bench(|| {
-        let repo = diff::git::open(&f.root).expect("open");
+        let repo = git::open(&f.root).expect("open");
         diff::run(&repo, &req, &opts, Some(&cache)).expect("diff")
     });
 }
@@ -125,9 +127,9 @@ fn diff_2000_files_3_changed_cached(bencher: divan::Bencher<'_, '_>) {
 fn changed_files_only(bencher: divan::Bencher<'_, '_>) {
     let f = fixture();
     let repo = Repository::open(&f.root).expect("open");
-    let base = diff::git::resolve(&repo, &f.base.to_string()).expect("base");
-    let head = diff::Head::Tree(diff::git::resolve(&repo, &f.head.to_string()).expect("head"));
-    bencher.bench_local(|| diff::git::changed_files(&repo, &base, &head).expect("changes"));
+    let base = git::resolve(&repo, &f.base.to_string()).expect("base");
+    let head = git::Head::Tree(git::resolve(&repo, &f.head.to_string()).expect("head"));
+    bencher.bench_local(|| git::changed_files(&repo, &base, &head).expect("changes"));
 }
 
 fn typical_file() -> SourceFile {
@@ -148,7 +150,7 @@ fn lint_one_file_cache_hit(bencher: divan::Bencher<'_, '_>) {
     let file = typical_file();
     let opts = LintOptions::default();
     let cache_dir = tempfile::tempdir().expect("cache dir");
-    let cache = Cache::new(cache_dir.path(), b"bench");
+    let cache = ResultCache::new(cache_dir.path(), b"bench");
     let _ = lint::lint_source_cached(&file, &opts, Some(&cache));
     bencher.bench(|| lint::lint_source_cached(&file, &opts, Some(&cache)));
 }

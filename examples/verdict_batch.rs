@@ -17,7 +17,7 @@ use std::time::Instant;
 
 use cfglint::analysis::parse::{ParseConfig, parse};
 use cfglint::source::{Flags, Flavor, Semantics};
-use cfglint::verify::redos::{RedosSettings, check};
+use cfglint::verify::verdict::{RedosSettings, check};
 use serde_json::{Value, json};
 
 fn semantics(s: Option<&str>) -> Semantics {

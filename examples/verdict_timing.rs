@@ -16,11 +16,11 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use cfglint::analysis::candidates::analyze_text;
 use cfglint::analysis::parse::{ParseConfig, parse};
-use cfglint::analysis::redos::analyze_text;
 use cfglint::lint::{self, LintOptions};
 use cfglint::source::{Flags, Flavor, Semantics};
-use cfglint::verify::redos::{RedosSettings, check_with_engine};
+use cfglint::verify::verdict::{RedosSettings, check_with_engine};
 
 struct Item {
     label: String,

@@ -8,8 +8,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use cfglint::diff::{self, Cache, Request, Status};
+use cfglint::diff::{self, Request};
+use cfglint::git::{self, Status};
 use cfglint::lint::LintOptions;
+use cfglint::lint::{self, cache::ResultCache};
 use cfglint::source::{self, SourceFile};
 use git2::{Oid, Repository, RepositoryInitOptions, Signature, Time};
 use tempfile::TempDir;
@@ -146,7 +148,7 @@ fn added_modified_renamed_deleted_and_non_config_files() {
 
     // The same through the git layer.
     let (base, head) = diff::resolve(&r.repo, &Request::default()).expect("resolve");
-    let changes = diff::git::changed_files(&r.repo, &base, &head).expect("changes");
+    let changes = git::changed_files(&r.repo, &base, &head).expect("changes");
     let renamed = changes.iter().find(|c| c.status == Status::Renamed).expect("a rename");
     assert_eq!(renamed.old_path.as_deref(), Some(Path::new("b.yaml")));
     assert_eq!(renamed.old_blob, renamed.new_blob, "pure rename keeps the blob");
@@ -264,7 +266,7 @@ fn unborn_branch() {
     r.write("a.yaml", waf(1, "a"));
     r.stage_all();
     // No commit: a revision diff is a clear error...
-    assert!(matches!(r.diff(&Request::default()), Err(diff::Error::UnbornHead)));
+    assert!(matches!(r.diff(&Request::default()), Err(diff::Error::Git(git::Error::UnbornHead))));
     let out = r.cfglint(&["diff"]);
     assert_eq!(code(&out), 2);
     assert!(stderr(&out).contains("unborn"), "{}", stderr(&out));
@@ -320,7 +322,7 @@ fn default_base_is_the_merge_base_with_the_default_branch() {
     r.repo
         .reference_symbolic("refs/remotes/origin/HEAD", "refs/remotes/origin/main", true, "test")
         .expect("origin/HEAD");
-    assert_eq!(diff::git::default_branch(&r.repo).map(|(n, _)| n), Some("origin/main".to_owned()));
+    assert_eq!(git::default_branch(&r.repo).map(|(n, _)| n), Some("origin/main".to_owned()));
     let report = r.diff(&Request::default()).expect("diff");
     assert!(report.base.label.starts_with("merge base with origin/main"), "{}", report.base.label);
 
@@ -338,7 +340,7 @@ fn not_a_repository_and_unknown_revisions_exit_2() {
     let out = cfglint_in(dir.path(), &["diff"]);
     assert_eq!(code(&out), 2);
     assert!(stderr(&out).contains("not a git repository"), "{}", stderr(&out));
-    assert!(matches!(diff::git::open(dir.path()), Err(diff::Error::NotARepository { .. })));
+    assert!(matches!(git::open(dir.path()), Err(git::Error::NotARepository { .. })));
 
     let r = Repo::init();
     r.write("a.yaml", "a: 1\n");
@@ -383,7 +385,7 @@ fn shallow_clone_missing_the_base() {
 
     // The default base (HEAD's parent) is outside the clone.
     let err = diff::run(&repo, &Request::default(), &LintOptions::default(), None).expect_err("no parent");
-    assert!(matches!(err, diff::Error::Shallow { .. }), "{err:?}");
+    assert!(matches!(err, diff::Error::Git(git::Error::Shallow { .. })), "{err:?}");
     let out = r.cfglint(&["diff"]);
     assert_eq!(code(&out), 2);
     assert!(stderr(&out).contains("shallow clone"), "{}", stderr(&out));
@@ -406,7 +408,7 @@ fn snapshot(git_dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     while let Some(dir) = stack.pop() {
         for e in std::fs::read_dir(&dir).expect("read dir").filter_map(Result::ok) {
             let p = e.path();
-            if p.file_name().is_some_and(|n| n == diff::cache::GIT_DIR_NAME) {
+            if p.file_name().is_some_and(|n| n == lint::cache::GIT_DIR_NAME) {
                 continue;
             }
             if p.is_dir() {
@@ -439,7 +441,7 @@ fn diff_is_read_only_except_for_its_cache() {
     }
     assert_eq!(snapshot(r.repo.path()).keys().collect::<Vec<_>>(), before.keys().collect::<Vec<_>>());
     assert!(snapshot(r.repo.path()) == before, "the git directory changed");
-    assert!(r.repo.path().join(diff::cache::GIT_DIR_NAME).is_dir(), "cache lives in the git dir");
+    assert!(r.repo.path().join(lint::cache::GIT_DIR_NAME).is_dir(), "cache lives in the git dir");
 }
 
 #[test]
@@ -451,7 +453,7 @@ fn cache_entries_are_reused() {
     r.write("bad.yaml", b"\0");
     r.commit("two");
     let cache_dir = tempfile::tempdir().expect("temp dir");
-    let cache = Cache::new(cache_dir.path(), b"test");
+    let cache = ResultCache::new(cache_dir.path(), b"test");
     let first = diff::run(&r.repo, &Request::default(), &LintOptions::default(), Some(&cache)).expect("diff");
     let entries = count_files(cache_dir.path());
     assert_eq!(entries, 2, "old and new a.yaml; unreadable files are not cached");

@@ -156,11 +156,11 @@ fn crs_regex_assembly() {
         for p in &ex.patterns {
             // Reported as pcre: every line must compile there (Rust's
             // parser rejects RE2/PCRE literals such as `[[{]` and `\${`).
-            if let Err(e) = cfglint::bench::pcre::find_utf(
+            if let Err(e) = cfglint::engine::pcre::find_utf(
                 &p.pattern,
                 cfglint::source::Flags::default(),
                 "",
-                cfglint::bench::pcre::Limits::default(),
+                cfglint::engine::pcre::Limits::default(),
             ) {
                 bad.push(format!("{} {}: {:?}: {e}", file.display_path(), p.key, p.pattern));
             }

@@ -284,9 +284,9 @@ fn corpus_fixes_keep_every_is_match_answer() {
             subjects.extend(generated_inputs(&p.pattern, &fx.pattern, attack.as_deref(), fixed as u64 * 7919));
             #[cfg(feature = "pcre2")]
             for s in &subjects {
-                let limits = cfglint::bench::pcre::Limits::default();
-                let a = cfglint::bench::pcre::find_utf(&old, p.flags, s, limits);
-                let b = cfglint::bench::pcre::find_utf(&new, p.flags, s, limits);
+                let limits = cfglint::engine::pcre::Limits::default();
+                let a = cfglint::engine::pcre::find_utf(&old, p.flags, s, limits);
+                let b = cfglint::engine::pcre::find_utf(&new, p.flags, s, limits);
                 if let (Ok(a), Ok(b)) = (&a, &b) {
                     assert_eq!(a.is_some(), b.is_some(), "PCRE2 disagrees on {s:?}: `{old}` vs `{new}`");
                     compared += 1;

@@ -12,8 +12,8 @@
 
 use std::path::PathBuf;
 
+use cfglint::analysis::candidates::{Candidate, Complexity, RedosConfig, StaticVerdict, analyze_text};
 use cfglint::analysis::parse::{ParseConfig, parse};
-use cfglint::analysis::redos::{Candidate, Complexity, RedosConfig, StaticVerdict, analyze_text};
 use cfglint::source::{Flags, Flavor, Semantics};
 use cfglint::verify::growth::{GrowthClass, GrowthConfig, measure};
 use cfglint::verify::{Program, SimOptions};

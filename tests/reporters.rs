@@ -9,10 +9,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use cfglint::analysis::Attack;
+use cfglint::finding::{self, Before, Change, ChangeKind, Complexity, Evidence, Finding, Label, Severity};
 use cfglint::report::human::{HumanOptions, render_with};
-use cfglint::report::{
-    self, Before, Change, ChangeKind, Complexity, Evidence, Finding, Format, Label, Severity, Sources, Summary,
-};
+use cfglint::report::{self, Format, Sources, Summary};
 use cfglint::source::{Flavor, Span};
 use proptest::prelude::*;
 use serde_json::Value;
@@ -167,7 +166,7 @@ fn findings() -> Vec<Finding> {
     );
     v.push(f);
 
-    report::finding::sort(&mut v);
+    finding::sort(&mut v);
     v
 }
 

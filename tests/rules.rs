@@ -126,7 +126,7 @@ fn parse_cases(path: &Path) -> Vec<Case> {
 fn render_findings(
     path: &str,
     text: &str,
-    findings: &[cfglint::report::Finding],
+    findings: &[cfglint::finding::Finding],
     files: usize,
     regexes: usize,
 ) -> String {

@@ -98,7 +98,7 @@ fn fixture_cases() {
 #[cfg(feature = "pcre2")]
 fn pcre_find(pattern: &str, flags: &str, input: &str) -> Found {
     let flags = Flags::from_letters(flags);
-    let found = cfglint::bench::pcre::find_utf(pattern, flags, input, cfglint::bench::pcre::Limits::default())
+    let found = cfglint::engine::pcre::find_utf(pattern, flags, input, cfglint::engine::pcre::Limits::default())
         .map_err(|_| ())?;
     let to_chars = |b: usize| input[..b].chars().count();
     Ok(found.map(|(start, end)| (to_chars(start), to_chars(end))))

@@ -9,9 +9,9 @@
 use std::path::{Path, PathBuf};
 
 use cfglint::analysis::parse::{ParseConfig, parse};
-use cfglint::report::Complexity;
+use cfglint::finding::Complexity;
 use cfglint::source::{Flags, Flavor, Semantics};
-use cfglint::verify::redos::{RedosSettings, Verdict, check};
+use cfglint::verify::verdict::{RedosSettings, Verdict, check};
 use serde::Deserialize;
 
 fn verdict(pattern: &str, flavor: Flavor, flags: Flags, semantics: Semantics) -> Verdict {

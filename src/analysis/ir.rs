@@ -5,8 +5,8 @@
 //! no backreferences, no atomic groups or possessive quantifiers, no lazy
 //! versus greedy priority beyond a flag, and no spans. The backtracking
 //! analysis needs all of those, so the front end (`parse.rs`) produces this
-//! IR instead, and lowers it to `Hir` (`to_hir`) where a linear engine is
-//! wanted (size budgets, bench).
+//! IR instead, and `lower` turns it into `Hir` where a linear engine is
+//! wanted (size budgets, fix proofs, bench).
 //!
 //! Nodes live in an arena ([`Ir::nodes`]) and refer to each other by
 //! [`NodeId`], so NFA states can point back at the node (and so the pattern

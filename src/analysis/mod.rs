@@ -6,10 +6,11 @@
 //! attack strings.
 
 pub mod ambiguity;
+pub mod candidates;
 pub mod ir;
+pub mod lower;
 pub mod nfa;
 pub mod parse;
-pub mod redos;
 pub mod witness;
 
 use serde::{Deserialize, Serialize};

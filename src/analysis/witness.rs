@@ -1,7 +1,7 @@
 //! Attack strings for the structures `ambiguity` found, checked against
 //! the engine's priorities, and the words that explain them.
 //!
-//! Pipeline position: after `ambiguity`, inside `redos::analyze`; the
+//! Pipeline position: after `ambiguity`, inside `candidates::analyze`; the
 //! attacks go on to `verify`, whose simulator confirms the growth.
 //!
 //! An attack is `prefix · pumpⁿ · suffix`:

@@ -2,7 +2,7 @@
 //! and the inputs that hit the step limit.
 //!
 //! Where it sits: one of the three measurements of a rule. The engine is
-//! real PCRE2 (`super::pcre`) when the `pcre2` feature is built (the
+//! real PCRE2 (`crate::engine::pcre`) when the `pcre2` feature is built (the
 //! default); without it, cfglint's own step-counting simulator
 //! ([`Simulator`], from `verify`), and the report names the engine.
 //!
@@ -61,17 +61,17 @@ pub trait StepCounter {
 }
 
 #[cfg(feature = "pcre2")]
-impl StepCounter for super::pcre::Pcre {
+impl StepCounter for crate::engine::pcre::Pcre {
     fn engine(&self) -> &'static str {
         "pcre2"
     }
 
     fn version(&self) -> Option<String> {
-        Some(super::pcre::version())
+        Some(crate::engine::pcre::version())
     }
 
     fn count(&mut self, subject: &[u8], budget: u64) -> Run {
-        use super::pcre::{LimitKind, Outcome};
+        use crate::engine::pcre::{LimitKind, Outcome};
         let c = self.count_with_budget(subject, budget);
         let verdict = match c.outcome {
             Outcome::Match => Verdict::Match,
@@ -86,7 +86,7 @@ impl StepCounter for super::pcre::Pcre {
     }
 
     fn time(&mut self, subject: &[u8]) -> Option<Duration> {
-        Some(super::pcre::Pcre::time(self, subject).1)
+        Some(crate::engine::pcre::Pcre::time(self, subject).1)
     }
 }
 
@@ -97,8 +97,12 @@ pub fn counter(pattern: &str, flags: Flags, step_limit: u64) -> Result<Box<dyn S
     // worst-case probe below its budget; the step callout is the limit that
     // governs counted matches, and uncounted (timed) matches are only run on
     // inputs whose counted match finished within budget.
-    let limits = super::pcre::Limits { steps: step_limit, match_limit: u32::MAX, ..super::pcre::Limits::default() };
-    super::pcre::Pcre::new(pattern, flags, limits)
+    let limits = crate::engine::pcre::Limits {
+        steps: step_limit,
+        match_limit: u32::MAX,
+        ..crate::engine::pcre::Limits::default()
+    };
+    crate::engine::pcre::Pcre::new(pattern, flags, limits)
         .map(|p| Box::new(p) as Box<dyn StepCounter>)
         .map_err(|e| Unavailable::Invalid(e.to_string()))
 }

@@ -15,12 +15,11 @@
 use std::time::{Duration, Instant};
 
 use regex_automata::meta::Regex;
-use regex_syntax::hir::{Class, ClassBytes, ClassBytesRange, Hir, Look, Repetition};
 use serde::Serialize;
 
 use super::corpus::{Input, Selector};
 use super::stats::Dist;
-use crate::analysis::ir::{Assertion, Greed, Ir, NodeId, NodeKind};
+use crate::analysis::lower::{LowerOptions, lower};
 use crate::analysis::parse::{ParseConfig, parse};
 use crate::source::{Flags, Flavor};
 
@@ -94,72 +93,9 @@ pub fn compile(pattern: &str, flags: Flags) -> Result<Regex, String> {
     if let Some(a) = ir.approximations.first() {
         return Err(format!("{} (at byte {}) needs a backtracking engine", a.what, a.span.start));
     }
-    let hir = to_hir(pattern, &ir, ir.root)?;
+    let hir =
+        lower(&ir, pattern, Flavor::Pcre, LowerOptions { bytes: true, captures: false }).map_err(|e| e.to_string())?;
     Regex::builder().configure(Regex::config().utf8_empty(false)).build_from_hir(&hir).map_err(|e| e.to_string())
-}
-
-/// Translate one IR node (see [`compile`]).
-fn to_hir(pattern: &str, ir: &Ir, id: NodeId) -> Result<Hir, String> {
-    let node = ir.node(id);
-    let at = node.span.start;
-    let needs = |what: &str| Err(format!("{what} (at byte {at}) needs a backtracking engine"));
-    Ok(match &node.kind {
-        NodeKind::Empty => Hir::empty(),
-        NodeKind::Fail => Hir::fail(),
-        NodeKind::Set(set) => {
-            // A non-ASCII character written as itself: PCRE without UTF
-            // reads its UTF-8 bytes.
-            let text = pattern.get(node.span.start..node.span.end).unwrap_or("");
-            let mut chars = text.chars();
-            if let (Some(c), None) = (chars.next(), chars.next())
-                && !c.is_ascii()
-                && set.contains(c)
-            {
-                let mut buf = [0u8; 4];
-                Hir::literal(c.encode_utf8(&mut buf).as_bytes())
-            } else {
-                let ranges = set
-                    .ranges()
-                    .iter()
-                    .filter(|&&(a, _)| a <= 0xFF)
-                    .map(|&(a, b)| ClassBytesRange::new(a as u8, b.min(0xFF) as u8));
-                Hir::class(Class::Bytes(ClassBytes::new(ranges)))
-            }
-        }
-        NodeKind::Concat(items) => {
-            Hir::concat(items.iter().map(|&c| to_hir(pattern, ir, c)).collect::<Result<_, _>>()?)
-        }
-        NodeKind::Alt(items) => {
-            Hir::alternation(items.iter().map(|&c| to_hir(pattern, ir, c)).collect::<Result<_, _>>()?)
-        }
-        // Possessive and atomic: the automaton explores every path, so it
-        // may match where PCRE's commitment fails; the rule's notes count
-        // the inputs on which the engines disagree.
-        NodeKind::Repeat(r) => Hir::repetition(Repetition {
-            min: r.min,
-            max: r.max,
-            greedy: r.greed != Greed::Lazy,
-            sub: Box::new(to_hir(pattern, ir, r.child)?),
-        }),
-        NodeKind::Group { child, .. } | NodeKind::Atomic(child) => to_hir(pattern, ir, *child)?,
-        NodeKind::Look { behind, .. } => return needs(if *behind { "look-behind" } else { "look-ahead" }),
-        NodeKind::Backref { .. } => return needs("a backreference"),
-        NodeKind::Assert(a) => match a {
-            Assertion::StartText => Hir::look(Look::Start),
-            Assertion::EndText => Hir::look(Look::End),
-            // PCRE's `$`: the end, or before a final newline. Consuming
-            // that newline matches the same inputs.
-            Assertion::EndTextOptionalNewline => Hir::concat(vec![
-                Hir::repetition(Repetition { min: 0, max: Some(1), greedy: true, sub: Box::new(Hir::literal(*b"\n")) }),
-                Hir::look(Look::End),
-            ]),
-            Assertion::StartLine => Hir::look(Look::StartLF),
-            Assertion::EndLine => Hir::look(Look::EndLF),
-            Assertion::WordBoundary => Hir::look(Look::WordAscii),
-            Assertion::NotWordBoundary => Hir::look(Look::WordAsciiNegate),
-            Assertion::StartOfAttempt => return needs("`\\G`"),
-        },
-    })
 }
 
 /// Linear-engine figures for one rule.

@@ -27,13 +27,11 @@
 //! item is a problem in the report and the others are still measured.
 
 pub mod backtrack;
-pub mod baseline;
 pub mod budget;
 pub mod corpus;
 pub mod linear;
-#[cfg(feature = "pcre2")]
-pub mod pcre;
 pub mod render;
+pub mod revision;
 pub mod rules;
 pub mod stats;
 pub mod worst;
@@ -46,7 +44,7 @@ pub use corpus::{Corpus, Expect};
 pub use rules::{Action, Rule};
 
 use crate::analysis::Attack;
-use crate::report::Complexity;
+use crate::finding::Complexity;
 use linear::Values;
 
 /// `cfglint check`'s verdict on a rule's pattern, beside bench's figures.
@@ -163,7 +161,7 @@ pub struct RuleReport {
     pub change: Option<&'static str>,
     /// Figures that got worse than the baseline.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub regressions: Vec<baseline::Regression>,
+    pub regressions: Vec<revision::Regression>,
 }
 
 impl RuleReport {
@@ -340,10 +338,10 @@ pub fn measure(rule: &Rule, corpus: &Corpus, settings: &Settings) -> RuleReport 
 /// `cfglint check`'s verdict on the rule's pattern (search semantics, as
 /// a WAF runs its rules), with the PCRE2 replay, and the attacks it proved:
 /// the confirmed one and PCRE2's variant. One source of truth: the same
-/// entry point as `check` ([`crate::verify::redos::check_with_engine`]).
+/// entry point as `check` ([`crate::verify::verdict::check_with_engine`]).
 fn check_verdict(rule: &rules::Rule) -> (Option<CheckVerdict>, Vec<Attack>) {
     use crate::analysis::parse::{ParseConfig, parse};
-    use crate::verify::redos::{RedosSettings, check_with_engine};
+    use crate::verify::verdict::{RedosSettings, check_with_engine};
     let flavor = if rule.flavor.is_backtracking() { rule.flavor } else { crate::source::Flavor::Pcre };
     let Ok(ir) = parse(&rule.pattern, &ParseConfig::new(flavor).flags(rule.flags)) else {
         return (None, Vec::new());
@@ -511,7 +509,7 @@ pub fn bench_files(
     request: &Request,
     settings: &Settings,
     progress: &(dyn Fn(usize) + Sync),
-) -> Result<Report, baseline::Error> {
+) -> Result<Report, revision::Error> {
     let start = std::time::Instant::now();
     let loaded = rules::load_files(&request.rules);
     let mut settings = settings.clone();
@@ -525,7 +523,7 @@ pub fn bench_files(
             if !path.is_file() {
                 continue;
             }
-            if let Some((p, text)) = baseline::read_at(rev, path)? {
+            if let Some((p, text)) = revision::read_at(rev, path)? {
                 rules::from_text(&p, text, &mut old);
             }
         }
@@ -537,7 +535,7 @@ pub fn bench_files(
     let mut removed = Vec::new();
     if let Some(old) = base_loaded {
         let before = run(&old.rules, &corpus, settings, &|| progress(0));
-        removed = baseline::compare(&mut reports, before, settings.regression_threshold);
+        removed = revision::compare(&mut reports, before, settings.regression_threshold);
     }
     let mut problems = loaded.problems;
     problems.extend(corpus.problems.iter().map(|p| rules::Problem {
@@ -563,7 +561,7 @@ pub fn bench_files(
 pub fn engine_name() -> String {
     #[cfg(feature = "pcre2")]
     {
-        format!("pcre2 {}", pcre::version())
+        format!("pcre2 {}", crate::engine::pcre::version())
     }
     #[cfg(not(feature = "pcre2"))]
     {
@@ -576,7 +574,7 @@ mod tests {
     use super::corpus::{Input, Part, Payload, Selector};
     use super::*;
     use crate::analysis::Attack;
-    use crate::report::Complexity;
+    use crate::finding::Complexity;
     use crate::source::{Flags, Flavor, Span};
 
     pub(crate) fn rule(id: &str, pattern: &str) -> Rule {

@@ -12,7 +12,7 @@ use plotters::prelude::*;
 use serde::Serialize;
 
 use super::{Report, RuleReport};
-use crate::report::Complexity;
+use crate::finding::Complexity;
 
 /// JSON version 1.
 pub fn json(report: &Report) -> String {

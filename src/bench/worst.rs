@@ -24,7 +24,7 @@ use serde::Serialize;
 use super::backtrack::{StepCounter, Verdict};
 use super::stats::fit_line;
 use crate::analysis::Attack;
-use crate::report::Complexity;
+use crate::finding::Complexity;
 
 /// Limits of the worst-case probe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -188,7 +188,7 @@ pub fn fail_open(
     limits: super::budget::ProductionLimits,
     max_bytes: usize,
 ) -> Option<FailOpen> {
-    use super::pcre::{LimitKind, Limits, Outcome, Pcre};
+    use crate::engine::pcre::{LimitKind, Limits, Outcome, Pcre};
     if attack.pump.is_empty() {
         return None;
     }
@@ -316,14 +316,14 @@ mod tests {
         assert_eq!(f.value, 1000);
         assert!(f.bytes > 3 && f.bytes < 20, "{f:?}");
         // One byte shorter finishes within the limit.
-        let mut re = super::super::pcre::Pcre::new(
+        let mut re = crate::engine::pcre::Pcre::new(
             "^(a+)+$",
             crate::source::Flags::default(),
-            super::super::pcre::Limits { match_limit: 1000, depth_limit: 1000, ..Default::default() },
+            crate::engine::pcre::Limits { match_limit: 1000, depth_limit: 1000, ..Default::default() },
         )
         .unwrap();
-        assert!(!matches!(re.time(attack.build(f.bytes - 3).as_bytes()).0, super::super::pcre::Outcome::Limit(_)));
-        assert!(matches!(re.time(attack.build(f.bytes - 1).as_bytes()).0, super::super::pcre::Outcome::Limit(_)));
+        assert!(!matches!(re.time(attack.build(f.bytes - 3).as_bytes()).0, crate::engine::pcre::Outcome::Limit(_)));
+        assert!(matches!(re.time(attack.build(f.bytes - 1).as_bytes()).0, crate::engine::pcre::Outcome::Limit(_)));
         // A linear rule never does.
         let lin = Attack { prefix: String::new(), pump: "1".into(), suffix: String::new() };
         assert_eq!(fail_open(r"^\d+a", crate::source::Flags::default(), &lin, limits, 8192), None);

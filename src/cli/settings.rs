@@ -6,8 +6,9 @@ use std::path::PathBuf;
 use miette::{IntoDiagnostic, Result, WrapErr};
 
 use crate::config::Config;
+use crate::finding::Severity;
 use crate::lint::LintOptions;
-use crate::report::{Format, Severity};
+use crate::report::Format;
 use crate::source::Flavor;
 
 use super::args::Common;

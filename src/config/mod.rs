@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::report::Severity;
+use crate::finding::Severity;
 use crate::source::{CustomSource, Flavor, Kind, Semantics};
 
 /// The file name looked for.

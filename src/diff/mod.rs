@@ -21,66 +21,28 @@
 //! base) is an [`Error`] that names it; nothing panics on repository
 //! content. Output is deterministic (files in path order, findings sorted).
 
-pub mod baseline;
-pub mod cache;
-pub mod git;
 pub mod pair;
-pub mod suppress;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use git2::Repository;
 use rayon::prelude::*;
 
+use crate::finding::Finding;
 use crate::lint::{self, FileResult, LintOptions};
-use crate::report::{Finding, Sources, Summary};
+use crate::report::{Sources, Summary};
 use crate::source::{self, LoadError, SourceFile};
 
-pub use cache::Cache;
-pub use git::{ChangedFile, Head, Resolved, Status};
+use crate::git::{self, Repository};
+use crate::lint::cache::ResultCache;
+
+use crate::git::{ChangedFile, Head, Resolved, Status};
 
 /// Why a diff could not be computed. Each is exit code 2.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 #[non_exhaustive]
 pub enum Error {
-    /// No repository at or above the path.
-    #[error("not a git repository (or any parent folder): {}", path.display())]
-    #[diagnostic(
-        code(cfglint::diff::not_a_repository),
-        help("run cfglint diff inside a git work tree, or pass --repo PATH")
-    )]
-    NotARepository {
-        /// Where the search started.
-        path: PathBuf,
-    },
-    /// A revision that does not resolve.
-    #[error("unknown revision `{rev}`: {message}")]
-    #[diagnostic(
-        code(cfglint::diff::unknown_revision),
-        help("{}", if *shallow {
-            "this is a shallow clone, so the revision may be outside its history: fetch it \
-             (`git fetch --depth=1 origin <rev>`) or clone with full history (actions/checkout: `fetch-depth: 0`)"
-        } else {
-            "check the spelling; any commit, branch, tag or `HEAD~N` works"
-        })
-    )]
-    UnknownRevision {
-        /// The revision as given.
-        rev: String,
-        /// git's message.
-        message: String,
-        /// The repository is a shallow clone.
-        shallow: bool,
-    },
-    /// `HEAD` has no commit yet and a commit was needed.
-    #[error("HEAD does not point at a commit yet (unborn branch): there is no revision to diff")]
-    #[diagnostic(
-        code(cfglint::diff::unborn),
-        help("use `cfglint diff --staged` to lint the staged files before the first commit")
-    )]
-    UnbornHead,
     /// `--staged` in a bare repository: there is no index of staged files.
     #[error("--staged needs a repository with a work tree; this one is bare, so nothing can be staged")]
     #[diagnostic(
@@ -88,19 +50,6 @@ pub enum Error {
         help("run cfglint diff in a clone with a work tree, or compare two commits with --base and --head")
     )]
     BareStaged,
-    /// A shallow clone lacks history the request needs.
-    #[error("this is a shallow clone and {what} is not in it")]
-    #[diagnostic(
-        code(cfglint::diff::shallow),
-        help(
-            "pass --base with a commit that was fetched, fetch more history (`git fetch --deepen=50`), \
-              or clone with full history (actions/checkout: `fetch-depth: 0`)"
-        )
-    )]
-    Shallow {
-        /// What is missing.
-        what: String,
-    },
     /// An `exclude` glob from cfglint.toml that does not parse.
     #[error("invalid exclude glob `{glob}`: {message}")]
     #[diagnostic(code(cfglint::diff::exclude))]
@@ -110,16 +59,10 @@ pub enum Error {
         /// Why.
         message: String,
     },
-    /// Any other git failure.
-    #[error("{context}")]
-    #[diagnostic(code(cfglint::diff::git), help("if an object is corrupt or missing, `git fsck` finds and names it"))]
-    Git {
-        /// What was being done.
-        context: String,
-        /// git's error.
-        #[source]
-        source: git2::Error,
-    },
+    /// A git problem (repository, revision, object).
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Git(#[from] crate::git::Error),
 }
 
 /// What to compare.
@@ -187,11 +130,12 @@ pub fn resolve(repo: &Repository, req: &Request) -> Result<(Resolved, Head), Err
         (Some(rev), _) => git::resolve(repo, rev)?,
         (None, Some(commit)) => git::default_base(repo, commit)?,
         (None, None) => {
-            return Err(Error::UnknownRevision {
+            return Err(git::Error::UnknownRevision {
                 rev: head.label.clone(),
                 message: "names a tree, not a commit, so there is no default base; pass --base".to_owned(),
                 shallow: false,
-            });
+            }
+            .into());
         }
     };
     Ok((base, Head::Tree(head)))
@@ -242,7 +186,7 @@ fn read_side(
 }
 
 /// Lint one side (through the cache when given).
-fn lint_side(side: &Result<SourceFile, LoadError>, opts: &LintOptions, cache: Option<&Cache>) -> FileResult {
+fn lint_side(side: &Result<SourceFile, LoadError>, opts: &LintOptions, cache: Option<&ResultCache>) -> FileResult {
     match side {
         Ok(file) => lint::lint_source_cached(file, opts, cache),
         Err(e) => {
@@ -290,7 +234,12 @@ fn is_excluded(ov: Option<&ignore::overrides::Override>, path: &Path) -> bool {
 
 /// Lint what changed between the two sides of `req`, keeping only findings
 /// on regexes that are new or changed and that are new or worse.
-pub fn run(repo: &Repository, req: &Request, opts: &LintOptions, cache: Option<&Cache>) -> Result<DiffReport, Error> {
+pub fn run(
+    repo: &Repository,
+    req: &Request,
+    opts: &LintOptions,
+    cache: Option<&ResultCache>,
+) -> Result<DiffReport, Error> {
     let start = Instant::now();
     let (base, head) = resolve(repo, req)?;
     let root = repo.workdir().unwrap_or_else(|| repo.path());
@@ -376,7 +325,7 @@ pub fn run(repo: &Repository, req: &Request, opts: &LintOptions, cache: Option<&
         });
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
-    crate::report::finding::sort(&mut findings);
+    crate::finding::sort(&mut findings);
     let summary = Summary {
         files: linted,
         regexes,

@@ -13,7 +13,8 @@
 use std::collections::HashMap;
 use std::hash::Hash;
 
-use crate::report::{Before, Change, ChangeKind, Complexity, Finding, Severity, finding};
+use crate::finding;
+use crate::finding::{Before, Change, ChangeKind, Complexity, Finding, Severity};
 use crate::source::{ExtractedPattern, Flags, Flavor, Semantics};
 
 /// What happened to one regex of the new version.
@@ -342,7 +343,7 @@ fn modified(p: &ExtractedPattern, then: &[&Finding], now: &[&Finding], new: &Ver
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::Evidence;
+    use crate::finding::Evidence;
     use crate::source::{Kind, OffsetMap, Span};
 
     fn pat(key: &str, rule: Option<&str>, pattern: &str) -> ExtractedPattern {

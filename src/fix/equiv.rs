@@ -157,7 +157,13 @@ fn build(ir: &Ir, flavor: Flavor, semantics: Semantics) -> Result<dense::DFA<Vec
     } else {
         ir
     };
-    let hir = crate::rules::size_budget::lower(ir, flavor).ok_or("the pattern cannot be lowered to a DFA")?;
+    let hir = crate::analysis::lower::lower(
+        ir,
+        "",
+        flavor,
+        crate::analysis::lower::LowerOptions { bytes: false, captures: true },
+    )
+    .map_err(|_| "the pattern cannot be lowered to a DFA")?;
     let nfa = thompson::Compiler::new()
         .configure(thompson::Config::new().which_captures(WhichCaptures::None).nfa_size_limit(Some(DFA_SIZE_LIMIT)))
         .build_from_hir(&hir)

@@ -12,7 +12,7 @@
 //!    consumer's semantics (search, anchored-start or full match; exact
 //!    language for fragments that are spliced into a larger regex), with the
 //!    same number of capture groups;
-//! 2. the ReDoS check (`verify::redos::check_with_engine`: static analysis,
+//! 2. the ReDoS check (`verify::verdict::check_with_engine`: static analysis,
 //!    simulator, PCRE2 replay) finds it linear, and the original finding's
 //!    attack replayed on it by the simulator stays linear;
 //! 3. for a file, the replacement text re-extracted from the edited file
@@ -32,11 +32,11 @@ pub mod rewrite;
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::Attack;
+use crate::analysis::candidates::Complexity;
 use crate::analysis::parse::{ParseConfig, parse};
-use crate::analysis::redos::Complexity;
 use crate::source::{self, ExtractOptions, ExtractedPattern, Flags, Flavor, Kind, Semantics, SourceFile, Span};
-use crate::verify::redos::{RedosSettings, check_with_engine};
 use crate::verify::simulator::{Program, SimOptions};
+use crate::verify::verdict::{RedosSettings, check_with_engine};
 
 use equiv::Equivalence;
 

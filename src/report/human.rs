@@ -22,7 +22,7 @@ use miette::{
 
 use super::{Finding, Severity, Sources, Summary};
 use crate::analysis::Attack;
-use crate::report::finding::{ChangeKind, Evidence};
+use crate::finding::{ChangeKind, Evidence};
 use crate::source::{LineIndex, Span};
 
 /// How to draw.
@@ -254,7 +254,7 @@ pub(crate) fn evidence_lines(e: &Evidence) -> Vec<String> {
 }
 
 /// `change: modified (before: O(n²))`.
-pub(crate) fn change_line(change: ChangeKind, before: Option<&super::Before>) -> String {
+pub(crate) fn change_line(change: ChangeKind, before: Option<&crate::finding::Before>) -> String {
     match (change, before) {
         (ChangeKind::Added, _) => "change: added in this change".to_owned(),
         (ChangeKind::Modified, Some(b)) => {
@@ -564,7 +564,7 @@ impl SourceCode for Excerpt {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::Label;
+    use crate::finding::Label;
     use std::sync::Arc;
 
     fn finding(text: &str, span: Span) -> Finding {

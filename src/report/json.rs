@@ -12,8 +12,9 @@
 
 use serde::Serialize;
 
-use super::{Before, ChangeKind, Complexity, Finding, Sources, Summary};
+use super::{Sources, Summary};
 use crate::analysis::Attack;
+use crate::finding::{Before, ChangeKind, Complexity, Finding};
 use crate::source::{Flavor, LineIndex, Semantics, Span};
 use crate::verify::engine::EngineCheck;
 

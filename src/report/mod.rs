@@ -4,7 +4,6 @@
 //! Pipeline position: last. Every format renders from the same model;
 //! output is deterministic (findings sorted by file, offset, code).
 
-pub mod finding;
 pub mod github;
 pub mod human;
 pub mod json;
@@ -13,7 +12,7 @@ pub mod sarif;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-pub use finding::{Before, Change, ChangeKind, Complexity, Evidence, Finding, Label, Severity};
+use crate::finding::{Finding, Severity};
 
 use serde::Serialize;
 

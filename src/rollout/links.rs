@@ -148,7 +148,7 @@ pub fn of(path: &str, bytes: &[u8], opts: &ExtractOptions) -> Links {
 /// `include`), plus the other load directives cfglint knows.
 fn line_links(text: &str) -> Links {
     let mut out = Links::default();
-    let sec = source::seclang::links(text);
+    let sec = source::lines::seclang::links(text);
     for (id, _) in &sec.rule_ids {
         out.define_rule(id);
     }

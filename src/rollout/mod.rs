@@ -42,9 +42,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use git2::Repository;
 
-use crate::diff::{self, Cache, Head, Status};
+use crate::diff;
+use crate::finding::Finding;
+use crate::git::{self, Head, Status};
 use crate::lint::LintOptions;
-use crate::report::{Finding, Sources};
+use crate::lint::cache::ResultCache;
+use crate::report::Sources;
 use crate::source;
 
 pub use bench::BenchReport;
@@ -62,6 +65,10 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Diff(#[from] diff::Error),
+    /// Reading the repository failed.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Git(#[from] git::Error),
     /// cfglint.toml's `[rollout]` or `[[order]]` is invalid.
     #[error(transparent)]
     #[diagnostic(transparent)]
@@ -328,11 +335,9 @@ pub const MAX_BLOB_BYTES: u64 = manifest::MAX_HASHED_BYTES;
 
 /// Read a blob for hashing.
 fn read_blob(repo: &Repository, id: git2::Oid, path: &str, side: &'static str) -> Result<Vec<u8>, Error> {
-    match diff::git::read_blob(repo, id, MAX_BLOB_BYTES)? {
-        diff::git::Blob::Bytes(b) => Ok(b),
-        diff::git::Blob::TooLarge(size) => {
-            Err(Error::TooLarge { path: path.to_owned(), side, size, limit: MAX_BLOB_BYTES })
-        }
+    match git::read_blob(repo, id, MAX_BLOB_BYTES)? {
+        git::Blob::Bytes(b) => Ok(b),
+        git::Blob::TooLarge(size) => Err(Error::TooLarge { path: path.to_owned(), side, size, limit: MAX_BLOB_BYTES }),
     }
 }
 
@@ -376,7 +381,7 @@ pub fn plan(
     req: &Request,
     policy: &Policy,
     opts: &LintOptions,
-    cache: Option<&Cache>,
+    cache: Option<&ResultCache>,
 ) -> Result<Plan, Error> {
     let dreq = diff::Request { base: req.base.clone(), head: req.head.clone(), staged: false };
     let (base, head) = diff::resolve(repo, &dreq)?;
@@ -388,7 +393,7 @@ pub fn plan(
     .ok_or(Error::HeadNotCommit { rev: head_label })?;
     let base_id = base.commit.or(base.tree).map_or_else(|| manifest::EMPTY_TREE.to_owned(), |id| id.to_string());
 
-    let changed = diff::git::changed_entries(repo, &base, &head)?;
+    let changed = git::changed_entries(repo, &base, &head)?;
     if changed.is_empty() {
         return Err(Error::Empty {
             base: manifest::short(&base_id).to_owned(),

@@ -11,7 +11,7 @@
 //! | low | anything else (no regex added or modified, files cfglint does not read) |
 
 use crate::diff::FileChange;
-use crate::report::{Complexity, Finding, Severity};
+use crate::finding::{Complexity, Finding, Severity};
 
 use super::bench::BenchRule;
 use super::manifest::{ChangeStatus, Risk};
@@ -213,7 +213,7 @@ fn low_reason(facts: &Facts<'_>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diff::Status;
+    use crate::git::Status;
     use crate::source::Span;
 
     fn node() -> Node {

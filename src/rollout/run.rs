@@ -98,7 +98,7 @@ pub fn check_rollback_revision(manifest: &Manifest, work_tree: &Path) -> Result<
     if rev == EMPTY_TREE {
         return Ok(());
     }
-    let repo = crate::diff::git::open(work_tree)?;
+    let repo = crate::git::open(work_tree)?;
     let ok = git2::Oid::from_str(rev).ok().and_then(|id| repo.find_commit(id).ok()).is_some();
     if ok {
         Ok(())
@@ -274,7 +274,7 @@ impl Run<'_> {
             Side::Base => (self.manifest.base.as_str(), "manifest's base"),
             Side::Head => (self.manifest.head.as_str(), "manifest's head"),
         };
-        let repo = crate::diff::git::open(&self.opts.work_tree).map_err(|e| e.to_string())?;
+        let repo = crate::git::open(&self.opts.work_tree).map_err(|e| e.to_string())?;
         let mut skip = vec![self.opts.manifest_path.clone(), self.opts.state.clone()];
         skip.extend(self.opts.log.clone());
         let changed: std::collections::BTreeSet<String> = mismatches.iter().map(|m| m.path.clone()).collect();

@@ -17,7 +17,7 @@ use git2::{Delta, DiffOptions, Oid, Repository, Status, StatusOptions};
 
 use super::Error;
 use super::manifest::{self, EMPTY_TREE, Manifest, Mismatch};
-use crate::diff::git::{Blob, read_blob};
+use crate::git::{Blob, read_blob};
 use crate::source;
 
 /// The tree of `rev` (`None`: the empty tree), or an error naming the

@@ -4,7 +4,7 @@
 //! error: no finding without evidence.
 
 use crate::analysis::parse::ParseErrorKind;
-use crate::report::{Complexity, Finding};
+use crate::finding::{Complexity, Finding};
 
 use super::{PatternContext, Rule, RuleMeta};
 

@@ -7,10 +7,10 @@
 //! help gives the rewrite hint, and the evidence carries the attack string
 //! and the steps the simulator measured.
 
-use crate::analysis::redos::Candidate;
-use crate::report::{Complexity, Evidence, Finding, Label, Severity};
+use crate::analysis::candidates::Candidate;
+use crate::finding::{Complexity, Evidence, Finding, Label, Severity};
 use crate::source::{Flavor, Semantics};
-use crate::verify::redos::Verdict;
+use crate::verify::verdict::Verdict;
 
 use super::{PatternContext, RuleMeta};
 

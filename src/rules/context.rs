@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use crate::analysis::ir::Ir;
 use crate::analysis::parse::{self, ParseConfig, ParseError};
-use crate::report::{Finding, Severity};
+use crate::finding::{Finding, Severity};
 use crate::source::{ExtractedPattern, PatternSpan, SourceFile, Span};
-use crate::verify::redos::{self, RedosSettings, Verdict};
+use crate::verify::verdict::{self, RedosSettings, Verdict};
 
 use super::RuleMeta;
 use super::unsupported_in_flavor::{self, Unsupported};
@@ -185,12 +185,12 @@ pub fn verdict(
     flavor: Flavor,
     flags: crate::source::Flags,
     semantics: crate::source::Semantics,
-    settings: &redos::RedosSettings,
+    settings: &verdict::RedosSettings,
 ) -> Verdict {
     if flavor.model() == flavor {
-        redos::check_with_engine(pattern, ir, flavor, flavor.engine_flags(flags), semantics, settings)
+        verdict::check_with_engine(pattern, ir, flavor, flavor.engine_flags(flags), semantics, settings)
     } else {
-        redos::check(pattern, ir, flavor.model(), semantics, settings)
+        verdict::check(pattern, ir, flavor.model(), semantics, settings)
     }
 }
 

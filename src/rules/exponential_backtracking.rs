@@ -1,6 +1,6 @@
 //! CL001 exponential-backtracking: a confirmed exponential blow-up.
 
-use crate::report::{Complexity, Finding};
+use crate::finding::{Complexity, Finding};
 
 use super::{PatternContext, Rule, RuleMeta, backtracking};
 

@@ -25,7 +25,7 @@ use regex_syntax::hir;
 
 use crate::analysis::ir::{Ir, NodeKind};
 use crate::analysis::parse::{ParseError, ParseErrorKind, validate_rust};
-use crate::report::Finding;
+use crate::finding::Finding;
 use crate::source::{Flags, Flavor, PatternSpan};
 
 use super::unsupported_in_flavor::engine;
@@ -81,7 +81,7 @@ fn syntax_error(cx: &PatternContext<'_>) -> Option<ParseError> {
 /// refuses.
 #[cfg(feature = "pcre2")]
 fn pcre2_rejects(pattern: &str, flags: Flags) -> Option<ParseError> {
-    let e = crate::bench::pcre::Pcre::new(pattern, flags, crate::bench::pcre::Limits::default()).err()?;
+    let e = crate::engine::pcre::Pcre::new(pattern, flags, crate::engine::pcre::Limits::default()).err()?;
     let mut at = e.offset.min(pattern.len());
     while !pattern.is_char_boundary(at) {
         at -= 1;
@@ -245,8 +245,8 @@ fn help(message: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    use crate::finding::Finding;
     use crate::lint::{LintOptions, lint_pattern};
-    use crate::report::Finding;
     use crate::source::{Flags, Flavor, Semantics};
 
     fn cl004(pattern: &str, flavor: Flavor) -> Vec<Finding> {
@@ -298,7 +298,7 @@ mod tests {
     #[cfg(feature = "pcre2")]
     #[test]
     fn pcre_counts_stop_at_65535() {
-        use crate::bench::pcre::{Limits, Pcre};
+        use crate::engine::pcre::{Limits, Pcre};
         for (pattern, ok) in [("a{65535}", true), ("a{1,65535}", true), ("a{65536}", false), ("x(a{2,70000})", false)] {
             let real = Pcre::new(pattern, Flags::default(), Limits::default()).is_ok();
             assert_eq!(real, ok, "PCRE2 itself on {pattern}");

@@ -31,7 +31,7 @@
 //! input can exhaust the stack.
 
 use crate::analysis::ir::{Assertion, CharSet, Greed, Ir, NodeId, NodeKind};
-use crate::report::{Finding, Label};
+use crate::finding::{Finding, Label};
 use crate::source::{PatternSpan, Semantics};
 
 use super::{PatternContext, Rule, RuleMeta};
@@ -513,8 +513,8 @@ impl<'a> Facts<'a> {
 
 #[cfg(test)]
 mod tests {
+    use crate::finding::Finding;
     use crate::lint::{LintOptions, lint_pattern};
-    use crate::report::Finding;
     use crate::source::{Flags, Flavor, Semantics};
 
     fn run(pattern: &str, flavor: Flavor, semantics: Semantics) -> Vec<Finding> {

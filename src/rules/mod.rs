@@ -26,7 +26,7 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-use crate::report::{Finding, Severity};
+use crate::finding::{Finding, Severity};
 
 /// Metadata and documentation of a rule, from `rules/<name>.toml`.
 #[derive(Debug, Clone, Deserialize)]

@@ -1,7 +1,7 @@
 //! CL002 polynomial-backtracking: a confirmed polynomial blow-up. Error for
 //! degree 3 and above, warning for degree 2, unless configured otherwise.
 
-use crate::report::{Complexity, Finding};
+use crate::finding::{Complexity, Finding};
 
 use super::{PatternContext, Rule, RuleMeta, backtracking};
 

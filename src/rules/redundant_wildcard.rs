@@ -28,7 +28,7 @@
 use std::collections::BTreeMap;
 
 use crate::analysis::ir::{CharSet, Ir, NodeId, NodeKind, Repeat};
-use crate::report::{Finding, Label};
+use crate::finding::{Finding, Label};
 use crate::source::{PatternSpan, Semantics};
 
 use super::{PatternContext, Rule, RuleMeta};

@@ -27,11 +27,11 @@
 
 use regex_automata::nfa::thompson::{self, NFA, WhichCaptures};
 use regex_automata::util::syntax;
-use regex_syntax::hir::{self, Hir};
 
-use crate::analysis::ir::{Assertion, Greed, Ir, NodeKind};
+use crate::analysis::ir::{Ir, NodeKind};
+use crate::analysis::lower::{self, LowerOptions};
 use crate::analysis::parse::{self, ParseConfig};
-use crate::report::Finding;
+use crate::finding::Finding;
 use crate::source::{Flags, Flavor, PatternSpan};
 
 use super::{DEFAULT_MAX_NFA_BYTES, PatternContext, Rule, RuleMeta};
@@ -78,7 +78,7 @@ pub fn measure_nfa(pattern: &str, flavor: Flavor, flags: Flags, limit: usize) ->
         thompson::Compiler::new().syntax(syntax).configure(config).build(pattern)
     } else {
         let ir = parse::parse(pattern, &ParseConfig::new(flavor).flags(flags)).ok()?;
-        let hir = lower(&ir, flavor)?;
+        let hir = lower::lower(&ir, pattern, flavor, LowerOptions { bytes: false, captures: true }).ok()?;
         thompson::Compiler::new().configure(config.which_captures(WhichCaptures::None)).build_from_hir(&hir)
     };
     match result {
@@ -86,61 +86,6 @@ pub fn measure_nfa(pattern: &str, flavor: Flavor, flags: Flags, limit: usize) ->
         Err(e) if e.size_limit().is_some() => Some(NfaSize::OverLimit(limit)),
         Err(_) => None,
     }
-}
-
-/// Lower the IR to regex-syntax's `Hir` for a linear engine. `None` for
-/// constructs a linear engine lacks. Bottom-up over the arena (children
-/// have smaller ids than their parents; every node has one parent), so no
-/// recursion and no copying of subtrees.
-pub(crate) fn lower(ir: &Ir, flavor: Flavor) -> Option<Hir> {
-    let unicode_word = matches!(flavor, Flavor::Rust | Flavor::Python);
-    let mut built: Vec<Option<Hir>> = Vec::with_capacity(ir.nodes.len());
-    for node in &ir.nodes {
-        let mut take = |id: crate::analysis::ir::NodeId| built.get_mut(id.index()).and_then(Option::take);
-        let h = match &node.kind {
-            NodeKind::Empty => Hir::empty(),
-            NodeKind::Fail => Hir::fail(),
-            NodeKind::Set(s) => {
-                let ranges = s.ranges().iter().flat_map(|&(a, b)| {
-                    // Surrogates are not `char`s: split around them.
-                    let pieces = [(a, b.min(0xD7FF)), (a.max(0xE000), b)];
-                    pieces
-                        .into_iter()
-                        .filter(|(x, y)| x <= y)
-                        .filter_map(|(x, y)| Some(hir::ClassUnicodeRange::new(char::from_u32(x)?, char::from_u32(y)?)))
-                });
-                let class = hir::ClassUnicode::new(ranges);
-                if class.ranges().is_empty() { Hir::fail() } else { Hir::class(hir::Class::Unicode(class)) }
-            }
-            NodeKind::Concat(items) => Hir::concat(items.iter().map(|&c| take(c)).collect::<Option<Vec<_>>>()?),
-            NodeKind::Alt(items) => Hir::alternation(items.iter().map(|&c| take(c)).collect::<Option<Vec<_>>>()?),
-            NodeKind::Repeat(r) => Hir::repetition(hir::Repetition {
-                min: r.min,
-                max: r.max,
-                greedy: r.greed != Greed::Lazy,
-                sub: Box::new(take(r.child)?),
-            }),
-            NodeKind::Group { child, capture: Some(index) } => {
-                Hir::capture(hir::Capture { index: *index, name: None, sub: Box::new(take(*child)?) })
-            }
-            // Atomic grouping changes nothing for a linear engine.
-            NodeKind::Group { child, capture: None } | NodeKind::Atomic(child) => take(*child)?,
-            NodeKind::Look { .. } | NodeKind::Backref { .. } => return None,
-            NodeKind::Assert(a) => Hir::look(match a {
-                Assertion::StartText => hir::Look::Start,
-                Assertion::EndText | Assertion::EndTextOptionalNewline => hir::Look::End,
-                Assertion::StartLine => hir::Look::StartLF,
-                Assertion::EndLine => hir::Look::EndLF,
-                Assertion::WordBoundary if unicode_word => hir::Look::WordUnicode,
-                Assertion::WordBoundary => hir::Look::WordAscii,
-                Assertion::NotWordBoundary if unicode_word => hir::Look::WordUnicodeNegate,
-                Assertion::NotWordBoundary => hir::Look::WordAsciiNegate,
-                Assertion::StartOfAttempt => return None,
-            }),
-        };
-        built.push(Some(h));
-    }
-    built.get_mut(ir.root.index()).and_then(Option::take)
 }
 
 impl Rule for SizeBudget {

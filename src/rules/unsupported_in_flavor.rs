@@ -23,7 +23,7 @@
 use std::collections::BTreeSet;
 
 use crate::analysis::ir::{Feature, FeatureKind, Ir, NodeKind};
-use crate::report::Finding;
+use crate::finding::Finding;
 use crate::source::{Flags, Flavor, PatternSpan};
 
 use super::{PatternContext, Rule, RuleMeta};

@@ -28,7 +28,6 @@ pub mod tree;
 
 pub mod json;
 pub mod lines;
-pub mod seclang;
 pub mod toml;
 pub mod yaml;
 
@@ -460,7 +459,7 @@ pub fn detect_format(path: &Path, text: &str) -> Option<Format> {
         "toml" => Some(Format::Toml),
         "ra" => Some(Format::Lines),
         "conf" | "config" => {
-            if seclang::looks_like_seclang(text) {
+            if lines::seclang::looks_like_seclang(text) {
                 Some(Format::Seclang)
             } else {
                 Some(Format::Lines)
@@ -482,7 +481,7 @@ pub fn extract(file: &SourceFile, opts: &ExtractOptions) -> Extraction {
         Format::Yaml => kinds::extract_tree(file, yaml::parse(&file.text, opts), opts),
         Format::Json => kinds::extract_tree(file, json::parse(&file.path, &file.text, opts), opts),
         Format::Toml => kinds::extract_tree(file, toml::parse(&file.text, opts), opts),
-        Format::Seclang => seclang::extract(file),
+        Format::Seclang => lines::seclang::extract(file),
         Format::Lines => lines::extract(file),
     };
     if let Some(flavor) = opts.flavor {

@@ -14,7 +14,7 @@
 //! is not a denial of service, while it still is in the other engines.
 //!
 //! When the replay stays linear and PCRE2 reports a required last
-//! character that the attack lacks, `redos::cross_check` tries variants of
+//! character that the attack lacks, `verdict::cross_check` tries variants of
 //! the attack with that character added, re-confirming each with the
 //! simulator before it replays it here.
 //!
@@ -141,7 +141,7 @@ fn superlinear(points: &[(u64, u64)], budget_hit: bool) -> bool {
 #[cfg(feature = "pcre2")]
 mod imp {
     use super::{Attack, BUDGET, EngineCheck, MAX_BYTES, superlinear};
-    use crate::bench::pcre::{Limits, Outcome, Pcre, version};
+    use crate::engine::pcre::{Limits, Outcome, Pcre, version};
     use crate::source::Flags;
 
     pub(super) struct Compiled(Pcre);

@@ -10,13 +10,13 @@
 //!   and classify the growth ([`measure`]).
 //! - [`engine`]: replay a confirmed attack on the real PCRE2
 //!   ([`engine::Replayer`]), the second witness for `pcre` verdicts.
-//! - [`redos`]: the verdict on a pattern: static candidates from
-//!   `analysis::redos`, confirmed here ([`redos::check`]).
+//! - [`verdict`]: the verdict on a pattern: static candidates from
+//!   `analysis::candidates`, confirmed here ([`verdict::check`]).
 
 pub mod engine;
 pub mod growth;
-pub mod redos;
 pub mod simulator;
+pub mod verdict;
 
 pub use growth::{Growth, GrowthClass, GrowthConfig, Model, measure};
 pub use simulator::{Cache, Outcome, Program, SimError, SimOptions, SimResult};

@@ -7,9 +7,9 @@ use miette::Result;
 use crate::cli::args::CheckArgs;
 use crate::cli::settings;
 use crate::cli::{ExitStatus, write_out};
-use crate::diff::Cache;
-use crate::diff::baseline::Baseline;
 use crate::lint;
+use crate::lint::baseline::Baseline;
+use crate::lint::cache::ResultCache;
 use crate::report;
 
 /// Run `check`.
@@ -19,7 +19,8 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> Result<ExitStatus> {
     settings.lint.rules.fixes = args.suggest_fixes;
     // Read the baseline first: a bad one should fail before any work.
     let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
-    let cache = if args.no_cache { None } else { super::diff::cache_for(&settings, Cache::default_dir(&settings.cwd)) };
+    let cache =
+        if args.no_cache { None } else { super::diff::cache_for(&settings, ResultCache::default_dir(&settings.cwd)) };
     let report = lint::lint_paths_cached(&args.paths, &settings.lint, cache.as_ref());
     if let Some(c) = &cache {
         c.prune_if_due();

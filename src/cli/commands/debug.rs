@@ -5,9 +5,9 @@ use std::io::Write;
 
 use miette::Result;
 
+use crate::analysis::candidates;
 use crate::analysis::ir::Ir;
 use crate::analysis::parse::{ParseConfig, parse};
-use crate::analysis::redos;
 use crate::cli::args::{DebugArgs, DebugWhat};
 use crate::cli::settings;
 use crate::cli::settings::Settings;
@@ -60,7 +60,7 @@ pub fn run(args: &DebugArgs, out: &mut dyn Write) -> Result<ExitStatus> {
                 }
             };
             if matches!(args.what, DebugWhat::Nfa) {
-                s.push_str(&redos::debug_nfa(&ir, flavor, semantics, &settings.lint.rules.redos.analysis));
+                s.push_str(&candidates::debug_nfa(&ir, flavor, semantics, &settings.lint.rules.redos.analysis));
             } else {
                 witness_dump(&mut s, &args.pattern, &ir, flavor, semantics, &settings);
             }
@@ -74,7 +74,7 @@ pub fn run(args: &DebugArgs, out: &mut dyn Write) -> Result<ExitStatus> {
 /// measured on it.
 fn witness_dump(s: &mut String, pattern: &str, ir: &Ir, flavor: Flavor, semantics: Semantics, settings: &Settings) {
     let cfg = &settings.lint.rules.redos;
-    let verdict = redos::analyze_text(pattern, ir, flavor, semantics, &cfg.analysis);
+    let verdict = candidates::analyze_text(pattern, ir, flavor, semantics, &cfg.analysis);
     let _ = writeln!(
         s,
         "static verdict: {} ({} candidates)",

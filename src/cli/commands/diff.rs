@@ -8,22 +8,25 @@ use miette::Result;
 use crate::cli::args::DiffArgs;
 use crate::cli::settings::{self, Settings};
 use crate::cli::{ExitStatus, write_out};
-use crate::diff::{self, Cache, Request};
+use crate::diff::{self, Request};
+use crate::git;
+use crate::lint::{self, cache::ResultCache};
 use crate::report::{self, Format};
 
 /// The analysis cache for a run, keyed to its settings. `dir` is where it
-/// goes (see [`Cache::default_dir`]); `None` disables it.
-pub fn cache_for(settings: &Settings, dir: Option<std::path::PathBuf>) -> Option<Cache> {
+/// goes (see [`ResultCache::default_dir`]); `None` disables it.
+pub fn cache_for(settings: &Settings, dir: Option<std::path::PathBuf>) -> Option<ResultCache> {
     let dir = dir?;
-    Some(Cache::new(dir, &diff::cache::salt(&settings.lint, &settings.config.text)))
+    Some(ResultCache::new(dir, &lint::cache::salt(&settings.lint, &settings.config.text)))
 }
 
 /// Run `diff`.
 pub fn run(args: &DiffArgs, out: &mut dyn Write) -> Result<ExitStatus> {
     let settings = settings::resolve(&args.common)?;
     let start = args.repo.clone().unwrap_or_else(|| settings.cwd.clone());
-    let repo = diff::git::open(&start)?;
-    let cache = if args.no_cache { None } else { cache_for(&settings, Some(Cache::dir_for_git_dir(repo.path()))) };
+    let repo = git::open(&start)?;
+    let cache =
+        if args.no_cache { None } else { cache_for(&settings, Some(ResultCache::dir_for_git_dir(repo.path()))) };
     let request = Request { base: args.base.clone(), head: args.head.clone(), staged: args.staged };
     let watchdog = watch_git_reads();
     let report = diff::run(&repo, &request, &settings.lint, cache.as_ref())?;
@@ -78,7 +81,7 @@ pub(crate) fn watch_git_reads() -> Watchdog {
     std::thread::spawn(move || {
         while !done.load(std::sync::atomic::Ordering::Relaxed) {
             std::thread::sleep(std::time::Duration::from_millis(100));
-            if let Some((what, age)) = diff::git::stalled_read(limit) {
+            if let Some((what, age)) = git::stalled_read(limit) {
                 let _ = writeln!(
                     std::io::stderr().lock(),
                     "error: reading {what} from git made no progress for {} s: the object is probably corrupt \

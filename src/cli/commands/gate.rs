@@ -32,7 +32,7 @@ pub fn load_manifest(path: &Path) -> Result<(Manifest, Vec<u8>)> {
 /// around `cwd`. `skip_hint` says how to do without it.
 pub fn open_repo(repo: Option<&Path>, cwd: &Path, skip_hint: &str) -> Result<git2::Repository> {
     let start = repo.unwrap_or(cwd);
-    let r = crate::diff::git::open(start).map_err(|e| {
+    let r = crate::git::open(start).map_err(|e| {
         miette::miette!(
             help = format!("pass --repo PATH (a checkout of the manifest's revision){skip_hint}"),
             "cannot verify the work tree against the manifest: {e}"

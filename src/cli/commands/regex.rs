@@ -13,7 +13,7 @@ use crate::lint;
 use crate::report::{self, Format, Sources, Summary};
 use crate::rules::{self, backtracking_engine};
 use crate::source::{Flags, Flavor, Semantics};
-use crate::verify::redos::Verdict;
+use crate::verify::verdict::Verdict;
 
 /// Parse a `--semantics` value.
 pub fn parse_semantics(s: &str) -> Result<Semantics> {
@@ -93,7 +93,7 @@ fn verdict_line(verdict: Option<&Verdict>, flavor: Flavor, semantics: Semantics)
         )
     } else {
         match v.complexity {
-            crate::report::Complexity::Linear => {
+            crate::finding::Complexity::Linear => {
                 format!(
                     "verdict: linear in {engine} ({} semantics): no input makes it backtrack super-linearly\n",
                     how(semantics)

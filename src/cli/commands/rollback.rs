@@ -47,7 +47,7 @@ pub fn run(args: &RollbackArgs, out: &mut dyn Write) -> Result<ExitStatus> {
         return Ok(ExitStatus::Success);
     }
     let policy = Policy::from_config(&settings.config).map_err(rollout::Error::from)?;
-    let repo = crate::diff::git::open(args.repo.as_deref().unwrap_or(&settings.cwd)).ok();
+    let repo = crate::git::open(args.repo.as_deref().unwrap_or(&settings.cwd)).ok();
     if let Some(r) = &repo {
         // The inverse restores the base: it must be readable here.
         rollout::tree::require_rollback(r, &m)?;

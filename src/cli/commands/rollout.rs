@@ -14,7 +14,8 @@ use crate::cli::args::RolloutArgs;
 use crate::cli::commands::diff::cache_for;
 use crate::cli::settings;
 use crate::cli::{ExitStatus, write_out};
-use crate::diff::{self, Cache};
+use crate::git;
+use crate::lint::cache::ResultCache;
 use crate::report::Format;
 use crate::rollout::manifest::{self, short};
 use crate::rollout::{self, Attribution, BenchReport, Manifest, Plan, Policy, Request};
@@ -54,7 +55,7 @@ pub fn run(args: &RolloutArgs, out: &mut dyn Write) -> Result<ExitStatus> {
     }
     let policy = Policy::from_config(&settings.config).map_err(rollout::Error::from)?;
     let start = args.repo.clone().unwrap_or_else(|| settings.cwd.clone());
-    let repo = diff::git::open(&start)?;
+    let repo = git::open(&start)?;
     let _watchdog = super::diff::watch_git_reads();
     let who = actor(args.actor.as_deref(), Some(&repo));
     let emergency = if args.emergency {
@@ -80,7 +81,8 @@ pub fn run(args: &RolloutArgs, out: &mut dyn Write) -> Result<ExitStatus> {
             )
         }
     };
-    let cache = if args.no_cache { None } else { cache_for(&settings, Some(Cache::dir_for_git_dir(repo.path()))) };
+    let cache =
+        if args.no_cache { None } else { cache_for(&settings, Some(ResultCache::dir_for_git_dir(repo.path()))) };
     let request = Request {
         base: args.base.clone(),
         head: args.head.clone(),

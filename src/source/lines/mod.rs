@@ -21,6 +21,7 @@ mod fluentbit;
 mod grok;
 mod nginx;
 mod regex_assembly;
+pub mod seclang;
 
 /// True when a file with no telling extension looks like a grok pattern
 /// file (`NAME regex` lines, in a `patterns` folder or upper-case names;

@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::report::Finding;
+use crate::finding::Finding;
 
 /// The format version written and understood.
 pub const VERSION: u32 = 1;
@@ -143,7 +143,7 @@ impl Baseline {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::Severity;
+    use crate::finding::Severity;
     use crate::source::Span;
 
     fn finding(text: &str, needle: &str, key: &str) -> Finding {

@@ -2,11 +2,13 @@
 //! list the files changed between two trees (or a tree and the index), and
 //! read blobs under a size cap.
 //!
-//! Pipeline position: the bottom of `diff`; it knows nothing of regexes.
+//! Position: the crate's only door to git. `diff`, `rollout`, `bench
+//! --baseline` and the CLI reach repositories through this module and
+//! nothing else calls git2; it knows nothing of regexes.
 //!
 //! Guarantees: nothing here writes to the repository or runs hooks (git2
 //! never runs hooks; we only read objects, refs and the index). Every git
-//! failure is a [`super::Error`] naming the revision or file, never a panic.
+//! failure is an [`Error`] naming the revision or file, never a panic.
 //! A shallow clone that lacks the history a request needs is reported as
 //! such, with the fix, instead of silently diffing against an empty tree.
 //! Every object read is registered while it runs, so that a watchdog
@@ -18,9 +20,75 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use git2::{Delta, DiffFindOptions, DiffOptions, ErrorCode, FileMode, Oid, Repository};
+use git2::{Delta, DiffFindOptions, DiffOptions, ErrorCode, FileMode, Oid};
 
-use super::Error;
+pub use git2::{Oid as ObjectId, Repository};
+
+/// A git problem: no repository, a revision that does not resolve, a
+/// shallow clone missing history, an unreadable object. Each is exit code 2.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[non_exhaustive]
+pub enum Error {
+    /// No repository at or above the path.
+    #[error("not a git repository (or any parent folder): {}", path.display())]
+    #[diagnostic(
+        code(cfglint::diff::not_a_repository),
+        help("run cfglint diff inside a git work tree, or pass --repo PATH")
+    )]
+    NotARepository {
+        /// Where the search started.
+        path: PathBuf,
+    },
+    /// A revision that does not resolve.
+    #[error("unknown revision `{rev}`: {message}")]
+    #[diagnostic(
+        code(cfglint::diff::unknown_revision),
+        help("{}", if *shallow {
+            "this is a shallow clone, so the revision may be outside its history: fetch it \
+             (`git fetch --depth=1 origin <rev>`) or clone with full history (actions/checkout: `fetch-depth: 0`)"
+        } else {
+            "check the spelling; any commit, branch, tag or `HEAD~N` works"
+        })
+    )]
+    UnknownRevision {
+        /// The revision as given.
+        rev: String,
+        /// git's message.
+        message: String,
+        /// The repository is a shallow clone.
+        shallow: bool,
+    },
+    /// `HEAD` has no commit yet and a commit was needed.
+    #[error("HEAD does not point at a commit yet (unborn branch): there is no revision to diff")]
+    #[diagnostic(
+        code(cfglint::diff::unborn),
+        help("use `cfglint diff --staged` to lint the staged files before the first commit")
+    )]
+    UnbornHead,
+    /// A shallow clone lacks history the request needs.
+    #[error("this is a shallow clone and {what} is not in it")]
+    #[diagnostic(
+        code(cfglint::diff::shallow),
+        help(
+            "pass --base with a commit that was fetched, fetch more history (`git fetch --deepen=50`), \
+              or clone with full history (actions/checkout: `fetch-depth: 0`)"
+        )
+    )]
+    Shallow {
+        /// What is missing.
+        what: String,
+    },
+    /// Any other git failure.
+    #[error("{context}")]
+    #[diagnostic(code(cfglint::git), help("if an object is corrupt or missing, `git fsck` finds and names it"))]
+    Git {
+        /// What was being done.
+        context: String,
+        /// git's error.
+        #[source]
+        source: git2::Error,
+    },
+}
 
 /// Open the repository containing `path` (searching upward).
 pub fn open(path: &Path) -> Result<Repository, Error> {

@@ -52,7 +52,7 @@ impl FromStr for Severity {
     }
 }
 
-pub use crate::analysis::redos::Complexity;
+pub use crate::analysis::candidates::Complexity;
 
 /// A secondary place a finding points at (in file bytes).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -27,7 +27,7 @@ use super::RuleReport;
 pub enum Error {
     /// The repository, revision or blob could not be read.
     #[error("--baseline {rev}: {message}")]
-    #[diagnostic(code(cfglint::bench::baseline))]
+    #[diagnostic(code(cfglint::bench::revision))]
     Git {
         /// The revision asked for.
         rev: String,

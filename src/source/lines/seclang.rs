@@ -48,9 +48,9 @@
 //! Guarantees: linear time in the file size, no recursion, no panics on any
 //! input; every span lies inside the file.
 
-use super::lines::escapes_before;
-use super::span::LineIndex;
-use super::{
+use super::escapes_before;
+use crate::source::span::LineIndex;
+use crate::source::{
     ExtractedPattern, Extraction, Flags, Flavor, Kind, OffsetMap, OffsetMapBuilder, ParseProblem, Semantics,
     SourceFile, Span,
 };

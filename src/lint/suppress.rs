@@ -34,8 +34,8 @@ use std::fmt;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::finding::{self, Finding};
 use crate::lint::FileResult;
-use crate::report::{self, Finding};
 use crate::rules::{self, RuleSettings};
 use crate::source::{self, Format, Span};
 
@@ -439,7 +439,7 @@ pub fn apply(result: &mut FileResult, settings: &RuleSettings, today: Date) {
         !active.iter().any(|s| s.codes.contains(&f.code) && s.covers.start <= span.start && span.start <= s.covers.end)
     });
     result.findings.extend(extra);
-    report::finding::sort(&mut result.findings);
+    finding::sort(&mut result.findings);
 }
 
 #[cfg(test)]
@@ -447,7 +447,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::report::Severity;
+    use crate::finding::Severity;
     use crate::source::Extraction;
 
     fn today() -> Date {

@@ -1,6 +1,6 @@
 //! Confirmed ReDoS verdicts: static candidates, checked by simulation.
 //!
-//! Pipeline position: the meeting point of `analysis::redos` (which
+//! Pipeline position: the meeting point of `analysis::candidates` (which
 //! proposes attacks from the structure of the pattern) and this module's
 //! simulator and growth fitter (which run them). The rules CL001/CL002 and
 //! `cfglint regex`, `bench` and `diff` all get their verdicts here.
@@ -15,8 +15,8 @@
 //! Guarantees: bounded by [`RedosSettings`] (static budgets, simulator
 //! steps per candidate, number of candidates tried); never a hang.
 
+use crate::analysis::candidates::{self, Candidate, Complexity, RedosConfig};
 use crate::analysis::ir::Ir;
-use crate::analysis::redos::{self, Candidate, Complexity, RedosConfig};
 use crate::source::{Flags, Flavor, Semantics};
 
 use super::engine::{EngineCheck, Replayer};
@@ -105,7 +105,7 @@ pub fn check(pattern: &str, ir: &Ir, flavor: Flavor, semantics: Semantics, setti
     if !flavor.is_backtracking() {
         return Verdict::linear(Vec::new());
     }
-    let found = redos::analyze_text(pattern, ir, flavor, semantics, &settings.analysis);
+    let found = candidates::analyze_text(pattern, ir, flavor, semantics, &settings.analysis);
     let mut notes = found.notes.clone();
     let claimed = (found.complexity, found.degree);
     match found.complexity {

@@ -2,7 +2,7 @@
 //! exact backtracking step counts and hard limits on every match.
 //!
 //! Where it sits: the backtracking engine of `cfglint bench`
-//! ([`super::backtrack`] picks it when the `pcre2` feature is built). This
+//! (`bench::backtrack` picks it when the `pcre2` feature is built). This
 //! is the crate's only `unsafe` code; everything outside this file uses the
 //! safe [`Pcre`] wrapper.
 //!

@@ -38,8 +38,8 @@ use std::time::{Duration, SystemTime};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::finding::Finding;
 use crate::lint::{FileResult, LintOptions};
-use crate::report::Finding;
 use crate::source::{ExtractedPattern, Extraction, Kind, SourceFile};
 
 /// Entry format version; bump when the entry shape changes.
@@ -72,7 +72,7 @@ const TAG: &str = "Signature: 8a477f597d28d172789f06886806bc55\n\
 
 /// A cache rooted at one directory, for one salt.
 #[derive(Debug, Clone)]
-pub struct Cache {
+pub struct ResultCache {
     dir: PathBuf,
     salt: [u8; 32],
     /// Whether the directory is ours (created or tagged); decided once.
@@ -88,11 +88,11 @@ struct Entry {
     findings: Vec<Finding>,
 }
 
-impl Cache {
+impl ResultCache {
     /// A cache in `dir` whose entries are valid only for `salt` (see
     /// [`salt`]). The directory is created on first write.
-    pub fn new(dir: impl Into<PathBuf>, salt: &[u8]) -> Cache {
-        Cache { dir: dir.into(), salt: Sha256::digest(salt).into(), owned: Arc::new(OnceLock::new()) }
+    pub fn new(dir: impl Into<PathBuf>, salt: &[u8]) -> ResultCache {
+        ResultCache { dir: dir.into(), salt: Sha256::digest(salt).into(), owned: Arc::new(OnceLock::new()) }
     }
 
     /// The directory.
@@ -382,7 +382,7 @@ fn to_hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::Severity;
+    use crate::finding::Severity;
     use crate::source::{Flags, Flavor, OffsetMap, Semantics, Span};
 
     fn result_for(file: &SourceFile) -> FileResult {
@@ -417,7 +417,7 @@ mod tests {
     #[test]
     fn hit_after_put_miss_after_any_change() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let cache = Cache::new(dir.path().join("c"), b"salt");
+        let cache = ResultCache::new(dir.path().join("c"), b"salt");
         let file = SourceFile::new("waf.yaml", "- pattern: (a+)+$\n");
         assert!(cache.get(&file).is_none());
         let r = result_for(&file);
@@ -429,20 +429,20 @@ mod tests {
         // Different bytes, path or salt: a miss.
         assert!(cache.get(&SourceFile::new("waf.yaml", "- pattern: (a+)+$ \n")).is_none());
         assert!(cache.get(&SourceFile::new("other.yaml", "- pattern: (a+)+$\n")).is_none());
-        assert!(Cache::new(dir.path().join("c"), b"other salt").get(&file).is_none());
+        assert!(ResultCache::new(dir.path().join("c"), b"other salt").get(&file).is_none());
     }
 
     #[test]
     fn corrupt_entries_are_misses() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let cache = Cache::new(dir.path(), b"s");
+        let cache = ResultCache::new(dir.path(), b"s");
         let file = SourceFile::new("a.yaml", "x: 1\n");
         cache.put(&file, &result_for(&file));
         let entry = cache.entry_path(&file);
         std::fs::write(&entry, b"{\"version\": 1, \"trunc").expect("overwrite");
         assert!(cache.get(&file).is_none());
         // An unwritable cache directory is not an error either.
-        let blocked = Cache::new(dir.path().join("file-not-dir"), b"s");
+        let blocked = ResultCache::new(dir.path().join("file-not-dir"), b"s");
         std::fs::write(dir.path().join("file-not-dir"), b"").expect("create file");
         blocked.put(&file, &result_for(&file));
         assert!(blocked.get(&file).is_none());
@@ -451,7 +451,7 @@ mod tests {
     #[test]
     fn concurrent_writers_and_readers_see_whole_entries() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let cache = Cache::new(dir.path(), b"s");
+        let cache = ResultCache::new(dir.path(), b"s");
         let file = SourceFile::new("a.yaml", "x: 1\n".repeat(2000));
         let r = result_for(&file);
         std::thread::scope(|s| {
@@ -479,7 +479,7 @@ mod tests {
     #[test]
     fn prune_removes_old_entries_only() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let cache = Cache::new(dir.path(), b"s");
+        let cache = ResultCache::new(dir.path(), b"s");
         let old = SourceFile::new("old.yaml", "a: 1\n");
         let new = SourceFile::new("new.yaml", "b: 1\n");
         cache.put(&old, &result_for(&old));
@@ -559,7 +559,7 @@ mod tests {
         std::fs::create_dir_all(&git).expect("mkdir");
         let link = git.join(GIT_DIR_NAME);
         std::os::unix::fs::symlink(&home, &link).expect("symlink");
-        let cache = Cache::new(&link, b"s");
+        let cache = ResultCache::new(&link, b"s");
         let file = SourceFile::new("a.yaml", "x: 1\n");
         cache.put(&file, &result_for(&file));
         cache.prune_if_due();
@@ -577,24 +577,24 @@ mod tests {
         // layout: they stay in use after an upgrade (the pre-commit hook's
         // latency depends on it), and are tagged then.
         let dir = tempfile::tempdir().expect("temp dir");
-        let old = Cache::new(dir.path(), b"s");
+        let old = ResultCache::new(dir.path(), b"s");
         let file = SourceFile::new("a.yaml", "x: 1\n");
         old.put(&file, &result_for(&file));
         std::fs::remove_file(dir.path().join(TAG_NAME)).expect("untag: the old layout");
         std::fs::write(dir.path().join(".last-prune"), b"").expect("stamp");
-        let cache = Cache::new(dir.path(), b"s");
+        let cache = ResultCache::new(dir.path(), b"s");
         assert!(cache.get(&file).is_some(), "the old entry is a hit");
         let other = SourceFile::new("b.yaml", "y: 2\n");
         cache.put(&other, &result_for(&other));
         assert!(dir.path().join(TAG_NAME).is_file(), "adopted and tagged");
         // One foreign file anywhere and it is not ours.
         let foreign = tempfile::tempdir().expect("temp dir");
-        let c = Cache::new(foreign.path(), b"s");
+        let c = ResultCache::new(foreign.path(), b"s");
         c.put(&file, &result_for(&file));
         std::fs::remove_file(foreign.path().join(TAG_NAME)).expect("untag");
         let shard = std::fs::read_dir(foreign.path()).expect("read").filter_map(Result::ok).find(|e| e.path().is_dir());
         std::fs::write(shard.expect("a shard").path().join("notes.txt"), b"mine").expect("write");
-        let c = Cache::new(foreign.path(), b"s");
+        let c = ResultCache::new(foreign.path(), b"s");
         c.put(&other, &result_for(&other));
         assert!(!foreign.path().join(TAG_NAME).exists(), "a folder with a foreign file is not adopted");
     }
@@ -604,7 +604,7 @@ mod tests {
         // `CFGLINT_CACHE_DIR=$HOME/.cache` lands here.
         let dir = tempfile::tempdir().expect("temp dir");
         let files = old_user_files(dir.path());
-        let cache = Cache::new(dir.path(), b"s");
+        let cache = ResultCache::new(dir.path(), b"s");
         let file = SourceFile::new("a.yaml", "x: 1\n");
         cache.put(&file, &result_for(&file));
         cache.prune_if_due();
@@ -620,7 +620,7 @@ mod tests {
         let outside = dir.path().join("outside");
         let precious = old_user_files(&outside);
         let root = dir.path().join("cache");
-        let cache = Cache::new(&root, b"s");
+        let cache = ResultCache::new(&root, b"s");
         let file = SourceFile::new("a.yaml", "x: 1\n");
         cache.put(&file, &result_for(&file));
         assert!(root.join(TAG_NAME).is_file());
@@ -637,7 +637,7 @@ mod tests {
     #[test]
     fn pruning_keeps_at_most_max_entries() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let cache = Cache::new(dir.path().join("c"), b"s");
+        let cache = ResultCache::new(dir.path().join("c"), b"s");
         let first = SourceFile::new("first.yaml", "a: 1\n");
         cache.put(&first, &result_for(&first));
         let a_while_ago = SystemTime::now() - Duration::from_secs(3600);

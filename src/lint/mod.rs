@@ -8,16 +8,22 @@
 //! run goes on with the other files. The library never prints; I/O errors
 //! are returned as data for the CLI to show.
 
+pub mod baseline;
+pub mod cache;
+pub mod suppress;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
 use rayon::prelude::*;
 
-use crate::diff::{Cache, suppress};
-use crate::report::{self, Finding, Sources, Summary};
+use crate::finding;
+use crate::finding::Finding;
+use crate::report::{Sources, Summary};
 use crate::rules::{self, PatternContext, RuleSettings};
 use crate::source::{self, ExtractOptions, Extraction, SourceFile, Span};
+use cache::ResultCache;
 
 /// Everything the pipeline needs to know.
 #[derive(Debug, Clone)]
@@ -79,7 +85,7 @@ impl LintReport {
     /// Every finding, sorted.
     pub fn findings(&self) -> Vec<Finding> {
         let mut all: Vec<Finding> = self.files.iter().flat_map(|f| f.findings.iter().cloned()).collect();
-        report::finding::sort(&mut all);
+        finding::sort(&mut all);
         all
     }
 
@@ -235,7 +241,7 @@ pub fn lint_paths(paths: &[PathBuf], opts: &LintOptions) -> LintReport {
 }
 
 /// Lint files on disk, reusing cached analyses of unchanged files.
-pub fn lint_paths_cached(paths: &[PathBuf], opts: &LintOptions, cache: Option<&Cache>) -> LintReport {
+pub fn lint_paths_cached(paths: &[PathBuf], opts: &LintOptions, cache: Option<&ResultCache>) -> LintReport {
     run_paths(paths, opts, |file, opts| lint_source_cached(file, opts, cache))
 }
 
@@ -330,7 +336,7 @@ pub fn lint_source(file: &SourceFile, opts: &LintOptions) -> FileResult {
 /// [`lint_source`] through the analysis cache: the analysis of a file whose
 /// path, bytes and settings are unchanged is read back instead of redone.
 /// Suppressions are applied after the cache, since expiry depends on the day.
-pub fn lint_source_cached(file: &SourceFile, opts: &LintOptions, cache: Option<&Cache>) -> FileResult {
+pub fn lint_source_cached(file: &SourceFile, opts: &LintOptions, cache: Option<&ResultCache>) -> FileResult {
     let mut result = if let Some(hit) = cache.and_then(|c| c.get(file)) {
         hit
     } else {
@@ -367,7 +373,7 @@ pub fn analyze_source(file: &SourceFile, opts: &LintOptions) -> FileResult {
         })
         .collect();
     findings.extend(per_pattern.into_iter().flatten());
-    report::finding::sort(&mut findings);
+    finding::sort(&mut findings);
     FileResult { path: file.display_path(), text: Arc::from(file.text.as_str()), extraction, findings }
 }
 
@@ -427,7 +433,7 @@ pub fn lint_pattern(
             rule.check(&cx, &mut findings);
         }
     }
-    report::finding::sort(&mut findings);
+    finding::sort(&mut findings);
     let extraction = Extraction { kind: Some(extracted.kind.clone()), patterns: vec![extracted], problems: Vec::new() };
     FileResult { path: COMMAND_LINE.to_owned(), text: Arc::from(pattern), extraction, findings }
 }
