@@ -340,7 +340,7 @@ fn outage_rules_fail_on_defaults(corpus: &[String]) {
     assert!(over.contains(&"max_steps_at_4kb"), "{over:?}");
     // The check's verdict on the same pattern, beside bench's own.
     assert_eq!(outage["check"]["complexity"], "polynomial", "{outage}");
-    assert_eq!(outage["check"]["degree"], 3, "{outage}");
+    assert_eq!(outage["check"]["degree"], 4, "{outage}");
     // The linear engine runs it (literal `{}` and all).
     if corpus.is_empty() {
         assert!(outage["linear"].is_null());

@@ -15,6 +15,7 @@
 //! Guarantees: bounded by [`RedosSettings`] (static budgets, simulator
 //! steps per candidate, number of candidates tried); never a hang.
 
+use crate::analysis::Attack;
 use crate::analysis::candidates::{self, Candidate, Complexity, RedosConfig};
 use crate::analysis::ir::Ir;
 use crate::source::{Flags, Flavor, Semantics};
@@ -72,6 +73,10 @@ pub struct Verdict {
     /// The replay of the attack on the real engine (PCRE2, for `pcre`
     /// verdicts; see [`cross_check`]).
     pub engine: Option<EngineCheck>,
+    /// The other attacks the simulator confirmed, worst first, with their
+    /// measured class: the real engine may resist the worst one (PCRE2's
+    /// required-character check) and still fall to another.
+    pub alternatives: Vec<(Attack, Complexity, Option<u32>)>,
 }
 
 impl Verdict {
@@ -85,6 +90,7 @@ impl Verdict {
             claimed: (Complexity::Linear, None),
             notes,
             engine: None,
+            alternatives: Vec::new(),
         }
     }
 
@@ -130,6 +136,7 @@ pub fn check(pattern: &str, ir: &Ir, flavor: Flavor, semantics: Semantics, setti
                 claimed,
                 notes,
                 engine: None,
+                alternatives: Vec::new(),
             };
         }
         _ => {}
@@ -147,10 +154,16 @@ pub fn check(pattern: &str, ir: &Ir, flavor: Flavor, semantics: Semantics, setti
                 claimed,
                 notes,
                 engine: None,
+                alternatives: Vec::new(),
             };
         }
     };
     let mut first_try: Option<(Candidate, Growth)> = None;
+    // Every candidate gets measured (up to `max_confirmations`) and the
+    // worst confirmed growth is the verdict: a candidate's static claim is
+    // not an upper bound (a quadratic claim can measure cubic), so the
+    // first confirmed one is not necessarily the worst.
+    let mut confirmed: Vec<(Candidate, Growth, Complexity, Option<u32>)> = Vec::new();
     for candidate in found.candidates.iter().take(settings.max_confirmations.max(1)) {
         // Most attacks show their growth within a fifth of the budget; only
         // an attack that looks linear or undecided there gets the rest (a
@@ -169,6 +182,15 @@ pub fn check(pattern: &str, ir: &Ir, flavor: Flavor, semantics: Semantics, setti
                 continue;
             }
         };
+        confirmed.push((candidate.clone(), measured, complexity, degree));
+        if complexity == Complexity::Exponential {
+            break;
+        }
+    }
+    // Worst first; among equals, the order the analysis proposed them in.
+    confirmed.sort_by_key(|c| std::cmp::Reverse(c.2.rank(c.3)));
+    let mut confirmed = confirmed.into_iter();
+    if let Some((candidate, measured, complexity, degree)) = confirmed.next() {
         if (complexity, degree) != (candidate.complexity, candidate.degree) {
             notes.push(format!(
                 "the static analysis claimed {}; the simulator measured {} (the measurement is reported)",
@@ -180,11 +202,12 @@ pub fn check(pattern: &str, ir: &Ir, flavor: Flavor, semantics: Semantics, setti
             complexity,
             degree,
             confirmed: true,
-            candidate: Some(candidate.clone()),
+            candidate: Some(candidate),
             growth: Some(measured),
             claimed,
             notes,
             engine: None,
+            alternatives: confirmed.map(|(c, _, class, degree)| (c.attack, class, degree)).collect(),
         };
     }
     let (candidate, measured) = first_try.map_or((None, None), |(c, g)| (Some(c), Some(g)));
@@ -210,6 +233,7 @@ pub fn check(pattern: &str, ir: &Ir, flavor: Flavor, semantics: Semantics, setti
         claimed,
         notes,
         engine: None,
+        alternatives: Vec::new(),
     }
 }
 
@@ -259,6 +283,7 @@ fn confirm_speculative(
             claimed: (Complexity::Linear, None),
             notes,
             engine: None,
+            alternatives: Vec::new(),
         });
     }
     None
@@ -287,8 +312,12 @@ pub fn check_with_engine(
 /// the last literal character every match needs (PCRE2 then fails without
 /// backtracking), the attack is retried once with that character at its
 /// end; if both the simulator and PCRE2 confirm the new attack, it
-/// replaces the old one. Other flavors, unconfirmed verdicts and builds
-/// without PCRE2 are left as they are.
+/// replaces the old one. When PCRE2 resists the worst attack and its
+/// variants, the other confirmed attacks ([`Verdict::alternatives`], worst
+/// first) are replayed in turn: the first that PCRE2 reproduces is recorded
+/// as PCRE2's attack, with its own class, beside the finding's. Other
+/// flavors, unconfirmed verdicts and builds without PCRE2 are left as they
+/// are.
 pub fn cross_check(
     verdict: &mut Verdict,
     pattern: &str,
@@ -302,58 +331,71 @@ pub fn cross_check(
     }
     let Some(candidate) = verdict.candidate.as_ref() else { return };
     let Some(mut pcre2) = Replayer::new(pattern, flags, semantics) else { return };
-    let Some(check) = pcre2.replay(&candidate.attack) else { return };
-    if check.reproduced {
-        verdict.engine = Some(check);
-        return;
-    }
-    let original = candidate.attack.clone();
-    let Some(c) = pcre2.required_last().map(char::from).filter(|&c| !original.build(1).contains(c)) else {
-        verdict.engine = Some(check);
-        return;
-    };
-    let Ok(program) = Program::compile(ir, &SimOptions::new(Flavor::Pcre, semantics)) else {
-        verdict.engine = Some(check);
-        return;
-    };
-    // Two places for the missing character: after the suffix (the failure
-    // point stays where it was), or before the pump (the match then
-    // succeeds, but only after the engine has tried every split, as the
-    // 2019 outage rule did on inputs that contained its `=`).
-    let mut at_end = original.clone();
-    at_end.suffix.push(c);
-    let mut before_pump = original.clone();
-    before_pump.prefix.push(c);
-    for (attack, place) in [(at_end, "ends with"), (before_pump, "has before the pumped part")] {
-        let measured = growth::measure(&program, &attack, &quick(&settings.growth));
-        let class = match measured.class {
-            GrowthClass::Exponential => (Complexity::Exponential, None),
-            GrowthClass::Polynomial { degree } => (Complexity::Polynomial, Some(degree)),
-            GrowthClass::Linear | GrowthClass::Inconclusive => continue,
-        };
-        let Some(mut second) = pcre2.replay(&attack) else { continue };
-        if !second.reproduced {
-            continue;
-        }
-        if class == (verdict.complexity, verdict.degree) {
-            // As strong as the original, and it works on PCRE2 too: use it.
-            verdict.notes.push(format!(
-                "the attack {place} {c:?}: every match needs one, and PCRE2 gives up at once on a subject without it"
-            ));
-            if let Some(cand) = verdict.candidate.as_mut() {
-                cand.attack = attack;
+    let program = Program::compile(ir, &SimOptions::new(Flavor::Pcre, semantics)).ok();
+    let primary = (candidate.attack.clone(), verdict.complexity, verdict.degree);
+    let attacks: Vec<(Attack, Complexity, Option<u32>)> =
+        std::iter::once(primary).chain(verdict.alternatives.iter().cloned()).collect();
+    let mut first_check: Option<EngineCheck> = None;
+    for (i, (original, complexity, degree)) in attacks.into_iter().enumerate() {
+        let Some(mut check) = pcre2.replay(&original) else { continue };
+        if check.reproduced {
+            if i > 0 {
+                // Weaker than the finding's attack on plain backtrackers:
+                // keep that one, and this one as PCRE2's.
+                check.attack = Some(original);
+                check.complexity = Some(complexity.big_o(degree));
             }
-            verdict.growth = Some(measured);
-        } else {
-            // Weaker than the original on plain backtrackers: keep the
-            // original as the finding's attack, and the variant as PCRE2's.
-            second.attack = Some(attack);
-            second.complexity = Some(class.0.big_o(class.1));
+            verdict.engine = Some(check);
+            return;
         }
-        verdict.engine = Some(second);
-        return;
+        if first_check.is_none() {
+            first_check = Some(check);
+        }
+        let Some(program) = program.as_ref() else { continue };
+        let Some(c) = pcre2.required_last().map(char::from).filter(|&c| !original.build(1).contains(c)) else {
+            continue;
+        };
+        // Two places for the missing character: after the suffix (the
+        // failure point stays where it was), or before the pump (the match
+        // then succeeds, but only after the engine has tried every split,
+        // as the 2019 outage rule did on inputs that contained its `=`).
+        let mut at_end = original.clone();
+        at_end.suffix.push(c);
+        let mut before_pump = original.clone();
+        before_pump.prefix.push(c);
+        for (attack, place) in [(at_end, "ends with"), (before_pump, "has before the pumped part")] {
+            let measured = growth::measure(program, &attack, &quick(&settings.growth));
+            let class = match measured.class {
+                GrowthClass::Exponential => (Complexity::Exponential, None),
+                GrowthClass::Polynomial { degree } => (Complexity::Polynomial, Some(degree)),
+                GrowthClass::Linear | GrowthClass::Inconclusive => continue,
+            };
+            let Some(mut second) = pcre2.replay(&attack) else { continue };
+            if !second.reproduced {
+                continue;
+            }
+            if i == 0 && class == (verdict.complexity, verdict.degree) {
+                // As strong as the original, and it works on PCRE2 too: use it.
+                verdict.notes.push(format!(
+                    "the attack {place} {c:?}: every match needs one, and PCRE2 gives up at once on a subject \
+                     without it"
+                ));
+                if let Some(cand) = verdict.candidate.as_mut() {
+                    cand.attack = attack;
+                }
+                verdict.growth = Some(measured);
+            } else {
+                // Weaker than the finding's attack on plain backtrackers:
+                // keep that one as the finding's attack, and the variant
+                // as PCRE2's.
+                second.attack = Some(attack);
+                second.complexity = Some(class.0.big_o(class.1));
+            }
+            verdict.engine = Some(second);
+            return;
+        }
     }
-    verdict.engine = Some(check);
+    verdict.engine = first_check;
 }
 
 #[cfg(test)]
@@ -381,6 +423,19 @@ mod tests {
         let v = verdict(".*(?:.*=.*)", Flavor::Pcre, Semantics::Search);
         assert!(v.is_vulnerable());
         assert_eq!((v.complexity, v.degree), (Complexity::Polynomial, Some(3)));
+    }
+
+    #[test]
+    fn the_worst_confirmed_candidate_wins() {
+        // Two loops after a search: retry × `.*` × `.*` is cubic on
+        // `a`·`ab`ⁿ. A quadratic candidate (retry × one loop) is confirmed
+        // too; the verdict must be the worst measured growth, not the first
+        // confirmed one.
+        let v = verdict("a.*b.*c", Flavor::Js, Semantics::Search);
+        assert_eq!((v.complexity, v.degree), (Complexity::Polynomial, Some(3)), "{v:?}");
+        // Anchored, one start: quadratic.
+        let v = verdict("^a.*b.*c", Flavor::Js, Semantics::Search);
+        assert_eq!((v.complexity, v.degree), (Complexity::Polynomial, Some(2)), "{v:?}");
     }
 
     #[test]
@@ -416,13 +471,15 @@ mod tests {
         // Plain blow-up, reproduced as is.
         let v = crossed("^(a+)+$");
         assert!(v.engine.as_ref().is_some_and(|e| e.reproduced && e.attack.is_none()), "{v:?}");
-        // The outage rule: PCRE2 skips subjects without `=`; with `=`
-        // before the pump it matches, after O(n²) work. The finding keeps
-        // its O(n³) attack; PCRE2's variant is recorded beside it.
+        // The outage rule: `""` × n is O(n⁴) on a plain backtracker (node
+        // measured 0.7 / 10.7 / 141 s at n = 100 / 200 / 400). PCRE2 skips
+        // subjects without `=`; with `=` before the pump it matches, after
+        // polynomial work. The finding keeps its worst attack; PCRE2's
+        // is recorded beside it.
         let v = crossed(
             r#"(?:(?:\"|'|\]|\}|\\|\d|(?:nan|infinity|true|false|null|undefined|symbol|math)|\`|\-|\+)+[)]*;?((?:\s|-|~|!|{}|\|\||\+)*.*(?:.*=.*)))"#,
         );
-        assert_eq!((v.complexity, v.degree), (Complexity::Polynomial, Some(3)));
+        assert_eq!((v.complexity, v.degree), (Complexity::Polynomial, Some(4)));
         let e = v.engine.as_ref().expect("replayed");
         assert!(e.reproduced && e.attack.as_ref().is_some_and(|a| a.prefix.contains('=')), "{e:?}");
         // A required `g` appended keeps the class: the attack is replaced.
