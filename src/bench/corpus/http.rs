@@ -45,7 +45,7 @@ pub(super) fn build_request(raw: RawRequest) -> Result<Request, String> {
 }
 
 /// Split a raw HTTP/1 request into line, headers and body.
-fn parse_raw_http(bytes: &[u8], req: &mut Request) {
+pub(super) fn parse_raw_http(bytes: &[u8], req: &mut Request) {
     let (head, body) = match find(bytes, b"\r\n\r\n") {
         Some(i) => (&bytes[..i], &bytes[i + 4..]),
         None => match find(bytes, b"\n\n") {

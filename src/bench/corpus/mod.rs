@@ -446,6 +446,38 @@ mod tests {
     }
 
     #[test]
+    fn long_boundaries_and_near_misses_split_the_same() {
+        // A preamble of near misses (each compares almost the whole
+        // delimiter before failing) before the real boundary: the body still
+        // splits at the first full match.
+        let boundary = format!("{}B", "a".repeat(200));
+        let mut body = Vec::new();
+        for _ in 0..50 {
+            body.extend_from_slice(format!("--{}\r\n", "a".repeat(200)).as_bytes());
+        }
+        body.extend_from_slice(format!("\r\n--{boundary}\r\n").as_bytes());
+        body.extend_from_slice(b"Content-Disposition: form-data; name=\"q\"\r\n\r\nvalue\r\n");
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let mut req = Request {
+            method: b"POST".to_vec(),
+            headers: vec![(b"Content-Type".to_vec(), format!("multipart/form-data; boundary={boundary}").into_bytes())],
+            body,
+            ..Request::default()
+        };
+        decode_request(&mut req);
+        assert_eq!(req.args_post, vec![(b"q".to_vec(), b"value".to_vec())]);
+        // The head ends at the first blank line, `\r\n\r\n` before `\n\n`.
+        let raw = b"GET /x?a=1 HTTP/1.1\r\nHost: h\r\n\r\nbody\n\nmore";
+        let mut req = Request::default();
+        http::parse_raw_http(raw, &mut req);
+        assert_eq!(req.body, b"body\n\nmore");
+        assert_eq!(req.headers, vec![(b"Host".to_vec(), b"h".to_vec())]);
+        let mut req = Request::default();
+        http::parse_raw_http(b"GET / HTTP/1.0\nA: b\n\nrest", &mut req);
+        assert_eq!(req.body, b"rest");
+    }
+
+    #[test]
     fn percent_decoding_keeps_bad_escapes() {
         assert_eq!(percent_decode(b"%41%2"), b"A%2");
         assert_eq!(percent_decode(b"%zz+%"), b"%zz %");
