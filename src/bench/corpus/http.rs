@@ -2,6 +2,7 @@
 //! the raw request split into line, headers and body, then query, form,
 //! multipart and JSON bodies and cookies decoded into their collections.
 
+use memchr::memmem;
 use serde_json::Value;
 
 use super::Request;
@@ -69,8 +70,9 @@ pub(super) fn parse_raw_http(bytes: &[u8], req: &mut Request) {
     req.body = body.to_vec();
 }
 
+/// The first occurrence of `needle` in `hay`, in linear time.
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
+    memmem::find(hay, needle)
 }
 
 fn header<'a>(req: &'a Request, name: &str) -> Option<&'a [u8]> {
@@ -170,12 +172,13 @@ fn parse_multipart(req: &mut Request, boundary: &[u8]) {
     let body = req.body.clone();
     let mut rest = &body[..];
     let mut parts = Vec::new();
-    while let Some(i) = find(rest, &delim) {
+    let finder = memmem::Finder::new(&delim);
+    while let Some(i) = finder.find(rest) {
         rest = &rest[i + delim.len()..];
         if rest.starts_with(b"--") {
             break;
         }
-        let end = find(rest, &delim).unwrap_or(rest.len());
+        let end = finder.find(rest).unwrap_or(rest.len());
         parts.push(&rest[..end]);
     }
     for part in parts {
