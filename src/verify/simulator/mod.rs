@@ -1,0 +1,405 @@
+//! A step-counting backtracking matcher over the regex [`Ir`].
+//!
+//! Pipeline position: `verify` runs the attack strings that `analysis`
+//! proposes through this matcher and fits the growth of its step counts
+//! (`growth.rs`). A `ReDoS` finding is reported only when these steps grow
+//! super-linearly; wall-clock time never decides a verdict.
+//!
+//! The matcher behaves like the backtracking engines cfglint models (PCRE2,
+//! ECMAScript, Python `re`, Java) for every construct in the IR:
+//! alternatives in priority order, greedy and lazy loops, possessive loops
+//! and atomic groups (backtrack points inside are discarded on exit),
+//! look-ahead and look-behind (atomic; look-behind tries every start whose
+//! match ends at the current position), backreferences (case-sensitive or
+//! not; an unset group fails, except in JavaScript where it matches empty),
+//! captures restored on backtracking, every [`Assertion`], counted
+//! repetition (small counts unrolled, large ones run with counters, so
+//! `{1,100000}` costs no memory), and the empty-iteration rule of each
+//! engine (an unbounded loop whose iteration consumed nothing stops
+//! iterating in PCRE, Python and Java, and fails in JavaScript), so `(a*)*`
+//! terminates.
+//!
+//! How it works: [`Program::compile`] lowers the IR once into a flat
+//! instruction program (`Char`, `Set`, `Split`, `Jmp`, `Save`, counters,
+//! atomic and look-around marks, `Backref`, ...), then [`Program::run`]
+//! executes it with a backtracking VM that keeps its backtrack points, the
+//! undo log of captures and counters, and the look-around/atomic marks on a
+//! single explicit stack. Nothing recurses over the input or over the IR.
+//!
+//! Guarantees:
+//! - One *step* is one executed instruction, re-executions after
+//!   backtracking included; a backreference costs one step plus one per
+//!   character it compares, like the real engines' work. There is no
+//!   memoization of (instruction, position) pairs and no prefilter, so the
+//!   count grows exactly as a naive backtracker's work does.
+//! - A run stops as soon as `max_steps` is exceeded or the backtrack stack
+//!   reaches [`SimOptions::max_stack`] entries, with [`Outcome::Budget`]: it
+//!   never hangs and its memory is bounded.
+//! - Search semantics try every start position `0..=len` in order, each a
+//!   fresh anchored attempt; the steps of all attempts are summed.
+//!
+//! Layout: `compile` lowers the IR to a [`Program`]; `vm` runs it (the
+//! backtracking VM, its [`Cache`] and the step counting). This module
+//! holds the types both share.
+
+mod compile;
+mod vm;
+
+use std::fmt;
+
+use crate::analysis::ir::{Assertion, CharSet};
+use crate::source::{Flavor, Semantics};
+
+pub use vm::Cache;
+
+/// "Unset" marker for capture slots and registers.
+const NONE: u32 = u32::MAX;
+
+/// Options for compiling and running a [`Program`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SimOptions {
+    /// How the engine applies the pattern (search, anchored, full match).
+    pub semantics: Semantics,
+    /// The engine whose behavior to reproduce where engines differ
+    /// (unset backreferences, empty loop iterations, captures in loops,
+    /// `$` before a final `\r\n`).
+    pub flavor: Flavor,
+    /// Default step budget of [`Program::run`] when the caller passes none.
+    pub max_steps: u64,
+    /// Largest compiled program, in instructions.
+    pub max_program_size: usize,
+    /// Largest backtrack stack, in entries (12 bytes each); reaching it
+    /// ends the run with [`Outcome::Budget`].
+    pub max_stack: usize,
+}
+
+impl SimOptions {
+    /// Defaults for a flavor and semantics: 10 million steps, programs of up
+    /// to 200,000 instructions, a backtrack stack of up to about a million entries (12 MiB).
+    pub fn new(flavor: Flavor, semantics: Semantics) -> Self {
+        SimOptions { semantics, flavor, max_steps: 10_000_000, max_program_size: 200_000, max_stack: 1 << 20 }
+    }
+}
+
+/// Why a pattern could not be compiled for simulation.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SimError {
+    /// The program would exceed [`SimOptions::max_program_size`].
+    #[error("pattern compiles to more than {limit} simulator instructions")]
+    TooLarge {
+        /// The configured limit.
+        limit: usize,
+    },
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    /// The pattern matched `input[start..end]` (in characters).
+    Match {
+        /// First character of the match.
+        start: usize,
+        /// One past the last character of the match.
+        end: usize,
+    },
+    /// No match at any permitted start position.
+    NoMatch,
+    /// The step or stack budget ran out before an answer.
+    Budget,
+}
+
+/// The result of one run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SimResult {
+    /// Instructions executed (over every start position tried). When the
+    /// outcome is [`Outcome::Budget`] this is the budget plus one, or the
+    /// count when the stack limit was reached.
+    pub steps: u64,
+    /// How the run ended.
+    pub outcome: Outcome,
+}
+
+/// A compiled instruction. Targets are instruction indices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Inst {
+    /// Match one given character.
+    Char(char),
+    /// Match any character.
+    Any,
+    /// Match one character of `sets[i]`.
+    Set(u32),
+    /// Continue at `x`; on backtrack resume at `y`.
+    Split { x: u32, y: u32 },
+    /// Continue at the target.
+    Jmp(u32),
+    /// `slots[i] = pos` (undoable). Group starts and loop iteration starts.
+    Save(u32),
+    /// `slots[i] = NONE` (undoable).
+    Unset(u32),
+    /// Close capture group `k`: its span becomes `(tmp start, pos)`.
+    CloseGroup(u32),
+    /// Unset the captures of groups `from..=to` (JS loop iterations).
+    ClearCaptures { from: u32, to: u32 },
+    /// A zero-width assertion.
+    Assert(Assertion),
+    /// Enter atomic group / look-around `i` of [`Program::groups`].
+    MarkStart(u32),
+    /// Leave atomic group / look-around `i`.
+    MarkEnd(u32),
+    /// `slots[c] = 0` (undoable).
+    CounterInit(u32),
+    /// `slots[c] += 1` (undoable).
+    CounterIncr(u32),
+    /// Loop head of a counted loop: iterate when below `min`, stop at
+    /// `max`, otherwise choose by greediness.
+    CounterLoop { c: u32, min: u32, max: u32, greedy: bool, body: u32, exit: u32 },
+    /// End of a loop iteration that started at `slots[reg]` (`NONE` for a
+    /// mandatory first iteration): when it consumed nothing, go to `exit`
+    /// (PCRE, Python, Java) or fail (`exit == NONE`, JavaScript).
+    /// With `counter`, only iterations beyond `min` are checked.
+    CheckEmpty { reg: u32, exit: u32, counter: u32, min: u32 },
+    /// Backreference to group `group`.
+    Backref { group: u32, case_insensitive: bool },
+    /// Never matches.
+    Fail,
+    /// The attempt matched.
+    Match,
+}
+
+/// A character set compiled for fast membership.
+#[derive(Debug, Clone)]
+struct SetMatcher {
+    ascii: u128,
+    ranges: Vec<(u32, u32)>,
+}
+
+impl SetMatcher {
+    fn new(set: &CharSet) -> Self {
+        let mut ascii = 0u128;
+        for &(a, b) in set.ranges() {
+            if a < 128 {
+                for c in a..=b.min(127) {
+                    ascii |= 1u128 << c;
+                }
+            }
+        }
+        let ranges = set.ranges().iter().copied().filter(|&(_, b)| b >= 128).collect();
+        SetMatcher { ascii, ranges }
+    }
+
+    #[inline]
+    fn contains(&self, c: char) -> bool {
+        let c = c as u32;
+        if c < 128 {
+            return self.ascii >> c & 1 == 1;
+        }
+        self.ranges
+            .binary_search_by(|&(a, b)| {
+                if b < c {
+                    std::cmp::Ordering::Less
+                } else if a > c {
+                    std::cmp::Ordering::Greater
+                } else {
+                    std::cmp::Ordering::Equal
+                }
+            })
+            .is_ok()
+    }
+}
+
+/// An atomic group or look-around of the program.
+#[derive(Debug, Clone, Copy)]
+struct MarkGroup {
+    /// The slot holding the stack index of the active mark.
+    reg: u32,
+    /// Look-around (else atomic group).
+    look: bool,
+    behind: bool,
+    negated: bool,
+    /// Look-behind: fewest and most characters the sub-pattern spans
+    /// (`NONE`: unbounded).
+    min_width: u32,
+    max_width: u32,
+    /// First instruction of the sub-pattern.
+    body: u32,
+    /// Instruction after the group's `MarkEnd`.
+    cont: u32,
+}
+
+/// A compiled pattern, ready to run many times. Immutable and `Sync`; each
+/// thread needs its own [`Cache`].
+#[derive(Clone)]
+pub struct Program {
+    insts: Vec<Inst>,
+    sets: Vec<SetMatcher>,
+    groups: Vec<MarkGroup>,
+    nslots: usize,
+    /// Capture groups, group 0 included.
+    ncaps: u32,
+    semantics: Semantics,
+    flavor: Flavor,
+    max_steps: u64,
+    max_stack: usize,
+    word: SetMatcher,
+    line: SetMatcher,
+}
+
+impl Program {
+    /// Number of instructions.
+    pub fn len(&self) -> usize {
+        self.insts.len()
+    }
+
+    /// True for the (impossible) empty program; present for API symmetry.
+    pub fn is_empty(&self) -> bool {
+        self.insts.is_empty()
+    }
+
+    /// The semantics the program was compiled for.
+    pub fn semantics(&self) -> Semantics {
+        self.semantics
+    }
+
+    /// The flavor the program was compiled for.
+    pub fn flavor(&self) -> Flavor {
+        self.flavor
+    }
+
+    /// The step budget from [`SimOptions::max_steps`].
+    pub fn default_max_steps(&self) -> u64 {
+        self.max_steps
+    }
+}
+
+impl fmt::Debug for Program {
+    /// One instruction per line, for `cfglint debug` and test failures.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "Program ({:?}, {}, {} slots)", self.semantics, self.flavor, self.nslots)?;
+        for (pc, inst) in self.insts.iter().enumerate() {
+            writeln!(f, "{pc:4}: {inst:?}")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::parse::{ParseConfig, parse};
+
+    fn program(pattern: &str, flavor: Flavor, semantics: Semantics) -> Program {
+        let ir = parse(pattern, &ParseConfig::new(flavor)).expect("test pattern parses");
+        Program::compile(&ir, &SimOptions::new(flavor, semantics)).expect("test pattern compiles")
+    }
+
+    fn find(pattern: &str, flavor: Flavor, input: &str) -> Outcome {
+        let chars: Vec<char> = input.chars().collect();
+        program(pattern, flavor, Semantics::Search).run(&chars, 10_000_000).outcome
+    }
+
+    fn span(start: usize, end: usize) -> Outcome {
+        Outcome::Match { start, end }
+    }
+
+    #[test]
+    fn basics() {
+        assert_eq!(find("a+b", Flavor::Pcre, "xaab"), span(1, 4));
+        assert_eq!(find("(a+)\\1", Flavor::Pcre, "aaaa"), span(0, 4));
+        assert_eq!(find("a++a", Flavor::Pcre, "aaaa"), Outcome::NoMatch);
+        assert_eq!(find("(?>a+)a", Flavor::Pcre, "aaaa"), Outcome::NoMatch);
+        assert_eq!(find("(?<=a)b", Flavor::Pcre, "ab"), span(1, 2));
+        assert_eq!(find("(?<!a)b", Flavor::Pcre, "ab"), Outcome::NoMatch);
+        assert_eq!(find("(?=(\\d+))\\1x", Flavor::Js, "123x"), span(0, 4));
+        assert_eq!(find("(a*)*b", Flavor::Pcre, "aaab"), span(0, 4));
+        assert_eq!(find("(a|)*b", Flavor::Js, "aaab"), span(0, 4));
+        assert_eq!(find("a{2,3}?", Flavor::Pcre, "aaaa"), span(0, 2));
+        assert_eq!(find("a{1000,}", Flavor::Pcre, &"a".repeat(999)), Outcome::NoMatch);
+        assert_eq!(find("a{1000,}", Flavor::Pcre, &"a".repeat(1001)), span(0, 1001));
+    }
+
+    #[test]
+    fn steps_are_exact_and_deterministic() {
+        // `^a*b` on "aab": ^ (Split a Jmp) x2, Split, a fails, backtrack
+        // to b, Match: 11 instructions.
+        let p = program("^a*b", Flavor::Pcre, Semantics::AnchoredStart);
+        let chars: Vec<char> = "aab".chars().collect();
+        let r = p.run(&chars, 1000);
+        assert_eq!(r.outcome, span(0, 3));
+        assert_eq!(r.steps, 11, "{p:?}");
+        let mut cache = p.create_cache();
+        assert_eq!(p.run_with(&mut cache, &chars, 1000), r);
+        assert_eq!(p.run_with(&mut cache, &chars, 1000), r);
+        // Search semantics sum the attempts: `b` on "aab" fails at 0 and 1.
+        let s = program("b", Flavor::Pcre, Semantics::Search);
+        assert_eq!(s.run(&chars, 1000), SimResult { steps: 4, outcome: span(2, 3) });
+    }
+
+    #[test]
+    fn budgets_stop_runs() {
+        let p = program("^(a+)+$", Flavor::Pcre, Semantics::Search);
+        let chars: Vec<char> = format!("{}!", "a".repeat(40)).chars().collect();
+        let r = p.run(&chars, 100_000);
+        assert_eq!(r.outcome, Outcome::Budget);
+        assert_eq!(r.steps, 100_001);
+        // The stack limit is a budget too.
+        let ir = parse("(?:a|b)*c", &ParseConfig::new(Flavor::Pcre)).expect("parses");
+        let opts = SimOptions { max_stack: 100, ..SimOptions::new(Flavor::Pcre, Semantics::AnchoredStart) };
+        let small = Program::compile(&ir, &opts).expect("compiles");
+        let long: Vec<char> = "a".repeat(1000).chars().collect();
+        assert_eq!(small.run(&long, u64::MAX).outcome, Outcome::Budget);
+        // Program size limit.
+        let opts = SimOptions { max_program_size: 10, ..SimOptions::new(Flavor::Pcre, Semantics::Search) };
+        let ir = parse("abcdefghijklmnop", &ParseConfig::new(Flavor::Pcre)).expect("parses");
+        assert_eq!(Program::compile(&ir, &opts).err(), Some(SimError::TooLarge { limit: 10 }));
+    }
+
+    #[test]
+    fn large_counts_use_counters() {
+        // A million iterations would not fit unrolled; counters keep the
+        // program small and the run exact.
+        let p = program("^(?:(?:ab){1000}){1000}$", Flavor::Pcre, Semantics::AnchoredStart);
+        assert!(p.len() < 100, "{p:?}");
+        let ok: Vec<char> = "ab".repeat(1_000_000).chars().collect();
+        assert_eq!(p.run(&ok, u64::MAX).outcome, span(0, 2_000_000));
+        let short: Vec<char> = "ab".repeat(999_999).chars().collect();
+        assert_eq!(p.run(&short, u64::MAX).outcome, Outcome::NoMatch);
+        // Lazy counted loop with a large bound.
+        assert_eq!(find("^(?:a|b){2,70000}?b", Flavor::Pcre, "aaab"), span(0, 4));
+        assert_eq!(find("^a{3,70000}$", Flavor::Pcre, "aa"), Outcome::NoMatch);
+    }
+
+    #[test]
+    fn deep_nesting_compiles_iteratively() {
+        let depth = 450;
+        let pattern = format!("{}a{}", "(?:".repeat(depth), ")*".repeat(depth));
+        let p = program(&pattern, Flavor::Pcre, Semantics::AnchoredStart);
+        let chars: Vec<char> = "aaa".chars().collect();
+        assert_eq!(p.run(&chars, 10_000_000).outcome, span(0, 3));
+        let alts = format!("{}b", "a|".repeat(5000));
+        assert_eq!(find(&alts, Flavor::Pcre, "xb"), span(1, 2));
+    }
+
+    #[test]
+    fn flavor_differences() {
+        // `$` before a final `\r\n` in Java only.
+        let java = program("a$", Flavor::Java, Semantics::Search);
+        let chars: Vec<char> = "a\r\n".chars().collect();
+        assert_eq!(java.run(&chars, 1000).outcome, span(0, 1));
+        assert_eq!(find("a$", Flavor::Pcre, "a\r\n"), Outcome::NoMatch);
+        // Case-insensitive backreference beyond ASCII.
+        assert_eq!(find("(?i)^(é)\\1$", Flavor::Pcre, "éÉ"), span(0, 2));
+        // Look-behind with a backreference and captures kept after it.
+        assert_eq!(find("(a)(?<=(\\1))b", Flavor::Js, "ab"), span(0, 2));
+        assert_eq!(find("(a)(?<=(\\1))b", Flavor::Js, "cb"), Outcome::NoMatch);
+        assert_eq!(find("(?<=(a))b\\1", Flavor::Pcre, "aba"), span(1, 3));
+    }
+
+    #[test]
+    fn captures_are_reported() {
+        let p = program("(a+)(b)?c", Flavor::Pcre, Semantics::Search);
+        let chars: Vec<char> = "xaac".chars().collect();
+        let mut cache = p.create_cache();
+        assert_eq!(p.run_with(&mut cache, &chars, 1000).outcome, span(1, 4));
+        assert_eq!(p.captures(&cache), vec![Some((1, 4)), Some((1, 3)), None]);
+    }
+}

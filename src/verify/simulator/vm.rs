@@ -1,0 +1,449 @@
+//! The backtracking VM: runs a [`Program`] on an input with one explicit
+//! stack of backtrack points, undo entries and marks, counting steps.
+
+use super::{Inst, MarkGroup, NONE, Outcome, Program, SimResult};
+use crate::analysis::ir::Assertion;
+use crate::source::{Flavor, Semantics};
+
+/// An entry of the backtrack stack.
+#[derive(Debug, Clone, Copy)]
+enum Frame {
+    /// A backtrack point: resume at `pc` with `pos`.
+    Choice { pc: u32, pos: u32 },
+    /// Undo log: on backtrack, `slots[slot] = old`.
+    Restore { slot: u32, old: u32 },
+    /// An atomic group or look-around was entered at `pos`.
+    Mark { group: u32, pos: u32 },
+    /// Look-behind: the next start position to try is `next`.
+    Behind { group: u32, next: u32 },
+}
+
+/// Reusable scratch space for [`Program::run_with`]: the backtrack stack
+/// and the slots. Reusing one across runs avoids allocation.
+#[derive(Debug, Clone, Default)]
+pub struct Cache {
+    stack: Vec<Frame>,
+    slots: Vec<u32>,
+}
+
+impl Cache {
+    /// An empty cache (grows on first use).
+    pub fn new() -> Self {
+        Cache::default()
+    }
+}
+
+impl Program {
+    /// A scratch space sized for this program.
+    pub fn create_cache(&self) -> Cache {
+        Cache { stack: Vec::new(), slots: vec![NONE; self.nslots] }
+    }
+
+    /// Run on `input` with a budget of `max_steps` instructions.
+    pub fn run(&self, input: &[char], max_steps: u64) -> SimResult {
+        self.run_with(&mut self.create_cache(), input, max_steps)
+    }
+
+    /// Run on `input` reusing `cache` (which may come from any program).
+    pub fn run_with(&self, cache: &mut Cache, input: &[char], max_steps: u64) -> SimResult {
+        if input.len() >= NONE as usize - 1 {
+            return SimResult { steps: 0, outcome: Outcome::Budget };
+        }
+        cache.slots.resize(self.nslots, NONE);
+        let last_start = if self.semantics == Semantics::Search { input.len() as u32 } else { 0 };
+        let mut steps = 0u64;
+        for start in 0..=last_start {
+            match self.attempt(cache, input, start, &mut steps, max_steps) {
+                Attempt::Match(end) => {
+                    return SimResult { steps, outcome: Outcome::Match { start: start as usize, end: end as usize } };
+                }
+                Attempt::NoMatch => {}
+                Attempt::Budget => return SimResult { steps, outcome: Outcome::Budget },
+            }
+        }
+        SimResult { steps, outcome: Outcome::NoMatch }
+    }
+
+    /// The capture spans of the last successful run with `cache` (group 0
+    /// is the match), in characters. For tests and diagnostics.
+    pub fn captures(&self, cache: &Cache) -> Vec<Option<(usize, usize)>> {
+        (0..self.ncaps as usize)
+            .map(|k| {
+                let (s, e) = (cache.slots[2 * k], cache.slots[2 * k + 1]);
+                (s != NONE && e != NONE).then_some((s as usize, e as usize))
+            })
+            .collect()
+    }
+
+    fn assert(&self, a: Assertion, input: &[char], pos: u32) -> bool {
+        let p = pos as usize;
+        let len = input.len();
+        let is_word = |i: usize| self.word.contains(input[i]);
+        match a {
+            Assertion::StartText => p == 0,
+            Assertion::EndText => p == len,
+            Assertion::EndTextOptionalNewline => {
+                p == len
+                    || (p + 1 == len && self.line.contains(input[p]))
+                    || (self.flavor == Flavor::Java && p + 2 == len && input[p] == '\r' && input[p + 1] == '\n')
+            }
+            Assertion::StartLine => {
+                p == 0
+                    || (self.line.contains(input[p - 1])
+                        && !(p == len && matches!(self.flavor, Flavor::Pcre | Flavor::Java)))
+            }
+            Assertion::EndLine => p == len || self.line.contains(input[p]),
+            Assertion::WordBoundary => (p > 0 && is_word(p - 1)) != (p < len && is_word(p)),
+            Assertion::NotWordBoundary => (p > 0 && is_word(p - 1)) == (p < len && is_word(p)),
+            // `\G` is where the search began (PCRE's start offset, Java's
+            // end of the previous match), not each bump-along position; a
+            // run always searches from offset 0.
+            Assertion::StartOfAttempt => pos == 0,
+        }
+    }
+
+    /// One anchored attempt at `start`. `steps` accumulates across
+    /// attempts.
+    fn attempt(&self, cache: &mut Cache, input: &[char], start: u32, steps_total: &mut u64, max_steps: u64) -> Attempt {
+        let insts = &self.insts[..];
+        let Cache { stack, slots } = cache;
+        stack.clear();
+        slots.fill(NONE);
+        let len = input.len() as u32;
+        let mut pc = 0usize;
+        let mut pos = start;
+        let mut steps = *steps_total;
+        let result = 'run: loop {
+            steps += 1;
+            if steps > max_steps || stack.len() > self.max_stack {
+                break 'run Attempt::Budget;
+            }
+            let ok = match insts[pc] {
+                Inst::Char(c) => {
+                    if pos < len && input[pos as usize] == c {
+                        pos += 1;
+                        pc += 1;
+                        true
+                    } else {
+                        false
+                    }
+                }
+                Inst::Any => {
+                    if pos < len {
+                        pos += 1;
+                        pc += 1;
+                        true
+                    } else {
+                        false
+                    }
+                }
+                Inst::Set(i) => {
+                    if pos < len && self.sets[i as usize].contains(input[pos as usize]) {
+                        pos += 1;
+                        pc += 1;
+                        true
+                    } else {
+                        false
+                    }
+                }
+                Inst::Split { x, y } => {
+                    stack.push(Frame::Choice { pc: y, pos });
+                    pc = x as usize;
+                    true
+                }
+                Inst::Jmp(t) => {
+                    pc = t as usize;
+                    true
+                }
+                Inst::Save(s) => {
+                    let s = s as usize;
+                    stack.push(Frame::Restore { slot: s as u32, old: slots[s] });
+                    slots[s] = pos;
+                    pc += 1;
+                    true
+                }
+                Inst::Unset(s) => {
+                    let s = s as usize;
+                    stack.push(Frame::Restore { slot: s as u32, old: slots[s] });
+                    slots[s] = NONE;
+                    pc += 1;
+                    true
+                }
+                Inst::CloseGroup(k) => {
+                    let k = k as usize;
+                    let begin = slots[2 * self.ncaps as usize + k];
+                    stack.push(Frame::Restore { slot: 2 * k as u32, old: slots[2 * k] });
+                    stack.push(Frame::Restore { slot: 2 * k as u32 + 1, old: slots[2 * k + 1] });
+                    slots[2 * k] = begin;
+                    slots[2 * k + 1] = pos;
+                    pc += 1;
+                    true
+                }
+                Inst::ClearCaptures { from, to } => {
+                    for k in from as usize..=to as usize {
+                        for s in [2 * k, 2 * k + 1] {
+                            if slots[s] != NONE {
+                                stack.push(Frame::Restore { slot: s as u32, old: slots[s] });
+                                slots[s] = NONE;
+                            }
+                        }
+                    }
+                    pc += 1;
+                    true
+                }
+                Inst::Assert(a) => {
+                    if self.assert(a, input, pos) {
+                        pc += 1;
+                        true
+                    } else {
+                        false
+                    }
+                }
+                Inst::MarkStart(g) => {
+                    let grp = self.groups[g as usize];
+                    if grp.behind {
+                        // Candidate starts: pos - min_width down to
+                        // pos - max_width, shortest first.
+                        if grp.min_width > pos {
+                            if grp.negated {
+                                pc = grp.cont as usize;
+                                continue 'run;
+                            }
+                            false
+                        } else {
+                            let hi = pos - grp.min_width;
+                            let lo = if grp.max_width == NONE { 0 } else { pos.saturating_sub(grp.max_width) };
+                            if lo > hi {
+                                if grp.negated {
+                                    pc = grp.cont as usize;
+                                    continue 'run;
+                                }
+                                false
+                            } else {
+                                let next_start = if hi > lo { Some(hi - 1) } else { None };
+                                Self::enter_group(stack, slots, g, grp, pos, next_start);
+                                pos = hi;
+                                pc = grp.body as usize;
+                                true
+                            }
+                        }
+                    } else {
+                        Self::enter_group(stack, slots, g, grp, pos, None);
+                        pc = grp.body as usize;
+                        true
+                    }
+                }
+                Inst::MarkEnd(g) => {
+                    let grp = self.groups[g as usize];
+                    let m = slots[grp.reg as usize] as usize;
+                    let Frame::Mark { pos: entry, .. } = stack[m] else {
+                        unreachable!("group register points at its mark")
+                    };
+                    if grp.behind && pos != entry {
+                        false
+                    } else if grp.look && grp.negated {
+                        // The negated sub-pattern matched: the look-around
+                        // fails. Undo everything it did, then backtrack.
+                        while stack.len() > m {
+                            if let Some(Frame::Restore { slot, old }) = stack.pop() {
+                                slots[slot as usize] = old;
+                            }
+                        }
+                        false
+                    } else {
+                        // Success: discard the backtrack points inside (keep
+                        // the undo log so outer backtracking restores
+                        // captures set inside).
+                        let mut w = m;
+                        for r in m + 1..stack.len() {
+                            if let Frame::Restore { .. } = stack[r] {
+                                stack[w] = stack[r];
+                                w += 1;
+                            }
+                        }
+                        stack.truncate(w);
+                        if grp.look {
+                            pos = entry;
+                        }
+                        pc += 1;
+                        true
+                    }
+                }
+                Inst::CounterInit(c) => {
+                    let c = c as usize;
+                    stack.push(Frame::Restore { slot: c as u32, old: slots[c] });
+                    slots[c] = 0;
+                    pc += 1;
+                    true
+                }
+                Inst::CounterIncr(c) => {
+                    let c = c as usize;
+                    stack.push(Frame::Restore { slot: c as u32, old: slots[c] });
+                    slots[c] += 1;
+                    pc += 1;
+                    true
+                }
+                Inst::CounterLoop { c, min, max, greedy, body, exit } => {
+                    let n = slots[c as usize];
+                    if n < min {
+                        pc = body as usize;
+                    } else if n >= max {
+                        pc = exit as usize;
+                    } else if greedy {
+                        stack.push(Frame::Choice { pc: exit, pos });
+                        pc = body as usize;
+                    } else {
+                        stack.push(Frame::Choice { pc: body, pos });
+                        pc = exit as usize;
+                    }
+                    true
+                }
+                Inst::CheckEmpty { reg, exit, counter, min } => {
+                    let began = slots[reg as usize];
+                    let optional = counter == NONE || slots[counter as usize] > min;
+                    if began == pos && optional {
+                        if exit == NONE {
+                            false
+                        } else {
+                            pc = exit as usize;
+                            true
+                        }
+                    } else {
+                        pc += 1;
+                        true
+                    }
+                }
+                Inst::Backref { group, case_insensitive } => {
+                    let k = group as usize;
+                    let (begin, end) =
+                        if k < self.ncaps as usize { (slots[2 * k], slots[2 * k + 1]) } else { (NONE, NONE) };
+                    if begin == NONE || end == NONE {
+                        // An unset group matches empty in JS only.
+                        if self.flavor == Flavor::Js {
+                            pc += 1;
+                            true
+                        } else {
+                            false
+                        }
+                    } else {
+                        let n = (end - begin) as usize;
+                        let at = pos as usize;
+                        let avail = input.len() - at;
+                        let mut same = 0;
+                        let want = &input[begin as usize..end as usize];
+                        let have = &input[at..at + n.min(avail)];
+                        for (a, b) in want.iter().zip(have) {
+                            if a == b || (case_insensitive && fold_eq(*a, *b)) {
+                                same += 1;
+                            } else {
+                                break;
+                            }
+                        }
+                        steps += same as u64;
+                        if same == n {
+                            pos += n as u32;
+                            pc += 1;
+                            true
+                        } else {
+                            false
+                        }
+                    }
+                }
+                Inst::Fail => false,
+                Inst::Match => {
+                    slots[0] = start;
+                    slots[1] = pos;
+                    break 'run Attempt::Match(pos);
+                }
+            };
+            if ok {
+                continue;
+            }
+            // Backtrack: unwind to the most recent choice.
+            loop {
+                match stack.pop() {
+                    None => break 'run Attempt::NoMatch,
+                    Some(Frame::Choice { pc: p, pos: q }) => {
+                        pc = p as usize;
+                        pos = q;
+                        continue 'run;
+                    }
+                    Some(Frame::Restore { slot, old }) => slots[slot as usize] = old,
+                    Some(Frame::Mark { group, pos: q }) => {
+                        let grp = self.groups[group as usize];
+                        if grp.look && grp.negated {
+                            // The negated sub-pattern failed everywhere:
+                            // the look-around succeeds.
+                            pos = q;
+                            pc = grp.cont as usize;
+                            continue 'run;
+                        }
+                    }
+                    Some(Frame::Behind { group, next }) => {
+                        // Try the next start of a look-behind. Its mark is
+                        // right below.
+                        let grp = self.groups[group as usize];
+                        let Some(&Frame::Mark { pos: entry, .. }) = stack.last() else {
+                            unreachable!("a look-behind retry sits on its mark")
+                        };
+                        let lo = if grp.max_width == NONE { 0 } else { entry.saturating_sub(grp.max_width) };
+                        if next > lo {
+                            stack.push(Frame::Behind { group, next: next - 1 });
+                        }
+                        pos = next;
+                        pc = grp.body as usize;
+                        continue 'run;
+                    }
+                }
+            }
+        };
+        *steps_total = steps.min(max_steps.saturating_add(1));
+        result
+    }
+
+    fn enter_group(
+        stack: &mut Vec<Frame>,
+        slots: &mut [u32],
+        g: u32,
+        grp: MarkGroup,
+        pos: u32,
+        next_start: Option<u32>,
+    ) {
+        let reg = grp.reg as usize;
+        stack.push(Frame::Restore { slot: grp.reg, old: slots[reg] });
+        slots[reg] = stack.len() as u32;
+        stack.push(Frame::Mark { group: g, pos });
+        if let Some(next) = next_start {
+            stack.push(Frame::Behind { group: g, next });
+        }
+    }
+}
+
+/// Result of one anchored attempt.
+enum Attempt {
+    Match(u32),
+    NoMatch,
+    Budget,
+}
+
+/// Case-insensitive character equality by simple case folding.
+fn fold_eq(a: char, b: char) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        return a.eq_ignore_ascii_case(&b);
+    }
+    let lower = |c: char| {
+        let mut l = c.to_lowercase();
+        match (l.next(), l.next()) {
+            (Some(x), None) => x,
+            _ => c,
+        }
+    };
+    let upper = |c: char| {
+        let mut u = c.to_uppercase();
+        match (u.next(), u.next()) {
+            (Some(x), None) => x,
+            _ => c,
+        }
+    };
+    lower(a) == lower(b) || upper(a) == upper(b)
+}
