@@ -26,6 +26,7 @@
 
 pub mod argo;
 pub mod bench;
+pub mod command;
 pub mod gate;
 pub mod links;
 pub mod manifest;
