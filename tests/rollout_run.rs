@@ -53,6 +53,9 @@ enum Mode {
     Dead,
     /// Healthy traffic, but the gate's series carries an old timestamp.
     Old,
+    /// No errors ever, but the canary's CPU counter climbs ten times as
+    /// fast as the baseline's while `stage.txt` names this stage.
+    CpuAt(&'static str),
 }
 
 /// A /metrics endpoint on loopback whose counters advance on each scrape.
@@ -74,6 +77,7 @@ impl Exporter {
             .saturating_sub(60_000);
         let thread = std::thread::spawn(move || {
             let (mut ok, mut err) = (0u64, 0u64);
+            let (mut cpu_canary, mut cpu_base) = (0.0f64, 0.0f64);
             while !flag.load(Ordering::Relaxed) {
                 let Ok((mut s, _)) = listener.accept() else {
                     std::thread::sleep(Duration::from_millis(20));
@@ -95,6 +99,14 @@ impl Exporter {
                 let mut body = format!(
                     "# TYPE http_requests_total counter\nhttp_requests_total{{code=\"200\"}} {ok}\nhttp_requests_total{{code=\"500\"}} {err}\n"
                 );
+                if let Mode::CpuAt(hot) = mode {
+                    cpu_base += 0.1;
+                    cpu_canary += if stage.trim() == hot { 1.0 } else { 0.1 };
+                    let _ = write!(
+                        body,
+                        "# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total{{track=\"canary\"}} {cpu_canary}\nprocess_cpu_seconds_total{{track=\"baseline\"}} {cpu_base}\n"
+                    );
+                }
                 if mode == Mode::Old {
                     let _ = write!(body, "# TYPE canary_error_ratio gauge\ncanary_error_ratio 0 {old_ms}\n");
                 }
@@ -281,7 +293,7 @@ impl Fixture {
         // verifies the whole tree, untracked files included).
         std::fs::write(
             dir.path().join(".git/info/exclude"),
-            "cfglint.toml\nstage.txt\ndeploys.txt\nnotified.jsonl\nm.json\n",
+            "cfglint.toml\nstage.txt\ndeploys.txt\nnotified.jsonl\nm.json\n*.pid\n",
         )
         .expect("exclude");
         let f = Fixture { dir };
@@ -311,6 +323,10 @@ impl Fixture {
     }
 
     fn run_args(prom: &Prom) -> Vec<String> {
+        Fixture::run_args_at(&prom.url())
+    }
+
+    fn run_args_at(url: &str) -> Vec<String> {
         [
             "rollout",
             "run",
@@ -319,7 +335,7 @@ impl Fixture {
             "--deploy",
             Fixture::deploy(),
             "--prometheus",
-            &prom.url(),
+            url,
             "--state",
             "state.json",
             "--log",
@@ -331,7 +347,13 @@ impl Fixture {
     }
 
     fn run(&self, prom: &Prom) -> Output {
-        let args = Fixture::run_args(prom);
+        self.run_at(&prom.url())
+    }
+
+    /// `run` against a URL (no server: every query fails, which is no
+    /// data, so it holds until the deadline).
+    fn run_at(&self, url: &str) -> Output {
+        let args = Fixture::run_args_at(url);
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
         let mut c = self.command(&refs);
         let child = c.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn run");
@@ -636,4 +658,214 @@ fn abort_rolls_back_now_and_stops_the_running_controller() {
     assert_eq!(f.deploys(), ["canary", "rollback"]);
     assert_eq!(f.state()["status"], "aborted");
     assert!(f.state()["reason"].as_str().unwrap_or("").contains("paged: checkout errors"));
+}
+
+/// `run`'s arguments with another deploy command.
+fn args_with_deploy(url: &str, deploy: &str) -> Vec<String> {
+    let mut args = Fixture::run_args_at(url);
+    let at = args.iter().position(|a| a == "--deploy").expect("--deploy") + 1;
+    deploy.clone_into(&mut args[at]);
+    args
+}
+
+fn spawn(f: &Fixture, args: &[String]) -> Child {
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    f.command(&refs).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn")
+}
+
+/// Is the process gone (or a zombie waiting for its reaper)?
+fn gone(pid: &str) -> bool {
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).unwrap_or_default();
+    stat.is_empty() || stat.contains(") Z ")
+}
+
+fn wait_gone(pid: &str) {
+    let until = Instant::now() + Duration::from_secs(10);
+    while !gone(pid) {
+        assert!(Instant::now() < until, "process {pid} survived its command's timeout");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// No Prometheus needed: the commands time out before any poll.
+const NOWHERE: &str = "http://127.0.0.1:1";
+
+/// A deploy that hangs during a rollout is killed at the timeout (a real
+/// `sleep`, and the whole process group with it), and that deploy failing
+/// takes the rollback path: exit 3, the tree at base.
+#[test]
+fn a_hung_deploy_is_killed_and_rolled_back() {
+    if !available() {
+        return;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let cfg = policy(ERROR_RATE, 1, 20).replace("failure-limit = 1", "failure-limit = 1\ncommand-timeout-seconds = 1");
+    let f = Fixture::new(&cfg);
+    let hang = format!(
+        r#"if [ "$CFGLINT_STAGE" = canary ]; then sleep 60 & echo $! > sleep.pid; wait; fi; {}"#,
+        Fixture::deploy()
+    );
+    let t = Instant::now();
+    let o = wait_bounded(spawn(&f, &args_with_deploy(NOWHERE, &hang)), Duration::from_secs(60));
+    let took = t.elapsed();
+    assert_eq!(code(&o), 3, "{}", text(&o));
+    assert!(took < Duration::from_secs(20), "took {took:?}");
+    assert!(text(&o).contains("timed out after 1s"), "{}", text(&o));
+    assert_eq!(f.rules(), BASE_RULES, "the tree is at base");
+    assert_eq!(f.deploys(), ["rollback"]);
+    wait_gone(&std::fs::read_to_string(f.root().join("sleep.pid")).expect("sleep.pid"));
+    let log = f.log();
+    let deploy = log.iter().find(|e| e["event"] == "deploy").expect("deploy event");
+    assert_eq!(deploy["ok"], false);
+    assert!(deploy["detail"].as_str().unwrap_or("").contains("process group was killed"), "{deploy}");
+    assert_eq!(f.state()["status"], "rolled_back");
+}
+
+/// A rollback command that hangs is killed at the timeout too, and a
+/// rollback that did not finish is an error (exit 2), recorded as
+/// `rollback_failed`; `run` again refuses (exit 2) and points at `abort`.
+#[test]
+fn a_hung_rollback_is_an_error() {
+    if !available() {
+        return;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let cfg =
+        policy(ERROR_RATE, 1, 20).replace("failure-limit = 1", "failure-limit = 1\ncommand-timeout-seconds = 0.5");
+    // A rollback command that hangs: first in the rehearsal, then in the
+    // rollback the failed rehearsal starts.
+    let cfg = format!("[rollout]\nrollback-command = \"sleep 60 & echo $! >> sleep.pid; wait; : {{revision}}\"\n{cfg}");
+    let f = Fixture::new(&cfg);
+    let t = Instant::now();
+    let o = wait_bounded(spawn(&f, &Fixture::run_args_at(NOWHERE)), Duration::from_secs(60));
+    assert_eq!(code(&o), 2, "{}", text(&o));
+    assert!(t.elapsed() < Duration::from_secs(20), "took {:?}", t.elapsed());
+    assert!(text(&o).contains("rolling back failed") && text(&o).contains("timed out after 0.5s"), "{}", text(&o));
+    let pids = std::fs::read_to_string(f.root().join("sleep.pid")).expect("sleep.pid");
+    assert_eq!(pids.lines().count(), 2, "the rehearsal's rollback, then the rollback: {pids}");
+    for pid in pids.lines() {
+        wait_gone(pid);
+    }
+    assert_eq!(f.state()["status"], "rollback_failed");
+    let again = wait_bounded(spawn(&f, &Fixture::run_args_at(NOWHERE)), Duration::from_secs(30));
+    assert_eq!(code(&again), 2, "{}", text(&again));
+    assert!(text(&again).contains("rollout abort"), "{}", text(&again));
+}
+
+/// Two controllers on one state file: the second exits 2 at once, naming
+/// the state file and the holder; `abort` while the first holds the lock
+/// asks it to roll back (an abort request beside the state file), and the
+/// first does so at its next check, once: one rollback deploy, both exit 3.
+#[test]
+fn one_controller_per_state_file_and_abort_through_the_lock() {
+    if !available() {
+        return;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let f = Fixture::new(&policy(ERROR_RATE, 60, 120));
+    // The canary deploy takes a while: the lock is held meanwhile.
+    let slow = format!(r#"if [ "$CFGLINT_STAGE" = canary ]; then sleep 3; fi; {}"#, Fixture::deploy());
+    let first = spawn(&f, &args_with_deploy(NOWHERE, &slow));
+    let until = Instant::now() + Duration::from_secs(30);
+    while !f.root().join("state.json").exists() {
+        assert!(Instant::now() < until, "the first run never wrote its state");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let t = Instant::now();
+    let second = wait_bounded(spawn(&f, &args_with_deploy(NOWHERE, &slow)), Duration::from_secs(30));
+    assert_eq!(code(&second), 2, "{}", text(&second));
+    assert!(t.elapsed() < Duration::from_secs(2), "refused at once, not after the deploy: {:?}", t.elapsed());
+    let msg = text(&second);
+    assert!(
+        msg.contains("state.json") && msg.contains("another `cfglint rollout run`") && msg.contains("pid "),
+        "{msg}"
+    );
+    // The abort lands while the first is still deploying.
+    let a = f.cfglint(&["rollout", "abort", "--state", "state.json", "--reason", "wrong change"]);
+    assert_eq!(code(&a), 3, "{}", text(&a));
+    assert_eq!(f.rules(), BASE_RULES);
+    let o = wait_bounded(first, Duration::from_secs(30));
+    assert_eq!(code(&o), 3, "{}", text(&o));
+    assert!(text(&o).contains("aborted: wrong change"), "{}", text(&o));
+    assert_eq!(f.deploys(), ["canary", "rollback"], "rolled back once, by the lock holder");
+    assert_eq!(f.state()["status"], "aborted");
+    assert!(!f.root().join("state.json.abort").exists(), "the handled request is removed");
+    // With no controller left, `abort` of a finished rollout answers at once.
+    let a = f.cfglint(&["rollout", "abort", "--state", "state.json", "--reason", "again"]);
+    assert_eq!(code(&a), 3, "{}", text(&a));
+    assert_eq!(f.deploys().len(), 2);
+}
+
+/// The default CPU gate (no gate written in cfglint.toml): the change
+/// modifies a regex, so the canary stage compares the canary's CPU with
+/// the baseline's. Canary CPU climbs while errors stay at zero: the
+/// rollout rolls back on the CPU gate. The notify command hangs and is
+/// cut off at its own, shorter timeout without stopping the rollout.
+#[test]
+fn canary_cpu_climbing_rolls_back_on_the_default_cpu_gate() {
+    if !available() {
+        return;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    // The test policy without its [[rollout.gates]]: the default gates.
+    let full = policy(ERROR_RATE, 4, 20);
+    let gates_start = full.find("[[rollout.gates]]").expect("gates");
+    let stages_start = full.find("[[rollout.stages.").expect("stages");
+    let mut cfg = format!("{}{}", &full[..gates_start], &full[stages_start..]);
+    cfg = cfg.replace("failure-limit = 1", "failure-limit = 2\nnotify-timeout-seconds = 0.3");
+    cfg = cfg.replace(
+        "samples-query =",
+        &format!(
+            "error-rate-query = '{ERROR_RATE}'\np99-latency-ms-query = '0 * sum(rate(http_requests_total[3s]))'\n\
+             cpu-query = 'sum(rate(process_cpu_seconds_total{{track=\"canary\"}}[3s]))'\n\
+             cpu-baseline-query = 'sum(rate(process_cpu_seconds_total{{track=\"baseline\"}}[3s]))'\nsamples-query ="
+        ),
+    );
+    let f = Fixture::new(&cfg);
+    let manifest = std::fs::read_to_string(f.root().join("manifest.toml")).expect("manifest");
+    assert!(manifest.contains("metric = \"cpu\"") && manifest.contains("max_ratio = 1.5"), "{manifest}");
+    let exporter = Exporter::start(Mode::CpuAt("canary"), f.root().to_path_buf());
+    let prom = Prom::start(exporter.port);
+    let mut args = Fixture::run_args(&prom);
+    args.extend(["--notify".to_owned(), "sleep 30 & echo $! > notify.pid; wait".to_owned()]);
+    let o = wait_bounded(spawn(&f, &args), Duration::from_secs(90));
+    assert_eq!(code(&o), 3, "{}", text(&o));
+    assert_eq!(f.rules(), BASE_RULES);
+    assert_eq!(f.deploys(), ["canary", "rollback"]);
+    let log = f.log();
+    let last = log.iter().rev().find(|e| e["decision"] == "rollback").expect("rollback decision");
+    assert_eq!(last["stage"], "canary");
+    assert!(last["reasons"][0].as_str().unwrap_or("").contains("breaks cpu <="), "{last}");
+    let seen = last["observed"].as_array().expect("observed");
+    assert!(
+        seen.iter().any(|s| s["metric"] == "error_rate" && s["value"].as_f64() == Some(0.0)),
+        "errors flat: {last}"
+    );
+    let cpu = |m: &str| seen.iter().find(|s| s["metric"] == m).and_then(|s| s["value"].as_f64()).expect(m);
+    assert!(cpu("cpu") > 1.5 * cpu("cpu:baseline"), "{last}");
+    // failure-limit 2: one breached poll held first.
+    assert!(log.iter().any(|e| e["decision"] == "hold" && e["gate_decision"] == "rollback"), "{log:?}");
+    // notify: cut off at 0.3s each time, logged, and the rollout went on.
+    let notify_fail = log.iter().find(|e| e["event"] == "notify").expect("notify event");
+    assert!(notify_fail["detail"].as_str().unwrap_or("").contains("timed out after 0.3s"), "{notify_fail}");
+    wait_gone(&std::fs::read_to_string(f.root().join("notify.pid")).expect("notify.pid"));
+}
+
+/// The plan says when a change touches regexes and the default CPU gate
+/// cannot be added, naming the missing settings.
+#[test]
+fn the_plan_names_a_missing_cpu_query() {
+    if !available() {
+        return;
+    }
+    let f = Fixture::new(&policy(ERROR_RATE, 1, 20));
+    // Written gates: the note says they replace the default CPU gate.
+    let o = f.cfglint(&["rollout", "-o", "manifest.toml"]);
+    assert!(text(&o).contains("note:") && text(&o).contains("replace every default gate"), "{}", text(&o));
+    // The default gates: the note names both settings.
+    std::fs::write(f.root().join("cfglint.toml"), "[rollout.prometheus]\nurl = \"http://127.0.0.1:1\"\n")
+        .expect("write");
+    let o = f.cfglint(&["rollout", "-o", "manifest.toml"]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    assert!(text(&o).contains("note:") && text(&o).contains("cpu-query and cpu-baseline-query"), "{}", text(&o));
 }

@@ -367,11 +367,46 @@ pub struct RunSettings {
     /// A command run on every decision, with its JSON on stdin.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notify: Option<String>,
+    /// Seconds a deploy or rollback command may run before its process
+    /// group is killed (`None`: [`DEFAULT_COMMAND_TIMEOUT_SECONDS`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command_timeout_seconds: Option<f64>,
+    /// Seconds the notify command may run (`None`:
+    /// [`DEFAULT_NOTIFY_TIMEOUT_SECONDS`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify_timeout_seconds: Option<f64>,
 }
+
+/// How long a deploy or rollback command may run by default: 10 minutes.
+pub const DEFAULT_COMMAND_TIMEOUT_SECONDS: f64 = 600.0;
+
+/// How long the notify command may run by default: 30 seconds.
+pub const DEFAULT_NOTIFY_TIMEOUT_SECONDS: f64 = 30.0;
+
+/// The longest timeout accepted: a week.
+pub const MAX_TIMEOUT_SECONDS: f64 = 604_800.0;
 
 impl Default for RunSettings {
     fn default() -> Self {
-        RunSettings { interval_seconds: 15.0, failure_limit: 1, notify: None }
+        RunSettings {
+            interval_seconds: 15.0,
+            failure_limit: 1,
+            notify: None,
+            command_timeout_seconds: None,
+            notify_timeout_seconds: None,
+        }
+    }
+}
+
+impl RunSettings {
+    /// The deploy and rollback commands' timeout.
+    pub fn command_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs_f64(self.command_timeout_seconds.unwrap_or(DEFAULT_COMMAND_TIMEOUT_SECONDS))
+    }
+
+    /// The notify command's timeout.
+    pub fn notify_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs_f64(self.notify_timeout_seconds.unwrap_or(DEFAULT_NOTIFY_TIMEOUT_SECONDS))
     }
 }
 
@@ -616,10 +651,19 @@ impl Manifest {
                 }
             }
         }
-        if let Some(r) = &self.run
-            && !(r.interval_seconds.is_finite() && r.interval_seconds > 0.0)
-        {
-            return Err("run.interval_seconds must be a number > 0".to_owned());
+        if let Some(r) = &self.run {
+            if !(r.interval_seconds.is_finite() && r.interval_seconds > 0.0) {
+                return Err("run.interval_seconds must be a number > 0".to_owned());
+            }
+            for (what, v) in [
+                ("command_timeout_seconds", r.command_timeout_seconds),
+                ("notify_timeout_seconds", r.notify_timeout_seconds),
+            ] {
+                // Duration::from_secs_f64 panics past ~5.8e11 years.
+                if v.is_some_and(|v| !(v.is_finite() && v > 0.0 && v <= MAX_TIMEOUT_SECONDS)) {
+                    return Err(format!("run.{what} must be a number > 0 and at most {MAX_TIMEOUT_SECONDS}"));
+                }
+            }
         }
         Ok(())
     }

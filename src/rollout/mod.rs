@@ -26,6 +26,7 @@
 
 pub mod argo;
 pub mod bench;
+pub mod command;
 pub mod gate;
 pub mod links;
 pub mod manifest;
@@ -328,6 +329,9 @@ pub struct Plan {
     pub findings: Vec<Finding>,
     /// Texts of linted files, for rendering findings.
     pub sources: Sources,
+    /// What the plan wants the reader to know (a missing setting, a
+    /// default gate that could not be added), one sentence each.
+    pub notes: Vec<String>,
 }
 
 /// Largest blob hashed.
@@ -596,7 +600,8 @@ pub fn plan(
     let emergency = req.emergency.is_some();
     // An emergency skips the rehearsal: rolling back would bring back the
     // problem the emergency change fixes.
-    let stages = policy.stages(risk, emergency, !emergency);
+    let touches_regexes = report.files.iter().any(|f| f.added + f.modified > 0);
+    let (stages, notes) = policy.plan_stages(risk, emergency, !emergency, touches_regexes);
     // (path, exists at base, exists at head); a path can be both the
     // deleted half of one rename and the added half of another.
     let mut sides: BTreeMap<&str, (bool, bool)> = BTreeMap::new();
@@ -628,5 +633,5 @@ pub fn plan(
         prometheus: policy.prometheus.clone(),
         run: policy.run.clone(),
     };
-    Ok(Plan { manifest, blocked, findings: report.findings, sources: report.sources })
+    Ok(Plan { manifest, blocked, findings: report.findings, sources: report.sources, notes })
 }

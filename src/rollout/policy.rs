@@ -42,7 +42,7 @@ use std::ops::Range;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::manifest::{Gate, OnFail, Op, Percent, Prometheus, Risk, RunSettings, Stage, short};
+use super::manifest::{Gate, MAX_TIMEOUT_SECONDS, OnFail, Op, Percent, Prometheus, Risk, RunSettings, Stage, short};
 use crate::config::{self, Config};
 
 /// A declared ordering constraint: changes matching `before` go in an
@@ -80,7 +80,23 @@ pub struct Policy {
     pub prometheus: Option<Prometheus>,
     /// `[rollout.run]`, carried into the manifest.
     pub run: Option<RunSettings>,
+    /// `[rollout.prometheus] cpu-query`: the canary's CPU, for the default
+    /// CPU gate (see [`Policy::plan_stages`]).
+    pub cpu_query: Option<String>,
+    /// `[rollout.prometheus] cpu-baseline-query`: the baseline's CPU.
+    pub cpu_baseline_query: Option<String>,
+    /// `[[rollout.gates]]` is written: no stage has the default gates.
+    pub gates_written: bool,
+    /// Stages with a `gate` list of their own: `(list, stage name)`, the
+    /// list being `low`, `medium`, `high` or `emergency`.
+    pub stage_gates_written: BTreeSet<(String, String)>,
 }
+
+/// The canary / baseline CPU ratio the default CPU gate allows.
+pub const CPU_MAX_RATIO: f64 = 1.5;
+
+/// The default CPU gate's metric name.
+pub const CPU_METRIC: &str = "cpu";
 
 /// The default command: put exactly the changed paths (index and work
 /// tree) as they are at `revision`. Paths that exist there are restored
@@ -175,6 +191,10 @@ impl Default for Policy {
             order: Vec::new(),
             prometheus: None,
             run: None,
+            cpu_query: None,
+            cpu_baseline_query: None,
+            gates_written: false,
+            stage_gates_written: BTreeSet::new(),
         }
     }
 }
@@ -198,6 +218,79 @@ impl Policy {
             }
         }
         stages
+    }
+
+    /// The stages for a change, with the notes the plan shows: as
+    /// [`Policy::stages`], and when the change adds or modifies regexes,
+    /// the default CPU gate on every stage below 100% of traffic that has
+    /// the default gates (at 100% no baseline is left to compare with):
+    /// `cpu <= baseline × CPU_MAX_RATIO`, rolling back, read from
+    /// `cpu-query` and `cpu-baseline-query`. A regex's cost shows as CPU
+    /// long before it shows as errors. When the change touches regexes
+    /// and no stage compares canary to baseline, a note says why (a
+    /// missing setting, or gates written in cfglint.toml replacing the
+    /// default ones): never silently.
+    pub fn plan_stages(
+        &self,
+        risk: Risk,
+        emergency: bool,
+        rehearse: bool,
+        touches_regexes: bool,
+    ) -> (Vec<Stage>, Vec<String>) {
+        let mut stages = self.stages(risk, emergency, rehearse);
+        let mut notes = Vec::new();
+        if !touches_regexes || stages.is_empty() {
+            return (stages, notes);
+        }
+        let list = match (risk, emergency) {
+            (_, true) => "emergency",
+            (Risk::Low, false) => "low",
+            (Risk::Medium, false) => "medium",
+            _ => "high",
+        };
+        let default_gates =
+            |s: &Stage| !self.gates_written && !self.stage_gates_written.contains(&(list.to_owned(), s.name.clone()));
+        let defaulted = |s: &Stage| default_gates(s) && s.traffic_percent.0 < 100.0;
+        if let (Some(q), Some(bq)) = (&self.cpu_query, &self.cpu_baseline_query) {
+            let mut gate = Gate::new(CPU_METRIC, Op::Le, 0.0, OnFail::Rollback);
+            gate.query = Some(q.clone());
+            gate.baseline_query = Some(bq.clone());
+            gate.max_ratio = Some(CPU_MAX_RATIO);
+            for s in stages.iter_mut().filter(|s| defaulted(s)) {
+                let at = s.gates.iter().position(|g| g.metric == REHEARSAL_METRIC).unwrap_or(s.gates.len());
+                s.gates.insert(at, gate.clone());
+            }
+        }
+        if stages.iter().any(|s| s.gates.iter().any(|g| g.baseline_query.is_some())) {
+            return (stages, notes);
+        }
+        let missing: Vec<&str> = [("cpu-query", &self.cpu_query), ("cpu-baseline-query", &self.cpu_baseline_query)]
+            .into_iter()
+            .filter(|(_, v)| v.is_none())
+            .map(|(k, _)| k)
+            .collect();
+        if !missing.is_empty() && stages.iter().any(default_gates) {
+            notes.push(format!(
+                "regexes are added or modified, but no stage compares the canary's CPU with the baseline's: \
+                 set {} under [rollout.prometheus] (PromQL for each side's CPU) and the default policy adds a \
+                 `cpu` gate (canary <= baseline × {CPU_MAX_RATIO}) to every stage below 100%",
+                missing.join(" and ")
+            ));
+        } else if !stages.iter().any(|s| s.traffic_percent.0 < 100.0) {
+            notes.push(
+                "regexes are added or modified, but every stage is at 100% of traffic: there is no baseline to \
+                 compare the canary's CPU with"
+                    .to_owned(),
+            );
+        } else {
+            notes.push(
+                "regexes are added or modified, but no stage compares canary to baseline: the gates written in \
+                 cfglint.toml replace every default gate, the CPU gate included; add a gate with `baseline-query` \
+                 and `max-ratio` (CPU is where a regex's cost shows first)"
+                    .to_owned(),
+            );
+        }
+        (stages, notes)
     }
 
     /// The one stage of an inverse manifest (`cfglint rollback`): straight
@@ -244,9 +337,20 @@ impl Policy {
         let file: RawFile = toml::from_str(text).map_err(|e| invalid(e.message().to_owned(), e.span()))?;
         let mut policy = Policy::default();
         if let Some(rollout) = file.rollout {
+            let mut builtin = default_gates();
+            if let Some(p) = &rollout.prometheus {
+                for g in &mut builtin {
+                    let q = if g.metric == "error_rate" { &p.error_rate_query } else { &p.p99_latency_ms_query };
+                    if let Some(q) = q {
+                        g.query = Some(q.get_ref().clone());
+                        g.share = g.metric == "error_rate";
+                    }
+                }
+            }
+            policy.gates_written = rollout.gates.is_some();
             let default_gates = match &rollout.gates {
                 Some(gates) => gates.iter().map(|g| gate(g, &invalid)).collect::<Result<Vec<_>, _>>()?,
-                None => default_gates(),
+                None => builtin,
             };
             if let Some(cmd) = &rollout.rollback_command {
                 check_template(cmd, &invalid)?;
@@ -257,7 +361,17 @@ impl Policy {
                 policy.forward_command = Some(cmd.get_ref().clone());
             }
             if let Some(p) = &rollout.prometheus {
-                for q in [&p.url, &p.samples_query].into_iter().flatten() {
+                for q in [
+                    &p.url,
+                    &p.samples_query,
+                    &p.error_rate_query,
+                    &p.p99_latency_ms_query,
+                    &p.cpu_query,
+                    &p.cpu_baseline_query,
+                ]
+                .into_iter()
+                .flatten()
+                {
                     if q.get_ref().trim().is_empty() {
                         return Err(invalid("must not be empty".to_owned(), Some(q.span())));
                     }
@@ -266,6 +380,8 @@ impl Policy {
                     url: p.url.as_ref().map(|u| u.get_ref().clone()),
                     samples_query: p.samples_query.as_ref().map(|q| q.get_ref().clone()),
                 });
+                policy.cpu_query = p.cpu_query.as_ref().map(|q| q.get_ref().clone());
+                policy.cpu_baseline_query = p.cpu_baseline_query.as_ref().map(|q| q.get_ref().clone());
             }
             if let Some(r) = &rollout.run {
                 let mut run = RunSettings::default();
@@ -286,23 +402,42 @@ impl Policy {
                     }
                     run.notify = Some(n.get_ref().clone());
                 }
+                for (v, slot, what) in [
+                    (&r.command_timeout_seconds, &mut run.command_timeout_seconds, "command-timeout-seconds"),
+                    (&r.notify_timeout_seconds, &mut run.notify_timeout_seconds, "notify-timeout-seconds"),
+                ] {
+                    if let Some(v) = v {
+                        let x = *v.get_ref();
+                        if !(x.is_finite() && x > 0.0 && x <= MAX_TIMEOUT_SECONDS) {
+                            return Err(invalid(
+                                format!("{what} must be a number > 0 and at most {MAX_TIMEOUT_SECONDS} (a week)"),
+                                Some(v.span()),
+                            ));
+                        }
+                        *slot = Some(x);
+                    }
+                }
                 policy.run = Some(run);
             }
             let stages = rollout.stages.unwrap_or_default();
-            for (slot, raw) in [
-                (&mut policy.low, stages.low),
-                (&mut policy.medium, stages.medium),
-                (&mut policy.high, stages.high),
-                (&mut policy.emergency, stages.emergency),
+            for (list, slot, raw) in [
+                ("low", &mut policy.low, stages.low),
+                ("medium", &mut policy.medium, stages.medium),
+                ("high", &mut policy.high, stages.high),
+                ("emergency", &mut policy.emergency, stages.emergency),
             ] {
                 match raw {
-                    Some(raw) => *slot = stage_list(&raw, &default_gates, &invalid)?,
-                    None if rollout.gates.is_some() => {
+                    Some(raw) => {
+                        *slot = stage_list(&raw, &default_gates, &invalid)?;
+                        for s in raw.get_ref().iter().filter(|s| s.get_ref().gate.is_some()) {
+                            policy.stage_gates_written.insert((list.to_owned(), s.get_ref().name.get_ref().clone()));
+                        }
+                    }
+                    None => {
                         for s in slot.iter_mut() {
                             s.gates.clone_from(&default_gates);
                         }
                     }
-                    None => {}
                 }
             }
         }
@@ -347,6 +482,10 @@ struct RawRollout {
 struct RawPrometheus {
     url: Option<Spanned<String>>,
     samples_query: Option<Spanned<String>>,
+    error_rate_query: Option<Spanned<String>>,
+    p99_latency_ms_query: Option<Spanned<String>>,
+    cpu_query: Option<Spanned<String>>,
+    cpu_baseline_query: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -355,6 +494,8 @@ struct RawRun {
     interval_seconds: Option<Spanned<f64>>,
     failure_limit: Option<Spanned<i64>>,
     notify: Option<Spanned<String>>,
+    command_timeout_seconds: Option<Spanned<f64>>,
+    notify_timeout_seconds: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -737,6 +878,7 @@ why = "rules validate against the schema"
         let run = p.run.clone().unwrap();
         assert!((run.interval_seconds - 15.0).abs() < f64::EPSILON);
         assert_eq!(run.failure_limit, 1);
+        assert_eq!((run.command_timeout().as_secs(), run.notify_timeout().as_secs()), (600, 30));
         let canary = &p.low[0];
         assert_eq!(canary.max_wait_seconds, Some(1800.0));
         assert!((canary.deadline_seconds() - 1800.0).abs() < f64::EPSILON);
@@ -757,6 +899,94 @@ why = "rules validate against the schema"
         ] {
             assert!(err(bad).0.contains(says), "{bad}: {:?}", err(bad));
         }
+    }
+
+    /// The default CPU gate (issue 16): added for changes that touch
+    /// regexes, on stages below 100% that keep the default gates, when
+    /// both queries are set; otherwise a note names what is missing.
+    #[test]
+    fn default_cpu_gate_and_its_notes() {
+        let both = "[rollout.prometheus]\ncpu-query = 'c'\ncpu-baseline-query = 'b'\nerror-rate-query = 'e'\n";
+        let p = Policy::parse("cfglint.toml", both).unwrap();
+        let (stages, notes) = p.plan_stages(Risk::High, false, true, true);
+        assert!(notes.is_empty(), "{notes:?}");
+        for s in &stages {
+            let cpu = s.gates.iter().find(|g| g.metric == CPU_METRIC);
+            if s.traffic_percent.0 < 100.0 {
+                let cpu = cpu.unwrap_or_else(|| panic!("stage {} has no cpu gate", s.name));
+                assert_eq!((cpu.query.as_deref(), cpu.baseline_query.as_deref()), (Some("c"), Some("b")));
+                assert_eq!((cpu.max_ratio, cpu.on_fail, cpu.op), (Some(CPU_MAX_RATIO), OnFail::Rollback, Op::Le));
+            } else {
+                assert!(cpu.is_none(), "no baseline at 100%");
+            }
+            // The default gates read their queries from [rollout.prometheus].
+            let e = s.gates.iter().find(|g| g.metric == "error_rate").unwrap();
+            assert!(e.query.as_deref() == Some("e") && e.share);
+        }
+        assert_eq!(stages[0].gates.last().unwrap().metric, REHEARSAL_METRIC);
+        // No regex touched: no CPU gate, no note.
+        let (stages, notes) = p.plan_stages(Risk::High, false, true, false);
+        assert!(notes.is_empty() && stages.iter().all(|s| s.gates.iter().all(|g| g.metric != CPU_METRIC)));
+        // A missing query: no gate, and a note that names it.
+        let one = Policy::parse("cfglint.toml", "[rollout.prometheus]\ncpu-query = 'c'\n").unwrap();
+        let (stages, notes) = one.plan_stages(Risk::Medium, false, true, true);
+        assert!(stages.iter().all(|s| s.gates.iter().all(|g| g.metric != CPU_METRIC)));
+        assert_eq!(notes.len(), 1);
+        assert!(notes[0].contains("cpu-baseline-query") && !notes[0].contains("cpu-query and"), "{notes:?}");
+        let (_, notes) = Policy::default().plan_stages(Risk::Low, false, true, true);
+        assert!(notes[0].contains("cpu-query and cpu-baseline-query"), "{notes:?}");
+        // Written gates replace every default gate, this one included.
+        let written = format!("{both}[[rollout.gates]]\nmetric = \"x\"\nop = \"<=\"\nthreshold = 1\n");
+        let (stages, notes) = Policy::parse("t", &written).unwrap().plan_stages(Risk::Low, false, true, true);
+        assert!(stages.iter().all(|s| s.gates.iter().all(|g| g.metric != CPU_METRIC)));
+        assert!(notes[0].contains("replace every default gate"), "{notes:?}");
+        // A stage's own gate list replaces them for that stage only.
+        let own = format!(
+            "{both}[[rollout.stages.low]]\nname = \"a\"\ntraffic-percent = 5\n[[rollout.stages.low.gate]]\nmetric = \"x\"\nop = \"<=\"\nthreshold = 1\n\
+             [[rollout.stages.low]]\nname = \"b\"\ntraffic-percent = 50\n[[rollout.stages.low]]\nname = \"c\"\ntraffic-percent = 100\n"
+        );
+        let (stages, notes) = Policy::parse("t", &own).unwrap().plan_stages(Risk::Low, false, false, true);
+        let has = |i: usize| stages[i].gates.iter().any(|g| g.metric == CPU_METRIC);
+        assert_eq!((has(0), has(1), has(2)), (false, true, false));
+        assert!(notes.is_empty(), "{notes:?}");
+    }
+
+    /// The docs' default-CPU-gate example configures it, and the note they
+    /// quote is the one the plan shows.
+    #[test]
+    fn default_cpu_gate_from_the_docs() {
+        let doc = include_str!("../../docs/rollout.md");
+        let section = doc.split("**The default CPU gate.**").nth(1).unwrap();
+        let block = section.split("```toml\n").nth(1).and_then(|b| b.split("```").next()).unwrap();
+        let p = Policy::parse("cfglint.toml", block).unwrap();
+        let (stages, notes) = p.plan_stages(Risk::Medium, false, true, true);
+        assert!(notes.is_empty(), "{notes:?}");
+        assert!(stages[0].gates.iter().any(|g| g.metric == CPU_METRIC && g.baseline_query.is_some()));
+        assert!(
+            stages.iter().flat_map(|s| &s.gates).filter(|g| g.metric != REHEARSAL_METRIC).all(|g| g.query.is_some())
+        );
+        let note = section.split("```\nnote: ").nth(1).and_then(|b| b.split('\n').next()).unwrap();
+        let (_, notes) = Policy::default().plan_stages(Risk::Low, false, true, true);
+        assert_eq!(notes, [note]);
+    }
+
+    #[test]
+    fn command_timeouts() {
+        let p = Policy::parse("t", "[rollout.run]\ncommand-timeout-seconds = 1.5\nnotify-timeout-seconds = 0.25\n")
+            .unwrap();
+        let run = p.run.unwrap();
+        assert_eq!(run.command_timeout(), std::time::Duration::from_millis(1500));
+        assert_eq!(run.notify_timeout(), std::time::Duration::from_millis(250));
+        let d = RunSettings::default();
+        assert_eq!(d.command_timeout().as_secs(), 600);
+        assert_eq!(d.notify_timeout().as_secs(), 30);
+        for bad in ["0", "-1", "nan", "1e300"] {
+            let text = format!("[rollout.run]\ncommand-timeout-seconds = {bad}\n");
+            let (m, at) = err(&text);
+            assert!(m.contains("command-timeout-seconds"), "{bad}: {m}");
+            assert_eq!(at, text.find(bad).unwrap());
+        }
+        assert!(err("[rollout.run]\nnotify-timeout-seconds = 0\n").0.contains("notify-timeout-seconds"));
     }
 
     #[test]

@@ -31,18 +31,18 @@
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
 use super::Error;
+use super::command::{self, Spec};
 use super::gate::{Decision, out_of_range};
 use super::manifest::{EMPTY_TREE, Manifest, Op, RunSettings, Side, Stage, sha256};
 use super::metrics::Observed;
 use super::policy::REHEARSAL_METRIC;
 use super::prometheus::Client;
-use super::state::{State, Status, now};
+use super::state::{AbortRequest, Lock, State, Status, abort_path, lock_path, now};
 
 /// What `run` needs.
 #[derive(Debug, Clone)]
@@ -85,6 +85,8 @@ struct Run<'a> {
     state: State,
     settings: RunSettings,
     notify: Option<String>,
+    /// Held for as long as this process drives the rollout.
+    _lock: Lock,
 }
 
 fn run_err(message: impl Into<String>) -> Error {
@@ -142,6 +144,8 @@ pub fn run(manifest: &Manifest, opts: &Options) -> Result<Outcome, Error> {
             }
         }
     }
+    // One controller per state file, from before its first read.
+    let lock = Lock::acquire(&opts.state)?;
     let state = match State::load(&opts.state)? {
         Some(st) => {
             st.check_pin(&pin)?;
@@ -150,6 +154,7 @@ pub fn run(manifest: &Manifest, opts: &Options) -> Result<Outcome, Error> {
                 Status::RolledBack | Status::Aborted => {
                     return Ok(Outcome::RolledBack { reason: st.reason.clone().unwrap_or_default() });
                 }
+                Status::RollbackFailed => return Err(rollback_failed(&st, &opts.state)),
                 Status::Running => st,
             }
         }
@@ -177,30 +182,102 @@ pub fn run(manifest: &Manifest, opts: &Options) -> Result<Outcome, Error> {
     let client =
         Client::new(&url, Duration::from_secs_f64(settings.interval_seconds.clamp(1.0, 30.0))).map_err(run_err)?;
     let notify = opts.notify.clone().or_else(|| settings.notify.clone());
-    let mut r = Run { manifest, opts, state, settings, notify };
+    let mut r = Run { manifest, opts, state, settings, notify, _lock: lock };
     r.save()?;
     r.drive(&client)
 }
 
+fn rollback_failed(st: &State, path: &Path) -> Error {
+    run_err(format!(
+        "{}; the tree may not be at base: look, then `cfglint rollout abort --state {} --reason …` rolls back again",
+        st.reason.as_deref().unwrap_or("the rollback failed"),
+        path.display()
+    ))
+}
+
+/// How long `abort` waits for the controller holding the lock to act on
+/// its request: the longest the controller can take to reach its next
+/// check and roll back (a deploy and a rehearsal in flight, then the two
+/// rollback commands), plus two intervals and a minute.
+fn abort_wait(settings: &RunSettings) -> Duration {
+    settings.command_timeout() * 5 + Duration::from_secs_f64(2.0 * settings.interval_seconds + 60.0)
+}
+
 /// Roll back the rollout recorded in a state file now (`rollout abort`).
+///
+/// When no controller holds the state file's lock, `abort` takes it and
+/// rolls back itself. When one does, `abort` writes an abort request
+/// beside the state file (`STATE.abort`); the controller reads it at its
+/// next check (each poll, and before each deploy and rehearsal), rolls
+/// back, and records `aborted`; `abort` waits for that (or for the
+/// controller to die, then rolls back itself) and answers as it.
 pub fn abort(manifest: &Manifest, opts: &Options, reason: &str) -> Result<Outcome, Error> {
-    let mut state =
-        State::load(&opts.state)?.ok_or_else(|| run_err(format!("no state file at {}", opts.state.display())))?;
-    state.check_pin(&sha256(&opts.manifest_bytes))?;
-    if state.status == Status::Complete {
-        return Err(run_err(
-            "the rollout is complete; roll it back with `cfglint rollback` and a new rollout".to_owned(),
-        ));
-    }
-    if matches!(state.status, Status::RolledBack | Status::Aborted) {
-        return Ok(Outcome::RolledBack { reason: state.reason.clone().unwrap_or_default() });
-    }
-    state.status = Status::Aborted;
-    state.reason = Some(format!("aborted: {reason}"));
+    let pin = sha256(&opts.manifest_bytes);
     let settings = manifest.run.clone().unwrap_or_default();
-    let mut r = Run { manifest, opts, state, settings, notify: opts.notify.clone() };
-    r.save()?;
-    r.roll_back(&format!("aborted: {reason}"), Status::Aborted)
+    let load = || -> Result<State, Error> {
+        let st =
+            State::load(&opts.state)?.ok_or_else(|| run_err(format!("no state file at {}", opts.state.display())))?;
+        st.check_pin(&pin)?;
+        Ok(st)
+    };
+    let settled = |st: &State| -> Option<Result<Outcome, Error>> {
+        match st.status {
+            Status::Running | Status::RollbackFailed => None,
+            Status::Complete => Some(Err(run_err(
+                "the rollout is complete; roll it back with `cfglint rollback` and a new rollout".to_owned(),
+            ))),
+            Status::RolledBack | Status::Aborted => {
+                Some(Ok(Outcome::RolledBack { reason: st.reason.clone().unwrap_or_default() }))
+            }
+        }
+    };
+    if let Some(done) = settled(&load()?) {
+        return done;
+    }
+    let why = format!("aborted: {reason}");
+    let mut requested = false;
+    let until = Instant::now() + abort_wait(&settings);
+    loop {
+        if let Some(lock) = Lock::try_acquire(&opts.state)? {
+            // No controller (any more): roll back here, under the lock.
+            let state = load()?;
+            if let Some(done) = settled(&state) {
+                AbortRequest::clear(&opts.state);
+                return done;
+            }
+            let mut r = Run { manifest, opts, state, settings, notify: opts.notify.clone(), _lock: lock };
+            r.state.reason = Some(why.clone());
+            r.save()?;
+            let out = r.roll_back(&why, Status::Aborted);
+            AbortRequest::clear(&opts.state);
+            return out;
+        }
+        if !requested {
+            AbortRequest { reason: reason.to_owned(), manifest_sha256: pin.clone(), requested_at: now() }
+                .write(&opts.state)?;
+            requested = true;
+        }
+        let state = load()?;
+        if state.status == Status::RollbackFailed && state.reason.as_deref().is_some_and(|r| r.starts_with(&why)) {
+            AbortRequest::clear(&opts.state);
+            return Err(rollback_failed(&state, &opts.state));
+        }
+        if let Some(done) = settled(&state) {
+            AbortRequest::clear(&opts.state);
+            return done;
+        }
+        if Instant::now() > until {
+            return Err(run_err(format!(
+                "the controller driving {} ({}) did not act on the abort request within {:.0}s; \
+                 the request stays at {} and it acts on it at its next check",
+                opts.state.display(),
+                Lock::holder(&opts.state),
+                abort_wait(&settings).as_secs_f64(),
+                abort_path(&opts.state).display()
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 impl Run<'_> {
@@ -218,50 +295,70 @@ impl Run<'_> {
             m.insert("time".into(), json!(now()));
             m.entry("stage").or_insert_with(|| json!(self.state.stage_name));
         }
-        let mut line = entry.to_string();
-        line.push('\n');
-        if let Some(path) = &self.opts.log {
-            let io = |source| Error::Io { path: path.display().to_string(), source };
-            let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(io)?;
-            f.write_all(line.as_bytes()).map_err(io)?;
-            f.sync_data().map_err(io)?;
-        }
+        let line = entry.to_string();
+        self.append(&line)?;
         if let Some(cmd) = &self.notify
             && entry.get("decision").is_some()
         {
-            // A notifier that fails does not stop the rollout.
-            if let Ok(mut child) = Command::new("sh")
-                .arg("-c")
-                .arg(cmd)
-                .current_dir(&self.opts.work_tree)
-                .stdin(Stdio::piped())
-                .stdout(Stdio::from(std::io::stderr()))
-                .spawn()
-            {
-                if let Some(mut stdin) = child.stdin.take() {
-                    let _ = stdin.write_all(line.as_bytes());
-                }
-                let _ = child.wait();
+            let mut bytes = line.into_bytes();
+            bytes.push(b'\n');
+            let spec = Spec {
+                command: cmd,
+                dir: &self.opts.work_tree,
+                env: Vec::new(),
+                stdin: Some(&bytes),
+                timeout: self.settings.notify_timeout(),
+            };
+            // A notifier that fails does not stop the rollout; the log
+            // says so.
+            if let Err(why) = command::run(&spec) {
+                let note = json!({"time": now(), "stage": self.state.stage_name, "event": "notify", "ok": false,
+                                  "detail": why.describe(cmd)});
+                self.append(&note.to_string())?;
             }
         }
         Ok(())
     }
 
-    /// Run `cmd` through the shell in the work tree.
+    /// Append one line to the decision log, if any.
+    fn append(&self, line: &str) -> Result<(), Error> {
+        if let Some(path) = &self.opts.log {
+            let io = |source| Error::Io { path: path.display().to_string(), source };
+            let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(io)?;
+            let mut text = String::with_capacity(line.len() + 1);
+            text.push_str(line);
+            text.push('\n');
+            f.write_all(text.as_bytes()).map_err(io)?;
+            f.sync_data().map_err(io)?;
+        }
+        Ok(())
+    }
+
+    /// Run `cmd` through the shell in the work tree, within the command
+    /// timeout.
     fn shell(&self, cmd: &str, stage: &str, percent: f64, revision: &str) -> Result<(), String> {
-        let status = Command::new("sh")
-            .arg("-c")
-            .arg(cmd)
-            .current_dir(&self.opts.work_tree)
-            .env("CFGLINT_STAGE", stage)
-            .env("CFGLINT_TRAFFIC_PERCENT", format!("{percent}"))
-            .env("CFGLINT_REVISION", revision)
-            .env("CFGLINT_MANIFEST", &self.opts.manifest_path)
-            .stdin(Stdio::null())
-            .stdout(Stdio::from(std::io::stderr()))
-            .status()
-            .map_err(|e| format!("cannot run `sh -c {cmd}`: {e}"))?;
-        if status.success() { Ok(()) } else { Err(format!("`{cmd}` failed ({status})")) }
+        let spec = Spec {
+            command: cmd,
+            dir: &self.opts.work_tree,
+            env: vec![
+                ("CFGLINT_STAGE", stage.into()),
+                ("CFGLINT_TRAFFIC_PERCENT", format!("{percent}").into()),
+                ("CFGLINT_REVISION", revision.into()),
+                ("CFGLINT_MANIFEST", self.opts.manifest_path.clone().into_os_string()),
+            ],
+            stdin: None,
+            timeout: self.settings.command_timeout(),
+        };
+        command::run(&spec).map_err(|f| f.describe(cmd))
+    }
+
+    /// A pending `rollout abort` for this rollout: roll back now.
+    fn aborted(&mut self) -> Option<Result<Outcome, Error>> {
+        let req = AbortRequest::read(&self.opts.state, &self.state.manifest_sha256)?;
+        let why = format!("aborted: {}", req.reason);
+        let out = self.roll_back(&why, Status::Aborted);
+        AbortRequest::clear(&self.opts.state);
+        Some(out)
     }
 
     /// The tree is at `side`: the changed files' hashes and modes, then the
@@ -275,7 +372,12 @@ impl Run<'_> {
             Side::Head => (self.manifest.head.as_str(), "manifest's head"),
         };
         let repo = crate::git::open(&self.opts.work_tree).map_err(|e| e.to_string())?;
-        let mut skip = vec![self.opts.manifest_path.clone(), self.opts.state.clone()];
+        let mut skip = vec![
+            self.opts.manifest_path.clone(),
+            self.opts.state.clone(),
+            lock_path(&self.opts.state),
+            abort_path(&self.opts.state),
+        ];
         skip.extend(self.opts.log.clone());
         let changed: std::collections::BTreeSet<String> = mismatches.iter().map(|m| m.path.clone()).collect();
         mismatches.extend(
@@ -297,6 +399,9 @@ impl Run<'_> {
     fn drive(&mut self, client: &Client) -> Result<Outcome, Error> {
         loop {
             let stage = self.stage().clone();
+            if let Some(out) = self.aborted() {
+                return out;
+            }
             if !self.state.deployed {
                 let done = self
                     .shell(&self.opts.deploy, &stage.name, stage.traffic_percent.0, &self.manifest.head)
@@ -307,6 +412,9 @@ impl Run<'_> {
                 }
                 self.state.deployed = true;
                 self.save()?;
+            }
+            if let Some(out) = self.aborted() {
+                return out;
             }
             if stage.rehearse_rollback && !self.state.rehearsed {
                 let rb = &self.manifest.rollback;
@@ -355,12 +463,17 @@ impl Run<'_> {
         let interval = self.settings.interval_seconds;
         let deadline = stage.deadline_seconds();
         loop {
-            std::thread::sleep(Duration::from_secs_f64(interval));
-            // `rollout abort` may have rolled back meanwhile.
-            if let Some(st) = State::load(&self.opts.state)?
-                && st.status == Status::Aborted
-            {
-                return Ok(Some(Outcome::RolledBack { reason: st.reason.unwrap_or_default() }));
+            // Sleep the interval, looking for an abort request meanwhile.
+            let wake = Instant::now() + Duration::from_secs_f64(interval);
+            loop {
+                if let Some(out) = self.aborted() {
+                    return out.map(Some);
+                }
+                let left = wake.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    break;
+                }
+                std::thread::sleep(left.min(Duration::from_millis(250)));
             }
             let at = now();
             let (observed, eff, seen, problems) = self.observe(client, stage, at);
@@ -389,12 +502,9 @@ impl Run<'_> {
             }
             self.state.last_decision =
                 Some(format!("{}{}", action.as_str(), reasons.first().map(|r| format!(": {r}")).unwrap_or_default()));
-            // An abort that landed during this poll wins: never write
-            // `running` over it.
-            if let Some(st) = State::load(&self.opts.state)?
-                && st.status == Status::Aborted
-            {
-                return Ok(Some(Outcome::RolledBack { reason: st.reason.unwrap_or_default() }));
+            // An abort that landed during this poll wins over its decision.
+            if let Some(out) = self.aborted() {
+                return out.map(Some);
             }
             self.log(json!({
                 "decision": action.as_str(),
@@ -490,6 +600,7 @@ impl Run<'_> {
         self.state.status = status;
         self.state.reason = Some(reason.to_owned());
         if let Err(why) = done {
+            self.state.status = Status::RollbackFailed;
             self.state.reason = Some(format!("{reason}; the rollback FAILED: {why}"));
             self.save()?;
             return Err(run_err(format!("{reason}; rolling back failed: {why}")));

@@ -31,6 +31,9 @@ pub enum Status {
     RolledBack,
     /// `rollout abort` rolled it back.
     Aborted,
+    /// Rolling back failed (a command failed or timed out, or the tree is
+    /// not at base): a person must look; `rollout abort` tries again.
+    RollbackFailed,
 }
 
 impl Status {
@@ -41,6 +44,7 @@ impl Status {
             Status::Complete => "complete",
             Status::RolledBack => "rolled_back",
             Status::Aborted => "aborted",
+            Status::RollbackFailed => "rollback_failed",
         }
     }
 }
@@ -144,5 +148,137 @@ impl State {
                 ),
             })
         }
+    }
+}
+
+/// The file beside a state file that `run` locks: `STATE.lock`.
+pub fn lock_path(state: &Path) -> std::path::PathBuf {
+    sidecar(state, "lock")
+}
+
+/// The file beside a state file where `rollout abort` asks the running
+/// controller to roll back: `STATE.abort`.
+pub fn abort_path(state: &Path) -> std::path::PathBuf {
+    sidecar(state, "abort")
+}
+
+fn sidecar(state: &Path, ext: &str) -> std::path::PathBuf {
+    let mut name = state.file_name().map(std::ffi::OsStr::to_os_string).unwrap_or_default();
+    name.push(".");
+    name.push(ext);
+    state.with_file_name(name)
+}
+
+/// The exclusive lock one controller holds on a state file for as long as
+/// it drives the rollout (an OS file lock on `STATE.lock`, released when
+/// the process ends, however it ends). The file holds the holder's pid
+/// and start time, for the message another process gets.
+#[derive(Debug)]
+pub struct Lock {
+    _file: std::fs::File,
+}
+
+/// Who holds a lock, as its file says.
+fn holder(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let text = text.trim();
+    if text.is_empty() { "another process".to_owned() } else { text.chars().take(200).collect() }
+}
+
+impl Lock {
+    /// Take the lock on `state`'s lock file, or `None` when another
+    /// process holds it. The lock file is created when missing and kept
+    /// afterwards (removing it would let two processes lock two files).
+    // `File::try_lock` is std since 1.89; Cargo.toml's rust-version (1.85)
+    // is already below what the crate needs (let chains: 1.88), and
+    // raising it turns on lints in modules outside rollout.
+    #[allow(clippy::incompatible_msrv)]
+    pub fn try_acquire(state: &Path) -> Result<Option<Lock>, Error> {
+        let path = lock_path(state);
+        let io = |source| Error::Io { path: path.display().to_string(), source };
+        let mut file =
+            std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(io)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => return Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
+        }
+        file.set_len(0).map_err(io)?;
+        let line = format!("pid {} since {:.0}\n", std::process::id(), now());
+        file.write_all(line.as_bytes()).map_err(io)?;
+        file.sync_data().map_err(io)?;
+        Ok(Some(Lock { _file: file }))
+    }
+
+    /// Take the lock, or fail naming the state file and the holder.
+    pub fn acquire(state: &Path) -> Result<Lock, Error> {
+        Lock::try_acquire(state)?.ok_or_else(|| Error::Run {
+            message: format!(
+                "the rollout in state file {} is being driven by another `cfglint rollout run` ({}, lock {}): \
+                 one controller per rollout; wait for it, or stop it with `cfglint rollout abort --state {}`",
+                state.display(),
+                holder(&lock_path(state)),
+                lock_path(state).display(),
+                state.display()
+            ),
+        })
+    }
+
+    /// Who holds the lock on `state` (for messages).
+    pub fn holder(state: &Path) -> String {
+        holder(&lock_path(state))
+    }
+}
+
+/// A request from `rollout abort` to the controller that holds the lock.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AbortRequest {
+    /// Why (as given to `abort`).
+    pub reason: String,
+    /// The pinned manifest hash of the rollout to abort (a request for
+    /// another rollout is ignored).
+    pub manifest_sha256: String,
+    /// Unix seconds of the request.
+    pub requested_at: f64,
+}
+
+impl AbortRequest {
+    /// Write the request beside the state file, atomically.
+    pub fn write(&self, state: &Path) -> Result<(), Error> {
+        let path = abort_path(state);
+        let io = |source| Error::Io { path: path.display().to_string(), source };
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+        let text = serde_json::to_string(self).expect("a request serializes: plain data");
+        tmp.write_all(text.as_bytes()).map_err(io)?;
+        tmp.as_file().sync_all().map_err(io)?;
+        tmp.persist(&path).map_err(|e| io(e.error))?;
+        Ok(())
+    }
+
+    /// The pending request for the rollout pinned to `manifest_sha256`, if
+    /// any. An unreadable request is a request (reason unknown): an abort
+    /// must not be lost to a torn file.
+    pub fn read(state: &Path, manifest_sha256: &str) -> Option<AbortRequest> {
+        let path = abort_path(state);
+        let text = std::fs::read_to_string(&path).ok()?;
+        match serde_json::from_str::<AbortRequest>(&text) {
+            Ok(r) if r.manifest_sha256 == manifest_sha256 => Some(r),
+            Ok(_) => None,
+            Err(_) => Some(AbortRequest {
+                reason: format!("an abort request at {} that cannot be read", path.display()),
+                manifest_sha256: manifest_sha256.to_owned(),
+                requested_at: now(),
+            }),
+        }
+    }
+
+    /// Remove a handled request (cfglint wrote it).
+    pub fn clear(state: &Path) {
+        let _ = std::fs::remove_file(abort_path(state));
     }
 }

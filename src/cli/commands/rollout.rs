@@ -166,6 +166,9 @@ fn summary(plan: &Plan, output: Option<&Path>, argo: Option<&Path>) -> String {
         let _ = writeln!(s, "stages: {}", stages.join(" → "));
     }
     let _ = writeln!(s, "rollback: {}", m.rollback.command);
+    for n in &plan.notes {
+        let _ = writeln!(s, "note: {n}");
+    }
     if !plan.blocked.is_empty() {
         let _ = writeln!(
             s,
