@@ -107,17 +107,8 @@ fn semantics_name(s: Semantics) -> &'static str {
 /// True when the kind's consumer reads capture groups (so language
 /// equivalence is not enough).
 pub fn uses_captures(kind: &Kind) -> bool {
-    matches!(
-        kind,
-        Kind::Grok
-            | Kind::FluentBit
-            | Kind::UapCore
-            | Kind::Renovate
-            | Kind::Nginx
-            | Kind::Prometheus
-            | Kind::Gitleaks
-            | Kind::Traefik
-    ) || matches!(kind, Kind::Custom(name) if name != "command-line")
+    // Patterns given on the command line have no consumer.
+    kind.reads_captures() && !matches!(kind, Kind::Custom(name) if name == "command-line")
 }
 
 /// Find and prove a linear rewrite of `pattern`. `semantics` is what the

@@ -31,12 +31,12 @@ pub mod lines;
 pub mod toml;
 pub mod yaml;
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 pub use flavor::{Flags, Flavor, Semantics};
+pub use kinds::Kind;
 pub use offsets::{OffsetMap, OffsetMapBuilder};
 pub use span::{LineIndex, PatternSpan, Span};
 
@@ -207,161 +207,6 @@ pub enum Format {
     Lines,
 }
 
-/// What a file is: which tool reads it, and so where its regexes are.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Kind {
-    /// The WAF rule YAML format (`rules[].pattern`).
-    WafYaml,
-    /// ModSecurity / OWASP CRS rules.
-    Seclang,
-    /// OWASP CRS regex-assembly sources (`.ra`).
-    CrsRegexAssembly,
-    /// Prometheus server config, and Prometheus Operator monitors.
-    Prometheus,
-    /// Prometheus rule files / `PrometheusRule` (PromQL `=~` matchers).
-    PrometheusRules,
-    /// Alertmanager config.
-    Alertmanager,
-    /// gitleaks TOML.
-    Gitleaks,
-    /// Semgrep rules.
-    Semgrep,
-    /// Traefik dynamic config.
-    Traefik,
-    /// Renovate config.
-    Renovate,
-    /// uap-core `regexes.yaml`.
-    UapCore,
-    /// crawler-user-agents JSON.
-    CrawlerUserAgents,
-    /// nginx config.
-    Nginx,
-    /// Fluent Bit parsers / config.
-    FluentBit,
-    /// Logstash grok pattern files.
-    Grok,
-    /// Kubernetes CRD / JSON-Schema `pattern:` keys.
-    JsonSchema,
-    /// Any YAML/TOML/JSON: keys named `regex`, `regexp`, `pattern`,
-    /// `patterns[]`.
-    Generic,
-    /// A kind declared in cfglint.toml.
-    Custom(String),
-}
-
-impl Kind {
-    /// The kebab-case name used in output and in cfglint.toml.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Kind::WafYaml => "waf-yaml",
-            Kind::Seclang => "seclang",
-            Kind::CrsRegexAssembly => "crs-regex-assembly",
-            Kind::Prometheus => "prometheus",
-            Kind::PrometheusRules => "prometheus-rules",
-            Kind::Alertmanager => "alertmanager",
-            Kind::Gitleaks => "gitleaks",
-            Kind::Semgrep => "semgrep",
-            Kind::Traefik => "traefik",
-            Kind::Renovate => "renovate",
-            Kind::UapCore => "uap-core",
-            Kind::CrawlerUserAgents => "crawler-user-agents",
-            Kind::Nginx => "nginx",
-            Kind::FluentBit => "fluent-bit",
-            Kind::Grok => "grok",
-            Kind::JsonSchema => "json-schema",
-            Kind::Generic => "generic",
-            Kind::Custom(name) => name,
-        }
-    }
-
-    /// Every built-in kind.
-    pub const BUILTIN: [Kind; 17] = [
-        Kind::WafYaml,
-        Kind::Seclang,
-        Kind::CrsRegexAssembly,
-        Kind::Prometheus,
-        Kind::PrometheusRules,
-        Kind::Alertmanager,
-        Kind::Gitleaks,
-        Kind::Semgrep,
-        Kind::Traefik,
-        Kind::Renovate,
-        Kind::UapCore,
-        Kind::CrawlerUserAgents,
-        Kind::Nginx,
-        Kind::FluentBit,
-        Kind::Grok,
-        Kind::JsonSchema,
-        Kind::Generic,
-    ];
-
-    /// Parse a kind name; unknown names are custom kinds.
-    pub fn from_name(name: &str) -> Kind {
-        Kind::BUILTIN.iter().find(|k| k.as_str() == name).cloned().unwrap_or_else(|| Kind::Custom(name.to_owned()))
-    }
-
-    /// True when the kind's patterns are fragments of a larger regex (CRS
-    /// regex-assembly lines and toolchain fragments are assembled into one
-    /// alternation; grok definitions such as `DATA .*?` are building blocks
-    /// referenced by `%{DATA}`), so whole-pattern checks such as "matches
-    /// everything" or "leading `.*`" do not apply to them on their own.
-    pub fn is_fragment(&self) -> bool {
-        matches!(self, Kind::CrsRegexAssembly | Kind::Grok)
-    }
-
-    /// How the engine applies a kind's patterns unless the extractor knows
-    /// better: search for every built-in kind. A CRS regex-assembly
-    /// fragment is one branch of the assembled alternation that
-    /// ModSecurity *searches*, so the retry at every start position applies
-    /// to each branch (an anchoring prefix such as `##!^ ^` is part of the
-    /// pattern the extractor reports, see `lines/regex_assembly.rs`).
-    pub fn default_semantics(&self) -> Semantics {
-        Semantics::Search
-    }
-
-    /// The flavor a kind's patterns default to.
-    pub fn default_flavor(&self) -> Flavor {
-        match self {
-            Kind::Prometheus | Kind::PrometheusRules | Kind::Alertmanager | Kind::Gitleaks | Kind::Traefik => {
-                Flavor::Re2
-            }
-            Kind::Semgrep => Flavor::Python,
-            Kind::Renovate | Kind::JsonSchema | Kind::CrawlerUserAgents => Flavor::Js,
-            // CRS regex-assembly sources become rules that ModSecurity's
-            // backtracking PCRE runs (see `lines/regex_assembly.rs`).
-            Kind::WafYaml
-            | Kind::Seclang
-            | Kind::CrsRegexAssembly
-            | Kind::UapCore
-            | Kind::Nginx
-            | Kind::Generic
-            | Kind::Custom(_) => Flavor::Pcre,
-            // Fluent Bit runs Onigmo; Logstash grok runs Joni, a port of
-            // Oniguruma: `^`/`$` are line anchors in both.
-            Kind::FluentBit | Kind::Grok => Flavor::Onigmo,
-        }
-    }
-}
-
-impl fmt::Display for Kind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl Serialize for Kind {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for Kind {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Ok(Kind::from_name(&s))
-    }
-}
-
 /// One regex found in a file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ExtractedPattern {
@@ -448,27 +293,16 @@ impl Default for ExtractOptions {
     }
 }
 
-/// Decide the format and, where the name alone tells, the kind of a file.
-/// Returns `None` for files cfglint does not read (by extension).
+/// Decide the format of a file: YAML, JSON and TOML by extension, line
+/// formats (and the few file names a kind claims) by the kinds' table.
+/// Returns `None` for files cfglint does not read.
 pub fn detect_format(path: &Path, text: &str) -> Option<Format> {
     let name = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
-    let ext = name.rsplit_once('.').map_or("", |(_, e)| e);
-    match ext {
+    match kinds::extension(&name) {
         "yaml" | "yml" => Some(Format::Yaml),
         "json" | "json5" | "jsonc" => Some(Format::Json),
         "toml" => Some(Format::Toml),
-        "ra" => Some(Format::Lines),
-        "conf" | "config" => {
-            if lines::seclang::looks_like_seclang(text) {
-                Some(Format::Seclang)
-            } else {
-                Some(Format::Lines)
-            }
-        }
-        _ if name == "renovate.json5" || name == ".renovaterc" => Some(Format::Json),
-        _ if name == "nginx.conf" => Some(Format::Lines),
-        _ if lines::looks_like_grok(path, text) || lines::looks_like_nginx_site(path, text) => Some(Format::Lines),
-        _ => None,
+        _ => kinds::sniff_format(path, text),
     }
 }
 
@@ -477,19 +311,21 @@ pub fn extract(file: &SourceFile, opts: &ExtractOptions) -> Extraction {
     let Some(format) = detect_format(&file.path, &file.text) else {
         return extract_custom_only(file, opts);
     };
-    let mut out = match format {
+    let out = match format {
         Format::Yaml => kinds::extract_tree(file, yaml::parse(&file.text, opts), opts),
         Format::Json => kinds::extract_tree(file, json::parse(&file.path, &file.text, opts), opts),
         Format::Toml => kinds::extract_tree(file, toml::parse(&file.text, opts), opts),
-        Format::Seclang => lines::seclang::extract(file),
-        Format::Lines => lines::extract(file),
+        Format::Seclang | Format::Lines => lines::extract(file),
     };
-    if let Some(flavor) = opts.flavor {
-        for p in &mut out.patterns {
+    with_engine_flags(out, opts)
+}
+
+/// Apply `--flavor` and each flavor's engine flags to extracted patterns.
+fn with_engine_flags(mut out: Extraction, opts: &ExtractOptions) -> Extraction {
+    for p in &mut out.patterns {
+        if let Some(flavor) = opts.flavor {
             p.flavor = flavor;
         }
-    }
-    for p in &mut out.patterns {
         p.flags = p.flavor.engine_flags(p.flags);
     }
     out
@@ -511,16 +347,7 @@ fn extract_custom_only(file: &SourceFile, opts: &ExtractOptions) -> Extraction {
             parsed = as_toml;
         }
     }
-    let mut out = kinds::extract_custom(file, parsed, &customs);
-    if let Some(flavor) = opts.flavor {
-        for p in &mut out.patterns {
-            p.flavor = flavor;
-        }
-    }
-    for p in &mut out.patterns {
-        p.flags = p.flavor.engine_flags(p.flags);
-    }
-    out
+    with_engine_flags(kinds::extract_custom(file, parsed, &customs), opts)
 }
 
 /// The result of parsing a tree format: the documents, or what went wrong

@@ -6,9 +6,9 @@
 //! `op: regex` / `op: not_regex` (`value`). Onigmo (Ruby) syntax, read as
 //! pcre; searched.
 
-use super::{Collector, Pick, Seg, child_text, sub_scalar};
+use super::{Collector, Pick, Seg, Step, child_text, each_str, sub_scalar, walk};
 use crate::source::Kind;
-use crate::source::tree::{Node, Scalar};
+use crate::source::tree::Node;
 
 /// Is this document a Fluent Bit YAML config?
 pub(super) fn is_fluent_bit(root: &Node) -> bool {
@@ -24,74 +24,45 @@ fn pick() -> Pick {
 }
 
 pub(super) fn select<'t>(node: &'t Node, path: &mut Vec<Seg<'t>>, col: &mut Collector<'_>) {
-    match node {
-        Node::Map(entries, _) => {
-            let name = child_text(node, "name").unwrap_or_default().to_ascii_lowercase();
-            let format = child_text(node, "format").unwrap_or_default().to_ascii_lowercase();
-            let op = child_text(node, "op").unwrap_or_default();
-            for e in entries {
-                let k = e.key.as_str();
-                path.push(Seg::Key(k));
-                match k {
-                    "regex" if format == "regex" => {
-                        col.add_node(path, &e.value, &pick());
-                    }
-                    "regex" | "exclude" if name == "grep" => key_then_regex(&e.value, path, col, 1),
-                    "rule" if name == "rewrite_tag" => key_then_regex(&e.value, path, col, 1),
-                    "regex" if node.get("state").is_some() => {
-                        // A multiline parser rule: `/regex/`.
-                        if let Some(s) = col.text_scalar(&e.value) {
-                            let v = &s.value;
-                            let range = if v.len() >= 2 && v.starts_with('/') && v.ends_with('/') {
-                                1..v.len() - 1
-                            } else {
-                                0..v.len()
-                            };
-                            col.add(path, &sub_scalar(&s, range), &pick());
-                        }
-                    }
-                    "value" if matches!(op, "regex" | "not_regex") => {
-                        col.add_node(path, &e.value, &pick());
-                    }
-                    _ => select(&e.value, path, col),
+    walk(node, path, col, &mut |map, e, path, col| {
+        let is = |key: &str, value: &str| child_text(map, key).unwrap_or_default().eq_ignore_ascii_case(value);
+        match e.key.as_str() {
+            "regex" if is("format", "regex") => {
+                col.add_node(path, &e.value, &pick());
+            }
+            "regex" | "exclude" if is("name", "grep") => key_then_regex(&e.value, path, col, 1),
+            "rule" if is("name", "rewrite_tag") => key_then_regex(&e.value, path, col, 1),
+            "regex" if map.get("state").is_some() => {
+                // A multiline parser rule: `/regex/`.
+                if let Some(s) = col.text_scalar(&e.value) {
+                    let v = &s.value;
+                    let range = if v.len() >= 2 && v.starts_with('/') && v.ends_with('/') {
+                        1..v.len() - 1
+                    } else {
+                        0..v.len()
+                    };
+                    col.add(path, &sub_scalar(&s, range), &pick());
                 }
-                path.pop();
             }
-        }
-        Node::Seq(items, _) => {
-            for (i, item) in items.iter().enumerate() {
-                path.push(Seg::Index(i));
-                select(item, path, col);
-                path.pop();
+            "value" if matches!(child_text(map, "op"), Some("regex" | "not_regex")) => {
+                col.add_node(path, &e.value, &pick());
             }
+            _ => return Step::Descend,
         }
-        _ => {}
-    }
+        Step::Done
+    });
 }
 
 /// Values `FIELD REGEX [...]`: the regex is field `index` (0-based) of the
 /// white-space separated value; for grep (`index` 1, last field) it is the
 /// whole rest of the line.
 fn key_then_regex<'t>(node: &'t Node, path: &mut Vec<Seg<'t>>, col: &mut Collector<'_>, index: usize) {
-    let one = |col: &mut Collector<'_>, path: &[Seg<'t>], s: &Scalar, rest_of_line: bool| {
-        if let Some(range) = field_range(&s.value, index, rest_of_line) {
+    let rest = path.last().is_some_and(|seg| matches!(seg, Seg::Key("regex" | "exclude")));
+    each_str(node, path, col, &mut |col, path, s| {
+        if let Some(range) = field_range(&s.value, index, rest) {
             col.add(path, &sub_scalar(s, range), &pick());
         }
-    };
-    let rest = path.last().is_some_and(|seg| matches!(seg, Seg::Key("regex" | "exclude")));
-    match node {
-        Node::Str(s) => one(col, path, s, rest),
-        Node::Seq(items, _) => {
-            for (i, item) in items.iter().enumerate() {
-                if let Node::Str(s) = item {
-                    path.push(Seg::Index(i));
-                    one(col, path, s, rest);
-                    path.pop();
-                }
-            }
-        }
-        _ => {}
-    }
+    });
 }
 
 /// Byte range of white-space separated field `index`, or of everything from

@@ -8,7 +8,7 @@
 //! `pattern`/`patterns` that cannot be regexes (starting with `*` or `?`,
 //! or containing `**`) are skipped, as are empty strings.
 
-use super::{Collector, Pick, Seg};
+use super::{Collector, Pick, Seg, Step, each_str, walk};
 use crate::source::Kind;
 use crate::source::tree::Node;
 
@@ -25,47 +25,28 @@ fn looks_like_glob(k: &str, v: &str) -> bool {
 
 pub(super) fn select<'t>(node: &'t Node, path: &mut Vec<Seg<'t>>, col: &mut Collector<'_>) {
     let pick = Pick::new(Kind::Generic);
-    match node {
-        Node::Map(entries, _) => {
-            for e in entries {
-                let k = e.key.as_str();
-                path.push(Seg::Key(k));
-                if is_regex_key(k) {
-                    match &e.value {
-                        Node::Str(s) => {
-                            if !s.value.is_empty() && !looks_like_glob(k, &s.value) && !col.is_taken(s) {
-                                col.add(path, s, &pick);
-                            }
-                        }
-                        Node::Seq(items, _) if items.iter().all(|i| matches!(i, Node::Str(_))) => {
-                            for (i, item) in items.iter().enumerate() {
-                                if let Node::Str(s) = item
-                                    && !s.value.is_empty()
-                                    && !looks_like_glob(k, &s.value)
-                                {
-                                    path.push(Seg::Index(i));
-                                    col.add(path, s, &pick);
-                                    path.pop();
-                                }
-                            }
-                        }
-                        other => select(other, path, col),
-                    }
-                } else {
-                    select(&e.value, path, col);
+    walk(node, path, col, &mut |_, e, path, col| {
+        let k = e.key.as_str();
+        if !is_regex_key(k) {
+            return Step::Descend;
+        }
+        match &e.value {
+            Node::Str(s) => {
+                if !s.value.is_empty() && !looks_like_glob(k, &s.value) && !col.is_taken(s) {
+                    col.add(path, s, &pick);
                 }
-                path.pop();
             }
-        }
-        Node::Seq(items, _) => {
-            for (i, item) in items.iter().enumerate() {
-                path.push(Seg::Index(i));
-                select(item, path, col);
-                path.pop();
+            Node::Seq(items, _) if items.iter().all(|i| matches!(i, Node::Str(_))) => {
+                each_str(&e.value, path, col, &mut |col, path, s| {
+                    if !s.value.is_empty() && !looks_like_glob(k, &s.value) {
+                        col.add(path, s, &pick);
+                    }
+                });
             }
+            _ => return Step::Descend,
         }
-        _ => {}
-    }
+        Step::Done
+    });
 }
 
 #[cfg(test)]

@@ -13,10 +13,13 @@
 //!    parsed in turn, with offset maps composed so spans land in the outer
 //!    file; a `List`'s items are read one by one).
 //! 2. Otherwise the kind is detected from the content (and a few well-known
-//!    file names): semgrep, gitleaks, the WAF rule format, uap-core,
-//!    crawler-user-agents, Renovate, Prometheus rule files, Alertmanager,
-//!    Prometheus, Traefik, Fluent Bit, the CRS toolchain, JSON Schema.
-//! 3. That kind's selector picks its regexes. Prometheus relabel configs,
+//!    file names), in the order the table of kinds (`table.rs`) gives:
+//!    semgrep, gitleaks, the WAF rule format, uap-core, crawler-user-agents,
+//!    Renovate, Prometheus rule files, Alertmanager, Prometheus, Traefik,
+//!    Fluent Bit, the CRS toolchain, JSON Schema.
+//! 3. That kind's selector (named in its row of the table) picks its
+//!    regexes; selectors that search a whole document share one walk,
+//!    [`walk`], and say only what to pick at each map entry. Prometheus relabel configs,
 //!    Alertmanager matchers and `PromQL` rule groups are also picked up inside
 //!    documents of any other kind (Helm values files embed them), and a
 //!    document of no known kind gets the generic selector (`regex`, `regexp`,
@@ -33,32 +36,40 @@
 //! Guarantees: every walk is bounded by the tree depth, which the parsers
 //! cap; a pattern is reported once even when YAML aliases make it reachable
 //! from several paths (the first path in document order wins).
+//!
+//! Adding a kind is one file and one row of the table: see `table.rs`.
 
 mod alertmanager;
+mod crawler;
+mod crs_toolchain;
 mod custom;
 mod fluentbit;
 mod generic;
 mod gitleaks;
-mod lists;
 mod prometheus;
 mod quoted;
 mod renovate;
 mod schema;
 mod semgrep;
+mod table;
 mod traefik;
+mod uap;
+mod waf;
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use super::offsets::OffsetMap;
 use super::span::PatternSpan;
-use super::tree::{Node, Scalar};
+use super::tree::{Entry, Node, Scalar};
 use super::{
-    CustomSource, ExtractOptions, ExtractedPattern, Extraction, Flags, Flavor, Kind, ParseProblem, Parsed, Semantics,
+    CustomSource, ExtractOptions, ExtractedPattern, Extraction, Flags, Flavor, ParseProblem, Parsed, Semantics,
     SourceFile,
 };
 
 pub use custom::glob_matches;
+pub use table::Kind;
+pub(crate) use table::{extension, line_reader, sniff_format};
 
 /// Detect the kind of a parsed tree file and extract its patterns.
 pub fn extract_tree(file: &SourceFile, parsed: Parsed, opts: &ExtractOptions) -> Extraction {
@@ -129,7 +140,7 @@ fn select_document<'t>(
     nesting: usize,
 ) -> Kind {
     if let Some(kind) = forced {
-        select_kind(kind, root, path, col, KindContext::default());
+        table::select(kind, root, path, col, KindContext::default());
         return kind.clone();
     }
     if let Some(k8s) = kube_kind(root) {
@@ -157,44 +168,22 @@ fn select_document<'t>(
             }
             _ => {}
         }
-        let kind = kube_to_kind(k8s, root);
+        let api = root.get("apiVersion").and_then(Node::scalar_text).unwrap_or_default();
+        let kind = table::manifest_kind(k8s, api);
         let cx = KindContext { kubernetes_crd: k8s == "CustomResourceDefinition" };
-        select_kind(&kind, root, path, col, cx);
+        table::select(&kind, root, path, col, cx);
         return kind;
     }
-    let kind = detect(file, root);
-    select_kind(&kind, root, path, col, KindContext::default());
+    let kind = table::detect(file, root);
+    table::select(&kind, root, path, col, KindContext::default());
     kind
 }
 
 /// Facts about a document that change how its kind's selector reads it.
 #[derive(Debug, Clone, Copy, Default)]
-struct KindContext {
+pub(crate) struct KindContext {
     /// A Kubernetes CRD: the API server checks `pattern` with Go's regexp.
-    kubernetes_crd: bool,
-}
-
-fn select_kind<'t>(kind: &Kind, root: &'t Node, path: &mut Vec<Seg<'t>>, col: &mut Collector<'_>, cx: KindContext) {
-    match kind {
-        Kind::WafYaml => lists::select_waf(root, path, col),
-        Kind::Semgrep => semgrep::select(root, path, col),
-        Kind::Gitleaks => gitleaks::select(root, path, col),
-        Kind::UapCore => lists::select_uap(root, path, col),
-        Kind::CrawlerUserAgents => lists::select_crawler(root, path, col),
-        Kind::Renovate => renovate::select(root, path, col),
-        Kind::Traefik => traefik::select(root, path, col),
-        Kind::JsonSchema => {
-            let flavor = if cx.kubernetes_crd { Flavor::Re2 } else { Flavor::Js };
-            schema::select(root, path, col, flavor);
-        }
-        Kind::CrsRegexAssembly => lists::select_crs_toolchain(root, path, col),
-        Kind::FluentBit => fluentbit::select(root, path, col),
-        Kind::Prometheus | Kind::PrometheusRules | Kind::Alertmanager => prometheus::select_family(root, path, col),
-        _ => {
-            prometheus::select_family(root, path, col);
-            generic::select(root, path, col);
-        }
-    }
+    pub(crate) kubernetes_crd: bool,
 }
 
 /// The `kind:` of a Kubernetes manifest (a map with string `apiVersion` and
@@ -203,22 +192,6 @@ fn kube_kind(root: &Node) -> Option<&str> {
     let api = root.get("apiVersion")?.scalar_text()?;
     let kind = root.get("kind")?.scalar_text()?;
     (!api.is_empty() && !kind.is_empty()).then_some(kind)
-}
-
-fn kube_to_kind(k8s: &str, root: &Node) -> Kind {
-    let api = root.get("apiVersion").and_then(Node::scalar_text).unwrap_or_default();
-    match k8s {
-        "CustomResourceDefinition" => Kind::JsonSchema,
-        "PrometheusRule" => Kind::PrometheusRules,
-        "ServiceMonitor" | "PodMonitor" | "Probe" | "ScrapeConfig" | "Prometheus" | "PrometheusAgent" => {
-            Kind::Prometheus
-        }
-        "AlertmanagerConfig" | "Alertmanager" => Kind::Alertmanager,
-        "IngressRoute" | "IngressRouteTCP" | "Middleware" | "MiddlewareTCP" if api.starts_with("traefik.") => {
-            Kind::Traefik
-        }
-        _ => Kind::Generic,
-    }
 }
 
 /// A `Secret`'s `stringData` or a `ConfigMap`'s `data` entries that hold
@@ -260,40 +233,6 @@ fn select_embedded<'t>(
         }
     }
     found
-}
-
-/// Detect the kind of a document that is not a Kubernetes manifest.
-fn detect(file: &SourceFile, root: &Node) -> Kind {
-    let name = file.path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
-    if semgrep::is_semgrep(root) {
-        Kind::Semgrep
-    } else if gitleaks::is_gitleaks(&name, root) {
-        Kind::Gitleaks
-    } else if lists::is_waf(root) {
-        Kind::WafYaml
-    } else if lists::is_uap(root) {
-        Kind::UapCore
-    } else if lists::is_crawler(root) {
-        Kind::CrawlerUserAgents
-    } else if renovate::is_renovate(&name, root) {
-        Kind::Renovate
-    } else if prometheus::is_rule_file(root) {
-        Kind::PrometheusRules
-    } else if alertmanager::is_alertmanager(root) {
-        Kind::Alertmanager
-    } else if prometheus::is_prometheus(root) {
-        Kind::Prometheus
-    } else if traefik::is_traefik(root) {
-        Kind::Traefik
-    } else if fluentbit::is_fluent_bit(root) {
-        Kind::FluentBit
-    } else if lists::is_crs_toolchain(&name, root) {
-        Kind::CrsRegexAssembly
-    } else if schema::is_json_schema(root) {
-        Kind::JsonSchema
-    } else {
-        Kind::Generic
-    }
 }
 
 /// One step of a key path.
@@ -348,6 +287,75 @@ pub(crate) fn render_path(segs: &[Seg<'_>]) -> String {
         }
     }
     out
+}
+
+/// What a selector did with one map entry it was shown by [`walk`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Step {
+    /// The entry is dealt with (picked, or skipped on purpose): do not walk
+    /// into its value.
+    Done,
+    /// Walk on into the entry's value.
+    Descend,
+}
+
+/// The one tree walk the selectors share. Visits `node` depth-first in
+/// document order, keeping `path` at the current position: each map entry
+/// is shown to `on_entry` (with the map that holds it, and `path` ending in
+/// its key), which picks what it wants and says whether to walk into the
+/// value; sequence items are walked with `[i]` appended.
+///
+/// Bounded: the recursion is as deep as the tree, which the parsers cap
+/// (`ExtractOptions::max_depth`), and every node is visited once per path
+/// that reaches it. A scalar that YAML aliases make reachable from several
+/// paths is still picked once: [`Collector`] keeps the first pick of a raw
+/// span, so the first path in document order wins.
+pub(crate) fn walk<'t, F>(node: &'t Node, path: &mut Vec<Seg<'t>>, col: &mut Collector<'_>, on_entry: &mut F)
+where
+    F: FnMut(&'t Node, &'t Entry, &mut Vec<Seg<'t>>, &mut Collector<'_>) -> Step,
+{
+    match node {
+        Node::Map(entries, _) => {
+            for e in entries {
+                path.push(Seg::Key(&e.key));
+                if on_entry(node, e, path, col) == Step::Descend {
+                    walk(&e.value, path, col, on_entry);
+                }
+                path.pop();
+            }
+        }
+        Node::Seq(items, _) => {
+            for (i, item) in items.iter().enumerate() {
+                path.push(Seg::Index(i));
+                walk(item, path, col, on_entry);
+                path.pop();
+            }
+        }
+        Node::Str(_) | Node::Other(..) => {}
+    }
+}
+
+/// Call `f` on a string node, or on each string of a sequence (with `[i]`
+/// appended to `path`); other nodes are ignored.
+pub(crate) fn each_str<'t>(
+    node: &'t Node,
+    path: &mut Vec<Seg<'t>>,
+    col: &mut Collector<'_>,
+    f: &mut dyn FnMut(&mut Collector<'_>, &[Seg<'t>], &Scalar),
+) {
+    match node {
+        Node::Str(s) => f(col, path, s),
+        Node::Seq(items, _) => {
+            for (i, item) in items.iter().enumerate() {
+                if let Node::Str(s) = item {
+                    path.push(Seg::Index(i));
+                    f(col, path, s);
+                    path.pop();
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 /// How a selected string is read.

@@ -22,7 +22,7 @@ use std::collections::HashMap;
 
 use super::alertmanager::{MATCH_RE_KEYS, MATCHER_KEYS, select_match_re, select_matchers};
 use super::quoted::{Quoted, parse_go_string};
-use super::{Collector, Pick, Seg, nested_scalar, occurrence_suffix};
+use super::{Collector, Pick, Seg, Step, nested_scalar, occurrence_suffix, walk};
 use crate::source::tree::Node;
 use crate::source::{Kind, Semantics};
 
@@ -70,34 +70,21 @@ fn rule_groups(node: &Node) -> bool {
 /// Walk a document for relabel configs, rule groups and Alertmanager
 /// matchers.
 pub(super) fn select_family<'t>(node: &'t Node, path: &mut Vec<Seg<'t>>, col: &mut Collector<'_>) {
-    match node {
-        Node::Map(entries, _) => {
-            for e in entries {
-                path.push(Seg::Key(&e.key));
-                let k = e.key.as_str();
-                if RELABEL_KEYS.contains(&k) && matches!(e.value, Node::Seq(..)) {
-                    select_relabel(&e.value, path, col);
-                } else if MATCH_RE_KEYS.contains(&k) && matches!(e.value, Node::Map(..)) {
-                    select_match_re(&e.value, path, col);
-                } else if MATCHER_KEYS.contains(&k) && select_matchers(&e.value, path, col) {
-                    // Done: a matcher list.
-                } else if k == "groups" && rule_groups(node) {
-                    select_groups(&e.value, path, col);
-                } else {
-                    select_family(&e.value, path, col);
-                }
-                path.pop();
-            }
+    walk(node, path, col, &mut |map, e, path, col| {
+        let k = e.key.as_str();
+        if RELABEL_KEYS.contains(&k) && matches!(e.value, Node::Seq(..)) {
+            select_relabel(&e.value, path, col);
+        } else if MATCH_RE_KEYS.contains(&k) && matches!(e.value, Node::Map(..)) {
+            select_match_re(&e.value, path, col);
+        } else if MATCHER_KEYS.contains(&k) && select_matchers(&e.value, path, col) {
+            // Done: a matcher list.
+        } else if k == "groups" && rule_groups(map) {
+            select_groups(&e.value, path, col);
+        } else {
+            return Step::Descend;
         }
-        Node::Seq(items, _) => {
-            for (i, item) in items.iter().enumerate() {
-                path.push(Seg::Index(i));
-                select_family(item, path, col);
-                path.pop();
-            }
-        }
-        _ => {}
-    }
+        Step::Done
+    });
 }
 
 fn select_relabel<'t>(list: &'t Node, path: &mut Vec<Seg<'t>>, col: &mut Collector<'_>) {

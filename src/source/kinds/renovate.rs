@@ -13,8 +13,8 @@
 //! prefix. JavaScript flavor, searched unanchored; `packageRules` and
 //! per-manager blocks are walked at any depth.
 
-use super::{Collector, Pick, Seg, sub_scalar};
-use crate::source::tree::{Node, Scalar};
+use super::{Collector, Pick, Seg, Step, each_str, sub_scalar, walk};
+use crate::source::tree::Node;
 use crate::source::{Flags, Kind};
 
 const ALWAYS: [&str; 7] = [
@@ -43,64 +43,28 @@ pub(super) fn is_renovate(file_name: &str, root: &Node) -> bool {
 }
 
 pub(super) fn select<'t>(node: &'t Node, path: &mut Vec<Seg<'t>>, col: &mut Collector<'_>) {
-    match node {
-        Node::Map(entries, _) => {
-            for e in entries {
-                let k = e.key.as_str();
-                path.push(Seg::Key(k));
-                if k == "matchStrings" || ALWAYS.contains(&k) {
-                    each_string(&e.value, path, col, &mut |col, path, s| {
-                        col.add(path, s, &Pick::new(Kind::Renovate));
-                    });
-                } else if k == "versioning" {
-                    if let Some(s) = e.value.as_str()
-                        && let Some(rest) = s.value.strip_prefix("regex:")
-                    {
-                        let start = s.value.len() - rest.len();
-                        col.add(path, &sub_scalar(s, start..s.value.len()), &Pick::new(Kind::Renovate));
-                    }
-                } else if SLASHED.contains(&k) || k.starts_with("match") || k.starts_with("exclude") {
-                    each_string(&e.value, path, col, &mut |col, path, s| {
-                        if let Some((range, flags)) = slashed(&s.value) {
-                            col.add(path, &sub_scalar(s, range), &Pick::new(Kind::Renovate).flags(flags));
-                        }
-                    });
-                } else {
-                    select(&e.value, path, col);
+    walk(node, path, col, &mut |_, e, path, col| {
+        let k = e.key.as_str();
+        if k == "matchStrings" || ALWAYS.contains(&k) {
+            each_str(&e.value, path, col, &mut |col, path, s| col.add(path, s, &Pick::new(Kind::Renovate)));
+        } else if k == "versioning" {
+            if let Some(s) = e.value.as_str()
+                && let Some(rest) = s.value.strip_prefix("regex:")
+            {
+                let start = s.value.len() - rest.len();
+                col.add(path, &sub_scalar(s, start..s.value.len()), &Pick::new(Kind::Renovate));
+            }
+        } else if SLASHED.contains(&k) || k.starts_with("match") || k.starts_with("exclude") {
+            each_str(&e.value, path, col, &mut |col, path, s| {
+                if let Some((range, flags)) = slashed(&s.value) {
+                    col.add(path, &sub_scalar(s, range), &Pick::new(Kind::Renovate).flags(flags));
                 }
-                path.pop();
-            }
+            });
+        } else {
+            return Step::Descend;
         }
-        Node::Seq(items, _) => {
-            for (i, item) in items.iter().enumerate() {
-                path.push(Seg::Index(i));
-                select(item, path, col);
-                path.pop();
-            }
-        }
-        _ => {}
-    }
-}
-
-fn each_string<'t>(
-    node: &'t Node,
-    path: &mut Vec<Seg<'t>>,
-    col: &mut Collector<'_>,
-    f: &mut dyn FnMut(&mut Collector<'_>, &[Seg<'t>], &Scalar),
-) {
-    match node {
-        Node::Str(s) => f(col, path, s),
-        Node::Seq(items, _) => {
-            for (i, item) in items.iter().enumerate() {
-                if let Node::Str(s) = item {
-                    path.push(Seg::Index(i));
-                    f(col, path, s);
-                    path.pop();
-                }
-            }
-        }
-        _ => {}
-    }
+        Step::Done
+    });
 }
 
 /// `/re/flags` or `!/re/flags`: the range of `re` and the flags.

@@ -7,7 +7,7 @@
 //! read as RE2. Values under `default`, `example(s)`, `const` and `enum` are
 //! instance data, not schemas, and are skipped.
 
-use super::{Collector, Pick, Seg};
+use super::{Collector, KindContext, Pick, Seg, Step, walk};
 use crate::source::tree::{Node, Scalar};
 use crate::source::{Flavor, Kind};
 
@@ -23,43 +23,29 @@ pub(super) fn is_json_schema(root: &Node) -> bool {
     schema || openapi || object_schema
 }
 
-pub(super) fn select<'t>(node: &'t Node, path: &mut Vec<Seg<'t>>, col: &mut Collector<'_>, flavor: Flavor) {
-    let pick = Pick::new(Kind::JsonSchema).flavor(flavor);
-    walk(node, path, col, &pick);
+pub(super) fn select<'t>(node: &'t Node, path: &mut Vec<Seg<'t>>, col: &mut Collector<'_>, cx: KindContext) {
+    // A Kubernetes CRD's schema is enforced by the API server with Go's
+    // regexp.
+    let flavor = if cx.kubernetes_crd { Flavor::Re2 } else { Flavor::Js };
+    walk_schema(node, path, col, &Pick::new(Kind::JsonSchema).flavor(flavor));
 }
 
-fn walk<'t>(node: &'t Node, path: &mut Vec<Seg<'t>>, col: &mut Collector<'_>, pick: &Pick) {
-    match node {
-        Node::Map(entries, _) => {
-            for e in entries {
-                let k = e.key.as_str();
-                if matches!(k, "default" | "example" | "examples" | "const" | "enum") {
-                    continue;
+fn walk_schema<'t>(node: &'t Node, path: &mut Vec<Seg<'t>>, col: &mut Collector<'_>, pick: &Pick) {
+    walk(node, path, col, &mut |_, e, path, col| {
+        match (e.key.as_str(), &e.value) {
+            ("default" | "example" | "examples" | "const" | "enum", _) => {}
+            ("pattern", Node::Str(s)) => col.add(path, s, pick),
+            ("patternProperties", Node::Map(props, _)) => {
+                for p in props {
+                    path.push(Seg::Key(&p.key));
+                    let key = Scalar { value: p.key.clone(), span: p.key_span, offsets: p.key_offsets.clone() };
+                    col.add(path, &key, pick);
+                    walk_schema(&p.value, path, col, pick);
+                    path.pop();
                 }
-                path.push(Seg::Key(k));
-                match (&e.value, k) {
-                    (Node::Str(s), "pattern") => col.add(path, s, pick),
-                    (Node::Map(props, _), "patternProperties") => {
-                        for p in props {
-                            path.push(Seg::Key(&p.key));
-                            let key = Scalar { value: p.key.clone(), span: p.key_span, offsets: p.key_offsets.clone() };
-                            col.add(path, &key, pick);
-                            walk(&p.value, path, col, pick);
-                            path.pop();
-                        }
-                    }
-                    _ => walk(&e.value, path, col, pick),
-                }
-                path.pop();
             }
+            _ => return Step::Descend,
         }
-        Node::Seq(items, _) => {
-            for (i, item) in items.iter().enumerate() {
-                path.push(Seg::Index(i));
-                walk(item, path, col, pick);
-                path.pop();
-            }
-        }
-        _ => {}
-    }
+        Step::Done
+    });
 }

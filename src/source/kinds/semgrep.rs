@@ -10,7 +10,7 @@
 //! reads like `metavariable-regex`, elsewhere like `pattern-regex`.
 //! `rule_id` is the rule's `id`.
 
-use super::{Collector, Pick, Seg, child_text};
+use super::{Collector, Pick, Seg, Step, child_text, walk};
 use crate::source::tree::Node;
 use crate::source::{Flags, Flavor, Kind, Semantics};
 
@@ -45,7 +45,7 @@ pub(super) fn select<'t>(root: &'t Node, path: &mut Vec<Seg<'t>>, col: &mut Coll
     for (i, rule) in rules.items().iter().enumerate() {
         let id = child_text(rule, "id");
         path.push(Seg::Index(i));
-        walk(rule, path, col, id);
+        walk_rule(rule, path, col, id);
         path.pop();
     }
     path.pop();
@@ -62,36 +62,19 @@ fn metavariable_regex(id: Option<&str>) -> Pick {
     Pick::new(Kind::Semgrep).flavor(Flavor::Python).semantics(Semantics::AnchoredStart).rule_id(id.map(str::to_owned))
 }
 
-fn walk<'t>(node: &'t Node, path: &mut Vec<Seg<'t>>, col: &mut Collector<'_>, id: Option<&str>) {
-    match node {
-        Node::Map(entries, _) => {
-            for e in entries {
-                let k = e.key.as_str();
-                if matches!(k, "metadata" | "message" | "fix" | "fix-regex" | "paths" | "options" | "languages") {
-                    continue;
-                }
-                path.push(Seg::Key(k));
-                match k {
-                    "pattern-regex" | "pattern-not-regex" => {
-                        col.add_node(path, &e.value, &pattern_regex(id));
-                    }
-                    "regex" if matches!(e.value, Node::Str(_) | Node::Other(..)) => {
-                        let pick =
-                            if node.get("metavariable").is_some() { metavariable_regex(id) } else { pattern_regex(id) };
-                        col.add_node(path, &e.value, &pick);
-                    }
-                    _ => walk(&e.value, path, col, id),
-                }
-                path.pop();
+fn walk_rule<'t>(rule: &'t Node, path: &mut Vec<Seg<'t>>, col: &mut Collector<'_>, id: Option<&str>) {
+    walk(rule, path, col, &mut |map, e, path, col| {
+        match e.key.as_str() {
+            "metadata" | "message" | "fix" | "fix-regex" | "paths" | "options" | "languages" => {}
+            "pattern-regex" | "pattern-not-regex" => {
+                col.add_node(path, &e.value, &pattern_regex(id));
             }
-        }
-        Node::Seq(items, _) => {
-            for (i, item) in items.iter().enumerate() {
-                path.push(Seg::Index(i));
-                walk(item, path, col, id);
-                path.pop();
+            "regex" if matches!(e.value, Node::Str(_) | Node::Other(..)) => {
+                let pick = if map.get("metavariable").is_some() { metavariable_regex(id) } else { pattern_regex(id) };
+                col.add_node(path, &e.value, &pick);
             }
+            _ => return Step::Descend,
         }
-        _ => {}
-    }
+        Step::Done
+    });
 }

@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 
 use super::quoted::parse_go_string;
-use super::{Collector, Pick, Seg, nested_scalar, occurrence_suffix};
+use super::{Collector, Pick, Seg, Step, nested_scalar, occurrence_suffix, walk};
 use crate::source::Kind;
 use crate::source::tree::{Node, Scalar};
 
@@ -26,41 +26,23 @@ pub(super) fn is_traefik(root: &Node) -> bool {
 
 pub(super) fn select<'t>(node: &'t Node, path: &mut Vec<Seg<'t>>, col: &mut Collector<'_>) {
     let pick = Pick::new(Kind::Traefik);
-    match node {
-        Node::Map(entries, _) => {
-            for e in entries {
-                let k = e.key.as_str();
-                path.push(Seg::Key(k));
-                match k {
-                    "redirectRegex" | "replacePathRegex" | "stripPrefixRegex" => {
-                        if let Some(r) = e.value.get("regex") {
-                            path.push(Seg::Key("regex"));
-                            col.add_string_or_list(path, r, &pick);
-                            path.pop();
-                        }
-                    }
-                    "accessControlAllowOriginListRegex" | "authResponseHeadersRegex" => {
-                        col.add_string_or_list(path, &e.value, &pick);
-                    }
-                    "rule" | "match" if matches!(e.value, Node::Str(_)) => {
-                        if let Node::Str(s) = &e.value {
-                            select_rule(s, path, col, &pick);
-                        }
-                    }
-                    _ => select(&e.value, path, col),
+    walk(node, path, col, &mut |_, e, path, col| {
+        match (e.key.as_str(), &e.value) {
+            ("redirectRegex" | "replacePathRegex" | "stripPrefixRegex", value) => {
+                if let Some(r) = value.get("regex") {
+                    path.push(Seg::Key("regex"));
+                    col.add_string_or_list(path, r, &pick);
+                    path.pop();
                 }
-                path.pop();
             }
-        }
-        Node::Seq(items, _) => {
-            for (i, item) in items.iter().enumerate() {
-                path.push(Seg::Index(i));
-                select(item, path, col);
-                path.pop();
+            ("accessControlAllowOriginListRegex" | "authResponseHeadersRegex", value) => {
+                col.add_string_or_list(path, value, &pick);
             }
+            ("rule" | "match", Node::Str(s)) => select_rule(s, path, col, &pick),
+            _ => return Step::Descend,
         }
-        _ => {}
-    }
+        Step::Done
+    });
 }
 
 fn select_rule(rule: &Scalar, path: &mut Vec<Seg<'_>>, col: &mut Collector<'_>, pick: &Pick) {

@@ -52,7 +52,7 @@ const SECTIONS: &[&str] = &[
 ];
 
 /// True when the text has a Fluent Bit section header.
-pub(super) fn looks_like_fluent_bit(text: &str) -> bool {
+pub(in crate::source) fn looks_like_fluent_bit(text: &str) -> bool {
     text.lines().any(|l| section_name(l.trim()).is_some_and(|n| SECTIONS.iter().any(|s| s.eq_ignore_ascii_case(n))))
 }
 
@@ -80,7 +80,7 @@ impl Section<'_> {
 }
 
 /// Extract the regexes of a Fluent Bit classic config file.
-pub(super) fn extract(file: &SourceFile) -> Extraction {
+pub(in crate::source) fn extract(file: &SourceFile) -> Extraction {
     let mut out = Extraction { kind: Some(Kind::FluentBit), ..Extraction::default() };
     let mut sections: Vec<Section<'_>> = Vec::new();
     for (start, line) in lines_with_offsets(&file.text) {

@@ -75,7 +75,7 @@ const DOCKERFILE_WORDS: &[&str] = &[
 /// folder named `patterns` or `grok`, names must also be upper case, there
 /// must be two such lines, one pattern must contain a regex character, and
 /// the file must not look like a Dockerfile or a Makefile.
-pub(super) fn looks_like_grok(path: &Path, text: &str) -> bool {
+pub(in crate::source) fn looks_like_grok(path: &Path, text: &str) -> bool {
     match path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()) {
         None => {}
         Some(e) if e == "grok" => {}
@@ -348,7 +348,7 @@ fn sibling_definitions(path: &Path) -> Vec<HashMap<String, String>> {
 }
 
 /// Extract the expanded pattern of every definition in a grok file.
-pub(super) fn extract(file: &SourceFile) -> Extraction {
+pub(in crate::source) fn extract(file: &SourceFile) -> Extraction {
     let mut out = Extraction { kind: Some(Kind::Grok), ..Extraction::default() };
     let defs = definitions(&file.text);
     let own: HashMap<&str, &str> = defs.iter().map(|d| (d.name, d.pattern)).collect();

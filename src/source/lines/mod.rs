@@ -2,8 +2,9 @@
 //! pattern files and OWASP CRS regex-assembly (`.ra`) sources.
 //!
 //! Position: [`crate::source::extract`] sends every file whose
-//! [`Format`](super::Format) is `Lines` here; [`line_kind`] decides which of
-//! the four formats it is (by name first, then by content) and the
+//! [`Format`](super::Format) is `Seclang` or `Lines` here; [`line_kind`]
+//! decides which format it is (the first line reader of the kinds' table,
+//! in its order, that detects the file by name or content) and the
 //! submodule for that format tokenizes it and records spans as it goes.
 //! A `.conf` file that is none of them yields an empty [`Extraction`] with
 //! no kind.
@@ -17,10 +18,10 @@ use std::path::Path;
 
 use super::{ExtractedPattern, Extraction, Flags, Kind, OffsetMap, OffsetMapBuilder, SourceFile};
 
-mod fluentbit;
-mod grok;
-mod nginx;
-mod regex_assembly;
+pub(in crate::source) mod fluentbit;
+pub(in crate::source) mod grok;
+pub(in crate::source) mod nginx;
+pub(in crate::source) mod regex_assembly;
 pub mod seclang;
 
 /// True when a file with no telling extension looks like a grok pattern
@@ -40,33 +41,15 @@ pub fn looks_like_nginx_site(path: &Path, text: &str) -> bool {
     in_site_dir && path.extension().is_none() && nginx::looks_like_nginx(text)
 }
 
-/// Which line format a file is, if any.
+/// Which line format a file is, if any: the first line reader of the
+/// kinds' table (in its order) that detects it.
 pub fn line_kind(path: &Path, text: &str) -> Option<Kind> {
-    let name = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
-    if Path::new(&name).extension().is_some_and(|e| e == "ra") {
-        return Some(Kind::CrsRegexAssembly);
-    }
-    if fluentbit::looks_like_fluent_bit(text) {
-        return Some(Kind::FluentBit);
-    }
-    if name == "nginx.conf" || nginx::looks_like_nginx(text) {
-        return Some(Kind::Nginx);
-    }
-    if grok::looks_like_grok(path, text) {
-        return Some(Kind::Grok);
-    }
-    None
+    super::kinds::line_reader(path, text).map(|(kind, _)| kind.clone())
 }
 
-/// Extract the patterns of a line-oriented file.
+/// Extract the patterns of a line-oriented file (SecLang included).
 pub fn extract(file: &SourceFile) -> Extraction {
-    match line_kind(&file.path, &file.text) {
-        Some(Kind::CrsRegexAssembly) => regex_assembly::extract(file),
-        Some(Kind::FluentBit) => fluentbit::extract(file),
-        Some(Kind::Nginx) => nginx::extract(file),
-        Some(Kind::Grok) => grok::extract(file),
-        _ => Extraction::default(),
-    }
+    super::kinds::line_reader(&file.path, &file.text).map_or_else(Extraction::default, |(_, r)| (r.extract)(file))
 }
 
 /// Build a pattern; its span is the offset map's raw span.

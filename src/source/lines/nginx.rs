@@ -45,7 +45,7 @@ pub(super) const MAX_DEPTH: usize = 128;
 
 /// True when the text reads like nginx config: a known block directive
 /// opening a block, or two known directives ending in `;`.
-pub(super) fn looks_like_nginx(text: &str) -> bool {
+pub(in crate::source) fn looks_like_nginx(text: &str) -> bool {
     const BLOCKS: &[&str] = &[
         "http",
         "server",
@@ -321,7 +321,7 @@ struct Frame {
 }
 
 /// Extract the regexes of an nginx config file.
-pub(super) fn extract(file: &SourceFile) -> Extraction {
+pub(in crate::source) fn extract(file: &SourceFile) -> Extraction {
     let mut out = Extraction { kind: Some(Kind::Nginx), ..Extraction::default() };
     let b = file.text.as_bytes();
     let mut tok = Tokenizer { b, pos: usize::from(file.text.starts_with('\u{feff}')) * 3 };

@@ -212,7 +212,7 @@ struct Block {
 }
 
 /// Extract the regular lines of a `.ra` file.
-pub(super) fn extract(file: &SourceFile) -> Extraction {
+pub(in crate::source) fn extract(file: &SourceFile) -> Extraction {
     let mut out = Extraction { kind: Some(Kind::CrsRegexAssembly), ..Extraction::default() };
     let parent = file.path.parent().and_then(Path::file_name).map(|n| n.to_string_lossy().to_ascii_lowercase());
     if parent.as_deref() == Some("exclude") {
