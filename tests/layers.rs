@@ -109,3 +109,50 @@ fn the_check_sees_a_violation() {
     let text = "use crate::{rules::Rule, finding};\nfn f() { crate::report::human(); }\n#[cfg(test)]\nuse crate::cli;";
     assert_eq!(uses(text), ["rules", "finding", "report"]);
 }
+
+/// Where a file's non-test code names git2 directly, as `file:line`.
+fn names_git2(rel: &str, text: &str) -> Vec<String> {
+    let code = text.find("#[cfg(test)]").map_or(text, |i| &text[..i]);
+    code.lines()
+        .enumerate()
+        .filter(|(_, line)| {
+            // Comments may talk about git2 and libgit2; code may not use it.
+            let code = line.split("//").next().unwrap_or("");
+            let bytes = code.as_bytes();
+            code.match_indices("git2").any(|(i, _)| {
+                let before = i.checked_sub(1).map(|j| bytes[j]);
+                let after = bytes.get(i + 4).copied();
+                !before.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
+                    && !after.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
+            })
+        })
+        .map(|(n, _)| format!("{rel}:{}", n + 1))
+        .collect()
+}
+
+#[test]
+fn only_the_git_module_uses_git2() {
+    let src = root().join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut problems = Vec::new();
+    for file in files {
+        let rel = file.strip_prefix(&src).expect("under src");
+        if rel.starts_with("git") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).expect("read");
+        problems.extend(names_git2(&rel.display().to_string(), &text));
+    }
+    assert!(
+        problems.is_empty(),
+        "git2 used outside src/git/ (go through crate::git, which returns plain data):\n{}",
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn the_git2_check_sees_a_use() {
+    let text = "use git2::Repository;\nfn f(id: git2::Oid) {}\n// git2 and libgit2 in a comment\nlet libgit2 = 1; // fine\n#[cfg(test)]\nuse git2::Signature;";
+    assert_eq!(names_git2("x.rs", text), ["x.rs:1", "x.rs:2"]);
+}

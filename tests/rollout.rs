@@ -719,3 +719,40 @@ fn removed_rules_are_listed_and_a_removed_block_rule_is_high_risk() {
     assert!(a.reasons.iter().any(|x| x == "rule 100005 (log) removed"), "{:?}", a.reasons);
     assert!(!a.reasons.iter().any(|x| x.contains("100006")), "moved, not removed: {:?}", a.reasons);
 }
+
+/// `exclude = [...]` in cfglint.toml selects the same files in `check`,
+/// `diff` and `rollout`: an excluded folder's changed regex file is not
+/// linted by any of them, and the rollout says it is excluded (it is still
+/// deployed and rolled back with the rest of the change).
+#[test]
+fn exclude_selects_the_same_files_in_check_diff_and_rollout() {
+    let r = Repo::init();
+    r.write("cfglint.toml", "exclude = [\"vendor\", \"gen/*.yaml\"]\n");
+    for p in ["vendor/rules.yaml", "vendor/deep/rules.yaml", "gen/rules.yaml", "waf/rules.yaml"] {
+        r.write(p, waf(1, "a+", "log"));
+    }
+    r.commit("one");
+    for p in ["vendor/rules.yaml", "vendor/deep/rules.yaml", "gen/rules.yaml"] {
+        r.write(p, waf(1, "(a+)+$", "log"));
+    }
+    r.write("waf/rules.yaml", waf(1, "b+", "log"));
+    r.commit("two");
+
+    let o = r.cfglint(&["check", "."]);
+    assert_eq!(code(&o), 0, "check lints no excluded file: {}", text(&o));
+    let o = r.cfglint(&["diff"]);
+    assert_eq!(code(&o), 0, "diff lints no excluded file: {}", text(&o));
+    let o = r.cfglint(&["rollout"]);
+    assert_eq!(code(&o), 0, "rollout lints no excluded file: {}", text(&o));
+    let m = Manifest::from_toml("stdout", &String::from_utf8_lossy(&o.stdout)).expect("manifest");
+    for p in ["gen/rules.yaml", "vendor/deep/rules.yaml", "vendor/rules.yaml"] {
+        let c = change(&m, p, ChangeStatus::Modified);
+        assert_eq!(
+            (c.risk, c.reasons.as_slice()),
+            (Risk::Low, ["not linted: excluded by cfglint.toml".to_owned()].as_slice()),
+            "{p}"
+        );
+    }
+    let c = change(&m, "waf/rules.yaml", ChangeStatus::Modified);
+    assert_eq!(c.reasons, ["1 regex modified"]);
+}

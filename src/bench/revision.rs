@@ -1,8 +1,8 @@
 //! `--baseline REV`: the same rule files at another git revision, measured
 //! on the same corpus, and every figure compared before → after.
 //!
-//! Where it sits: after the current rules are measured; it reads blobs with
-//! git2 (read-only: no checkout, no index, no working-tree change), loads
+//! Where it sits: after the current rules are measured; it reads blobs
+//! through [`crate::git`] (read-only: no checkout, no index, no working-tree change), loads
 //! their rules with the same reader, measures them, pairs rules by file and
 //! id, and records regressions.
 //!
@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::RuleReport;
+use crate::git;
 
 /// A git problem reading the baseline.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -55,28 +56,30 @@ pub fn read_at(rev: &str, path: &Path) -> Result<Option<(PathBuf, String)>, Erro
     let err = |message: String| Error::Git { rev: rev.to_owned(), message };
     let abs = std::fs::canonicalize(path).map_err(|e| err(format!("{}: {e}", path.display())))?;
     let start = abs.parent().unwrap_or(&abs);
-    let repo = git2::Repository::discover(start)
-        .map_err(|e| err(format!("{} is not in a git repository: {}", path.display(), e.message())))?;
+    let repo = git::open(start).map_err(|e| match e {
+        git::Error::NotARepository { .. } => err(format!("{} is not in a git repository", path.display())),
+        e => err(format!("{} is not in a git repository: {}", path.display(), e.reason())),
+    })?;
     let workdir = repo.workdir().ok_or_else(|| err("the repository has no work tree".to_owned()))?;
     let workdir = std::fs::canonicalize(workdir).map_err(|e| err(e.to_string()))?;
     let rel = abs
         .strip_prefix(&workdir)
         .map_err(|_| err(format!("{} is outside the repository at {}", path.display(), workdir.display())))?;
-    let tree = repo
-        .revparse_single(rev)
-        .and_then(|o| o.peel_to_tree())
-        .map_err(|e| err(format!("unknown revision: {}", e.message())))?;
-    let entry = match tree.get_path(rel) {
-        Ok(e) => e,
-        Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
-        Err(e) => return Err(err(e.message().to_owned())),
+    let tree = git::resolve(&repo, rev)
+        .map_err(|e| err(format!("unknown revision: {}", e.reason())))?
+        .tree
+        .expect("a resolved revision has a tree");
+    let Some(blob) = git::blob_at(&repo, tree, rel).map_err(|e| err(format!("{}: {}", rel.display(), e.reason())))?
+    else {
+        return Ok(None);
     };
-    let blob = entry
-        .to_object(&repo)
-        .and_then(|o| o.peel_to_blob())
-        .map_err(|e| err(format!("{}: {}", rel.display(), e.message())))?;
-    let text = String::from_utf8(blob.content().to_vec())
-        .map_err(|_| err(format!("{} is not valid UTF-8 at this revision", rel.display())))?;
+    let bytes =
+        match git::read_blob(&repo, blob, u64::MAX).map_err(|e| err(format!("{}: {}", rel.display(), e.reason())))? {
+            git::Blob::Bytes(b) => b,
+            git::Blob::TooLarge(n) => return Err(err(format!("{}: {n} bytes, too large to read", rel.display()))),
+        };
+    let text =
+        String::from_utf8(bytes).map_err(|_| err(format!("{} is not valid UTF-8 at this revision", rel.display())))?;
     Ok(Some((path.to_path_buf(), text)))
 }
 

@@ -36,6 +36,7 @@ use crate::source::{self, LoadError, SourceFile};
 
 use crate::git::{self, Repository};
 use crate::lint::cache::ResultCache;
+use crate::lint::exclude::Excludes;
 
 use crate::git::{ChangedFile, Head, Resolved, Status};
 
@@ -163,7 +164,7 @@ fn is_config_path(path: &Path) -> bool {
 fn read_side(
     repo: &Repository,
     path: &Path,
-    blob: git2::Oid,
+    blob: git::ObjectId,
     opts: &LintOptions,
 ) -> Result<Option<Result<SourceFile, LoadError>>, Error> {
     let by_path = is_config_path(path);
@@ -202,34 +203,13 @@ fn lint_side(side: &Result<SourceFile, LoadError>, opts: &LintOptions, cache: Op
 }
 
 /// The `exclude` globs of the options, relative to the repository root
-/// (as `check` applies them relative to the folders it walks).
-fn exclude_matcher(root: &Path, opts: &LintOptions) -> Result<Option<ignore::overrides::Override>, Error> {
-    if opts.exclude.is_empty() {
-        return Ok(None);
-    }
-    let mut builder = ignore::overrides::OverrideBuilder::new(root);
-    for glob in &opts.exclude {
-        builder
-            .add(&format!("!{glob}"))
-            .map_err(|e| Error::InvalidExclude { glob: glob.clone(), message: e.to_string() })?;
-    }
-    let ov =
-        builder.build().map_err(|e| Error::InvalidExclude { glob: opts.exclude.join(", "), message: e.to_string() })?;
-    Ok(Some(ov))
-}
-
-/// True when the path, or a folder it is in, is excluded.
-fn is_excluded(ov: Option<&ignore::overrides::Override>, path: &Path) -> bool {
-    let Some(ov) = ov else { return false };
-    let mut prefix = PathBuf::new();
-    let parts: Vec<_> = path.components().collect();
-    for (i, part) in parts.iter().enumerate() {
-        prefix.push(part);
-        if ov.matched(&prefix, i + 1 < parts.len()).is_ignore() {
-            return true;
-        }
-    }
-    false
+/// (as `check` applies them relative to the folders it walks); `rollout`
+/// uses the same to say which changed files were not linted.
+pub fn excludes(opts: &LintOptions) -> Result<Excludes, Error> {
+    Excludes::new(&opts.exclude).map_err(|invalid| {
+        let first = invalid.into_iter().next().expect("an error names at least one glob");
+        Error::InvalidExclude { glob: first.glob, message: first.message }
+    })
 }
 
 /// Lint what changed between the two sides of `req`, keeping only findings
@@ -242,10 +222,9 @@ pub fn run(
 ) -> Result<DiffReport, Error> {
     let start = Instant::now();
     let (base, head) = resolve(repo, req)?;
-    let root = repo.workdir().unwrap_or_else(|| repo.path());
-    let excluded = exclude_matcher(root, opts)?;
+    let excluded = excludes(opts)?;
     let mut changes = git::changed_files(repo, &base, &head)?;
-    changes.retain(|c| !c.new_path.as_ref().or(c.old_path.as_ref()).is_some_and(|p| is_excluded(excluded.as_ref(), p)));
+    changes.retain(|c| !c.new_path.as_ref().or(c.old_path.as_ref()).is_some_and(|p| excluded.excludes(p)));
 
     // Read blobs on this thread (a Repository is not Sync), lint in parallel.
     let mut sides = Vec::with_capacity(changes.len());

@@ -24,6 +24,8 @@ use git2::{Delta, DiffFindOptions, DiffOptions, ErrorCode, FileMode, Oid};
 
 pub use git2::{Oid as ObjectId, Repository};
 
+pub mod worktree;
+
 /// A git problem: no repository, a revision that does not resolve, a
 /// shallow clone missing history, an unreadable object. Each is exit code 2.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -88,6 +90,18 @@ pub enum Error {
         #[source]
         source: git2::Error,
     },
+}
+
+impl Error {
+    /// git's own reason, without what cfglint was doing: for messages that
+    /// say that themselves.
+    pub fn reason(&self) -> String {
+        match self {
+            Error::Git { source, .. } => source.message().to_owned(),
+            Error::UnknownRevision { message, .. } => message.clone(),
+            other => other.to_string(),
+        }
+    }
 }
 
 /// Open the repository containing `path` (searching upward).
@@ -272,6 +286,41 @@ pub fn first_parent(repo: &Repository, id: Oid) -> Result<Resolved, Error> {
         }
         Err(e) => Err(git_err(format!("cannot read the parent of {}", short(id)))(e)),
     }
+}
+
+/// Is the repository a shallow clone?
+pub fn is_shallow(repo: &Repository) -> bool {
+    repo.is_shallow()
+}
+
+/// The commit `HEAD` points at; `None` on an unborn branch or a detached
+/// `HEAD` that does not name a commit.
+pub fn head_commit(repo: &Repository) -> Option<Oid> {
+    repo.head().ok().and_then(|h| h.peel_to_commit().ok()).map(|c| c.id())
+}
+
+/// git's `user.name` from the repository's configuration (and the global
+/// and system ones), when set.
+pub fn user_name(repo: &Repository) -> Option<String> {
+    repo.config().ok().and_then(|c| c.get_string("user.name").ok())
+}
+
+/// The blob at `path` (literal, relative to the root) in `tree`: `None`
+/// when the tree has nothing there; an error when it holds something else
+/// (a folder, a submodule) or cannot be read.
+pub fn blob_at(repo: &Repository, tree: Oid, path: &Path) -> Result<Option<Oid>, Error> {
+    let _reading = Reading::start(format!("tree {tree}"));
+    let tree = repo.find_tree(tree).map_err(git_err(format!("cannot read tree {}", short(tree))))?;
+    let entry = match tree.get_path(path) {
+        Ok(e) => e,
+        Err(e) if e.code() == ErrorCode::NotFound => return Ok(None),
+        Err(e) => return Err(git_err(format!("cannot read {}", path.display()))(e)),
+    };
+    let blob = entry
+        .to_object(repo)
+        .and_then(|o| o.peel_to_blob())
+        .map_err(git_err(format!("{} is not a file", path.display())))?;
+    Ok(Some(blob.id()))
 }
 
 /// A commit id shortened for messages.

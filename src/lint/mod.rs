@@ -10,6 +10,7 @@
 
 pub mod baseline;
 pub mod cache;
+pub mod exclude;
 pub mod suppress;
 
 use std::path::{Path, PathBuf};
@@ -133,25 +134,21 @@ pub fn walk_noting_skips(paths: &[PathBuf], opts: &LintOptions) -> (Vec<PathBuf>
             continue;
         }
         let mut builder = ignore::WalkBuilder::new(root);
-        builder.hidden(false).require_git(false).filter_entry(|e| e.file_name() != ".git");
+        let (excludes, invalid) = exclude::Excludes::compile(&opts.exclude);
+        errors.extend(invalid.iter().map(ToString::to_string));
+        let excludes = Arc::new(excludes);
+        let walk_root = root.clone();
+        builder.hidden(false).require_git(false).filter_entry(move |e| {
+            e.file_name() != ".git"
+                && !excludes.matches(
+                    e.path().strip_prefix(&walk_root).unwrap_or(e.path()),
+                    e.file_type().is_some_and(|t| t.is_dir()),
+                )
+        });
         if opts.no_ignore {
             builder.ignore(false).git_ignore(false).git_global(false).git_exclude(false).parents(false);
         }
         let canonical_root = std::fs::canonicalize(root).ok();
-        if !opts.exclude.is_empty() {
-            let mut ov = ignore::overrides::OverrideBuilder::new(root);
-            for g in &opts.exclude {
-                if let Err(e) = ov.add(&format!("!{g}")) {
-                    errors.push(format!("invalid exclude glob `{g}`: {e}"));
-                }
-            }
-            match ov.build() {
-                Ok(ov) => {
-                    builder.overrides(ov);
-                }
-                Err(e) => errors.push(format!("invalid exclude globs: {e}")),
-            }
-        }
         for entry in builder.build() {
             match entry {
                 Ok(e) => {

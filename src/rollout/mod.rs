@@ -41,11 +41,9 @@ pub mod waves;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use git2::Repository;
-
 use crate::diff;
 use crate::finding::Finding;
-use crate::git::{self, Head, Status};
+use crate::git::{self, Head, ObjectId, Repository, Status};
 use crate::lint::LintOptions;
 use crate::lint::cache::ResultCache;
 use crate::report::Sources;
@@ -338,7 +336,7 @@ pub struct Plan {
 pub const MAX_BLOB_BYTES: u64 = manifest::MAX_HASHED_BYTES;
 
 /// Read a blob for hashing.
-fn read_blob(repo: &Repository, id: git2::Oid, path: &str, side: &'static str) -> Result<Vec<u8>, Error> {
+fn read_blob(repo: &Repository, id: ObjectId, path: &str, side: &'static str) -> Result<Vec<u8>, Error> {
     match git::read_blob(repo, id, MAX_BLOB_BYTES)? {
         git::Blob::Bytes(b) => Ok(b),
         git::Blob::TooLarge(size) => Err(Error::TooLarge { path: path.to_owned(), side, size, limit: MAX_BLOB_BYTES }),
@@ -375,8 +373,7 @@ struct Draft {
 
 /// Is `head_id` the commit checked out in a work tree?
 fn checked_out(repo: &Repository, head_id: &str) -> bool {
-    repo.workdir().is_some()
-        && repo.head().ok().and_then(|h| h.peel_to_commit().ok()).is_some_and(|c| c.id().to_string() == head_id)
+    repo.workdir().is_some() && git::head_commit(repo).is_some_and(|c| c.to_string() == head_id)
 }
 
 /// Plan the rollout of the change between two commits.
@@ -420,6 +417,7 @@ pub fn plan(
         }
     }
     let report = diff::run(repo, &dreq, opts, cache)?;
+    let excludes = diff::excludes(opts)?;
 
     let mut drafts = Vec::new();
     for c in &changed {
@@ -521,9 +519,7 @@ pub fn plan(
             node: &d.node,
             findings: if has_head { by_file.get(path).cloned().unwrap_or_default() } else { Vec::new() },
             linted: if has_head { linted.get(path).copied() } else { None },
-            excluded: has_head
-                && !linted.contains_key(path)
-                && opts.exclude.iter().any(|g| source::kinds::glob_matches(g, path)),
+            excluded: has_head && !linted.contains_key(path) && excludes.excludes(std::path::Path::new(path)),
             bench: match (&req.bench, has_head) {
                 (Some(b), true) => b.rules_for(path).collect(),
                 _ => Vec::new(),

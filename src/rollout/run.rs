@@ -101,7 +101,7 @@ pub fn check_rollback_revision(manifest: &Manifest, work_tree: &Path) -> Result<
         return Ok(());
     }
     let repo = crate::git::open(work_tree)?;
-    let ok = git2::Oid::from_str(rev).ok().and_then(|id| repo.find_commit(id).ok()).is_some();
+    let ok = crate::git::worktree::is_commit(&repo, rev);
     if ok {
         Ok(())
     } else {

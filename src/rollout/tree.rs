@@ -13,28 +13,28 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use git2::{Delta, DiffOptions, Oid, Repository, Status, StatusOptions};
-
 use super::Error;
 use super::manifest::{self, EMPTY_TREE, Manifest, Mismatch};
-use crate::git::{Blob, read_blob};
+use crate::git::worktree::{self, Dirt};
+use crate::git::{self, Blob, ObjectId, Repository, read_blob};
 use crate::source;
+
+fn shallow_note(repo: &Repository) -> &'static str {
+    if git::is_shallow(repo) { " (this is a shallow clone)" } else { "" }
+}
 
 /// The tree of `rev` (`None`: the empty tree), or an error naming the
 /// revision and what it is for (`role`: "rollback revision", …).
-pub fn tree_at<'r>(repo: &'r Repository, rev: &str, role: &'static str) -> Result<Option<git2::Tree<'r>>, Error> {
+pub fn tree_at(repo: &Repository, rev: &str, role: &'static str) -> Result<Option<ObjectId>, Error> {
     if rev == EMPTY_TREE {
         return Ok(None);
     }
-    let unreachable = |message: String| Error::Unreachable {
+    worktree::tree_of(repo, rev).map(Some).map_err(|e| Error::Unreachable {
         rev: rev.to_owned(),
         role,
-        shallow: if repo.is_shallow() { " (this is a shallow clone)" } else { "" },
-        message,
-    };
-    let id = Oid::from_str(rev).map_err(|e| unreachable(e.message().to_owned()))?;
-    let object = repo.find_object(id, None).map_err(|e| unreachable(e.message().to_owned()))?;
-    object.peel_to_tree().map(Some).map_err(|e| unreachable(e.message().to_owned()))
+        shallow: shallow_note(repo),
+        message: e.reason(),
+    })
 }
 
 /// Check that the rollback can run here: the manifest's rollback revision
@@ -44,38 +44,34 @@ pub fn require_rollback(repo: &Repository, m: &Manifest) -> Result<(), Error> {
     let Some(tree) = tree_at(repo, rev, "rollback revision")? else {
         return Ok(());
     };
-    let odb = repo.odb().map_err(|e| Error::Unreachable {
-        rev: rev.to_owned(),
-        role: "rollback revision",
-        shallow: "",
-        message: e.message().to_owned(),
-    })?;
     // The rollback restores the `before` side when it is the base, the
     // `after` side when it is the head (an inverse manifest).
     let restores_base = rev == m.base;
-    for c in &m.changes {
-        let wanted = if restores_base { c.before.is_some() } else { c.after.is_some() };
-        if !wanted {
-            continue;
-        }
-        let missing = match tree.get_path(Path::new(&c.path)) {
-            Ok(entry) => !odb.exists(entry.id()),
-            Err(_) => true,
-        };
-        if missing {
-            return Err(Error::Unreachable {
-                rev: rev.to_owned(),
-                role: "rollback revision",
-                shallow: if repo.is_shallow() { " (this is a shallow clone)" } else { "" },
-                message: format!("{} is not in this clone at that revision", manifest::escape(&c.path)),
-            });
-        }
+    let wanted: Vec<&str> = m
+        .changes
+        .iter()
+        .filter(|c| if restores_base { c.before.is_some() } else { c.after.is_some() })
+        .map(|c| c.path.as_str())
+        .collect();
+    let missing = worktree::missing_blobs(repo, tree, &wanted).map_err(|e| Error::Unreachable {
+        rev: rev.to_owned(),
+        role: "rollback revision",
+        shallow: "",
+        message: e.reason(),
+    })?;
+    if let Some(path) = missing.first() {
+        return Err(Error::Unreachable {
+            rev: rev.to_owned(),
+            role: "rollback revision",
+            shallow: shallow_note(repo),
+            message: format!("{} is not in this clone at that revision", manifest::escape(path)),
+        });
     }
     Ok(())
 }
 
 /// A blob's state as [`manifest::describe`] writes it.
-fn blob_state(repo: &Repository, id: Oid, mode: u32) -> Result<String, Error> {
+fn blob_state(repo: &Repository, id: ObjectId, mode: u32) -> Result<String, Error> {
     let mode = manifest::mode_key(mode).unwrap_or_else(|| manifest::MODE_FILE.to_owned());
     match read_blob(repo, id, manifest::MAX_HASHED_BYTES)? {
         Blob::Bytes(b) => Ok(manifest::describe(&manifest::sha256(&b), &mode)),
@@ -96,35 +92,21 @@ pub fn verify(repo: &Repository, rev: &str, role: &'static str, skip: &[PathBuf]
     let canon = |p: &Path| std::fs::canonicalize(p).ok();
     let skip: BTreeSet<PathBuf> = skip.iter().filter_map(|p| canon(p)).collect();
     let root_canon = canon(root).unwrap_or_else(|| root.to_path_buf());
-    let mut opts = DiffOptions::new();
-    opts.include_untracked(true)
-        .recurse_untracked_dirs(true)
-        .include_typechange(true)
-        .ignore_submodules(true)
-        .disable_pathspec_match(true);
-    let git = |e: git2::Error| Error::Unreachable {
+    let changes = worktree::workdir_changes(repo, tree).map_err(|e| Error::Unreachable {
         rev: rev.to_owned(),
         role,
-        shallow: if repo.is_shallow() { " (this is a shallow clone)" } else { "" },
-        message: format!("cannot compare the work tree with it: {}", e.message()),
-    };
-    let diff = repo.diff_tree_to_workdir(tree.as_ref(), Some(&mut opts)).map_err(git)?;
+        shallow: shallow_note(repo),
+        message: format!("cannot compare the work tree with it: {}", e.reason()),
+    })?;
     let mut out = Vec::new();
-    for delta in diff.deltas() {
-        if matches!(delta.status(), Delta::Unmodified | Delta::Ignored) {
-            continue;
-        }
-        let Some(rel) = delta.new_file().path().or_else(|| delta.old_file().path()) else {
-            continue;
-        };
+    for change in changes {
+        let rel = change.path.as_path();
         if !skip.is_empty() && skip.contains(&root_canon.join(rel)) {
             continue;
         }
-        let old = delta.old_file();
-        let expected = if old.exists() && !old.id().is_zero() {
-            Some(blob_state(repo, old.id(), u32::from(old.mode()))?)
-        } else {
-            None
+        let expected = match change.old {
+            Some((id, mode)) => Some(blob_state(repo, id, mode)?),
+            None => None,
         };
         let found = manifest::state_on_disk(&root.join(rel))?;
         // libgit2 reports a file whose timestamps changed; the bytes and
@@ -147,34 +129,25 @@ pub fn dirty_in_scope(repo: &Repository, changed: &BTreeSet<String>) -> Result<V
         return Ok(Vec::new());
     }
     let folders: BTreeSet<&str> = changed.iter().map(|p| p.rsplit_once('/').map_or("", |(d, _)| d)).collect();
-    let mut opts = StatusOptions::new();
-    opts.include_untracked(true)
-        .recurse_untracked_dirs(true)
-        .include_ignored(false)
-        .exclude_submodules(true)
-        .disable_pathspec_match(true);
-    let statuses = repo.statuses(Some(&mut opts)).map_err(|e| Error::Io {
+    let entries = worktree::uncommitted(repo).map_err(|e| Error::Io {
         path: repo.workdir().map_or_else(String::new, |p| p.display().to_string()),
-        source: std::io::Error::other(format!("cannot read the work tree's status: {}", e.message())),
+        source: std::io::Error::other(format!("cannot read the work tree's status: {}", e.reason())),
     })?;
     let mut out = Vec::new();
-    for entry in statuses.iter() {
-        let status = entry.status();
-        let path = source::display_path(Path::new(&*String::from_utf8_lossy(entry.path_bytes())));
-        let what = if status.contains(Status::WT_NEW) {
-            let folder = path.rsplit_once('/').map_or("", |(d, _)| d);
-            if !changed.contains(&path) && !folders.contains(folder) {
-                continue;
+    for (path, dirt) in entries {
+        let path = source::display_path(Path::new(&path));
+        let what = match dirt {
+            Dirt::Untracked => {
+                let folder = path.rsplit_once('/').map_or("", |(d, _)| d);
+                if !changed.contains(&path) && !folders.contains(folder) {
+                    continue;
+                }
+                "untracked, beside the change"
             }
-            "untracked, beside the change"
-        } else if status.intersects(Status::CONFLICTED) {
-            "conflicted"
-        } else if status.is_empty() || status.contains(Status::IGNORED) || !changed.contains(&path) {
-            continue;
-        } else if status.intersects(Status::WT_MODIFIED | Status::WT_DELETED | Status::WT_TYPECHANGE) {
-            "edited, not committed"
-        } else {
-            "staged, not committed"
+            Dirt::Conflicted => "conflicted",
+            _ if !changed.contains(&path) => continue,
+            Dirt::Edited => "edited, not committed",
+            Dirt::Staged => "staged, not committed",
         };
         out.push(format!("{}: {what}", manifest::escape(&path)));
     }

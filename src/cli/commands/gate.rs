@@ -12,6 +12,7 @@ use miette::Result;
 use crate::cli::args::GateArgs;
 use crate::cli::settings;
 use crate::cli::{ExitStatus, write_out};
+use crate::git::Repository;
 use crate::report::Format;
 use crate::rollout::manifest::Side;
 use crate::rollout::{self, Decision, Manifest, Observed, metrics};
@@ -30,7 +31,7 @@ pub fn load_manifest(path: &Path) -> Result<(Manifest, Vec<u8>)> {
 
 /// The repository to verify against: `--repo`, else the repository
 /// around `cwd`. `skip_hint` says how to do without it.
-pub fn open_repo(repo: Option<&Path>, cwd: &Path, skip_hint: &str) -> Result<git2::Repository> {
+pub fn open_repo(repo: Option<&Path>, cwd: &Path, skip_hint: &str) -> Result<Repository> {
     let start = repo.unwrap_or(cwd);
     let r = crate::git::open(start).map_err(|e| {
         miette::miette!(
@@ -51,7 +52,7 @@ pub fn open_repo(repo: Option<&Path>, cwd: &Path, skip_hint: &str) -> Result<git
 /// Returns the number of changed files checked.
 pub fn verify(
     manifest: &Manifest,
-    repo: &git2::Repository,
+    repo: &Repository,
     side: Side,
     skip: &[PathBuf],
     hint: &'static str,

@@ -22,7 +22,7 @@ use crate::rollout::{self, Attribution, BenchReport, Manifest, Plan, Policy, Req
 
 /// Who is acting: `--actor`, else `$GITHUB_ACTOR`, `$USER`, `$USERNAME`,
 /// else git's `user.name`, else `unknown`.
-pub fn actor(given: Option<&str>, repo: Option<&git2::Repository>) -> String {
+pub fn actor(given: Option<&str>, repo: Option<&git::Repository>) -> String {
     if let Some(a) = given.map(str::trim).filter(|a| !a.is_empty()) {
         return a.to_owned();
     }
@@ -33,10 +33,7 @@ pub fn actor(given: Option<&str>, repo: Option<&git2::Repository>) -> String {
             return v.trim().to_owned();
         }
     }
-    repo.and_then(|r| r.config().ok())
-        .and_then(|c| c.get_string("user.name").ok())
-        .filter(|n| !n.trim().is_empty())
-        .unwrap_or_else(|| "unknown".to_owned())
+    repo.and_then(git::user_name).filter(|n| !n.trim().is_empty()).unwrap_or_else(|| "unknown".to_owned())
 }
 
 /// A `--reason` that says something.
