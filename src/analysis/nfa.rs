@@ -1425,11 +1425,7 @@ impl Nfa {
             s,
             "NFA: {} states, {} semantics{}",
             self.states.len(),
-            match self.semantics {
-                Semantics::Search => "search",
-                Semantics::AnchoredStart => "anchored-start",
-                Semantics::FullMatch => "full-match",
-            },
+            self.semantics,
             if self.approximate { " (approximate)" } else { "" }
         );
         for (i, st) in self.states.iter().enumerate() {
