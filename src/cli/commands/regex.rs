@@ -82,19 +82,17 @@ fn verdict_line(verdict: Option<&Verdict>, flavor: Flavor, semantics: Semantics)
     }
     let mut s = if v.is_vulnerable() {
         format!(
-            "verdict: {} in {engine} ({} semantics), confirmed by simulation\n",
-            v.complexity.big_o(v.degree),
-            semantics
+            "verdict: {} in {engine} ({semantics} semantics), confirmed by simulation\n",
+            v.complexity.big_o(v.degree)
         )
     } else {
         match v.complexity {
             crate::finding::Complexity::Linear => {
                 format!(
-                    "verdict: linear in {engine} ({} semantics): no input makes it backtrack super-linearly\n",
-                    semantics
+                    "verdict: linear in {engine} ({semantics} semantics): no input makes it backtrack super-linearly\n"
                 )
             }
-            _ => format!("verdict: unknown in {engine} ({} semantics)\n", semantics),
+            _ => format!("verdict: unknown in {engine} ({semantics} semantics)\n"),
         }
     };
     for note in v.notes.iter().chain(v.engine.as_ref().map(crate::verify::engine::EngineCheck::note).as_ref()) {
@@ -106,60 +104,51 @@ fn verdict_line(verdict: Option<&Verdict>, flavor: Flavor, semantics: Semantics)
 }
 
 /// The verdict object of `regex --format json`, keys in this order
-/// (docs/output.md). `complexity` is `null` when the pattern was not
-/// analyzed (it does not parse for the engine); the other evidence keys are
-/// then absent.
+/// (docs/output.md). When the pattern was not analyzed (it does not parse
+/// for the engine) `complexity` is `null` and the evidence keys are absent.
 #[derive(Serialize)]
-struct VerdictJson<'a> {
-    complexity: Option<Complexity>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    degree: Option<Option<u32>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    confirmed: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    attack: Option<Option<&'a Attack>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    steps: Option<Vec<(u64, u64)>>,
-    flavor: Flavor,
-    flags: String,
-    semantics: Semantics,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    notes: Option<&'a [String]>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    engine_check: Option<Option<&'a EngineCheck>>,
-    analyzed: bool,
+#[serde(untagged)]
+enum VerdictJson<'a> {
+    Analyzed {
+        complexity: Complexity,
+        degree: Option<u32>,
+        confirmed: bool,
+        attack: Option<&'a Attack>,
+        steps: Vec<(u64, u64)>,
+        flavor: Flavor,
+        flags: String,
+        semantics: Semantics,
+        notes: &'a [String],
+        engine_check: Option<&'a EngineCheck>,
+        analyzed: bool,
+    },
+    NotAnalyzed {
+        complexity: Option<Complexity>,
+        flavor: Flavor,
+        flags: String,
+        semantics: Semantics,
+        analyzed: bool,
+    },
 }
 
 impl<'a> VerdictJson<'a> {
     fn new(verdict: Option<&'a Verdict>, flavor: Flavor, flags: Flags, semantics: Semantics) -> Self {
         let flags = flavor.engine_flags(flags).to_letters();
-        let Some(v) = verdict else {
-            return VerdictJson {
-                complexity: None,
-                degree: None,
-                confirmed: None,
-                attack: None,
-                steps: None,
+        match verdict {
+            None => VerdictJson::NotAnalyzed { complexity: None, flavor, flags, semantics, analyzed: false },
+            Some(v) => VerdictJson::Analyzed {
+                complexity: v.complexity,
+                degree: v.degree,
+                confirmed: v.confirmed,
+                attack: v.candidate.as_ref().filter(|_| v.confirmed).map(|c| &c.attack),
+                steps: v.steps(),
                 flavor,
                 flags,
                 semantics,
-                notes: None,
-                engine_check: None,
-                analyzed: false,
-            };
-        };
-        VerdictJson {
-            complexity: Some(v.complexity),
-            degree: Some(v.degree),
-            confirmed: Some(v.confirmed),
-            attack: Some(v.candidate.as_ref().filter(|_| v.confirmed).map(|c| &c.attack)),
-            steps: Some(v.steps()),
-            flavor,
-            flags,
-            semantics,
-            notes: Some(&v.notes),
-            engine_check: Some(v.engine.as_ref()),
-            analyzed: true,
+                notes: &v.notes,
+                engine_check: v.engine.as_ref(),
+                analyzed: true,
+            },
         }
     }
 }
