@@ -12,6 +12,9 @@
 //! shared folder is present, and are skipped otherwise; per-regex medians
 //! over the corpus come from `cargo run --release --example verdict_timing`.
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use std::path::PathBuf;
 use std::sync::LazyLock;
 
@@ -93,8 +96,7 @@ struct Item {
 }
 
 fn shared() -> Option<PathBuf> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    [root.join("../shared/corpus"), root.join("../../shared/corpus")].into_iter().find(|p| p.is_dir())
+    common::shared_corpus()
 }
 
 static CRS: LazyLock<Vec<Item>> = LazyLock::new(|| {

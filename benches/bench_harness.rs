@@ -7,6 +7,9 @@
 //! corpus's User-Agent lists when present (`../shared/corpus/inputs/user-agents`),
 //! otherwise a generated set of the same shape.
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use std::path::PathBuf;
 use std::sync::LazyLock;
 
@@ -24,9 +27,9 @@ fn main() {
 const PATTERN: &str = r"(?i)(?:\b(?:select|union|insert|sleep|benchmark)\b|<script|javascript:|\.\./)";
 
 static INPUTS: LazyLock<Vec<Vec<u8>>> = LazyLock::new(|| {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    for dir in [root.join("../shared/corpus/inputs/user-agents"), root.join("../../shared/corpus/inputs/user-agents")] {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+    if let Some(dir) = common::shared_corpus().map(|c| c.join("inputs/user-agents"))
+        && let Ok(entries) = std::fs::read_dir(&dir)
+    {
         let mut files: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
         files.sort();
         let mut lines = Vec::new();

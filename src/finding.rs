@@ -84,7 +84,7 @@ pub struct Evidence {
 /// What a change did to a pattern (set by `cfglint diff`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Change {
-    /// `added` or `modified`.
+    /// `added`, `modified` or `improved`.
     pub change: ChangeKind,
     /// The verdict before the change, for modified patterns.
     pub before: Option<Before>,
@@ -98,6 +98,9 @@ pub enum ChangeKind {
     Added,
     /// The pattern existed and its text or context changed.
     Modified,
+    /// The pattern changed for the better (a backtracking finding gone or
+    /// less severe): reported as a note that never fails a run.
+    Improved,
 }
 
 /// The verdict on a pattern at the base revision.
@@ -172,6 +175,12 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// True for `cfglint diff`'s note that a change made a regex better
+    /// (see [`ChangeKind::Improved`]); such a note never fails a run.
+    pub fn is_improvement(&self) -> bool {
+        self.change.as_ref().is_some_and(|c| c.change == ChangeKind::Improved)
+    }
+
     /// Start a finding for `code`/`rule` in `file` at `span`, computing line
     /// and column from `text` and a fingerprint from the parts that identify
     /// it. Fill in the rest with the builder-style setters.

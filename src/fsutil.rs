@@ -28,6 +28,18 @@ use std::fs::{File, OpenOptions, Permissions};
 use std::io::{self, Read as _, Write as _};
 use std::path::{Path, PathBuf};
 
+/// Lowercase hex digits of `bytes`: the one encoder behind cache file
+/// names and the manifest's `sha256:` hashes.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+    s
+}
+
 /// The suffix of cfglint's temporary files.
 pub const TEMP_SUFFIX: &str = ".cfglint-tmp";
 

@@ -4,6 +4,8 @@
 //! rules against the CRS regression requests when the shared corpus is
 //! present.
 
+mod common;
+
 use std::path::PathBuf;
 
 use assert_cmd::Command;
@@ -287,7 +289,7 @@ fn seclang_rules_carry_ids_actions_and_targets() {
 
 /// The shared corpus, seen from the main checkout or from a worktree.
 fn shared_corpus() -> Option<PathBuf> {
-    [root().join("../shared/corpus"), root().join("../../shared/corpus")].into_iter().find(|p| p.is_dir())
+    common::shared_corpus()
 }
 
 #[test]
@@ -377,13 +379,7 @@ fn the_2019_rule_fails_bench_with_no_configuration() {
 #[test]
 #[cfg(feature = "pcre2")]
 fn the_2019_rule_fails_bench_on_the_crs_regression_requests() {
-    let Some(corpus) = shared_corpus() else {
-        #[allow(clippy::print_stderr)] // shown with --nocapture: the guard's reason
-        {
-            eprintln!("skipped: ../shared/corpus is absent");
-        }
-        return;
-    };
+    let Some(corpus) = shared_corpus() else { return };
     outage_rules_fail_on_defaults(&[corpus.join("inputs/crs-regression-requests.jsonl").display().to_string()]);
 }
 
@@ -421,13 +417,7 @@ fn every_crs_pattern_without_backrefs_or_lookaround_runs_on_the_linear_engine() 
     use cfglint::analysis::ir::FeatureKind;
     use cfglint::analysis::parse::{ParseConfig, parse};
     use cfglint::source::Flavor;
-    let Some(corpus) = shared_corpus() else {
-        #[allow(clippy::print_stderr)] // shown with --nocapture: the guard's reason
-        {
-            eprintln!("skipped: ../shared/corpus is absent");
-        }
-        return;
-    };
+    let Some(corpus) = shared_corpus() else { return };
     let dir = corpus.join("configs/owasp-crs/rules");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()

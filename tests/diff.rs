@@ -650,3 +650,25 @@ fn a_truncated_git_object_is_exit_2_never_a_hang() {
     assert!(err.contains(&hex[..12]), "names the object: {err}");
     assert!(err.contains("git fsck"), "{err}");
 }
+
+#[test]
+fn an_improvement_does_not_fail_fail_on_note() {
+    let r = Repo::init();
+    r.write("waf.yaml", waf(942_100, "^(a+)+$"));
+    r.commit("one");
+    r.write("waf.yaml", waf(942_100, "^a+$"));
+    r.commit("two: fixed");
+    let out = r.cfglint(&["diff", "--format", "json", "--fail-on", "note"]);
+    let v = json(&out);
+    let findings = v["findings"].as_array().expect("findings");
+    assert_eq!(findings.len(), 1, "{v}");
+    assert_eq!(findings[0]["severity"], "note");
+    assert_eq!(findings[0]["change"], "improved");
+    assert_eq!(findings[0]["before"]["complexity"], "exponential");
+    assert_eq!(code(&out), 0, "a change that only improves a rule passes --fail-on note: {}", stderr(&out));
+    // A real new problem still fails at `--fail-on note`.
+    r.write("waf.yaml", waf(942_100, "^(a|aa)+$"));
+    r.commit("three: broken again");
+    let out = r.cfglint(&["diff", "--fail-on", "note"]);
+    assert_eq!(code(&out), 1, "{}", String::from_utf8_lossy(&out.stdout));
+}

@@ -5,14 +5,15 @@
 //! The corpus lives outside the crate; when it is absent these tests return
 //! early.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use cfglint::source::{self, ExtractOptions, ExtractedPattern, Extraction, Kind, SourceFile};
 
 fn corpus() -> Option<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    [root.join("../shared/corpus"), root.join("../../shared/corpus")].into_iter().find(|p| p.is_dir())
+    common::shared_corpus()
 }
 
 fn files_under(dir: &Path) -> Vec<PathBuf> {

@@ -9,6 +9,8 @@
 //! - bad input (syntax errors, alias bombs, deep nesting) gives problems
 //!   with spans.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -22,8 +24,7 @@ fn manifest_dir() -> PathBuf {
 }
 
 fn corpus() -> Option<PathBuf> {
-    let root = manifest_dir();
-    [root.join("../shared/corpus"), root.join("../../shared/corpus")].into_iter().find(|p| p.is_dir())
+    common::shared_corpus()
 }
 
 fn is_tree_file(p: &Path) -> bool {

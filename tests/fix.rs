@@ -4,6 +4,8 @@
 
 #![allow(clippy::print_stdout)] // the corpus tests say what they skipped and measured
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
@@ -138,13 +140,7 @@ fn json_findings_carry_the_fix() {
 }
 
 fn corpus() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    if p.join("configs").is_dir() {
-        Some(p)
-    } else {
-        println!("skipped: ../shared/corpus is absent");
-        None
-    }
+    common::shared_corpus().filter(|p| p.join("configs").is_dir())
 }
 
 /// Inputs for the differential check: CRS payload values and User-Agent

@@ -86,7 +86,6 @@ impl Fixture {
     fn run(&self, args: &[&str]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_cfglint"))
             .args(args)
-            .arg("--color=never")
             .current_dir(self.root())
             .env("NO_COLOR", "1")
             .output()

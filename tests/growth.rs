@@ -3,6 +3,8 @@
 //! be confirmed with the labeled complexity, and safe patterns must stay
 //! linear under simple attacks. Skipped when the corpus is absent.
 
+mod common;
+
 use std::path::PathBuf;
 
 use cfglint::analysis::Attack;
@@ -13,8 +15,7 @@ use cfglint::verify::{GrowthClass, GrowthConfig, Program, SimOptions, measure};
 use serde::Deserialize;
 
 fn corpus() -> Option<PathBuf> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    [root.join("../shared/corpus"), root.join("../../shared/corpus")].into_iter().find(|p| p.is_dir())
+    common::shared_corpus()
 }
 
 #[derive(Debug, Deserialize)]

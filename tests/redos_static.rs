@@ -10,6 +10,8 @@
 //! (`verify::simulator`): its steps must grow faster than linearly between
 //! two pump counts, so the attacks are real, not just plausible.
 
+mod common;
+
 use std::path::PathBuf;
 
 use cfglint::analysis::candidates::{Candidate, Complexity, RedosConfig, StaticVerdict, analyze_text};
@@ -19,8 +21,7 @@ use cfglint::verify::growth::{GrowthClass, GrowthConfig, measure};
 use cfglint::verify::{Program, SimOptions};
 
 fn corpus() -> Option<PathBuf> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    [root.join("../shared/corpus"), root.join("../../shared/corpus")].into_iter().find(|p| p.is_dir())
+    common::shared_corpus()
 }
 
 fn verdict(pattern: &str, flags: Flags, flavor: Flavor, sem: Semantics) -> StaticVerdict {

@@ -178,7 +178,7 @@ fn sources() -> Sources {
 }
 
 fn summary() -> Summary {
-    Summary { files: 3, regexes: 41, findings: 6, elapsed_ms: 12 }
+    Summary { files: 3, regexes: 41, findings: 6, elapsed_ms: 12, unreadable: 0 }
 }
 
 fn snapshot(name: &str, text: &str) {
@@ -403,7 +403,7 @@ proptest! {
         let fs = vec![f];
         let mut sources = Sources::default();
         sources.insert(&file, Arc::from(text.as_str()));
-        let s = Summary { files: 1, regexes: 1, findings: 1, elapsed_ms: 0 };
+        let s = Summary { files: 1, regexes: 1, findings: 1, elapsed_ms: 0, unreadable: 0 };
         let json: Value = serde_json::from_str(&report::render(Format::Json, &fs, &s, &sources, false)).expect("JSON");
         prop_assert_eq!(json["findings"][0]["pattern"].as_str(), Some(pattern.as_str()));
         let sarif: Value = serde_json::from_str(&report::render(Format::Sarif, &fs, &s, &sources, false)).expect("SARIF");
@@ -412,5 +412,67 @@ proptest! {
         prop_assert_eq!(gh.lines().count(), 2);
         let human = report::render(Format::Human, &fs, &s, &sources, false);
         prop_assert!(human.ends_with("1 file, 1 regex: 1 error\n"));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Wrapping never breaks a line inside a backtick code span (spaces and
+    /// all) or a hyphenated word, in the message, the help or a note.
+    #[test]
+    fn wrapping_never_splits_code_spans_or_hyphenated_words(
+        words in proptest::collection::vec(
+            prop_oneof![
+                "[a-z]{1,9}",
+                "[a-z]{2,8}-[a-z]{2,12}",
+                "`[a-z{},0-9]{1,6} [a-z()|*+]{1,5}`",
+                "\\(e\\.g\\. `\\{0,[0-9]{1,3}\\}`\\)",
+            ],
+            1..40,
+        ),
+        width in 30usize..90,
+    ) {
+        let text = words.join(" ");
+        let mut f = Finding::new("CL002", "polynomial-backtracking", Severity::Warning, "f.yaml", "", None, text.clone());
+        f.help = Some(text.clone());
+        f.notes = vec![text.clone()];
+        let out = render_with(&[f], &Summary::default(), &Sources::default(), HumanOptions { color: false, unicode: false, width });
+        // Every line holds whole code spans: an even number of backticks.
+        for line in out.lines() {
+            prop_assert_eq!(line.matches('`').count() % 2, 0, "a code span split across lines:\n{}", out);
+        }
+        // Every hyphenated word and code span appears whole on one line
+        // (a break may fall between `(e.g.` and its code span).
+        for w in &words {
+            let unit = match (w.find('`'), w.rfind('`')) {
+                (Some(a), Some(b)) => &w[a..=b],
+                _ if w.contains('-') => w.as_str(),
+                _ => continue,
+            };
+            let whole = out.lines().filter(|l| l.contains(unit)).count();
+            prop_assert!(whole >= 3, "`{}` split (message, help, note):\n{}", unit, out);
+        }
+    }
+}
+
+#[test]
+fn wrapping_keeps_the_examples_of_the_issue_whole() {
+    let msg = "O(n²) polynomial-backtracking when searching: bound the repetition (e.g. `{0,64}`) \
+               so that a long input cannot make polynomial-backtracking blow up (e.g. `{0,64}`)";
+    for width in 40..100 {
+        let mut f = Finding::new("CL002", "polynomial-backtracking", Severity::Warning, "f.yaml", "", None, msg);
+        f.help = Some(msg.to_owned());
+        let out = render_with(
+            &[f],
+            &Summary::default(),
+            &Sources::default(),
+            HumanOptions { color: false, unicode: true, width },
+        );
+        for line in out.lines() {
+            assert!(!line.trim_end().ends_with("polynomial-"), "width {width}: hyphenated word split:\n{out}");
+            assert!(!line.trim_end().ends_with("`{0,64}"), "width {width}: code span split:\n{out}");
+            assert_eq!(line.matches('`').count() % 2, 0, "width {width}: code span split:\n{out}");
+        }
     }
 }

@@ -87,7 +87,7 @@ impl Repo {
 
     fn cfglint(&self, args: &[&str]) -> Output {
         let mut all = args.to_vec();
-        all.extend(["--no-config", "--color=never"]);
+        all.push("--no-config");
         run_in(self.root(), env!("CARGO_BIN_EXE_cfglint"), &all)
     }
 
@@ -367,7 +367,7 @@ fn gate_and_rollback_refuse_a_shallow_clone_without_the_rollback_revision() {
     std::fs::write(&metrics, GOOD_METRICS).expect("write");
     let cfg = |args: &[&str]| {
         let mut all = args.to_vec();
-        all.extend(["--no-config", "--color=never"]);
+        all.push("--no-config");
         run_in(&c, env!("CARGO_BIN_EXE_cfglint"), &all)
     };
     let manifest = r.manifest_arg();

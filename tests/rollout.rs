@@ -5,6 +5,8 @@
 //! emergencies, bench figures, byte-identical manifests, and the rollback
 //! command run for real (when a `git` binary is on the PATH).
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Output};
@@ -74,7 +76,6 @@ impl Repo {
     fn cfglint(&self, args: &[&str]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_cfglint"))
             .args(args)
-            .arg("--color=never")
             .current_dir(self.root())
             .env_remove("CFGLINT_CACHE_DIR")
             .env("GITHUB_ACTOR", "ci-bot")
@@ -614,12 +615,7 @@ fn root_commit_rolls_back_to_the_empty_tree() {
 /// A file from the shared corpus, when it is there (it is not in every
 /// checkout).
 fn corpus(rel: &str) -> Option<String> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    [root.join("../shared/corpus"), root.join("../../shared/corpus")]
-        .iter()
-        .map(|b| b.join(rel))
-        .find(|p| p.is_file())
-        .and_then(|p| std::fs::read_to_string(p).ok())
+    std::fs::read_to_string(common::shared_corpus()?.join(rel)).ok()
 }
 
 #[test]

@@ -308,7 +308,7 @@ impl Fixture {
 
     fn command(&self, args: &[&str]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_cfglint"));
-        c.args(args).arg("--color=never").current_dir(self.root()).env("NO_COLOR", "1").env_remove("CFGLINT_CACHE_DIR");
+        c.args(args).current_dir(self.root()).env("NO_COLOR", "1").env_remove("CFGLINT_CACHE_DIR");
         c
     }
 

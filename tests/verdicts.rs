@@ -6,6 +6,8 @@
 //! - `../shared/corpus/redos/labeled-dev.jsonl` (skipped when absent): every
 //!   vulnerable entry confirmed with its class, no safe entry confirmed.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use cfglint::analysis::parse::{ParseConfig, parse};
@@ -71,8 +73,7 @@ fn real_world_table() {
 }
 
 fn corpus() -> Option<PathBuf> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    [root.join("../shared/corpus"), root.join("../../shared/corpus")].into_iter().find(|p| p.is_dir())
+    common::shared_corpus()
 }
 
 /// Labels that disagree with every real engine we measured, and why. Only

@@ -231,7 +231,7 @@ pub fn analyze_text(
 }
 
 fn base_notes(ir: &Ir) -> Vec<String> {
-    ir.approximations.iter().map(|a| format!("{} (at {}..{})", a.what, a.span.start, a.span.end)).collect()
+    ir.approximations.iter().map(|a| format!("{} (pattern offsets {}..{})", a.what, a.span.start, a.span.end)).collect()
 }
 
 struct Ctx<'a> {
@@ -476,11 +476,11 @@ fn set_name(cx: &Ctx<'_>, n: NodeId) -> String {
     if let Some(p) = cx.pattern
         && let Some(t) = p.get(span.start..span.end)
     {
-        return format!("`{t}` (at {})", span.start);
+        return format!("`{t}` (pattern offset {})", span.start);
     }
     match &cx.ir.node(n).kind {
-        NodeKind::Set(s) => format!("`{s}` (at {})", span.start),
-        _ => format!("the class at {}", span.start),
+        NodeKind::Set(s) => format!("`{s}` (pattern offset {})", span.start),
+        _ => format!("the class at pattern offset {}", span.start),
     }
 }
 

@@ -47,7 +47,7 @@ pub struct Unlowerable {
 
 impl std::fmt::Display for Unlowerable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} (at byte {}) needs a backtracking engine", self.what, self.at)
+        write!(f, "{} (pattern offset {}) needs a backtracking engine", self.what, self.at)
     }
 }
 

@@ -938,13 +938,13 @@ pub fn name_loop(ir: &Ir, r: NodeId, pattern: Option<&str>) -> String {
         && let Some(text) = p.get(span.start..span.end)
     {
         if text.chars().count() <= 24 {
-            return format!("`{text}` (at {})", span.start);
+            return format!("`{text}` (pattern offset {})", span.start);
         }
         if let Some(q) = p.get(op.start..op.end) {
-            return format!("the `{q}` at {} (repeating {}..{})", op.start, span.start, op.end);
+            return format!("the `{q}` at pattern offset {} (repeating {}..{})", op.start, span.start, op.end);
         }
     }
-    format!("the repetition at {}..{}", span.start, span.end)
+    format!("the repetition at pattern offsets {}..{}", span.start, span.end)
 }
 
 /// A string literal for messages: printable, escaped, short.

@@ -131,7 +131,9 @@ impl Simulator {
     /// Parse and compile `pattern` for the simulator.
     pub fn new(pattern: &str, flags: Flags, flavor: Flavor) -> Result<Simulator, Unavailable> {
         let ir = parse::parse(pattern, &parse::ParseConfig::new(flavor).flags(flags)).map_err(|e| match e.kind {
-            parse::ParseErrorKind::Syntax => Unavailable::Invalid(format!("{} (at byte {})", e.message, e.span.start)),
+            parse::ParseErrorKind::Syntax => {
+                Unavailable::Invalid(format!("{} (pattern offset {})", e.message, e.span.start))
+            }
             parse::ParseErrorKind::Limit => Unavailable::TooLarge(e.message),
         })?;
         let program = Program::compile(&ir, &SimOptions::new(flavor, Semantics::Search))

@@ -89,9 +89,9 @@ impl<'a> Values<'a> {
 /// `\K`, verbs) leave a rule without linear figures; the error names them.
 pub fn compile(pattern: &str, flags: Flags) -> Result<Regex, String> {
     let config = ParseConfig::new(Flavor::Pcre).flags(flags);
-    let ir = parse(pattern, &config).map_err(|e| format!("{} (at byte {})", e.message, e.span.start))?;
+    let ir = parse(pattern, &config).map_err(|e| format!("{} (pattern offset {})", e.message, e.span.start))?;
     if let Some(a) = ir.approximations.first() {
-        return Err(format!("{} (at byte {}) needs a backtracking engine", a.what, a.span.start));
+        return Err(format!("{} (pattern offset {}) needs a backtracking engine", a.what, a.span.start));
     }
     let hir =
         lower(&ir, pattern, Flavor::Pcre, LowerOptions { bytes: true, captures: false }).map_err(|e| e.to_string())?;
@@ -208,7 +208,7 @@ mod tests {
         let err = compile("a(b", Flags::default()).unwrap_err();
         assert!(err.contains("unclosed group"), "{err}");
         let err = compile("(?<=a)b", Flags::default()).unwrap_err();
-        assert!(err.contains("look-behind") && err.contains("at byte 0"), "{err}");
+        assert!(err.contains("look-behind") && err.contains("pattern offset 0"), "{err}");
         let err = compile(r"(a)\1", Flags::default()).unwrap_err();
         assert!(err.contains("backreference"), "{err}");
     }

@@ -308,7 +308,13 @@ pub fn human(report: &Report, baseline_rev: Option<&str>) -> String {
                     any = true;
                     let _ = writeln!(out, "  {} {change}{}", r.id, if flagged { " — REGRESSED" } else { "" });
                     if b.pattern != r.pattern {
-                        let _ = writeln!(out, "    pattern: {:?} → {:?}", b.pattern, r.pattern);
+                        // As written in the rule file, not Rust-escaped.
+                        let _ = writeln!(
+                            out,
+                            "    pattern: {} → {}",
+                            crate::report::human::regex_text(&b.pattern),
+                            crate::report::human::regex_text(&r.pattern)
+                        );
                     }
                     for (figure, text) in lines {
                         let flag = r.regressions.iter().find(|g| g.figure == figure);

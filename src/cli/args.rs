@@ -18,32 +18,152 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Options shared by the commands that lint.
-#[derive(Debug, Clone, Args)]
+/// The options a command was given, gathered for [`super::settings::resolve`].
+/// Each subcommand takes only the option groups below that it supports
+/// (clap rejects the others, exit 2); what it lacks stays at the default.
+#[derive(Debug, Clone)]
 pub struct Common {
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Human, global = true)]
     pub format: Format,
-    /// The engine that runs the patterns (pcre, re2, rust, js, python,
-    /// java, onigmo). Default: by file kind.
-    #[arg(long, global = true)]
+    /// The engine that runs the patterns.
     pub flavor: Option<String>,
-    /// Configuration file (default: cfglint.toml found upward from the
-    /// working directory).
-    #[arg(long, global = true, value_name = "FILE")]
+    /// Configuration file.
     pub config: Option<PathBuf>,
     /// Ignore any cfglint.toml.
-    #[arg(long, global = true, conflicts_with = "config")]
     pub no_config: bool,
+    /// Exit 1 at or above this severity.
+    pub fail_on: Option<String>,
+    /// Only run these rules.
+    pub select: Vec<String>,
+    /// Colors in human output.
+    pub color: String,
+}
+
+impl Default for Common {
+    fn default() -> Self {
+        Common {
+            format: Format::Human,
+            flavor: None,
+            config: None,
+            no_config: false,
+            fail_on: None,
+            select: Vec::new(),
+            color: "auto".to_owned(),
+        }
+    }
+}
+
+impl Common {
+    /// Take `--config` / `--no-config`.
+    #[must_use]
+    pub fn with_config(mut self, c: &ConfigOpts) -> Self {
+        self.config.clone_from(&c.config);
+        self.no_config = c.no_config;
+        self
+    }
+
+    /// Take `--flavor`.
+    #[must_use]
+    pub fn with_flavor(mut self, f: &FlavorOpt) -> Self {
+        self.flavor.clone_from(&f.flavor);
+        self
+    }
+
+    /// Take `--select`.
+    #[must_use]
+    pub fn with_select(mut self, s: &SelectOpt) -> Self {
+        self.select.clone_from(&s.select);
+        self
+    }
+
+    /// Take `--fail-on` and `--color`.
+    #[must_use]
+    pub fn with_outcome(mut self, o: &OutcomeOpts) -> Self {
+        self.fail_on.clone_from(&o.fail_on);
+        self.color.clone_from(&o.color);
+        self
+    }
+
+    /// Take `--format`.
+    #[must_use]
+    pub fn with_format(mut self, format: Format) -> Self {
+        self.format = format;
+        self
+    }
+}
+
+/// `--format` of the commands that render findings.
+#[derive(Debug, Clone, Args)]
+pub struct ReportFormatOpt {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+/// The formats of the commands that do not render findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DataFormat {
+    /// Text for people.
+    Human,
+    /// JSON (see docs/output.md).
+    Json,
+}
+
+impl From<DataFormat> for Format {
+    fn from(f: DataFormat) -> Format {
+        match f {
+            DataFormat::Human => Format::Human,
+            DataFormat::Json => Format::Json,
+        }
+    }
+}
+
+/// `--format human|json`.
+#[derive(Debug, Clone, Args)]
+pub struct DataFormatOpt {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DataFormat::Human)]
+    pub format: DataFormat,
+}
+
+/// `--config` / `--no-config`.
+#[derive(Debug, Clone, Args)]
+pub struct ConfigOpts {
+    /// Configuration file (default: cfglint.toml found upward from the
+    /// working directory).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Ignore any cfglint.toml.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
+}
+
+/// `--flavor`.
+#[derive(Debug, Clone, Args)]
+pub struct FlavorOpt {
+    /// The engine that runs the patterns (pcre, re2, rust, js, python,
+    /// java, onigmo). Default: by file kind.
+    #[arg(long)]
+    pub flavor: Option<String>,
+}
+
+/// `--select`.
+#[derive(Debug, Clone, Args)]
+pub struct SelectOpt {
+    /// Only run these rules (codes or names, comma separated).
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    pub select: Vec<String>,
+}
+
+/// `--fail-on` and `--color`, for the commands that report findings.
+#[derive(Debug, Clone, Args)]
+pub struct OutcomeOpts {
     /// Exit with code 1 when a finding at or above this severity is
     /// reported (error, warning, note).
-    #[arg(long, global = true, value_name = "SEVERITY")]
+    #[arg(long, value_name = "SEVERITY")]
     pub fail_on: Option<String>,
-    /// Only run these rules (codes or names, comma separated).
-    #[arg(long, global = true, value_delimiter = ',', value_name = "RULES")]
-    pub select: Vec<String>,
     /// Colors in human output: auto, always, never.
-    #[arg(long, global = true, default_value = "auto", value_name = "WHEN")]
+    #[arg(long, default_value = "auto", value_name = "WHEN")]
     pub color: String,
 }
 
@@ -85,9 +205,15 @@ pub struct FixArgs {
     /// Print the diff only; write nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Shared options.
+    /// Configuration.
     #[command(flatten)]
-    pub common: Common,
+    pub config: ConfigOpts,
+    /// Flavor.
+    #[command(flatten)]
+    pub flavor: FlavorOpt,
+    /// Rule selection.
+    #[command(flatten)]
+    pub select: SelectOpt,
 }
 
 /// `cfglint check`.
@@ -113,9 +239,21 @@ pub struct CheckArgs {
     /// (`help:`, JSON `fix`, SARIF); `cfglint fix` applies them.
     #[arg(long)]
     pub suggest_fixes: bool,
-    /// Shared options.
+    /// Output format.
     #[command(flatten)]
-    pub common: Common,
+    pub format: ReportFormatOpt,
+    /// Configuration.
+    #[command(flatten)]
+    pub config: ConfigOpts,
+    /// Flavor.
+    #[command(flatten)]
+    pub flavor: FlavorOpt,
+    /// Rule selection.
+    #[command(flatten)]
+    pub select: SelectOpt,
+    /// Exit code and colors.
+    #[command(flatten)]
+    pub outcome: OutcomeOpts,
 }
 
 /// `cfglint diff`.
@@ -137,9 +275,21 @@ pub struct DiffArgs {
     /// Do not read or write the analysis cache.
     #[arg(long)]
     pub no_cache: bool,
-    /// Shared options.
+    /// Output format.
     #[command(flatten)]
-    pub common: Common,
+    pub format: ReportFormatOpt,
+    /// Configuration.
+    #[command(flatten)]
+    pub config: ConfigOpts,
+    /// Flavor.
+    #[command(flatten)]
+    pub flavor: FlavorOpt,
+    /// Rule selection.
+    #[command(flatten)]
+    pub select: SelectOpt,
+    /// Exit code and colors.
+    #[command(flatten)]
+    pub outcome: OutcomeOpts,
 }
 
 /// `cfglint regex`.
@@ -154,9 +304,21 @@ pub struct RegexArgs {
     /// full-match.
     #[arg(long, default_value = "search")]
     pub semantics: String,
-    /// Shared options.
+    /// Output format.
     #[command(flatten)]
-    pub common: Common,
+    pub format: ReportFormatOpt,
+    /// Configuration.
+    #[command(flatten)]
+    pub config: ConfigOpts,
+    /// Flavor.
+    #[command(flatten)]
+    pub flavor: FlavorOpt,
+    /// Rule selection.
+    #[command(flatten)]
+    pub select: SelectOpt,
+    /// Exit code and colors.
+    #[command(flatten)]
+    pub outcome: OutcomeOpts,
 }
 
 /// `cfglint bench`.
@@ -175,9 +337,12 @@ pub struct BenchArgs {
     /// Write an SVG plot of the worst-case growth curves.
     #[arg(long, value_name = "FILE.svg")]
     pub plot: Option<PathBuf>,
-    /// Shared options.
+    /// Output format.
     #[command(flatten)]
-    pub common: Common,
+    pub format: DataFormatOpt,
+    /// Configuration.
+    #[command(flatten)]
+    pub config: ConfigOpts,
 }
 
 /// `cfglint rollout`.
@@ -228,9 +393,18 @@ pub struct RolloutArgs {
     /// uncommitted edits to a changed file, or untracked files beside one.
     #[arg(long)]
     pub allow_dirty: bool,
-    /// Shared options.
+    /// Output format.
     #[command(flatten)]
-    pub common: Common,
+    pub format: DataFormatOpt,
+    /// Configuration.
+    #[command(flatten)]
+    pub config: ConfigOpts,
+    /// Flavor.
+    #[command(flatten)]
+    pub flavor: FlavorOpt,
+    /// Rule selection.
+    #[command(flatten)]
+    pub select: SelectOpt,
 }
 
 /// `cfglint rollout run|status|abort`.
@@ -282,6 +456,9 @@ pub struct RolloutStatusArgs {
     /// The state file of `rollout run`.
     #[arg(long, value_name = "FILE")]
     pub state: PathBuf,
+    /// Output format.
+    #[command(flatten)]
+    pub format: DataFormatOpt,
 }
 
 /// `cfglint rollout abort`.
@@ -328,9 +505,12 @@ pub struct GateArgs {
     /// not the metrics' `elapsed_seconds`.
     #[arg(long, value_name = "FILE", conflicts_with = "elapsed_seconds")]
     pub state: Option<PathBuf>,
-    /// Shared options.
+    /// Output format.
     #[command(flatten)]
-    pub common: Common,
+    pub format: DataFormatOpt,
+    /// Configuration.
+    #[command(flatten)]
+    pub config: ConfigOpts,
 }
 
 /// `cfglint rollback`.
@@ -356,9 +536,12 @@ pub struct RollbackArgs {
     /// directory).
     #[arg(long, value_name = "PATH")]
     pub repo: Option<PathBuf>,
-    /// Shared options.
+    /// Output format.
     #[command(flatten)]
-    pub common: Common,
+    pub format: DataFormatOpt,
+    /// Configuration.
+    #[command(flatten)]
+    pub config: ConfigOpts,
 }
 
 /// `cfglint patterns`.
@@ -367,9 +550,15 @@ pub struct PatternsArgs {
     /// Files or folders.
     #[arg(default_value = ".")]
     pub paths: Vec<PathBuf>,
-    /// Shared options.
+    /// Output format.
     #[command(flatten)]
-    pub common: Common,
+    pub format: DataFormatOpt,
+    /// Configuration.
+    #[command(flatten)]
+    pub config: ConfigOpts,
+    /// Flavor.
+    #[command(flatten)]
+    pub flavor: FlavorOpt,
 }
 
 /// `cfglint explain`.
@@ -377,17 +566,17 @@ pub struct PatternsArgs {
 pub struct ExplainArgs {
     /// Rule code (CL004) or name (invalid-regex).
     pub rule: String,
-    /// Shared options.
+    /// Output format.
     #[command(flatten)]
-    pub common: Common,
+    pub format: DataFormatOpt,
 }
 
 /// `cfglint rules`.
 #[derive(Debug, Args)]
 pub struct RulesArgs {
-    /// Shared options.
+    /// Output format.
     #[command(flatten)]
-    pub common: Common,
+    pub format: DataFormatOpt,
 }
 
 /// `cfglint debug`.
@@ -404,9 +593,12 @@ pub struct DebugArgs {
     /// Semantics: search, anchored-start, full-match.
     #[arg(long, default_value = "search")]
     pub semantics: String,
-    /// Shared options.
+    /// Configuration.
     #[command(flatten)]
-    pub common: Common,
+    pub config: ConfigOpts,
+    /// Flavor.
+    #[command(flatten)]
+    pub flavor: FlavorOpt,
 }
 
 /// Internals `cfglint debug` can dump.
@@ -420,4 +612,119 @@ pub enum DebugWhat {
     Nfa,
     /// Candidate attacks and their confirmation.
     Witness,
+}
+
+impl FixArgs {
+    /// The options for [`super::settings::resolve`].
+    #[must_use]
+    pub fn common(&self) -> Common {
+        Common::default().with_config(&self.config).with_flavor(&self.flavor).with_select(&self.select)
+    }
+}
+
+impl CheckArgs {
+    /// The options for [`super::settings::resolve`].
+    #[must_use]
+    pub fn common(&self) -> Common {
+        Common::default()
+            .with_format(self.format.format)
+            .with_config(&self.config)
+            .with_flavor(&self.flavor)
+            .with_select(&self.select)
+            .with_outcome(&self.outcome)
+    }
+}
+
+impl DiffArgs {
+    /// The options for [`super::settings::resolve`].
+    #[must_use]
+    pub fn common(&self) -> Common {
+        Common::default()
+            .with_format(self.format.format)
+            .with_config(&self.config)
+            .with_flavor(&self.flavor)
+            .with_select(&self.select)
+            .with_outcome(&self.outcome)
+    }
+}
+
+impl RegexArgs {
+    /// The options for [`super::settings::resolve`].
+    #[must_use]
+    pub fn common(&self) -> Common {
+        Common::default()
+            .with_format(self.format.format)
+            .with_config(&self.config)
+            .with_flavor(&self.flavor)
+            .with_select(&self.select)
+            .with_outcome(&self.outcome)
+    }
+}
+
+impl BenchArgs {
+    /// The options for [`super::settings::resolve`].
+    #[must_use]
+    pub fn common(&self) -> Common {
+        Common::default().with_format(self.format.format.into()).with_config(&self.config)
+    }
+}
+
+impl RolloutArgs {
+    /// The options for [`super::settings::resolve`].
+    #[must_use]
+    pub fn common(&self) -> Common {
+        Common::default()
+            .with_format(self.format.format.into())
+            .with_config(&self.config)
+            .with_flavor(&self.flavor)
+            .with_select(&self.select)
+    }
+}
+
+impl GateArgs {
+    /// The options for [`super::settings::resolve`].
+    #[must_use]
+    pub fn common(&self) -> Common {
+        Common::default().with_format(self.format.format.into()).with_config(&self.config)
+    }
+}
+
+impl RollbackArgs {
+    /// The options for [`super::settings::resolve`].
+    #[must_use]
+    pub fn common(&self) -> Common {
+        Common::default().with_format(self.format.format.into()).with_config(&self.config)
+    }
+}
+
+impl PatternsArgs {
+    /// The options for [`super::settings::resolve`].
+    #[must_use]
+    pub fn common(&self) -> Common {
+        Common::default().with_format(self.format.format.into()).with_config(&self.config).with_flavor(&self.flavor)
+    }
+}
+
+impl ExplainArgs {
+    /// The options for [`super::settings::resolve`].
+    #[must_use]
+    pub fn common(&self) -> Common {
+        Common::default().with_format(self.format.format.into())
+    }
+}
+
+impl RulesArgs {
+    /// The options for [`super::settings::resolve`].
+    #[must_use]
+    pub fn common(&self) -> Common {
+        Common::default().with_format(self.format.format.into())
+    }
+}
+
+impl DebugArgs {
+    /// The options for [`super::settings::resolve`].
+    #[must_use]
+    pub fn common(&self) -> Common {
+        Common::default().with_config(&self.config).with_flavor(&self.flavor)
+    }
 }

@@ -33,7 +33,7 @@ pub fn dispatch(command: Command, out: &mut dyn Write) -> miette::Result<ExitSta
         Command::Diff(a) => commands::diff::run(&a, out),
         Command::Bench(a) => commands::bench::run(&a, out),
         Command::Rollout(a) => match &a.action {
-            Some(action) => commands::rollout_run::run(action, &a.common, out),
+            Some(action) => commands::rollout_run::run(action, out),
             None => commands::rollout::run(&a, out),
         },
         Command::Gate(a) => commands::gate::run(&a, out),
@@ -48,5 +48,15 @@ pub fn write_out(out: &mut dyn Write, text: &str) -> miette::Result<()> {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         Err(e) => Err(miette::miette!("cannot write output: {e}")),
+    }
+}
+
+/// Print errors about files and paths to stderr, one `error: …` line each,
+/// with control characters from file names and contents escaped. The one
+/// printer of `check`, `patterns` and `fix`.
+pub fn print_errors<S: AsRef<str>>(errors: impl IntoIterator<Item = S>) {
+    let mut err = std::io::stderr().lock();
+    for e in errors {
+        let _ = writeln!(err, "error: {}", crate::report::human::escape_controls(e.as_ref()));
     }
 }

@@ -217,17 +217,7 @@ impl Config {
             }
             let semantics = match &s.semantics {
                 None => None,
-                Some(v) => Some(match v.get_ref().as_str() {
-                    "search" => Semantics::Search,
-                    "anchored-start" => Semantics::AnchoredStart,
-                    "full-match" => Semantics::FullMatch,
-                    other => {
-                        return Err(invalid(
-                            format!("unknown semantics `{other}` (expected search, anchored-start or full-match)"),
-                            Some(v.span()),
-                        ));
-                    }
-                }),
+                Some(v) => Some(v.get_ref().parse::<Semantics>().map_err(|e| invalid(e, Some(v.span())))?),
             };
             sources.push(CustomSource {
                 glob: s.glob.get_ref().clone(),

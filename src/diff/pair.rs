@@ -334,7 +334,7 @@ fn modified(p: &ExtractedPattern, then: &[&Finding], now: &[&Finding], new: &Ver
         note.flags = Some(p.flags.to_letters());
         note.semantics = Some(p.semantics);
         note.rule_id.clone_from(&p.rule_id);
-        note.change = Some(change);
+        note.change = Some(Change { change: ChangeKind::Improved, ..change });
         note.refresh_fingerprint();
         out.push(note);
     }
@@ -483,6 +483,7 @@ mod tests {
         let note = &cmp.findings[0];
         assert_eq!((note.severity, note.code.as_str()), (Severity::Note, "CL002"));
         assert_eq!(note.message, "this change makes rule 942100 go from O(n³) to linear");
+        assert!(note.is_improvement(), "an improvement never fails a run");
         assert_eq!(
             note.change.as_ref().and_then(|c| c.before.clone()),
             Some(Before { complexity: Complexity::Polynomial, degree: Some(3) })

@@ -164,7 +164,7 @@ pub struct CompileError {
 
 impl std::fmt::Display for CompileError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} (at byte {} of the pattern)", self.message, self.offset)
+        write!(f, "{} (pattern offset {})", self.message, self.offset)
     }
 }
 

@@ -96,14 +96,6 @@ pub struct Proven {
 #[error("{0}")]
 pub struct NoFix(pub String);
 
-fn semantics_name(s: Semantics) -> &'static str {
-    match s {
-        Semantics::Search => "search",
-        Semantics::AnchoredStart => "anchored-start",
-        Semantics::FullMatch => "full-match",
-    }
-}
-
 /// True when the kind's consumer reads capture groups (so language
 /// equivalence is not enough).
 pub fn uses_captures(kind: &Kind) -> bool {
@@ -239,7 +231,7 @@ pub fn for_pattern(
         proof: Proof {
             equivalent: "dfa".into(),
             states: proven.states,
-            semantics: semantics_name(proven.semantics).into(),
+            semantics: proven.semantics.as_str().into(),
             linear: true,
         },
         steps: proven.steps,

@@ -129,7 +129,7 @@ impl ResultCache {
         h.update(file.display_path().as_bytes());
         h.update([0]);
         h.update(file.text.as_bytes());
-        let hex = to_hex(&h.finalize());
+        let hex = crate::fsutil::hex(&h.finalize());
         self.dir.join(&hex[..2]).join(format!("{hex}.json"))
     }
 
@@ -367,16 +367,6 @@ pub fn find_git_dir(start: &Path) -> Option<PathBuf> {
 /// and either an `objects` folder or (a linked worktree's) `commondir` file.
 fn is_git_dir(dir: &Path) -> bool {
     dir.is_dir() && dir.join("HEAD").is_file() && (dir.join("objects").is_dir() || dir.join("commondir").is_file())
-}
-
-fn to_hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 0xf)]));
-    }
-    s
 }
 
 #[cfg(test)]
@@ -648,7 +638,7 @@ mod tests {
             .expect("age the entry");
         // Fill the cache with empty entry files past the limit.
         for i in 0..MAX_ENTRIES {
-            let hex = to_hex(&Sha256::digest(i.to_le_bytes()));
+            let hex = crate::fsutil::hex(&Sha256::digest(i.to_le_bytes()));
             let p = dir.path().join("c").join(&hex[..2]).join(format!("{hex}.json"));
             std::fs::create_dir_all(p.parent().expect("shard")).expect("mkdir");
             std::fs::write(p, b"").expect("write");

@@ -303,6 +303,7 @@ fn summarize(files: &[FileResult], start: Instant) -> Summary {
         regexes: files.iter().map(|f| f.extraction.patterns.len()).sum(),
         findings: files.iter().map(|f| f.findings.len()).sum(),
         elapsed_ms: u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX),
+        unreadable: 0,
     }
 }
 

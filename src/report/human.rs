@@ -61,7 +61,10 @@ pub fn render_with(findings: &[Finding], summary: &Summary, sources: &Sources, o
         .with_links(opts.color)
         .with_urls(opts.color)
         .with_context_lines(1)
-        .without_syntax_highlighting();
+        .without_syntax_highlighting()
+        .with_word_separator(textwrap::WordSeparator::Custom(words))
+        .with_word_splitter(textwrap::WordSplitter::NoHyphenation)
+        .with_break_words(false);
     let mut out = String::new();
     let mut indexes: Vec<(&str, LineIndex)> = Vec::new();
     for f in findings {
@@ -119,6 +122,10 @@ pub fn summary_line(findings: &[Finding], summary: &Summary, color: bool) -> Str
         if n > 0 {
             tail.push(paint(plural(n, one, many), code));
         }
+    }
+    if summary.unreadable > 0 {
+        let n = summary.unreadable;
+        tail.push(paint(format!("{} could not be read", plural(n, "path", "paths")), "1;31"));
     }
     let tail = if tail.is_empty() { paint("no problems found".to_owned(), "1;32") } else { tail.join(", ") };
     format!("{}: {tail}", head.join(", "))
@@ -261,6 +268,10 @@ pub(crate) fn change_line(change: ChangeKind, before: Option<&crate::finding::Be
             format!("change: modified (before: {})", b.complexity.big_o(b.degree))
         }
         (ChangeKind::Modified, None) => "change: modified".to_owned(),
+        (ChangeKind::Improved, Some(b)) => {
+            format!("change: improved (before: {})", b.complexity.big_o(b.degree))
+        }
+        (ChangeKind::Improved, None) => "change: improved".to_owned(),
     }
 }
 
@@ -366,27 +377,74 @@ fn push_inert(out: &mut String, s: &str) {
     }
 }
 
-/// Greedy word wrap with an indent for the first and following lines.
+/// Greedy word wrap with an indent for the first and following lines,
+/// breaking only where [`words`] does (the same rule as miette's messages
+/// and help, configured in [`render_with`]).
 fn wrap(text: &str, width: usize, first: &str, rest: &str) -> String {
-    let mut out = String::new();
-    let mut line = first.to_owned();
-    let mut empty = true;
-    for word in text.split(' ') {
-        let len = line.chars().count() + usize::from(!empty) + word.chars().count();
-        if !empty && len > width {
-            out.push_str(line.trim_end());
-            out.push('\n');
-            rest.clone_into(&mut line);
-            empty = true;
-        }
-        if !empty {
-            line.push(' ');
-        }
-        line.push_str(word);
-        empty = false;
-    }
-    out.push_str(line.trim_end());
+    let opts = textwrap::Options::new(width)
+        .initial_indent(first)
+        .subsequent_indent(rest)
+        .wrap_algorithm(textwrap::WrapAlgorithm::FirstFit)
+        .word_separator(textwrap::WordSeparator::Custom(words))
+        .word_splitter(textwrap::WordSplitter::NoHyphenation)
+        .break_words(false);
+    let mut out = textwrap::fill(text, opts);
     out.push('\n');
+    out
+}
+
+/// The words of a line for wrapping: split only at ASCII spaces outside
+/// backtick code spans, so that a line break never falls inside
+/// `` `{0,64}` `` or a hyphenated word (`polynomial-backtracking`). A
+/// backtick without a partner opens no span.
+fn words(line: &str) -> Box<dyn Iterator<Item = textwrap::core::Word<'_>> + '_> {
+    let ticks: Vec<usize> = line.match_indices('`').map(|(i, _)| i).collect();
+    // Paired backticks: [open, close] ranges.
+    let spans: Vec<(usize, usize)> = ticks.chunks_exact(2).map(|p| (p[0], p[1])).collect();
+    let in_code = move |i: usize| spans.iter().any(|&(a, b)| a < i && i < b);
+    let mut out = Vec::new();
+    let mut start = 0;
+    let bytes = line.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b' ' && !in_code(i) {
+            let mut end = i;
+            while end < bytes.len() && bytes[end] == b' ' {
+                end += 1;
+            }
+            out.push(textwrap::core::Word::from(&line[start..end]));
+            start = end;
+            i = end;
+        } else {
+            i += 1;
+        }
+    }
+    if start < line.len() {
+        out.push(textwrap::core::Word::from(&line[start..]));
+    }
+    Box::new(out.into_iter())
+}
+
+/// A regex as it is written, for one line of text output: every character
+/// as in the file, except control characters (line breaks, tabs, ESC),
+/// which are written as the regex escapes that match them (`\n`, `\t`,
+/// `\x1b`), so the line stays one line and the terminal is not driven.
+pub fn regex_text(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len());
+    for c in pattern.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x80 && c.is_control() => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c if c.is_control() => {
+                let _ = write!(out, "\\x{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
     out
 }
 
@@ -584,7 +642,7 @@ mod tests {
     fn render_one(f: &Finding, text: &str) -> String {
         let mut sources = Sources::default();
         sources.insert("rules.yaml", Arc::from(text));
-        let summary = Summary { files: 1, regexes: 1, findings: 1, elapsed_ms: 0 };
+        let summary = Summary { files: 1, regexes: 1, findings: 1, elapsed_ms: 0, unreadable: 0 };
         render_with(std::slice::from_ref(f), &summary, &sources, HumanOptions::new(false))
     }
 

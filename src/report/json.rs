@@ -18,12 +18,15 @@ use crate::finding::{Before, ChangeKind, Complexity, Finding};
 use crate::source::{Flavor, LineIndex, Semantics, Span};
 use crate::verify::engine::EngineCheck;
 
-/// The whole document.
+/// The whole document. `verdict`: `cfglint regex`'s verdict on its one
+/// pattern, after the summary (absent elsewhere).
 #[derive(Serialize)]
-struct Document<'a> {
+struct Document<'a, V: Serialize> {
     version: u32,
     findings: Vec<JsonFinding<'a>>,
     summary: &'a Summary,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verdict: Option<&'a V>,
 }
 
 /// A byte range.
@@ -146,7 +149,23 @@ fn to_json<'a>(f: &'a Finding, sources: &Sources) -> JsonFinding<'a> {
 
 /// The whole report, pretty-printed, ending with a newline.
 pub fn render(findings: &[Finding], summary: &Summary, sources: &Sources) -> String {
-    let doc = Document { version: 1, findings: findings.iter().map(|f| to_json(f, sources)).collect(), summary };
+    document::<()>(findings, summary, sources, None)
+}
+
+/// The report of `cfglint regex`: the same document with its `verdict`
+/// last, serialized once (`version` stays first).
+pub fn render_with_verdict<V: Serialize>(
+    findings: &[Finding],
+    summary: &Summary,
+    sources: &Sources,
+    verdict: &V,
+) -> String {
+    document(findings, summary, sources, Some(verdict))
+}
+
+fn document<V: Serialize>(findings: &[Finding], summary: &Summary, sources: &Sources, verdict: Option<&V>) -> String {
+    let doc =
+        Document { version: 1, findings: findings.iter().map(|f| to_json(f, sources)).collect(), summary, verdict };
     let mut s = serde_json::to_string_pretty(&doc).expect("findings serialize");
     s.push('\n');
     s

@@ -41,6 +41,10 @@ pub struct Summary {
     pub findings: usize,
     /// Wall-clock milliseconds for the run.
     pub elapsed_ms: u64,
+    /// Paths that could not be read (reported as errors on stderr, not in
+    /// JSON): the human summary then never says "no problems found".
+    #[serde(skip)]
+    pub unreadable: usize,
 }
 
 /// The text of every file findings may point into, by displayed path.

@@ -473,14 +473,7 @@ pub struct Manifest {
 
 /// `sha256:<hex>` of some bytes.
 pub fn sha256(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    let mut out = String::with_capacity(7 + 64);
-    out.push_str("sha256:");
-    for b in &digest {
-        out.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
-        out.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
-    }
-    out
+    format!("sha256:{}", crate::fsutil::hex(&Sha256::digest(bytes)))
 }
 
 fn is_hash(s: &str) -> bool {

@@ -16,15 +16,7 @@ use super::{PatternContext, RuleMeta};
 
 /// The engine's name in messages.
 pub fn engine(flavor: Flavor) -> &'static str {
-    match flavor {
-        Flavor::Pcre => "PCRE",
-        Flavor::Js => "JavaScript",
-        Flavor::Python => "Python re",
-        Flavor::Java => "Java",
-        Flavor::Re2 => "RE2",
-        Flavor::Rust => "Rust regex",
-        Flavor::Onigmo => "Onigmo",
-    }
+    flavor.engine_name()
 }
 
 fn how(semantics: Semantics) -> &'static str {

@@ -88,7 +88,7 @@ fn pcre2_rejects(pattern: &str, flags: Flags) -> Option<ParseError> {
     }
     Some(ParseError {
         kind: ParseErrorKind::Syntax,
-        message: format!("{} (PCRE2 stops at byte {})", e.message, e.offset),
+        message: format!("{} (PCRE2 stops at pattern offset {})", e.message, e.offset),
         span: PatternSpan::new(at, at),
     })
 }
@@ -285,7 +285,7 @@ mod tests {
         ] {
             let f = cl004(pattern, Flavor::Pcre);
             assert_eq!(f.len(), 1, "{pattern}: {f:?}");
-            assert!(f[0].message.contains("PCRE2 stops at byte"), "{pattern}: {}", f[0].message);
+            assert!(f[0].message.contains("PCRE2 stops at pattern offset"), "{pattern}: {}", f[0].message);
             assert!(f[0].message.contains(needle), "{pattern}: {}", f[0].message);
         }
         // Valid PCRE stays clean.

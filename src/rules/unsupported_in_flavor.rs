@@ -82,15 +82,7 @@ enum Verdict {
 
 /// The engine behind a flavor, as users know it.
 pub(crate) fn engine(flavor: Flavor) -> &'static str {
-    match flavor {
-        Flavor::Pcre => "PCRE",
-        Flavor::Re2 => "RE2/Go",
-        Flavor::Rust => "Rust's regex crate",
-        Flavor::Js => "JavaScript",
-        Flavor::Python => "Python's re",
-        Flavor::Java => "Java",
-        Flavor::Onigmo => "Onigmo",
-    }
+    flavor.engine_name()
 }
 
 /// Every unsupported construct of the pattern in `cx`, sorted by position.

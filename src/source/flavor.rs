@@ -60,6 +60,20 @@ impl Flavor {
         }
     }
 
+    /// The engine's name in messages and human output (`RE2/Go`,
+    /// `Python's re`): the one table every rule and command uses.
+    pub fn engine_name(self) -> &'static str {
+        match self {
+            Flavor::Pcre => "PCRE",
+            Flavor::Re2 => "RE2/Go",
+            Flavor::Rust => "Rust's regex crate",
+            Flavor::Js => "JavaScript",
+            Flavor::Python => "Python's re",
+            Flavor::Java => "Java",
+            Flavor::Onigmo => "Onigmo",
+        }
+    }
+
     /// The lowercase name used on the command line and in JSON.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -114,6 +128,37 @@ pub enum Semantics {
     /// Anchored at both ends, as if wrapped in `^(?:…)$` (Prometheus
     /// relabel `regex`, Alertmanager matchers, Java `matches()`).
     FullMatch,
+}
+
+impl Semantics {
+    /// The name used on the command line, in cfglint.toml and in JSON
+    /// (the same as its serde form).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Semantics::Search => "search",
+            Semantics::AnchoredStart => "anchored-start",
+            Semantics::FullMatch => "full-match",
+        }
+    }
+}
+
+impl fmt::Display for Semantics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Semantics {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "search" => Ok(Semantics::Search),
+            "anchored-start" => Ok(Semantics::AnchoredStart),
+            "full-match" => Ok(Semantics::FullMatch),
+            other => Err(format!("unknown semantics `{other}` (expected search, anchored-start or full-match)")),
+        }
+    }
 }
 
 /// Match flags given outside the pattern text (JS `/…/i`, nginx `~*`,

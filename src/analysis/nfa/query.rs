@@ -5,7 +5,6 @@ use std::fmt::Write as _;
 use super::build::span_text;
 use super::{Edge, Entry, Guard, Nfa, StateId, StateKind, bits};
 use crate::analysis::ir::{Ir, NodeId, NodeKind};
-use crate::source::Semantics;
 
 impl Guard {
     /// Whether the guard holds between `prev` and `next` (`None` for the
@@ -106,11 +105,7 @@ impl Nfa {
             s,
             "NFA: {} states, {} semantics{}",
             self.states.len(),
-            match self.semantics {
-                Semantics::Search => "search",
-                Semantics::AnchoredStart => "anchored-start",
-                Semantics::FullMatch => "full-match",
-            },
+            self.semantics,
             if self.approximate { " (approximate)" } else { "" }
         );
         for (i, st) in self.states.iter().enumerate() {

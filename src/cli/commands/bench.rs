@@ -18,7 +18,7 @@ use crate::report::Format;
 
 /// Run `bench`.
 pub fn run(args: &BenchArgs, out: &mut dyn Write) -> Result<ExitStatus> {
-    let settings = settings::resolve(&args.common)?;
+    let settings = settings::resolve(&args.common())?;
     if !matches!(settings.format, Format::Human | Format::Json) {
         return Err(miette::miette!("`cfglint bench` writes --format human or json"));
     }
@@ -52,7 +52,9 @@ pub fn run(args: &BenchArgs, out: &mut dyn Write) -> Result<ExitStatus> {
     if let Some(path) = &args.plot {
         let svg = render::svg(&report, bench_settings.plot_rules)
             .map_err(|e| miette::miette!("cannot draw the plot: {e}"))?;
-        std::fs::write(path, svg).into_diagnostic().wrap_err_with(|| format!("cannot write {}", path.display()))?;
+        crate::fsutil::write_output(path, svg.as_bytes())
+            .into_diagnostic()
+            .wrap_err_with(|| format!("cannot write {}", path.display()))?;
     }
     let text = match settings.format {
         Format::Json => render::json(&report),

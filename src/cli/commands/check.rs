@@ -6,7 +6,7 @@ use miette::Result;
 
 use crate::cli::args::CheckArgs;
 use crate::cli::settings;
-use crate::cli::{ExitStatus, write_out};
+use crate::cli::{ExitStatus, print_errors, write_out};
 use crate::lint;
 use crate::lint::baseline::Baseline;
 use crate::lint::cache::ResultCache;
@@ -14,7 +14,7 @@ use crate::report;
 
 /// Run `check`.
 pub fn run(args: &CheckArgs, out: &mut dyn Write) -> Result<ExitStatus> {
-    let mut settings = settings::resolve(&args.common)?;
+    let mut settings = settings::resolve(&args.common())?;
     settings.lint.no_ignore = args.no_ignore;
     settings.lint.rules.fixes = args.suggest_fixes;
     // Read the baseline first: a bad one should fail before any work.
@@ -37,10 +37,7 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> Result<ExitStatus> {
     // Paths that could not be read come first, so the summary that follows
     // is not read as "everything is fine".
     if !report.errors.is_empty() {
-        let mut err = std::io::stderr().lock();
-        for e in &report.errors {
-            let _ = writeln!(err, "error: {e}");
-        }
+        print_errors(&report.errors);
         status = ExitStatus::Error;
     }
     if let Some(path) = &args.write_baseline {
@@ -59,6 +56,7 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> Result<ExitStatus> {
         }
         let mut summary = report.summary.clone();
         summary.findings = findings.len();
+        summary.unreadable = report.errors.len();
         let text = report::render(settings.format, &findings, &summary, &report.sources(), settings.color);
         write_out(out, &text)?;
         if findings.iter().any(|f| f.severity >= settings.fail_on) {

@@ -19,7 +19,7 @@ use crate::verify::simulator::{Program, SimOptions};
 
 /// Run `debug`.
 pub fn run(args: &DebugArgs, out: &mut dyn Write) -> Result<ExitStatus> {
-    let settings = settings::resolve(&args.common)?;
+    let settings = settings::resolve(&args.common())?;
     let engine = settings.flavor.unwrap_or(Flavor::Pcre);
     // Onigmo is analysed as PCRE with line anchors (`Flavor::model`).
     let (flavor, flags) = (engine.model(), engine.engine_flags(Flags::from_letters(&args.flags)));

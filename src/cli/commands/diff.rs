@@ -22,7 +22,7 @@ pub fn cache_for(settings: &Settings, dir: Option<std::path::PathBuf>) -> Option
 
 /// Run `diff`.
 pub fn run(args: &DiffArgs, out: &mut dyn Write) -> Result<ExitStatus> {
-    let settings = settings::resolve(&args.common)?;
+    let settings = settings::resolve(&args.common())?;
     let start = args.repo.clone().unwrap_or_else(|| settings.cwd.clone());
     let repo = git::open(&start)?;
     let cache =
@@ -47,7 +47,8 @@ pub fn run(args: &DiffArgs, out: &mut dyn Write) -> Result<ExitStatus> {
     }
     text.push_str(&report::render(settings.format, &report.findings, &report.summary, &report.sources, settings.color));
     write_out(out, &text)?;
-    Ok(if report.findings.iter().any(|f| f.severity >= settings.fail_on) {
+    // A note that the change made a regex better is news, not a failure.
+    Ok(if report.findings.iter().any(|f| f.severity >= settings.fail_on && !f.is_improvement()) {
         ExitStatus::Failure
     } else {
         ExitStatus::Success

@@ -5,9 +5,9 @@ use std::io::Write;
 
 use miette::Result;
 
+use crate::cli::args::DataFormat;
 use crate::cli::args::ExplainArgs;
 use crate::cli::{ExitStatus, write_out};
-use crate::report::Format;
 use crate::rules;
 
 /// Run `explain`.
@@ -21,7 +21,7 @@ pub fn run(args: &ExplainArgs, out: &mut dyn Write) -> Result<ExitStatus> {
         ));
     };
     let mut s = String::new();
-    if args.common.format == Format::Json {
+    if args.format.format == DataFormat::Json {
         let examples: Vec<serde_json::Value> =
             meta.examples.iter().map(|e| serde_json::json!({"bad": e.bad, "good": e.good, "note": e.note, "flavor": e.flavor, "semantics": e.semantics})).collect();
         let v = serde_json::json!({

@@ -17,14 +17,14 @@ use miette::Result;
 
 use crate::cli::args::FixArgs;
 use crate::cli::settings;
-use crate::cli::{ExitStatus, write_out};
+use crate::cli::{ExitStatus, print_errors, write_out};
 use crate::fix::{self, Fix};
 use crate::lint;
 use crate::source;
 
 /// Run `fix`.
 pub fn run(args: &FixArgs, out: &mut dyn Write) -> Result<ExitStatus> {
-    let mut settings = settings::resolve(&args.common)?;
+    let mut settings = settings::resolve(&args.common())?;
     settings.lint.rules.fixes = true;
     let opts = &settings.lint;
     let (files, mut errors) = lint::walk(&args.paths, opts);
@@ -83,10 +83,7 @@ pub fn run(args: &FixArgs, out: &mut dyn Write) -> Result<ExitStatus> {
     if errors.is_empty() {
         return Ok(ExitStatus::Success);
     }
-    let mut err = std::io::stderr().lock();
-    for e in &errors {
-        let _ = writeln!(err, "error: {e}");
-    }
+    print_errors(&errors);
     Ok(ExitStatus::Error)
 }
 

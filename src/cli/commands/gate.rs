@@ -127,7 +127,7 @@ fn observed(args: &GateArgs) -> Result<Observed> {
 
 /// Run `gate`.
 pub fn run(args: &GateArgs, out: &mut dyn Write) -> Result<ExitStatus> {
-    let settings = settings::resolve(&args.common)?;
+    let settings = settings::resolve(&args.common())?;
     if !matches!(settings.format, Format::Human | Format::Json) {
         return Err(miette::miette!("--format: gate writes human or json"));
     }

@@ -8,14 +8,14 @@ use serde_json::json;
 
 use crate::cli::args::PatternsArgs;
 use crate::cli::settings;
-use crate::cli::{ExitStatus, write_out};
+use crate::cli::{ExitStatus, print_errors, write_out};
 use crate::lint;
 use crate::report::Format;
 use crate::source::LineIndex;
 
 /// Run `patterns`.
 pub fn run(args: &PatternsArgs, out: &mut dyn Write) -> Result<ExitStatus> {
-    let settings = settings::resolve(&args.common)?;
+    let settings = settings::resolve(&args.common())?;
     let report = lint::lint_paths_extract_only(&args.paths, &settings.lint);
     let mut text = String::new();
     // Each file's own text: looking it up by path was a scan of every file
@@ -49,7 +49,7 @@ pub fn run(args: &PatternsArgs, out: &mut dyn Write) -> Result<ExitStatus> {
                         p.kind,
                         p.flavor,
                         p.key,
-                        p.pattern.escape_debug()
+                        crate::report::human::regex_text(&p.pattern)
                     );
                 }
             }
@@ -61,20 +61,8 @@ pub fn run(args: &PatternsArgs, out: &mut dyn Write) -> Result<ExitStatus> {
     // patterns nobody listed: an error, never a silent exit 0.
     let unreadable: Vec<_> = report.files.iter().flat_map(|f| &f.findings).filter(|f| f.code == "CL100").collect();
     if !report.errors.is_empty() || !unreadable.is_empty() {
-        let mut err = std::io::stderr().lock();
-        for e in &report.errors {
-            let _ = writeln!(err, "error: {}", crate::report::human::escape_controls(e));
-        }
-        for f in unreadable {
-            let _ = writeln!(
-                err,
-                "error: {}:{}:{}: {}",
-                crate::report::human::escape_controls(&f.file),
-                f.line,
-                f.column,
-                crate::report::human::escape_controls(&f.message)
-            );
-        }
+        print_errors(&report.errors);
+        print_errors(unreadable.iter().map(|f| format!("{}:{}:{}: {}", f.file, f.line, f.column, f.message)));
         status = ExitStatus::Error;
     }
     Ok(status)

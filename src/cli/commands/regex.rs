@@ -5,36 +5,42 @@ use std::sync::Arc;
 
 use miette::Result;
 
+use serde::Serialize;
+
+use crate::analysis::Attack;
 use crate::analysis::parse::{ParseConfig, parse};
 use crate::cli::args::RegexArgs;
 use crate::cli::settings;
 use crate::cli::{ExitStatus, write_out};
+use crate::finding::Complexity;
 use crate::lint;
 use crate::report::{self, Format, Sources, Summary};
 use crate::rules::{self, backtracking_engine};
 use crate::source::{Flags, Flavor, Semantics};
+use crate::verify::engine::EngineCheck;
 use crate::verify::verdict::Verdict;
 
-/// Parse a `--semantics` value.
+/// Parse a `--semantics` value (also `match` and `fullmatch`, Python's
+/// method names).
 pub fn parse_semantics(s: &str) -> Result<Semantics> {
-    match s {
-        "search" => Ok(Semantics::Search),
-        "anchored-start" | "match" => Ok(Semantics::AnchoredStart),
-        "full-match" | "fullmatch" => Ok(Semantics::FullMatch),
-        other => Err(miette::miette!("--semantics: expected search, anchored-start or full-match, not `{other}`")),
-    }
+    let canonical = match s {
+        "match" => "anchored-start",
+        "fullmatch" => "full-match",
+        other => other,
+    };
+    canonical.parse().map_err(|e| miette::miette!("--semantics: {e}"))
 }
 
 /// Run `regex`.
 pub fn run(args: &RegexArgs, out: &mut dyn Write) -> Result<ExitStatus> {
-    let mut settings = settings::resolve(&args.common)?;
+    let mut settings = settings::resolve(&args.common())?;
     // One pattern asked about: its proven fix, if any, is worth the search.
     settings.lint.rules.fixes = true;
     let flavor = settings.flavor.unwrap_or(Flavor::Pcre);
     let semantics = parse_semantics(&args.semantics)?;
     let flags = Flags::from_letters(&args.flags);
     let result = lint::lint_pattern(&args.pattern, flavor, flags, semantics, &settings.lint);
-    let summary = Summary { files: 0, regexes: 1, findings: result.findings.len(), elapsed_ms: 0 };
+    let summary = Summary { files: 0, regexes: 1, findings: result.findings.len(), elapsed_ms: 0, unreadable: 0 };
     let mut sources = Sources::default();
     sources.insert(lint::COMMAND_LINE, Arc::clone(&result.text));
     // The verdict is printed even when there is no finding: "linear" is an
@@ -44,15 +50,12 @@ pub fn run(args: &RegexArgs, out: &mut dyn Write) -> Result<ExitStatus> {
         .ok()
         .map(|ir| rules::verdict(&args.pattern, &ir, flavor, flags, semantics, &settings.lint.rules.redos));
     let text = match settings.format {
-        Format::Json => {
-            let mut doc: serde_json::Value =
-                serde_json::from_str(&report::render(Format::Json, &result.findings, &summary, &sources, false))
-                    .expect("the JSON reporter emits JSON");
-            doc["verdict"] = verdict_json(verdict.as_ref(), flavor, flags, semantics);
-            let mut s = serde_json::to_string_pretty(&doc).expect("JSON values serialize");
-            s.push('\n');
-            s
-        }
+        Format::Json => report::json::render_with_verdict(
+            &result.findings,
+            &summary,
+            &sources,
+            &VerdictJson::new(verdict.as_ref(), flavor, flags, semantics),
+        ),
         Format::Human => {
             let mut s = report::render(Format::Human, &result.findings, &summary, &sources, settings.color);
             s.push_str(&verdict_line(verdict.as_ref(), flavor, semantics));
@@ -68,14 +71,6 @@ pub fn run(args: &RegexArgs, out: &mut dyn Write) -> Result<ExitStatus> {
     })
 }
 
-fn how(semantics: Semantics) -> &'static str {
-    match semantics {
-        Semantics::Search => "search",
-        Semantics::AnchoredStart => "anchored-start",
-        Semantics::FullMatch => "full-match",
-    }
-}
-
 /// One line for people: the verdict, its engine and semantics.
 fn verdict_line(verdict: Option<&Verdict>, flavor: Flavor, semantics: Semantics) -> String {
     let engine = backtracking_engine(flavor);
@@ -87,19 +82,17 @@ fn verdict_line(verdict: Option<&Verdict>, flavor: Flavor, semantics: Semantics)
     }
     let mut s = if v.is_vulnerable() {
         format!(
-            "verdict: {} in {engine} ({} semantics), confirmed by simulation\n",
-            v.complexity.big_o(v.degree),
-            how(semantics)
+            "verdict: {} in {engine} ({semantics} semantics), confirmed by simulation\n",
+            v.complexity.big_o(v.degree)
         )
     } else {
         match v.complexity {
             crate::finding::Complexity::Linear => {
                 format!(
-                    "verdict: linear in {engine} ({} semantics): no input makes it backtrack super-linearly\n",
-                    how(semantics)
+                    "verdict: linear in {engine} ({semantics} semantics): no input makes it backtrack super-linearly\n"
                 )
             }
-            _ => format!("verdict: unknown in {engine} ({} semantics)\n", how(semantics)),
+            _ => format!("verdict: unknown in {engine} ({semantics} semantics)\n"),
         }
     };
     for note in v.notes.iter().chain(v.engine.as_ref().map(crate::verify::engine::EngineCheck::note).as_ref()) {
@@ -110,25 +103,52 @@ fn verdict_line(verdict: Option<&Verdict>, flavor: Flavor, semantics: Semantics)
     s
 }
 
-/// The verdict object of `regex --format json`.
-fn verdict_json(verdict: Option<&Verdict>, flavor: Flavor, flags: Flags, semantics: Semantics) -> serde_json::Value {
-    let flags = flavor.engine_flags(flags).to_letters();
-    let Some(v) = verdict else {
-        return serde_json::json!({
-            "complexity": null, "flavor": flavor, "flags": flags, "semantics": how(semantics), "analyzed": false
-        });
-    };
-    serde_json::json!({
-        "complexity": v.complexity,
-        "degree": v.degree,
-        "confirmed": v.confirmed,
-        "attack": v.candidate.as_ref().filter(|_| v.confirmed).map(|c| &c.attack),
-        "steps": v.steps(),
-        "flavor": flavor,
-        "flags": flags,
-        "semantics": how(semantics),
-        "notes": v.notes,
-        "engine_check": v.engine,
-        "analyzed": true,
-    })
+/// The verdict object of `regex --format json`, keys in this order
+/// (docs/output.md). When the pattern was not analyzed (it does not parse
+/// for the engine) `complexity` is `null` and the evidence keys are absent.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum VerdictJson<'a> {
+    Analyzed {
+        complexity: Complexity,
+        degree: Option<u32>,
+        confirmed: bool,
+        attack: Option<&'a Attack>,
+        steps: Vec<(u64, u64)>,
+        flavor: Flavor,
+        flags: String,
+        semantics: Semantics,
+        notes: &'a [String],
+        engine_check: Option<&'a EngineCheck>,
+        analyzed: bool,
+    },
+    NotAnalyzed {
+        complexity: Option<Complexity>,
+        flavor: Flavor,
+        flags: String,
+        semantics: Semantics,
+        analyzed: bool,
+    },
+}
+
+impl<'a> VerdictJson<'a> {
+    fn new(verdict: Option<&'a Verdict>, flavor: Flavor, flags: Flags, semantics: Semantics) -> Self {
+        let flags = flavor.engine_flags(flags).to_letters();
+        match verdict {
+            None => VerdictJson::NotAnalyzed { complexity: None, flavor, flags, semantics, analyzed: false },
+            Some(v) => VerdictJson::Analyzed {
+                complexity: v.complexity,
+                degree: v.degree,
+                confirmed: v.confirmed,
+                attack: v.candidate.as_ref().filter(|_| v.confirmed).map(|c| &c.attack),
+                steps: v.steps(),
+                flavor,
+                flags,
+                semantics,
+                notes: &v.notes,
+                engine_check: v.engine.as_ref(),
+                analyzed: true,
+            },
+        }
+    }
 }

@@ -21,7 +21,7 @@ use crate::rollout::{self, Attribution, Policy};
 
 /// Run `rollback`.
 pub fn run(args: &RollbackArgs, out: &mut dyn Write) -> Result<ExitStatus> {
-    let settings = settings::resolve(&args.common)?;
+    let settings = settings::resolve(&args.common())?;
     if !matches!(settings.format, Format::Human | Format::Json) {
         return Err(miette::miette!("--format: rollback writes human (TOML) or json"));
     }

@@ -46,7 +46,7 @@ pub fn reason(given: Option<&str>, flag: &str) -> Result<String> {
 
 /// Run `rollout`.
 pub fn run(args: &RolloutArgs, out: &mut dyn Write) -> Result<ExitStatus> {
-    let settings = settings::resolve(&args.common)?;
+    let settings = settings::resolve(&args.common())?;
     if !matches!(settings.format, Format::Human | Format::Json) {
         return Err(miette::miette!("--format: rollout writes human (TOML) or json"));
     }

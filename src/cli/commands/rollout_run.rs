@@ -7,13 +7,11 @@ use std::fmt::Write as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use miette::Result;
+use miette::{IntoDiagnostic, Result, WrapErr};
 
-use crate::cli::args::{Common, RolloutAction};
+use crate::cli::args::{DataFormat, RolloutAction};
 use crate::cli::commands::gate::{load_manifest, open_repo};
-use crate::cli::settings;
 use crate::cli::{ExitStatus, write_out};
-use crate::report::Format;
 use crate::rollout::run::{self, Options, Outcome};
 use crate::rollout::state::{State, now};
 
@@ -23,16 +21,16 @@ fn default_state(manifest: &Path) -> PathBuf {
 }
 
 /// Run one of the subcommands.
-pub fn run(action: &RolloutAction, common: &Common, out: &mut dyn Write) -> Result<ExitStatus> {
-    let settings = settings::resolve(common)?;
+pub fn run(action: &RolloutAction, out: &mut dyn Write) -> Result<ExitStatus> {
     match action {
         RolloutAction::Run(a) => {
+            let cwd = std::env::current_dir().into_diagnostic().wrap_err("cannot read the working directory")?;
             let (manifest, bytes) = load_manifest(&a.manifest)?;
-            let root = open_repo(a.repo.as_deref(), &settings.cwd, "")?
+            let root = open_repo(a.repo.as_deref(), &cwd, "")?
                 .workdir()
                 .map(Path::to_path_buf)
                 .expect("open_repo checks for a work tree");
-            let abs = |p: &Path| if p.is_absolute() { p.to_path_buf() } else { settings.cwd.join(p) };
+            let abs = |p: &Path| if p.is_absolute() { p.to_path_buf() } else { cwd.join(p) };
             let opts = Options {
                 manifest_path: abs(&a.manifest),
                 manifest_bytes: bytes,
@@ -48,7 +46,7 @@ pub fn run(action: &RolloutAction, common: &Common, out: &mut dyn Write) -> Resu
         }
         RolloutAction::Status(a) => {
             let st = State::load(&a.state)?.ok_or_else(|| miette::miette!("no state file at {}", a.state.display()))?;
-            let text = if settings.format == Format::Json {
+            let text = if a.format.format == DataFormat::Json {
                 let mut s = serde_json::to_string_pretty(&st).expect("a state serializes: plain data");
                 s.push('\n');
                 s

@@ -5,15 +5,15 @@ use std::io::Write;
 
 use miette::Result;
 
+use crate::cli::args::DataFormat;
 use crate::cli::args::RulesArgs;
 use crate::cli::{ExitStatus, write_out};
-use crate::report::Format;
 use crate::rules;
 
 /// Run `rules`.
 pub fn run(args: &RulesArgs, out: &mut dyn Write) -> Result<ExitStatus> {
     let mut s = String::new();
-    if args.common.format == Format::Json {
+    if args.format.format == DataFormat::Json {
         let list: Vec<serde_json::Value> = rules::registry()
             .iter()
             .map(|m| {
