@@ -301,6 +301,10 @@ pub fn cross_check(
         return;
     }
     let Some(candidate) = verdict.candidate.as_ref() else { return };
+    if !super::engine::REPLAYS {
+        verdict.notes.push(super::engine::NOT_REPLAYED.to_owned());
+        return;
+    }
     let Some(mut pcre2) = Replayer::new(pattern, flags, semantics) else { return };
     let Some(check) = pcre2.replay(&candidate.attack) else { return };
     if check.reproduced {
