@@ -47,7 +47,10 @@ pub fn run(args: &DiffArgs, out: &mut dyn Write) -> Result<ExitStatus> {
     }
     text.push_str(&report::render(settings.format, &report.findings, &report.summary, &report.sources, settings.color));
     write_out(out, &text)?;
-    Ok(if report.findings.iter().any(|f| f.severity >= settings.fail_on) {
+    // An internal error (a caught panic, CL009) is never a silent pass.
+    Ok(if report.findings.iter().any(crate::lint::guard::is_internal_error) {
+        ExitStatus::Error
+    } else if report.findings.iter().any(|f| f.severity >= settings.fail_on) {
         ExitStatus::Failure
     } else {
         ExitStatus::Success
