@@ -14,6 +14,7 @@
 //! needs-patterns = "fixtures/cli/project" # skip while nothing is extracted there
 //! env = { CFGLINT_DEBUG_PANIC = "pattern:x" } # extra environment variables
 //! debug-only = true               # skip in release builds (debug-only hooks)
+//! needs-pcre2 = true              # skip without the `pcre2` feature (PCRE2 replay behaviour)
 //! ```
 //!
 //! The binary runs with `NO_COLOR=1`; elapsed times, the version and the
@@ -48,6 +49,8 @@ struct Case {
     env: std::collections::BTreeMap<String, String>,
     #[serde(default)]
     debug_only: bool,
+    #[serde(default)]
+    needs_pcre2: bool,
 }
 
 fn root() -> PathBuf {
@@ -106,6 +109,7 @@ fn cli_cases() {
         let text = std::fs::read_to_string(path).expect("readable case");
         let case: Case = toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         if (case.debug_only && !cfg!(debug_assertions))
+            || (case.needs_pcre2 && !cfg!(feature = "pcre2"))
             || case.needs_patterns.as_ref().is_some_and(|p| !has_patterns(p))
         {
             skipped.push(name);
@@ -167,10 +171,11 @@ fn cli_cases() {
         }
     }
     if !skipped.is_empty() {
-        // These need extractors that are not built yet.
+        // These need extractors that are not built yet, PCRE2 (a build
+        // without the `pcre2` feature) or a debug build.
         #[allow(clippy::print_stderr)] // shown with --nocapture: what waits for an extractor
         {
-            eprintln!("no patterns extracted, skipped: {}", skipped.join(", "));
+            eprintln!("skipped (no patterns extracted, no PCRE2, or a release build): {}", skipped.join(", "));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
