@@ -12,10 +12,16 @@
 //! snapshot = true                 # snapshot stdout as cli__<case>
 //! cwd = "fixtures/cli/bad-config" # working directory (default: crate root)
 //! needs-patterns = "fixtures/cli/project" # skip while nothing is extracted there
+//! env = { CFGLINT_DEBUG_PANIC = "pattern:x" } # extra environment variables
+//! debug-only = true               # skip in release builds (debug-only hooks)
+//! needs-pcre2 = true              # skip without the `pcre2` feature (PCRE2 replay behaviour)
 //! ```
 //!
-//! The binary runs with `NO_COLOR=1`; elapsed times and the version are
-//! masked in snapshots.
+//! The binary runs with `NO_COLOR=1`; elapsed times, the version and the
+//! PCRE2 version are masked in snapshots. A build without the `pcre2`
+//! feature snapshots output that says so ("built without PCRE2") as
+//! `cli__<case>@no-pcre2`; output it shares with the default build is
+//! compared with the same snapshot.
 
 use std::path::{Path, PathBuf};
 
@@ -39,6 +45,12 @@ struct Case {
     snapshot: bool,
     cwd: Option<String>,
     needs_patterns: Option<String>,
+    #[serde(default)]
+    env: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    debug_only: bool,
+    #[serde(default)]
+    needs_pcre2: bool,
 }
 
 fn root() -> PathBuf {
@@ -62,11 +74,21 @@ fn normalize(s: &str) -> String {
                 out.push(',');
             }
         } else {
-            out.push_str(&line.replace(env!("CARGO_PKG_VERSION"), "[version]"));
+            let line = line.replace(env!("CARGO_PKG_VERSION"), "[version]");
+            match cfglint::engine::pcre2_version() {
+                Some(v) => out.push_str(&line.replace(&v, "[pcre2-version]")),
+                None => out.push_str(&line),
+            }
         }
         out.push('\n');
     }
     out
+}
+
+/// The snapshot suffix for `text`: `no-pcre2` when a build without PCRE2
+/// says so in it.
+fn suffix(text: &str) -> Option<&'static str> {
+    (!cfg!(feature = "pcre2") && text.contains("built without PCRE2")).then_some("no-pcre2")
 }
 
 #[test]
@@ -86,8 +108,9 @@ fn cli_cases() {
         let name = path.file_stem().expect("a file").to_string_lossy().into_owned();
         let text = std::fs::read_to_string(path).expect("readable case");
         let case: Case = toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        if let Some(p) = &case.needs_patterns
-            && !has_patterns(p)
+        if (case.debug_only && !cfg!(debug_assertions))
+            || (case.needs_pcre2 && !cfg!(feature = "pcre2"))
+            || case.needs_patterns.as_ref().is_some_and(|p| !has_patterns(p))
         {
             skipped.push(name);
             continue;
@@ -98,6 +121,7 @@ fn cli_cases() {
             .args(&case.args)
             .current_dir(&cwd)
             .env("NO_COLOR", "1")
+            .envs(&case.env)
             .output()
             .expect("cfglint runs");
         let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
@@ -134,21 +158,24 @@ fn cli_cases() {
             continue;
         }
         if case.snapshot {
+            let stdout = normalize(&stdout);
             insta::with_settings!({
+                snapshot_suffix => suffix(&stdout).unwrap_or_default(),
                 snapshot_path => Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/cli"),
                 prepend_module_to_snapshot => false,
                 omit_expression => true,
                 description => case.args.join(" "),
             }, {
-                insta::assert_snapshot!(format!("cli__{name}"), normalize(&stdout));
+                insta::assert_snapshot!(format!("cli__{name}"), stdout);
             });
         }
     }
     if !skipped.is_empty() {
-        // These need extractors that are not built yet.
+        // These need extractors that are not built yet, PCRE2 (a build
+        // without the `pcre2` feature) or a debug build.
         #[allow(clippy::print_stderr)] // shown with --nocapture: what waits for an extractor
         {
-            eprintln!("no patterns extracted, skipped: {}", skipped.join(", "));
+            eprintln!("skipped (no patterns extracted, no PCRE2, or a release build): {}", skipped.join(", "));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
@@ -158,4 +185,7 @@ fn cli_cases() {
 fn normalize_masks_times() {
     assert_eq!(normalize("  \"elapsed_ms\": 17\n"), "  \"elapsed_ms\": \"[ms]\"\n");
     assert_eq!(normalize("  \"elapsed_ms\": 17,\n"), "  \"elapsed_ms\": \"[ms]\",\n");
+    if let Some(v) = cfglint::engine::pcre2_version() {
+        assert_eq!(normalize(&format!("replayed on PCRE2 {v}: x")), "replayed on PCRE2 [pcre2-version]: x\n");
+    }
 }

@@ -38,7 +38,7 @@ use cfglint::source::{Flags, Flavor, Semantics, SourceFile};
 const PENDING: &[&str] = &[];
 
 /// Rules emitted by the pipeline rather than listed in `RULES`.
-const PIPELINE: &[&str] = &["CL100", "CL101", "CL102"];
+const PIPELINE: &[&str] = &["CL009", "CL100", "CL101", "CL102"];
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/rules")
@@ -66,11 +66,21 @@ fn human() -> HumanOptions {
     HumanOptions { color: false, unicode: true, width: 100 }
 }
 
+/// Snapshot `text` with the PCRE2 version masked. A build without the
+/// `pcre2` feature snapshots output that says so ("built without PCRE2")
+/// as `<name>@no-pcre2`; output it shares with the default build is
+/// compared with the same snapshot.
 fn snapshot(name: &str, text: &str) {
+    let text = match cfglint::engine::pcre2_version() {
+        Some(v) => text.replace(&v, "[pcre2-version]"),
+        None => text.to_owned(),
+    };
+    let suffix = if !cfg!(feature = "pcre2") && text.contains("built without PCRE2") { "no-pcre2" } else { "" };
     insta::with_settings!({
         snapshot_path => Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/rules"),
         prepend_module_to_snapshot => false,
         omit_expression => true,
+        snapshot_suffix => suffix,
     }, {
         insta::assert_snapshot!(name, text);
     });

@@ -239,12 +239,19 @@ pub fn human(report: &Report, baseline_rev: Option<&str>) -> String {
             let replay = match c.pcre2_reproduced {
                 Some(true) => "its PCRE2 replay blows up too",
                 Some(false) => "its PCRE2 replay stays linear",
+                None if !crate::verify::engine::REPLAYS => "not replayed: built without PCRE2",
                 None => "not replayed on PCRE2",
             };
+            let on = if r.worst_case.as_ref().is_some_and(|w| w.engine != "pcre2") { "the simulator" } else { "PCRE2" };
             lines.push(format!(
-                "cfglint check: {} on a plain backtracker (simulator; {replay}); bench on PCRE2: {bench}",
+                "cfglint check: {} on a plain backtracker (simulator; {replay}); bench on {on}: {bench}",
                 c.complexity.big_o(c.degree)
             ));
+        }
+        if r.fail_open.is_none() && !crate::verify::engine::REPLAYS && r.worst_case.is_some() {
+            lines.push(
+                "fail-open point not measured: built without PCRE2 (ModSecurity's match limits are PCRE2's)".to_owned(),
+            );
         }
         if let Some(f) = &r.fail_open {
             let a = &f.attack;

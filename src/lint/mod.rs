@@ -5,12 +5,15 @@
 //! under a size cap, extracts its regexes, runs every enabled rule on each
 //! pattern in parallel (rayon), and returns findings sorted
 //! deterministically. A file that cannot be parsed is a CL100 finding; the
-//! run goes on with the other files. The library never prints; I/O errors
-//! are returned as data for the CLI to show.
+//! run goes on with the other files. A panic while analysing a file or a
+//! pattern is a CL009 finding on it ([`guard`]); the run goes on too. The
+//! library never prints; I/O errors are returned as data for the CLI to
+//! show.
 
 pub mod baseline;
 pub mod cache;
 pub mod exclude;
+pub mod guard;
 pub mod suppress;
 
 use std::path::{Path, PathBuf};
@@ -22,7 +25,7 @@ use rayon::prelude::*;
 use crate::finding;
 use crate::finding::Finding;
 use crate::report::{Sources, Summary};
-use crate::rules::{self, PatternContext, RuleSettings};
+use crate::rules::{self, PatternContext, Rule, RuleSettings};
 use crate::source::{self, ExtractOptions, Extraction, SourceFile, Span};
 use cache::ResultCache;
 
@@ -277,7 +280,11 @@ fn run_paths(
                         source::display_path(path)
                     ))
                 }
-                Ok(file) => Ok(per_file(&file, opts)),
+                Ok(file) => Ok(guard::catch(|| {
+                    guard::debug_trigger(guard::Site::File, &file.display_path());
+                    per_file(&file, opts)
+                })
+                .unwrap_or_else(|message| guard::file_result(&file, &message, opts))),
                 Err(e @ source::LoadError::Io { .. }) => Err(e.to_string()),
                 Err(e) if stream => Err(e.to_string()),
                 Err(e) => Ok(load_problem(path, &e, opts)),
@@ -340,9 +347,11 @@ pub fn lint_source_cached(file: &SourceFile, opts: &LintOptions, cache: Option<&
     } else {
         let result = analyze_source(file, opts);
         // A file analyzed after the run budget ran out holds "not
-        // analysed" findings: not a result to keep.
+        // analysed" findings, and one that hit an internal error holds a
+        // bug's trace: neither is a result to keep.
         if let Some(c) = cache
             && !opts.rules.run.is_exhausted()
+            && !result.findings.iter().any(guard::is_internal_error)
         {
             c.put(file, &result);
         }
@@ -353,26 +362,51 @@ pub fn lint_source_cached(file: &SourceFile, opts: &LintOptions, cache: Option<&
 }
 
 /// Extract and run every enabled rule on one file, without suppressions.
+/// A panic in the extractor becomes a CL009 finding on the file; a panic in
+/// a pattern's rules, a CL009 finding on that pattern (see [`guard`]).
 pub fn analyze_source(file: &SourceFile, opts: &LintOptions) -> FileResult {
+    guard::catch(|| {
+        guard::debug_trigger(guard::Site::File, &file.display_path());
+        analyze_source_unguarded(file, opts)
+    })
+    .unwrap_or_else(|message| guard::file_result(file, &message, opts))
+}
+
+fn analyze_source_unguarded(file: &SourceFile, opts: &LintOptions) -> FileResult {
     let extraction = source::extract(file, &opts.extract);
     let mut findings = problems_to_findings(file, &extraction, &opts.rules);
     let per_pattern: Vec<Vec<Finding>> = extraction
         .patterns
         .par_iter()
-        .map(|p| {
-            let cx = PatternContext::new(file, p, &opts.rules);
-            let mut out = Vec::new();
-            for rule in rules::RULES {
-                if opts.rules.is_enabled(&rule.meta().code) {
-                    rule.check(&cx, &mut out);
-                }
-            }
-            out
-        })
+        .map(|p| run_rules(&PatternContext::new(file, p, &opts.rules), rules::RULES))
         .collect();
     findings.extend(per_pattern.into_iter().flatten());
     finding::sort(&mut findings);
     FileResult { path: file.display_path(), text: Arc::from(file.text.as_str()), extraction, findings }
+}
+
+/// Run the enabled `rules` on one pattern. A rule that panics leaves a
+/// CL009 finding instead of its own (the pattern's analyses may be half
+/// computed, so its remaining rules are skipped); earlier rules' findings
+/// stay.
+fn run_rules(cx: &PatternContext<'_>, rules: &[&dyn Rule]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for rule in rules {
+        if !cx.settings.is_enabled(&rule.meta().code) {
+            continue;
+        }
+        let before = out.len();
+        let caught = guard::catch(|| {
+            guard::debug_trigger(guard::Site::Pattern, &cx.pattern.pattern);
+            rule.check(cx, &mut out);
+        });
+        if let Err(message) = caught {
+            out.truncate(before);
+            out.push(guard::pattern_finding(cx, rule.meta(), &message));
+            break;
+        }
+    }
+    out
 }
 
 fn problems_to_findings(file: &SourceFile, extraction: &Extraction, settings: &RuleSettings) -> Vec<Finding> {
@@ -425,12 +459,7 @@ pub fn lint_pattern(
         rule_id: None,
     };
     let cx = PatternContext::new(&file, &extracted, &opts.rules);
-    let mut findings = Vec::new();
-    for rule in rules::RULES {
-        if opts.rules.is_enabled(&rule.meta().code) {
-            rule.check(&cx, &mut findings);
-        }
-    }
+    let mut findings = run_rules(&cx, rules::RULES);
     finding::sort(&mut findings);
     let extraction = Extraction { kind: Some(extracted.kind.clone()), patterns: vec![extracted], problems: Vec::new() };
     FileResult { path: COMMAND_LINE.to_owned(), text: Arc::from(pattern), extraction, findings }
@@ -541,6 +570,66 @@ mod tests {
         let f = r.findings().into_iter().find(|f| f.code == "CL100").expect("CL100");
         assert_eq!((f.line, f.column), (3, 5), "{}", f.message);
         assert!(f.message.contains("line 3, column 5"), "{}", f.message);
+    }
+
+    /// A rule that panics on patterns containing `boom`.
+    struct Exploding;
+
+    impl Rule for Exploding {
+        fn meta(&self) -> &'static rules::RuleMeta {
+            rules::meta("matches-everything")
+        }
+
+        fn check(&self, cx: &PatternContext<'_>, out: &mut Vec<Finding>) {
+            out.push(cx.finding(self.meta(), None, "pushed before the panic"));
+            assert!(!cx.pattern.pattern.contains("boom"), "exploded on {}", cx.pattern.pattern);
+        }
+    }
+
+    #[test]
+    fn a_panicking_rule_is_an_internal_error_finding_and_the_run_goes_on() {
+        let opts = LintOptions::default();
+        let file = SourceFile::new("waf.yaml", "rules:\n  - pattern: 'boom+'\n  - pattern: '(a+)+$'\n");
+        let extraction = source::extract(&file, &opts.extract);
+        assert_eq!(extraction.patterns.len(), 2);
+        let before: &dyn Rule = rules::RULES[0];
+        let all: Vec<Vec<Finding>> = extraction
+            .patterns
+            .iter()
+            .map(|p| run_rules(&PatternContext::new(&file, p, &opts.rules), &[before, &Exploding, rules::RULES[1]]))
+            .collect();
+        // `boom+`: CL001 ran (nothing to say), the exploding rule's partial
+        // output is dropped, one CL009 with the pattern and its span, and
+        // the rules after it are skipped.
+        let codes: Vec<&str> = all[0].iter().map(|f| f.code.as_str()).collect();
+        assert_eq!(codes, ["CL009"], "{:?}", all[0]);
+        let f = &all[0][0];
+        assert!(f.message.starts_with("internal error while analysing this pattern, please report: exploded on boom+"));
+        assert_eq!(f.pattern.as_deref(), Some("boom+"));
+        assert_eq!(f.span, Some(extraction.patterns[0].span));
+        assert_eq!(f.severity, crate::finding::Severity::Error);
+        assert!(f.notes[0].contains("CL005 (matches-everything)"), "{:?}", f.notes);
+        // `(a+)+$`: every rule ran, the panic elsewhere changed nothing.
+        let codes: Vec<&str> = all[1].iter().map(|f| f.code.as_str()).collect();
+        assert_eq!(codes, ["CL001", "CL005"], "{:?}", all[1]);
+    }
+
+    #[test]
+    fn a_panic_while_reading_a_file_is_a_finding_on_that_file_and_the_run_goes_on() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("a.yaml"), "pattern: '(a+)+$'\n").expect("write");
+        std::fs::write(dir.path().join("b.yaml"), "pattern: '(a+)+$'\n").expect("write");
+        let opts = LintOptions::default();
+        let r = run_paths(&[dir.path().to_path_buf()], &opts, |file, opts| {
+            assert!(!file.display_path().ends_with("a.yaml"), "cannot read {}", file.display_path());
+            lint_source(file, opts)
+        });
+        assert!(r.errors.is_empty(), "{:?}", r.errors);
+        let findings = r.findings();
+        let codes: Vec<(&str, &str)> =
+            findings.iter().map(|f| (f.file.rsplit('/').next().unwrap_or(""), f.code.as_str())).collect();
+        assert_eq!(codes, [("a.yaml", "CL009"), ("b.yaml", "CL001")], "{findings:?}");
+        assert!(findings[0].message.contains("please report: cannot read"), "{}", findings[0].message);
     }
 
     #[test]

@@ -88,6 +88,7 @@ const RULE_DOCS: &[(&str, &str)] = &[
     ("unsupported-in-flavor", include_str!("../../rules/unsupported-in-flavor.toml")),
     ("size-budget", include_str!("../../rules/size-budget.toml")),
     ("analysis-inconclusive", include_str!("../../rules/analysis-inconclusive.toml")),
+    ("internal-error", include_str!("../../rules/internal-error.toml")),
     ("config-parse-error", include_str!("../../rules/config-parse-error.toml")),
     ("invalid-suppression", include_str!("../../rules/invalid-suppression.toml")),
     ("expired-suppression", include_str!("../../rules/expired-suppression.toml")),
@@ -174,8 +175,8 @@ pub trait Rule: Sync {
     fn check(&self, cx: &PatternContext<'_>, out: &mut Vec<Finding>);
 }
 
-/// Every pattern rule, in code order. (CL100 is emitted by the pipeline
-/// for files, not patterns; CL001/CL002 come with the backtracking
+/// Every pattern rule, in code order. (CL009 and CL100 are emitted by the
+/// pipeline, not by a rule; CL001/CL002 come with the backtracking
 /// analysis.)
 pub static RULES: &[&dyn Rule] = &[
     &exponential_backtracking::ExponentialBacktracking,

@@ -34,6 +34,14 @@ pub const BUDGET: u64 = 400_000;
 /// Longest subject replayed, in bytes.
 pub const MAX_BYTES: usize = 8192;
 
+/// True when this build replays attacks on PCRE2 (the `pcre2` feature).
+pub const REPLAYS: bool = cfg!(feature = "pcre2");
+
+/// The note a confirmed `pcre` verdict carries in a build without PCRE2,
+/// where it would otherwise say what the real engine did.
+pub const NOT_REPLAYED: &str = "not replayed: built without PCRE2 (the `pcre2` feature), so only the simulator \
+                                confirmed this attack";
+
 /// What the real engine did with an attack.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EngineCheck {

@@ -330,6 +330,10 @@ pub fn cross_check(
         return;
     }
     let Some(candidate) = verdict.candidate.as_ref() else { return };
+    if !super::engine::REPLAYS {
+        verdict.notes.push(super::engine::NOT_REPLAYED.to_owned());
+        return;
+    }
     let Some(mut pcre2) = Replayer::new(pattern, flags, semantics) else { return };
     let program = Program::compile(ir, &SimOptions::new(Flavor::Pcre, semantics)).ok();
     let primary = (candidate.attack.clone(), verdict.complexity, verdict.degree);

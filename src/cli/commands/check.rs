@@ -26,7 +26,10 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> Result<ExitStatus> {
         c.prune_if_due();
     }
     let mut findings = report.findings();
-    let mut status = ExitStatus::Success;
+    // An internal error (a caught panic, CL009) fails the run whatever
+    // `--fail-on` or the baseline say: never a silent pass.
+    let mut status =
+        if findings.iter().any(lint::guard::is_internal_error) { ExitStatus::Error } else { ExitStatus::Success };
     // Files the walk left out on purpose: said, not silent.
     if !report.skipped.is_empty() {
         let mut err = std::io::stderr().lock();

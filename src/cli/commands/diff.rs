@@ -47,8 +47,11 @@ pub fn run(args: &DiffArgs, out: &mut dyn Write) -> Result<ExitStatus> {
     }
     text.push_str(&report::render(settings.format, &report.findings, &report.summary, &report.sources, settings.color));
     write_out(out, &text)?;
-    // A note that the change made a regex better is news, not a failure.
-    Ok(if report.findings.iter().any(|f| f.severity >= settings.fail_on && !f.is_improvement()) {
+    // An internal error (a caught panic, CL009) is never a silent pass; a
+    // note that the change made a regex better is news, not a failure.
+    Ok(if report.findings.iter().any(crate::lint::guard::is_internal_error) {
+        ExitStatus::Error
+    } else if report.findings.iter().any(|f| f.severity >= settings.fail_on && !f.is_improvement()) {
         ExitStatus::Failure
     } else {
         ExitStatus::Success

@@ -39,6 +39,10 @@ pub fn run(args: &FixArgs, out: &mut dyn Write) -> Result<ExitStatus> {
             }
         };
         let result = lint::lint_source(&file, opts);
+        // A pattern cfglint failed on (CL009) was not checked: an error.
+        for f in result.findings.iter().filter(|f| lint::guard::is_internal_error(f)) {
+            errors.push(format!("{}:{}:{}: {}", result.path, f.line, f.column, f.message));
+        }
         let redos: Vec<_> = result.findings.iter().filter(|f| f.code == "CL001" || f.code == "CL002").collect();
         let fixes: Vec<&Fix> = redos.iter().filter_map(|f| f.fix.as_ref()).collect();
         unfixed += redos.iter().filter(|f| f.fix.is_none()).count();

@@ -46,9 +46,14 @@ pub fn run(args: &RegexArgs, out: &mut dyn Write) -> Result<ExitStatus> {
     // The verdict is printed even when there is no finding: "linear" is an
     // answer too. (The rules computed it already; recomputing one pattern
     // costs well under a millisecond for linear patterns.)
-    let verdict = parse(&args.pattern, &ParseConfig::new(flavor.model()).flags(flavor.engine_flags(flags)))
-        .ok()
-        .map(|ir| rules::verdict(&args.pattern, &ir, flavor, flags, semantics, &settings.lint.rules.redos));
+    // Guarded like the rules: a panic here is already a CL009 finding.
+    let verdict =
+        parse(&args.pattern, &ParseConfig::new(flavor.model()).flags(flavor.engine_flags(flags))).ok().and_then(|ir| {
+            lint::guard::catch(|| {
+                rules::verdict(&args.pattern, &ir, flavor, flags, semantics, &settings.lint.rules.redos)
+            })
+            .ok()
+        });
     let text = match settings.format {
         Format::Json => report::json::render_with_verdict(
             &result.findings,
@@ -64,7 +69,10 @@ pub fn run(args: &RegexArgs, out: &mut dyn Write) -> Result<ExitStatus> {
         other => report::render(other, &result.findings, &summary, &sources, settings.color),
     };
     write_out(out, &text)?;
-    Ok(if result.findings.iter().any(|f| f.severity >= settings.fail_on) {
+    // An internal error (a caught panic, CL009) is never a silent pass.
+    Ok(if result.findings.iter().any(lint::guard::is_internal_error) {
+        ExitStatus::Error
+    } else if result.findings.iter().any(|f| f.severity >= settings.fail_on) {
         ExitStatus::Failure
     } else {
         ExitStatus::Success
