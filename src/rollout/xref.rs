@@ -88,7 +88,7 @@ impl Removed {
             }
         }
         if self.any_deleted {
-            for w in ["nclude", "NCLUDE", "rules_file"] {
+            for w in ["nclude", "NCLUDE", "rules_file", "rule_files"] {
                 words.insert(w.as_bytes().to_vec());
             }
         }
