@@ -751,4 +751,219 @@ fn exclude_selects_the_same_files_in_check_diff_and_rollout() {
     }
     let c = change(&m, "waf/rules.yaml", ChangeStatus::Modified);
     assert_eq!(c.reasons, ["1 regex modified"]);
+
+/// A Prometheus rule file: `(record or alert name, expr)` pairs; names
+/// with a `:` are recording rules.
+fn prom_rules(rules: &[(&str, &str)]) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::from("groups:\n  - name: app\n    rules:\n");
+    for (name, expr) in rules {
+        let key = if name.contains(':') { "record" } else { "alert" };
+        let _ = write!(s, "      - {key}: {name}\n        expr: {expr}\n");
+        if key == "alert" {
+            s.push_str("        for: 5m\n        labels:\n          severity: page\n");
+        }
+    }
+    s
+}
+
+#[test]
+fn alert_after_the_recording_rule_it_uses_and_removing_a_used_series_blocks() {
+    let r = Repo::init();
+    r.write(
+        "prometheus/rules/recording.yaml",
+        prom_rules(&[("job:http_errors:rate5m", "sum by (job) (rate(http_requests_total{code=~\"5..\"}[5m]))")]),
+    );
+    r.write("prometheus/rules/alerts.yaml", prom_rules(&[("HighErrorRate", "job:http_errors:rate5m > 0.05")]));
+    r.write("prometheus/prometheus.yml", "rule_files:\n  - rules/*.yaml\n");
+    r.commit("one");
+
+    // A new recording rule and, in another file, an alert that uses it
+    // inside a function, an aggregation and a subquery.
+    r.write(
+        "prometheus/rules/recording.yaml",
+        prom_rules(&[
+            ("job:http_errors:rate5m", "sum by (job) (rate(http_requests_total{code=~\"5..\"}[5m]))"),
+            (
+                "job:http_latency:p99",
+                "histogram_quantile(0.99, sum by (job, le) (rate(http_request_duration_seconds_bucket[5m])))",
+            ),
+        ]),
+    );
+    r.write(
+        "prometheus/rules/latency.yaml",
+        prom_rules(&[("SlowRequests", "max_over_time(max by (job) (job:http_latency:p99)[30m:1m]) > 2")]),
+    );
+    r.commit("two");
+    let m = r.manifest();
+    assert_eq!(
+        waves(&m),
+        [
+            ("prometheus/rules/recording.yaml".to_owned(), ChangeStatus::Modified, 1),
+            ("prometheus/rules/latency.yaml".to_owned(), ChangeStatus::Added, 2),
+        ]
+    );
+    let alert = change(&m, "prometheus/rules/latency.yaml", ChangeStatus::Added);
+    assert_eq!(
+        alert.depends_on[0].why,
+        "`expr of alert SlowRequests` refers to series job:http_latency:p99, which that change adds"
+    );
+
+    // Renaming a recording rule that an unchanged file still uses: blocked,
+    // naming the series and the file.
+    r.write(
+        "prometheus/rules/recording.yaml",
+        prom_rules(&[
+            ("job:http_errors:ratio5m", "sum by (job) (rate(http_requests_total{code=~\"5..\"}[5m]))"),
+            (
+                "job:http_latency:p99",
+                "histogram_quantile(0.99, sum by (job, le) (rate(http_request_duration_seconds_bucket[5m])))",
+            ),
+        ]),
+    );
+    r.commit("three");
+    let plan = r.plan(&Request::default(), &Policy::default()).expect("plan");
+    assert_eq!(plan.blocked, ["prometheus/rules/recording.yaml"]);
+    assert!(plan.manifest.stages.is_empty());
+    let c = change(&plan.manifest, "prometheus/rules/recording.yaml", ChangeStatus::Modified);
+    assert_eq!(c.risk, Risk::Blocked);
+    assert_eq!(
+        c.reasons[0],
+        "series job:http_errors:rate5m is removed, but prometheus/rules/alerts.yaml (not in this change) still uses it (`expr of alert HighErrorRate`)"
+    );
+    assert!(rollout_doc().contains(&c.reasons[0]), "docs/rollout.md shows this reason as it is: {}", c.reasons[0]);
+    let o = r.cfglint(&["rollout", "--no-config", "-o", "m.toml"]);
+    assert_eq!(code(&o), 1, "{}", text(&o));
+    assert!(has(&o, "series job:http_errors:rate5m is removed, but prometheus/rules/alerts.yaml"), "{}", text(&o));
+    assert!(has(&o, "blocked: prometheus/rules/recording.yaml"), "{}", text(&o));
+
+    // Updating the alert in the same change unblocks it; an alert left on
+    // the old name in a changed file is blocked too.
+    r.write(
+        "prometheus/rules/alerts.yaml",
+        prom_rules(&[("HighErrorRate", "sum(rate(http_requests_total{code=~\"5..\"}[5m])) > 0.05")]),
+    );
+    r.commit("four");
+    let req = Request { base: Some("HEAD~2".into()), ..Request::default() };
+    let plan = r.plan(&req, &Policy::default()).expect("plan");
+    assert!(plan.blocked.is_empty(), "{:#?}", plan.manifest.changes);
+    r.write(
+        "prometheus/rules/alerts.yaml",
+        prom_rules(&[("HighErrorRate", "job:http_errors:rate5m > 0.05"), ("Down", "up == 0")]),
+    );
+    r.commit("five");
+    let req = Request { base: Some("HEAD~3".into()), ..Request::default() };
+    let plan = r.plan(&req, &Policy::default()).expect("plan");
+    assert_eq!(plan.blocked, ["prometheus/rules/alerts.yaml"]);
+    let alerts = change(&plan.manifest, "prometheus/rules/alerts.yaml", ChangeStatus::Modified);
+    assert_eq!(
+        alerts.reasons[0],
+        "`expr of alert HighErrorRate` still uses series job:http_errors:rate5m, which prometheus/rules/recording.yaml removes"
+    );
+    assert!(rollout_doc().contains(&alerts.reasons[0]), "docs/rollout.md shows this reason as it is");
+}
+
+fn rollout_doc() -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/rollout.md")).expect("docs/rollout.md")
+}
+
+#[test]
+fn unchanged_files_that_still_use_what_the_change_removes() {
+    let r = Repo::init();
+    r.write("modsec/main.conf", "SecRuleEngine On\nInclude rules/base.conf\nIncludeOptional rules/local/*.conf\n");
+    r.write("modsec/rules/base.conf", seclang(900_100, "^base$"));
+    r.write("modsec/rules/local/site.conf", seclang(900_200, "^site$"));
+    r.write("crs/REQUEST-942-SQLI.conf", format!("{}{}", seclang(942_100, "union"), seclang(942_110, "select")));
+    r.write(
+        "crs/REQUEST-900-EXCLUSION-RULES-BEFORE-CRS.conf",
+        "SecRule REQUEST_URI \"@beginsWith /search\" \"id:1001,phase:1,pass,nolog,ctl:ruleRemoveById=942100\"\nSecRuleRemoveById 942000-942999\n",
+    );
+    r.write(
+        "alertmanager/alertmanager.yml",
+        "route:\n  receiver: default\n  routes:\n    - matchers: ['team=\"payments\"']\n      receiver: payments-pager\n",
+    );
+    r.write("alertmanager/receivers.yml", "receivers:\n  - name: default\n  - name: payments-pager\n");
+    r.write("prometheus/prometheus.yml", "rule_files:\n  - rules/legacy/*.yml\n  - rules/app.yml\n");
+    r.write("prometheus/rules/legacy/old.yml", prom_rules(&[("Down", "up == 0")]));
+    r.write("prometheus/rules/app.yml", prom_rules(&[("Up", "up == 1")]));
+    r.commit("one");
+    let untouched = |r: &Repo| {
+        for p in [
+            "modsec/main.conf",
+            "crs/REQUEST-900-EXCLUSION-RULES-BEFORE-CRS.conf",
+            "alertmanager/alertmanager.yml",
+            "prometheus/prometheus.yml",
+        ] {
+            assert!(r.root().join(p).is_file(), "{p}");
+        }
+    };
+
+    // Each removal on its own commit, planned against the first.
+    r.remove("modsec/rules/base.conf");
+    r.remove("modsec/rules/local/site.conf");
+    r.write("crs/REQUEST-942-SQLI.conf", seclang(942_110, "select"));
+    r.write("alertmanager/receivers.yml", "receivers:\n  - name: default\n");
+    r.remove("prometheus/rules/legacy/old.yml");
+    r.commit("two");
+    untouched(&r);
+
+    let plan = r.plan(&Request::default(), &Policy::default()).expect("plan");
+    let m = &plan.manifest;
+    let reasons = |path: &str, status| change(m, path, status).reasons.clone();
+    // A strict Include of a deleted file: the config will not load.
+    let base = change(m, "modsec/rules/base.conf", ChangeStatus::Deleted);
+    assert_eq!(base.risk, Risk::Blocked, "{:?}", base.reasons);
+    assert_eq!(
+        base.reasons[0],
+        "modsec/main.conf (not in this change) still loads this file (`Include rules/base.conf`): the config will not load"
+    );
+    assert!(rollout_doc().contains(&base.reasons[0]), "docs/rollout.md shows this reason as it is");
+    // An optional include glob left matching nothing: high, not blocked.
+    let site = change(m, "modsec/rules/local/site.conf", ChangeStatus::Deleted);
+    assert_eq!(site.risk, Risk::High, "{:?}", site.reasons);
+    assert!(
+        site.reasons.contains(&"`IncludeOptional rules/local/*.conf` in modsec/main.conf (not in this change) no longer matches any file: what modsec/rules/local/site.conf held is no longer loaded".to_owned()),
+        "{:?}",
+        site.reasons
+    );
+    // A removed rule still excluded: high, with the reason; the range does
+    // not count.
+    let sqli = reasons("crs/REQUEST-942-SQLI.conf", ChangeStatus::Modified);
+    assert!(
+        sqli.contains(
+            &"rule 942100 is removed, but crs/REQUEST-900-EXCLUSION-RULES-BEFORE-CRS.conf (not in this change) still names it (`ctl:ruleRemoveById=942100`): it now applies to nothing, and a rule that moved to a new id is no longer covered"
+                .to_owned()
+        ),
+        "{sqli:?}"
+    );
+    assert!(!sqli.iter().any(|s| s.contains("942000-942999")), "{sqli:?}");
+    assert_eq!(change(m, "crs/REQUEST-942-SQLI.conf", ChangeStatus::Modified).risk, Risk::High);
+    // A route naming a removed receiver: Alertmanager refuses the config.
+    let receivers = change(m, "alertmanager/receivers.yml", ChangeStatus::Modified);
+    assert_eq!(receivers.risk, Risk::Blocked, "{:?}", receivers.reasons);
+    assert!(receivers.reasons[0].starts_with("receiver payments-pager is removed, but alertmanager/alertmanager.yml (not in this change) still routes to it (`route.routes[0].receiver: payments-pager`)"), "{:?}", receivers.reasons);
+    // A rule_files glob that no longer matches: high.
+    let legacy = change(m, "prometheus/rules/legacy/old.yml", ChangeStatus::Deleted);
+    assert_eq!(legacy.risk, Risk::High, "{:?}", legacy.reasons);
+    assert!(legacy.reasons.iter().any(|x| x.starts_with("`rule_files: rules/legacy/*.yml` in prometheus/prometheus.yml (not in this change) no longer matches any file")), "{:?}", legacy.reasons);
+    assert_eq!(plan.blocked, ["alertmanager/receivers.yml", "modsec/rules/base.conf"]);
+
+    let o = r.cfglint(&["rollout", "--no-config"]);
+    assert_eq!(code(&o), 1, "{}", text(&o));
+    assert!(has(&o, "modsec/main.conf (not in this change) still loads this file"), "{}", text(&o));
+
+    // What still matches or is still defined is no problem: another file
+    // under the glob, and the receiver defined again elsewhere.
+    r.write("modsec/rules/base.conf", seclang(900_100, "^base$"));
+    r.write("modsec/rules/local/other.conf", seclang(900_300, "^other$"));
+    r.write("prometheus/rules/legacy/new.yml", prom_rules(&[("Down", "up == 0")]));
+    r.write("alertmanager/pagers.yml", "receivers:\n  - name: payments-pager\n");
+    r.write("crs/REQUEST-900-EXCLUSION-RULES-BEFORE-CRS.conf", "SecRuleRemoveById 942000-942999\n");
+    r.commit("three");
+    let plan =
+        r.plan(&Request { base: Some("HEAD~2".into()), ..Request::default() }, &Policy::default()).expect("plan");
+    assert!(plan.blocked.is_empty(), "{:#?}", plan.manifest.changes);
+    for c in &plan.manifest.changes {
+        assert!(!c.reasons.iter().any(|x| x.contains("not in this change")), "{c:#?}");
+    }
 }

@@ -473,3 +473,41 @@ pub fn read_blob(repo: &Repository, id: Oid, max_size: u64) -> Result<Blob, Erro
     let blob = repo.find_blob(id).map_err(git_err(context()))?;
     Ok(Blob::Bytes(blob.content().to_vec()))
 }
+
+/// One regular file in a tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeFile {
+    /// Repository-relative path with `/` separators (lossy for names that
+    /// are not UTF-8).
+    pub path: String,
+    /// The blob.
+    pub blob: Oid,
+}
+
+/// Every regular file (executable or not) in a tree, in path order;
+/// symbolic links and submodules are skipped. Walks with an explicit stack
+/// (no recursion), and names that are not UTF-8 are kept, lossily, rather
+/// than ending the walk.
+pub fn tree_files(repo: &Repository, tree: Oid) -> Result<Vec<TreeFile>, Error> {
+    let _reading = Reading::start(format!("tree {tree}"));
+    let root = repo.find_tree(tree).map_err(git_err(format!("cannot read tree {}", short(tree))))?;
+    let mut out = Vec::new();
+    let mut stack = vec![(String::new(), root)];
+    while let Some((prefix, tree)) = stack.pop() {
+        for entry in &tree {
+            let path = format!("{prefix}{}", String::from_utf8_lossy(entry.name_bytes()));
+            match entry.kind() {
+                Some(git2::ObjectType::Tree) => {
+                    let sub = repo.find_tree(entry.id()).map_err(git_err(format!("cannot read the tree of {path}")))?;
+                    stack.push((format!("{path}/"), sub));
+                }
+                Some(git2::ObjectType::Blob) if entry.filemode_raw() != 0o120_000 => {
+                    out.push(TreeFile { path, blob: entry.id() });
+                }
+                _ => {}
+            }
+        }
+    }
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(out)
+}

@@ -11,12 +11,23 @@
 //!   `SecRuleRemoveById N M-K`, `SecRuleUpdateTargetById N` and
 //!   `SecRuleUpdateActionById N` refer to ids or id ranges.
 //! - **Markers.** `SecMarker NAME` defines, `skipAfter:NAME` refers.
+//! - **Series.** A Prometheus recording rule (`groups[].rules[].record`,
+//!   also under `spec:` as in a `PrometheusRule` resource) defines the
+//!   series it records; every `expr` refers to the metric names it selects,
+//!   read with the real PromQL grammar (`promql-parser`): names inside
+//!   functions, aggregations, binary operations, subqueries and
+//!   `{__name__="x"}` selectors. An expression that does not parse refers
+//!   to nothing (Prometheus refuses the file anyway).
+//! - **Receivers.** Alertmanager `receivers[].name` defines a receiver;
+//!   `route.receiver` and every nested `routes[].receiver` refer to one.
 //! - **Loads.** A file that names another file loads it: SecLang/Apache
 //!   `Include` / `IncludeOptional`, nginx `include x;` and
 //!   `modsecurity_rules_file x;`, Fluent Bit `@INCLUDE x` (globs allowed,
 //!   relative to the including file's folder, then to the repository
 //!   root); and in YAML/TOML/JSON any string value that is the path of
-//!   another changed file (exact paths only, no globs). Absolute paths
+//!   another changed file (exact paths only, no globs); Prometheus
+//!   `rule_files` globs (not strict: a glob that matches nothing loads
+//!   nothing, silently). Absolute paths
 //!   (`/etc/modsecurity/crs/rules/x.conf`) match the changed file whose
 //!   repository path is the longest suffix of them. Approximation: a string
 //!   that happens to equal a changed file's path counts as a load; the
@@ -38,6 +49,10 @@ pub enum Symbol {
     Rule(String),
     /// A SecLang marker.
     Marker(String),
+    /// A Prometheus series a recording rule records.
+    Series(String),
+    /// An Alertmanager receiver.
+    Receiver(String),
 }
 
 impl Symbol {
@@ -46,6 +61,8 @@ impl Symbol {
         match self {
             Symbol::Rule(id) => format!("rule {id}"),
             Symbol::Marker(m) => format!("marker {m}"),
+            Symbol::Series(m) => format!("series {m}"),
+            Symbol::Receiver(r) => format!("receiver {r}"),
         }
     }
 }
@@ -57,6 +74,23 @@ pub enum Target {
     Rules(u64, u64),
     /// A marker.
     Marker(String),
+    /// A series (metric name).
+    Series(String),
+    /// An Alertmanager receiver.
+    Receiver(String),
+}
+
+impl Target {
+    /// The symbol a single-name target names (`None` for an id range).
+    pub fn symbol(&self) -> Option<Symbol> {
+        match self {
+            Target::Rules(a, b) if a == b => Some(Symbol::Rule(a.to_string())),
+            Target::Rules(..) => None,
+            Target::Marker(m) => Some(Symbol::Marker(m.clone())),
+            Target::Series(m) => Some(Symbol::Series(m.clone())),
+            Target::Receiver(r) => Some(Symbol::Receiver(r.clone())),
+        }
+    }
 }
 
 /// A reference, with how it is written.
@@ -110,9 +144,8 @@ impl Links {
     pub fn matching(&self, target: &Target) -> Vec<Symbol> {
         match target {
             Target::Rules(a, b) => self.numeric.range(*a..=*b).map(|(_, id)| Symbol::Rule(id.clone())).collect(),
-            Target::Marker(m) => {
-                let s = Symbol::Marker(m.clone());
-                if self.defines.contains(&s) { vec![s] } else { Vec::new() }
+            Target::Marker(_) | Target::Series(_) | Target::Receiver(_) => {
+                target.symbol().filter(|s| self.defines.contains(s)).into_iter().collect()
             }
         }
     }
@@ -121,7 +154,9 @@ impl Links {
     pub fn refers_to(&self, symbol: &Symbol) -> bool {
         self.refs.iter().any(|r| match (&r.target, symbol) {
             (Target::Rules(a, b), Symbol::Rule(id)) => id.parse::<u64>().is_ok_and(|n| (*a..=*b).contains(&n)),
-            (Target::Marker(m), Symbol::Marker(n)) => m == n,
+            (Target::Marker(m), Symbol::Marker(n))
+            | (Target::Series(m), Symbol::Series(n))
+            | (Target::Receiver(m), Symbol::Receiver(n)) => m == n,
             _ => false,
         })
     }
@@ -211,6 +246,21 @@ fn tree_links(parsed: &source::Parsed) -> Links {
                 out.actions.insert(id.to_owned(), action.to_ascii_lowercase());
             }
         }
+        prometheus_rules(&doc.root, &mut out);
+        if let Some(spec) = doc.root.get("spec") {
+            prometheus_rules(spec, &mut out);
+        }
+        alertmanager(&doc.root, &mut out);
+        for glob in doc.root.get("rule_files").map(Node::items).unwrap_or_default() {
+            if let Some(g) = glob.scalar_text().map(str::trim).filter(|g| !g.is_empty()) {
+                out.loads.push(Load {
+                    target: g.to_owned(),
+                    via: format!("rule_files: {g}"),
+                    strict: false,
+                    directive: true,
+                });
+            }
+        }
         let mut stack = vec![&doc.root];
         while let Some(node) = stack.pop() {
             match node {
@@ -231,9 +281,107 @@ fn tree_links(parsed: &source::Parsed) -> Links {
             }
         }
     }
+    // A `rule_files` glob is a directive, not also a plain string value.
+    let directives: BTreeSet<String> = out.loads.iter().filter(|l| l.directive).map(|l| l.target.clone()).collect();
+    out.loads.retain(|l| l.directive || !directives.contains(&l.target));
     out.loads.sort();
     out.loads.dedup();
+    out.refs.sort();
+    out.refs.dedup();
     out
+}
+
+/// Longest PromQL expression parsed; a real one is a few hundred bytes.
+const MAX_EXPR_BYTES: usize = 64 * 1024;
+
+/// Prometheus rule groups under `root` (`groups[].rules[]`): `record`
+/// defines a series, `expr` refers to the series it selects.
+fn prometheus_rules(root: &Node, out: &mut Links) {
+    for group in root.get("groups").map(Node::items).unwrap_or_default() {
+        for rule in group.get("rules").map(Node::items).unwrap_or_default() {
+            let record = rule.get("record").and_then(Node::scalar_text).map(str::trim);
+            let alert = rule.get("alert").and_then(Node::scalar_text).map(str::trim);
+            if record.is_none() && alert.is_none() {
+                continue;
+            }
+            if let Some(r) = record.filter(|r| !r.is_empty()) {
+                out.defines.insert(Symbol::Series(r.to_owned()));
+            }
+            let Some(expr) = rule.get("expr").and_then(Node::scalar_text) else { continue };
+            let via = match record {
+                Some(r) => format!("expr of record {r}"),
+                None => format!("expr of alert {}", alert.unwrap_or_default()),
+            };
+            for name in series_in(expr) {
+                out.refs.push(Reference { via: via.clone(), target: Target::Series(name) });
+            }
+        }
+    }
+}
+
+/// The metric names a PromQL expression selects, sorted; none when it does
+/// not parse.
+pub fn series_in(expr: &str) -> BTreeSet<String> {
+    use promql_parser::label::{MatchOp, Matcher};
+    use promql_parser::parser::{self, Expr, VectorSelector};
+
+    let mut names = BTreeSet::new();
+    if expr.len() > MAX_EXPR_BYTES {
+        return names;
+    }
+    let Ok(ast) = parser::parse(expr) else { return names };
+    let mut selector = |vs: &VectorSelector| {
+        if let Some(n) = &vs.name {
+            names.insert(n.clone());
+        }
+        let equal_name =
+            |m: &Matcher| (m.name == "__name__" && matches!(m.op, MatchOp::Equal)).then(|| m.value.clone());
+        names.extend(vs.matchers.matchers.iter().filter_map(equal_name));
+        names.extend(vs.matchers.or_matchers.iter().flatten().filter_map(equal_name));
+    };
+    let mut stack = vec![&ast];
+    while let Some(e) = stack.pop() {
+        match e {
+            Expr::Aggregate(a) => {
+                stack.push(&a.expr);
+                stack.extend(a.param.as_deref());
+            }
+            Expr::Unary(u) => stack.push(&u.expr),
+            Expr::Binary(b) => stack.extend([&*b.lhs, &*b.rhs]),
+            Expr::Paren(p) => stack.push(&p.expr),
+            Expr::Subquery(s) => stack.push(&s.expr),
+            Expr::VectorSelector(vs) => selector(vs),
+            Expr::MatrixSelector(ms) => selector(&ms.vs),
+            Expr::Call(c) => stack.extend(c.args.args.iter().map(|a| &**a)),
+            Expr::NumberLiteral(_) | Expr::StringLiteral(_) | Expr::Extension(_) => {}
+        }
+    }
+    names
+}
+
+/// Alertmanager: `receivers[].name` defines, `route.receiver` and nested
+/// `routes[].receiver` refer.
+fn alertmanager(root: &Node, out: &mut Links) {
+    // Receivers may live in a file of their own (a config assembled from
+    // parts), so they are read without a `route` beside them.
+    for r in root.get("receivers").map(Node::items).unwrap_or_default() {
+        if let Some(name) = r.get("name").and_then(Node::scalar_text).map(str::trim).filter(|n| !n.is_empty()) {
+            out.defines.insert(Symbol::Receiver(name.to_owned()));
+        }
+    }
+    let Some(route) = root.get("route").filter(|r| matches!(r, Node::Map(..))) else { return };
+    let mut stack = vec![(route, "route".to_owned())];
+    while let Some((node, place)) = stack.pop() {
+        if let Some(name) = node.get("receiver").and_then(Node::scalar_text).map(str::trim).filter(|n| !n.is_empty()) {
+            out.refs.push(Reference {
+                via: format!("{place}.receiver: {name}"),
+                target: Target::Receiver(name.to_owned()),
+            });
+        }
+        for (i, child) in node.get("routes").map(Node::items).unwrap_or_default().iter().enumerate() {
+            stack.push((child, format!("{place}.routes[{i}]")));
+        }
+    }
 }
 
 fn looks_like_path(v: &str) -> bool {
@@ -381,6 +529,76 @@ mod tests {
         assert_eq!(l.matching(&Target::Rules(100_000, 100_002)), [Symbol::Rule("100001".into())]);
         assert!(links("x.yaml", "\u{0}\u{1}").defines.is_empty());
         assert_eq!(of("x.conf", &[0xff, 0xfe], &ExtractOptions::default()), Links::default());
+    }
+
+    #[test]
+    fn promql_series_through_the_real_grammar() {
+        let names = |e: &str| series_in(e).into_iter().collect::<Vec<_>>();
+        assert_eq!(
+            names(
+                "sum by (job) (rate(http_requests_total{code=~\"5..\"}[5m])) / on(job) group_left sum by (job) (rate(http_requests_total[5m])) > 0.05"
+            ),
+            ["http_requests_total"]
+        );
+        assert_eq!(
+            names(
+                "max_over_time(job:errors:rate5m[1h:5m]) + ignoring(x) absent(up) and on() topk(3, {__name__=\"a:b\"} offset 5m)"
+            ),
+            ["a:b", "job:errors:rate5m", "up"]
+        );
+        assert_eq!(names("histogram_quantile(0.99, sum by (le) (rate(x_bucket[5m])))"), ["x_bucket"]);
+        assert_eq!(names("{__name__=~\"job:.*\"}"), Vec::<String>::new(), "a regex names no one series");
+        assert!(names("sum(rate(x[5m]").is_empty(), "does not parse");
+        assert!(names("1 + 2").is_empty());
+    }
+
+    #[test]
+    fn prometheus_rules_alertmanager_and_rule_files() {
+        let l = links(
+            "rules/app.yaml",
+            "groups:\n  - name: app\n    rules:\n      - record: job:errors:rate5m\n        expr: sum by (job) (rate(errors_total[5m]))\n      - alert: HighErrors\n        expr: job:errors:rate5m > 1\n        for: 5m\n",
+        );
+        assert!(l.defines.contains(&Symbol::Series("job:errors:rate5m".into())));
+        let refs: Vec<(&str, &Target)> = l.refs.iter().map(|r| (r.via.as_str(), &r.target)).collect();
+        assert_eq!(
+            refs,
+            [
+                ("expr of record job:errors:rate5m", &Target::Series("errors_total".into())),
+                ("expr of alert HighErrors", &Target::Series("job:errors:rate5m".into())),
+            ]
+        );
+        let crd = links(
+            "k8s/rules.yaml",
+            "apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nspec:\n  groups:\n    - name: a\n      rules:\n        - record: a:b\n          expr: up\n",
+        );
+        assert!(crd.defines.contains(&Symbol::Series("a:b".into())));
+        let am = links(
+            "alertmanager.yml",
+            "route:\n  receiver: default\n  routes:\n    - matchers: ['team=\"a\"']\n      receiver: team-a\n      routes:\n        - receiver: team-a-pager\nreceivers:\n  - name: default\n  - name: team-a\n",
+        );
+        assert_eq!(
+            am.defines.iter().collect::<Vec<_>>(),
+            [&Symbol::Receiver("default".into()), &Symbol::Receiver("team-a".into())]
+        );
+        let vias: Vec<&str> = am.refs.iter().map(|r| r.via.as_str()).collect();
+        assert_eq!(
+            vias,
+            [
+                "route.receiver: default",
+                "route.routes[0].receiver: team-a",
+                "route.routes[0].routes[0].receiver: team-a-pager"
+            ]
+        );
+        let prom = links("prometheus.yml", "global: {}\nrule_files:\n  - rules/*.yaml\n  - extra.yml\n");
+        let loads: Vec<(&str, &str, bool, bool)> =
+            prom.loads.iter().map(|l| (l.target.as_str(), l.via.as_str(), l.strict, l.directive)).collect();
+        assert_eq!(
+            loads,
+            [
+                ("extra.yml", "rule_files: extra.yml", false, true),
+                ("rules/*.yaml", "rule_files: rules/*.yaml", false, true)
+            ]
+        );
     }
 
     #[test]

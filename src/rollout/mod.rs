@@ -38,6 +38,7 @@ pub mod run;
 pub mod state;
 pub mod tree;
 pub mod waves;
+pub mod xref;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -215,7 +216,7 @@ pub enum Error {
     #[error("the manifest is blocked and has no stages (blocked: {paths})")]
     #[diagnostic(
         code(cfglint::rollout::blocked),
-        help("fix the error findings, or regenerate with --override PATH --reason \"…\"")
+        help("fix what the blocked changes' reasons name, or regenerate with --override PATH --reason \"…\"")
     )]
     Blocked {
         /// The blocked changes.
@@ -376,6 +377,36 @@ fn checked_out(repo: &Repository, head_id: &str) -> bool {
     repo.workdir().is_some() && git::head_commit(repo).is_some_and(|c| c.to_string() == head_id)
 }
 
+/// What the files the change does not touch still use of what it removes
+/// (see [`xref`]), per node. Reads the head tree only when the change
+/// removes something, and parses only the files that mention it.
+fn unchanged_problems(
+    repo: &Repository,
+    head_tree: Option<git::ObjectId>,
+    nodes: &[waves::Node],
+    opts: &LintOptions,
+) -> Result<Vec<Vec<(Risk, String)>>, Error> {
+    let removed = xref::Removed::of(nodes);
+    let Some(tree) = head_tree.filter(|_| !removed.is_empty()) else { return Ok(vec![Vec::new(); nodes.len()]) };
+    let changed: BTreeSet<&str> = nodes.iter().map(|n| n.path.as_str()).collect();
+    let needles = removed.needles();
+    let files = git::tree_files(repo, tree)?;
+    let mut unchanged = Vec::new();
+    for f in &files {
+        if changed.contains(f.path.as_str()) {
+            continue;
+        }
+        // Files over the lint size cap are not config cfglint reads.
+        if let git::Blob::Bytes(bytes) = git::read_blob(repo, f.blob, opts.max_file_size)?
+            && needles.found_in(&bytes)
+        {
+            unchanged.push(xref::Unchanged { path: f.path.clone(), bytes });
+        }
+    }
+    let head_paths: Vec<String> = files.into_iter().map(|f| f.path).collect();
+    Ok(xref::problems(nodes, &removed, &unchanged, &head_paths, &opts.extract))
+}
+
 /// Plan the rollout of the change between two commits.
 pub fn plan(
     repo: &Repository,
@@ -485,6 +516,14 @@ pub fn plan(
     let nodes: Vec<waves::Node> = drafts.iter().map(|d| d.node.clone()).collect();
     let ordering = waves::order(&nodes, &policy.order)
         .map_err(|c| Error::Cycle { cycle: c.paths.join(" → "), edges: c.edges.join("\n") })?;
+    let head_tree = match &head {
+        Head::Tree(r) => r.tree,
+        Head::Index => None,
+    };
+    let mut problems = ordering.problems.clone();
+    for (mine, theirs) in problems.iter_mut().zip(unchanged_problems(repo, head_tree, &nodes, opts)?) {
+        mine.extend(theirs);
+    }
 
     let mut by_file: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
     for f in &report.findings {
@@ -508,7 +547,7 @@ pub fn plan(
                     .filter(|s| !at_head.contains(s))
                     .filter_map(|s| match s {
                         links::Symbol::Rule(id) => Some((id.clone(), base.actions.get(id).cloned())),
-                        links::Symbol::Marker(_) => None,
+                        _ => None,
                     })
                     .collect()
             })
@@ -524,7 +563,7 @@ pub fn plan(
                 (Some(b), true) => b.rules_for(path).collect(),
                 _ => Vec::new(),
             },
-            problems: &ordering.problems[i],
+            problems: &problems[i],
             removed_rules,
         };
         let (risk, mut reasons) = risk::assess(&facts);

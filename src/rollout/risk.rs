@@ -5,8 +5,8 @@
 //!
 //! | risk | when |
 //! | --- | --- |
-//! | blocked | an error finding the change introduced (overridable, recorded) |
-//! | high | CL001/CL002 at any severity; a bench budget exceeded, a super-linear worst case of degree ≥ 3, failing rule tests; a rule that starts blocking (WAF `action: block`, SecLang `deny`/`drop`/`block`), new or changed; a strict include left dangling |
+//! | blocked | an error finding the change introduced; a reference that would break the config or silence it: a recording rule's series or an Alertmanager receiver removed while a file still uses it, a file deleted while an unchanged file strictly includes it (overridable, recorded) |
+//! | high | CL001/CL002 at any severity; a bench budget exceeded, a super-linear worst case of degree ≥ 3, failing rule tests; a rule that starts blocking (WAF `action: block`, SecLang `deny`/`drop`/`block`), new or changed; a strict include left dangling in a changed file; a removed rule or marker an unchanged file still names; an include glob or `rule_files` glob left matching nothing |
 //! | medium | warnings; regexes added or modified; quadratic worst case or a figure worse than the bench baseline; a reference left dangling |
 //! | low | anything else (no regex added or modified, files cfglint does not read) |
 
@@ -158,7 +158,8 @@ pub fn assess(facts: &Facts<'_>) -> (Risk, Vec<String>) {
     }
     for (r, text) in facts.problems {
         match r {
-            Risk::High | Risk::Blocked => high.push(text.clone()),
+            Risk::Blocked => errors.push(text.clone()),
+            Risk::High => high.push(text.clone()),
             Risk::Medium => medium.push(text.clone()),
             Risk::Low => {}
         }

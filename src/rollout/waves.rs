@@ -6,8 +6,9 @@
 //! Edges (`u` before `v`), each with the reason recorded in `v`'s
 //! `depends_on`:
 //!
-//! 1. `v` refers to a rule id or marker that `u` adds (an exclusion after
-//!    the rule it names).
+//! 1. `v` refers to a rule id, marker, series or receiver that `u` adds
+//!    (an exclusion after the rule it names, an alert after the recording
+//!    rule whose series it uses).
 //! 2. `v` loads `u` (a rule file before the config that includes it).
 //! 3. `u` stops referring to (or loading) something `v` removes: removal
 //!    after everything that stops using it.
@@ -157,17 +158,24 @@ pub fn order(nodes: &[Node], rules: &[OrderRule]) -> Result<Ordering, Cycle> {
                             .extend(b.matching(&r.target).into_iter().filter(|s| other.removes(s)).map(|s| (u, s)));
                     }
                 }
-                let single = matches!(r.target, super::links::Target::Rules(a, b) if a == b)
-                    || matches!(r.target, super::links::Target::Marker(_));
-                if single
+                // A series or receiver this file itself removes is left
+                // dangling too.
+                let named = r.target.symbol();
+                let fatal = matches!(named, Some(Symbol::Series(_) | Symbol::Receiver(_)));
+                if fatal && let Some(s) = named.as_ref().filter(|s| node.removes(s)) {
+                    removed_by.push((v, s.clone()));
+                }
+                if named.is_some()
                     && !defined_at_head
                     && !head.defines.iter().any(|s| head.matching(&r.target).contains(s))
                     && let Some((u, s)) = removed_by.first()
                 {
-                    problems[v].push((
-                        Risk::Medium,
-                        format!("`{}` still refers to {}, which {} removes", r.via, s.describe(), nodes[*u].path),
-                    ));
+                    let by = if *u == v { "this change".to_owned() } else { nodes[*u].path.clone() };
+                    problems[v].push(if fatal {
+                        (Risk::Blocked, format!("`{}` still uses {}, which {by} removes", r.via, s.describe()))
+                    } else {
+                        (Risk::Medium, format!("`{}` still refers to {}, which {by} removes", r.via, s.describe()))
+                    });
                 }
             }
             // 2. Loads of other changed files.

@@ -1,6 +1,7 @@
 //! `cfglint rollout [--base REV] [--head REV] [--bench FILE.json] [-o FILE]`:
 //! write the staged-rollout manifest. Exit 0 when every change may roll
-//! out, 1 when a change is blocked (the manifest is still written, with
+//! out, 1 when a change is blocked (an error finding, or a reference the
+//! change breaks; the manifest is still written, with
 //! no stages, so reviewers see why), 2 on errors.
 
 use std::collections::BTreeMap;
@@ -169,7 +170,7 @@ fn summary(plan: &Plan, output: Option<&Path>, argo: Option<&Path>) -> String {
     if !plan.blocked.is_empty() {
         let _ = writeln!(
             s,
-            "blocked: {}: fix the error findings, or accept them with --override PATH --reason \"…\"",
+            "blocked: {}: fix what the reasons above name, or accept it with --override PATH --reason \"…\"",
             plan.blocked.join(", ")
         );
     }
