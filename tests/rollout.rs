@@ -751,6 +751,7 @@ fn exclude_selects_the_same_files_in_check_diff_and_rollout() {
     }
     let c = change(&m, "waf/rules.yaml", ChangeStatus::Modified);
     assert_eq!(c.reasons, ["1 regex modified"]);
+}
 
 /// A Prometheus rule file: `(record or alert name, expr)` pairs; names
 /// with a `:` are recording rules.
