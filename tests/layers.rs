@@ -156,3 +156,37 @@ fn the_git2_check_sees_a_use() {
     let text = "use git2::Repository;\nfn f(id: git2::Oid) {}\n// git2 and libgit2 in a comment\nlet libgit2 = 1; // fine\n#[cfg(test)]\nuse git2::Signature;";
     assert_eq!(names_git2("x.rs", text), ["x.rs:1", "x.rs:2"]);
 }
+
+/// Lines of non-test code in `text` that build a finding from a rule's
+/// metadata (`rules::meta("…")`).
+fn builds_findings(rel: &str, text: &str) -> Vec<String> {
+    let code = text.find("#[cfg(test)]").map_or(text, |i| &text[..i]);
+    code.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim_start().starts_with("//") && l.contains("rules::meta("))
+        .map(|(n, _)| format!("{rel}:{}", n + 1))
+        .collect()
+}
+
+/// Every rule's findings are built in `src/rules/` (its file, its TOML, one
+/// registry line), file-level rules (CL009, CL100–CL102) included: the
+/// rest of the crate calls their builders.
+#[test]
+fn findings_are_built_only_in_the_rules_module() {
+    let src = root().join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut problems = Vec::new();
+    for file in files {
+        let rel = file.strip_prefix(&src).expect("under src");
+        if rel.starts_with("rules") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).expect("read");
+        problems.extend(builds_findings(&rel.display().to_string(), &text));
+    }
+    assert!(problems.is_empty(), "rule findings built outside src/rules/:\n{}", problems.join("\n"));
+    // The check sees a use.
+    let text = "let m = rules::meta(\"config-parse-error\");\n// rules::meta(\"x\")\n#[cfg(test)]\nrules::meta(\"y\")";
+    assert_eq!(builds_findings("x.rs", text), ["x.rs:1"]);
+}

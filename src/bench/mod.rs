@@ -493,7 +493,7 @@ pub struct Summary {
 
 /// What to bench: rule files, corpora, an optional baseline revision.
 #[derive(Debug, Clone, Default)]
-pub struct Request {
+pub struct Job {
     /// WAF rule YAML or SecLang files.
     pub rules: Vec<std::path::PathBuf>,
     /// Corpora (`attack:`/`benign:` prefixes allowed).
@@ -506,7 +506,7 @@ pub struct Request {
 /// and assemble the report. Problems with single files or items are in
 /// the report; only a git error reading the baseline fails the whole run.
 pub fn bench_files(
-    request: &Request,
+    request: &Job,
     settings: &Settings,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<Report, revision::Error> {
@@ -538,11 +538,7 @@ pub fn bench_files(
         removed = revision::compare(&mut reports, before, settings.regression_threshold);
     }
     let mut problems = loaded.problems;
-    problems.extend(corpus.problems.iter().map(|p| rules::Problem {
-        place: p.place.clone(),
-        rule: None,
-        message: p.message.clone(),
-    }));
+    problems.extend(corpus.problems.iter().cloned());
     let (attack_inputs, benign_inputs, _) = corpus.counts();
     let summary = Summary {
         rules: reports.len(),

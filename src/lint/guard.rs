@@ -26,13 +26,7 @@ use crate::lint::{FileResult, LintOptions};
 use crate::rules::{self, PatternContext, RuleMeta};
 use crate::source::{Extraction, SourceFile};
 
-/// The rule id of internal errors.
-pub const INTERNAL_ERROR: &str = "internal-error";
-
-/// True when `f` reports an internal error (a caught panic).
-pub fn is_internal_error(f: &Finding) -> bool {
-    f.rule == INTERNAL_ERROR
-}
+pub use crate::rules::internal_error::{ID as INTERNAL_ERROR, is_internal_error};
 
 /// Run `f`; a panic inside it becomes `Err` with the panic's message.
 ///
@@ -58,41 +52,20 @@ pub fn panic_message(payload: &(dyn Any + Send)) -> String {
 
 /// The CL009 finding for a panic raised by `rule` on the pattern in `cx`.
 pub(crate) fn pattern_finding(cx: &PatternContext<'_>, rule: &RuleMeta, message: &str) -> Finding {
-    let meta = rules::meta(INTERNAL_ERROR);
-    let mut f =
-        cx.finding(meta, None, format!("internal error while analysing this pattern, please report: {message}"));
-    f.notes.push(format!("raised while running {} ({}); the pattern's other rules were skipped", rule.code, rule.id));
-    f.help = Some(help());
-    f
+    rules::internal_error::on_pattern(cx, rule, message)
 }
 
 /// The result for a file whose analysis panicked: one CL009 finding on the
 /// file, nothing extracted.
 pub(crate) fn file_result(file: &SourceFile, message: &str, opts: &LintOptions) -> FileResult {
-    let meta = rules::meta(INTERNAL_ERROR);
     let shown = file.display_path();
-    let mut f = Finding::new(
-        &meta.code,
-        &meta.id,
-        opts.rules.severity(meta),
-        &shown,
-        &file.text,
-        None,
-        format!("internal error while analysing this file, please report: {message}"),
-    );
-    f.help = Some(help());
+    let f = rules::internal_error::on_file(&shown, &file.text, message, &opts.rules);
     FileResult {
         path: shown,
         text: Arc::from(file.text.as_str()),
         extraction: Extraction::default(),
         findings: vec![f],
     }
-}
-
-fn help() -> String {
-    "this is a bug in cfglint, not in the config: please report it with the pattern (or file) and \
-     `cfglint --version`; run with RUST_BACKTRACE=1 for a backtrace"
-        .to_owned()
 }
 
 /// Where [`debug_trigger`] is checked.

@@ -317,18 +317,7 @@ fn summarize(files: &[FileResult], start: Instant) -> Summary {
 /// A file that could not be read as text: a CL100 finding on the file.
 pub fn load_problem(path: &Path, err: &source::LoadError, opts: &LintOptions) -> FileResult {
     let shown = source::display_path(path);
-    let meta = rules::meta("config-parse-error");
-    let mut findings = Vec::new();
-    if opts.rules.is_enabled(&meta.code) {
-        let span = err.offset().map(Span::empty);
-        let mut f = Finding::new(&meta.code, &meta.id, opts.rules.severity(meta), &shown, "", span, err.to_string());
-        // The text is not kept, but the loader counted lines up to the bad
-        // byte: point there, not at 1:1.
-        if let Some((line, column)) = err.line_col() {
-            (f.line, f.column, f.end_line, f.end_column) = (line, column, line, column);
-        }
-        findings.push(f);
-    }
+    let findings = rules::config_parse_error::on_load_error(&shown, err, &opts.rules).into_iter().collect();
     FileResult { path: shown, text: Arc::from(""), extraction: Extraction::default(), findings }
 }
 
@@ -410,28 +399,7 @@ fn run_rules(cx: &PatternContext<'_>, rules: &[&dyn Rule]) -> Vec<Finding> {
 }
 
 fn problems_to_findings(file: &SourceFile, extraction: &Extraction, settings: &RuleSettings) -> Vec<Finding> {
-    let meta = rules::meta("config-parse-error");
-    if !settings.is_enabled(&meta.code) {
-        return Vec::new();
-    }
-    extraction
-        .problems
-        .iter()
-        .map(|p| {
-            let mut f = Finding::new(
-                &meta.code,
-                &meta.id,
-                settings.severity(meta),
-                &file.display_path(),
-                &file.text,
-                Some(p.span),
-                p.message.clone(),
-            );
-            f.kind = extraction.kind.as_ref().map(|k| k.as_str().to_owned());
-            f.refresh_fingerprint();
-            f
-        })
-        .collect()
+    rules::config_parse_error::on_problems(file, extraction, settings)
 }
 
 /// The display name of a pattern given on the command line.

@@ -34,7 +34,7 @@ use std::fmt;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::finding::{self, Finding};
+use crate::finding;
 use crate::lint::FileResult;
 use crate::rules::{self, RuleSettings};
 use crate::source::{self, Format, Span};
@@ -389,47 +389,30 @@ pub fn apply(result: &mut FileResult, settings: &RuleSettings, today: Date) {
     let scan = scan(Path::new(&result.path), &text);
     let kind = result.extraction.kind.as_ref().map(|k| k.as_str().to_owned());
     let mut extra = Vec::new();
-    let invalid = rules::meta("invalid-suppression");
-    if settings.is_enabled(&invalid.code) {
-        for i in &scan.invalid {
-            let mut f = Finding::new(
-                &invalid.code,
-                &invalid.id,
-                settings.severity(invalid),
-                &result.path,
-                &text,
-                Some(i.span),
-                format!("invalid suppression: {}", i.message),
-            );
-            f.kind.clone_from(&kind);
-            f.refresh_fingerprint();
-            extra.push(f);
-        }
+    for i in &scan.invalid {
+        extra.extend(rules::invalid_suppression::finding(
+            &result.path,
+            &text,
+            i.span,
+            &i.message,
+            kind.as_deref(),
+            settings,
+        ));
     }
-    let expired = rules::meta("expired-suppression");
     let mut active = Vec::new();
     for s in &scan.suppressions {
         match s.until {
             Some(until) if until < today => {
-                if settings.is_enabled(&expired.code) {
-                    let mut f = Finding::new(
-                        &expired.code,
-                        &expired.id,
-                        settings.severity(expired),
-                        &result.path,
-                        &text,
-                        Some(s.span),
-                        format!(
-                            "suppression of {} expired on {until} (reason given: \"{}\"); the findings it covered are reported again",
-                            s.codes.join(", "),
-                            s.reason
-                        ),
-                    );
-                    f.kind.clone_from(&kind);
-                    f.help = Some("fix the pattern, or extend `until` with a reason that still holds".to_owned());
-                    f.refresh_fingerprint();
-                    extra.push(f);
-                }
+                let until = until.to_string();
+                let expired = rules::expired_suppression::Expired { codes: &s.codes, until: &until, reason: &s.reason };
+                extra.extend(rules::expired_suppression::finding(
+                    &result.path,
+                    &text,
+                    s.span,
+                    expired,
+                    kind.as_deref(),
+                    settings,
+                ));
             }
             _ => active.push(s),
         }
@@ -447,7 +430,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::finding::Severity;
+    use crate::finding::{Finding, Severity};
     use crate::source::Extraction;
 
     fn today() -> Date {

@@ -8,9 +8,13 @@
 
 mod analysis_inconclusive;
 mod backtracking;
+pub mod config_parse_error;
 mod context;
+pub mod expired_suppression;
 mod exponential_backtracking;
+pub mod internal_error;
 mod invalid_regex;
+pub mod invalid_suppression;
 mod matches_everything;
 mod polynomial_backtracking;
 mod redundant_wildcard;

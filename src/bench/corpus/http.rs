@@ -5,7 +5,7 @@
 use memchr::memmem;
 use serde_json::Value;
 
-use super::Request;
+use super::HttpRequest;
 
 /// The parts of a request before decoding, as the loaders find them.
 #[derive(Debug, Default)]
@@ -27,9 +27,9 @@ pub(super) fn json_text(v: &Value) -> String {
     }
 }
 
-/// Turn found parts (or a base64 raw request) into a decoded [`Request`].
-pub(super) fn build_request(raw: RawRequest) -> Result<Request, String> {
-    let mut req = Request::default();
+/// Turn found parts (or a base64 raw request) into a decoded [`HttpRequest`].
+pub(super) fn build_request(raw: RawRequest) -> Result<HttpRequest, String> {
+    let mut req = HttpRequest::default();
     if let Some(encoded) = raw.encoded {
         let bytes = base64_decode(&encoded).ok_or("encoded_request is not valid base64")?;
         parse_raw_http(&bytes, &mut req);
@@ -46,7 +46,7 @@ pub(super) fn build_request(raw: RawRequest) -> Result<Request, String> {
 }
 
 /// Split a raw HTTP/1 request into line, headers and body.
-pub(super) fn parse_raw_http(bytes: &[u8], req: &mut Request) {
+pub(super) fn parse_raw_http(bytes: &[u8], req: &mut HttpRequest) {
     let (head, body) = match find(bytes, b"\r\n\r\n") {
         Some(i) => (&bytes[..i], &bytes[i + 4..]),
         None => match find(bytes, b"\n\n") {
@@ -75,12 +75,12 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     memmem::find(hay, needle)
 }
 
-fn header<'a>(req: &'a Request, name: &str) -> Option<&'a [u8]> {
+fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a [u8]> {
     req.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name.as_bytes())).map(|(_, v)| v.as_slice())
 }
 
 /// Fill the decoded collections (ARGS, cookies, multipart) from the raw parts.
-pub(super) fn decode_request(req: &mut Request) {
+pub(super) fn decode_request(req: &mut HttpRequest) {
     if let Some(q) = query_of(&req.uri) {
         req.args_get = parse_urlencoded(q);
     }
@@ -166,7 +166,7 @@ fn hex(b: u8) -> Option<u8> {
 }
 
 /// Split a multipart body into ARGS_POST, FILES_NAMES and part headers.
-fn parse_multipart(req: &mut Request, boundary: &[u8]) {
+fn parse_multipart(req: &mut HttpRequest, boundary: &[u8]) {
     let mut delim = b"--".to_vec();
     delim.extend_from_slice(boundary);
     let body = req.body.clone();

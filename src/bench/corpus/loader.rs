@@ -34,7 +34,11 @@ impl Corpus {
             }
             if let Some(shape) = shape {
                 if n == 0 {
-                    corpus.problems.push(Problem { place: shown.clone(), message: "corpus has no inputs".to_owned() });
+                    corpus.problems.push(Problem {
+                        rule: None,
+                        place: shown.clone(),
+                        message: "corpus has no inputs".to_owned(),
+                    });
                 }
                 corpus.loaded.push(Loaded { path: shown, shape, inputs: n });
             }
@@ -74,7 +78,7 @@ pub fn load(path: &Path, out: &mut Vec<Input>, problems: &mut Vec<Problem>, malf
     let meta = match std::fs::metadata(path) {
         Ok(m) => m,
         Err(e) => {
-            problems.push(Problem { place: shown, message: format!("cannot read corpus: {e}") });
+            problems.push(Problem { rule: None, place: shown, message: format!("cannot read corpus: {e}") });
             return None;
         }
     };
@@ -97,6 +101,7 @@ fn read_capped(path: &Path, problems: &mut Vec<Problem>) -> Option<Vec<u8>> {
     match std::fs::metadata(path) {
         Ok(m) if m.len() > MAX_FILE_SIZE => {
             problems.push(Problem {
+                rule: None,
                 place: shown,
                 message: format!("corpus file is {} bytes, over the {MAX_FILE_SIZE}-byte limit; skipped", m.len()),
             });
@@ -107,7 +112,7 @@ fn read_capped(path: &Path, problems: &mut Vec<Problem>) -> Option<Vec<u8>> {
     match std::fs::read(path) {
         Ok(b) => Some(b),
         Err(e) => {
-            problems.push(Problem { place: shown, message: format!("cannot read corpus: {e}") });
+            problems.push(Problem { rule: None, place: shown, message: format!("cannot read corpus: {e}") });
             None
         }
     }
@@ -155,7 +160,7 @@ fn load_folder(root: &Path, out: &mut Vec<Input>, problems: &mut Vec<Problem>, m
         match entry {
             Ok(e) if e.file_type().is_some_and(|t| t.is_file()) => files.push(e.into_path()),
             Ok(_) => {}
-            Err(e) => problems.push(Problem { place: source::display_path(root), message: e.to_string() }),
+            Err(e) => problems.push(Problem { rule: None, place: source::display_path(root), message: e.to_string() }),
         }
     }
     for file in files {
@@ -211,12 +216,12 @@ fn load_jsonl(shown: &str, bytes: &[u8], out: &mut Vec<Input>, problems: &mut Ve
         let value: Value = match serde_json::from_slice(line) {
             Ok(v) => v,
             Err(e) => {
-                problems.push(Problem { place, message: format!("invalid JSON: {e}") });
+                problems.push(Problem { rule: None, place, message: format!("invalid JSON: {e}") });
                 continue;
             }
         };
         let Some(obj) = value.as_object() else {
-            problems.push(Problem { place, message: "expected a JSON object per line".to_owned() });
+            problems.push(Problem { rule: None, place, message: "expected a JSON object per line".to_owned() });
             continue;
         };
         let ids = |key: &str| -> Vec<String> {
@@ -258,7 +263,7 @@ fn load_jsonl(shown: &str, bytes: &[u8], out: &mut Vec<Input>, problems: &mut Ve
             match build_request(raw) {
                 Ok(r) => Payload::Request(Box::new(r)),
                 Err(message) => {
-                    problems.push(Problem { place, message });
+                    problems.push(Problem { rule: None, place, message });
                     continue;
                 }
             }
@@ -266,6 +271,7 @@ fn load_jsonl(shown: &str, bytes: &[u8], out: &mut Vec<Input>, problems: &mut Ve
             Payload::Raw(json_text(v).into_bytes())
         } else {
             problems.push(Problem {
+                rule: None,
                 place,
                 message: "no request fields (uri, headers, data, encoded_request) and no input/payload/value"
                     .to_owned(),
@@ -281,6 +287,7 @@ fn load_jsonl(shown: &str, bytes: &[u8], out: &mut Vec<Input>, problems: &mut Ve
     let share = invalid as f64 * 100.0 / lines.max(1) as f64;
     let ok = share <= MAX_INVALID_LINES_PERCENT;
     problems.push(Problem {
+        rule: None,
         place: shown.to_owned(),
         message: format!(
             "{invalid} of {lines} lines are invalid ({share:.0}%){}",
@@ -299,6 +306,7 @@ fn load_ftw(shown: &str, bytes: &[u8], out: &mut Vec<Input>, problems: &mut Vec<
         Ok(t) => t,
         Err(e) => {
             problems.push(Problem {
+                rule: None,
                 place: shown.to_owned(),
                 message: format!("go-ftw YAML is not valid UTF-8 (byte {})", e.valid_up_to()),
             });
@@ -308,7 +316,7 @@ fn load_ftw(shown: &str, bytes: &[u8], out: &mut Vec<Input>, problems: &mut Vec<
     let parsed = source::yaml::parse(text, &ExtractOptions::default());
     for p in &parsed.problems {
         let line = source::LineIndex::new(text).line_col(text, p.span.start).0;
-        problems.push(Problem { place: format!("{shown}:{line}"), message: p.message.clone() });
+        problems.push(Problem { rule: None, place: format!("{shown}:{line}"), message: p.message.clone() });
     }
     for doc in &parsed.documents {
         for (t, test) in doc.root.get("tests").map(Node::items).unwrap_or_default().iter().enumerate() {
@@ -319,7 +327,7 @@ fn load_ftw(shown: &str, bytes: &[u8], out: &mut Vec<Input>, problems: &mut Vec<
                 let stage = stage.get("stage").unwrap_or(stage);
                 let place = format!("{shown}#{test_id}/{s}");
                 let Some(input) = stage.get("input") else {
-                    problems.push(Problem { place, message: "stage has no `input`".to_owned() });
+                    problems.push(Problem { rule: None, place, message: "stage has no `input`".to_owned() });
                     continue;
                 };
                 let log = stage.get("output").and_then(|o| o.get("log").or(Some(o)));
@@ -359,7 +367,7 @@ fn load_ftw(shown: &str, bytes: &[u8], out: &mut Vec<Input>, problems: &mut Vec<
                         no_expect_ids,
                         payload: Payload::Request(Box::new(r)),
                     }),
-                    Err(message) => problems.push(Problem { place, message }),
+                    Err(message) => problems.push(Problem { rule: None, place, message }),
                 }
             }
         }

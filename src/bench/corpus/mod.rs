@@ -70,7 +70,7 @@ pub enum Expect {
 
 /// A decoded HTTP request.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Request {
+pub struct HttpRequest {
     /// Method, e.g. `GET`.
     pub method: Vec<u8>,
     /// The request target as sent (path and query).
@@ -101,7 +101,7 @@ pub enum Payload {
     /// An unstructured input: every target sees these bytes.
     Raw(Vec<u8>),
     /// A request: targets pick its parts.
-    Request(Box<Request>),
+    Request(Box<HttpRequest>),
 }
 
 /// One input of a corpus.
@@ -270,14 +270,8 @@ impl Input {
     }
 }
 
-/// A problem with one corpus item; loading goes on.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    /// `file` or `file:line`.
-    pub place: String,
-    /// What is wrong.
-    pub message: String,
-}
+/// A problem with one corpus item (with no rule); loading goes on.
+pub use super::rules::Problem;
 
 /// How a corpus path was read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -331,7 +325,7 @@ mod tests {
         p
     }
 
-    fn request(input: &Input) -> &Request {
+    fn request(input: &Input) -> &HttpRequest {
         match &input.payload {
             Payload::Request(r) => r,
             Payload::Raw(_) => panic!("expected a request"),
@@ -407,12 +401,12 @@ mod tests {
 
     #[test]
     fn selectors_pick_parts() {
-        let mut req = Request {
+        let mut req = HttpRequest {
             method: b"POST".to_vec(),
             uri: b"/dir/file.php?id=1".to_vec(),
             headers: vec![(b"User-Agent".to_vec(), b"curl".to_vec()), (b"Referer".to_vec(), b"r".to_vec())],
             body: b"a=x&b=y".to_vec(),
-            ..Request::default()
+            ..HttpRequest::default()
         };
         decode_request(&mut req);
         let input = Input {
@@ -433,11 +427,11 @@ mod tests {
 
     #[test]
     fn multipart_bodies_become_args_and_files() {
-        let mut req = Request {
+        let mut req = HttpRequest {
             method: b"POST".to_vec(),
             headers: vec![(b"Content-Type".to_vec(), b"multipart/form-data; boundary=XyZ".to_vec())],
             body: b"--XyZ\r\nContent-Disposition: form-data; name=\"f\"\r\n\r\nval\r\n--XyZ\r\nContent-Disposition: form-data; name=\"up\"; filename=\"a.php\"\r\nContent-Type: text/plain\r\n\r\n<?php\r\n--XyZ--\r\n".to_vec(),
-            ..Request::default()
+            ..HttpRequest::default()
         };
         decode_request(&mut req);
         assert_eq!(req.args_post, vec![(b"f".to_vec(), b"val".to_vec())]);
@@ -458,21 +452,21 @@ mod tests {
         body.extend_from_slice(format!("\r\n--{boundary}\r\n").as_bytes());
         body.extend_from_slice(b"Content-Disposition: form-data; name=\"q\"\r\n\r\nvalue\r\n");
         body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-        let mut req = Request {
+        let mut req = HttpRequest {
             method: b"POST".to_vec(),
             headers: vec![(b"Content-Type".to_vec(), format!("multipart/form-data; boundary={boundary}").into_bytes())],
             body,
-            ..Request::default()
+            ..HttpRequest::default()
         };
         decode_request(&mut req);
         assert_eq!(req.args_post, vec![(b"q".to_vec(), b"value".to_vec())]);
         // The head ends at the first blank line, `\r\n\r\n` before `\n\n`.
         let raw = b"GET /x?a=1 HTTP/1.1\r\nHost: h\r\n\r\nbody\n\nmore";
-        let mut req = Request::default();
+        let mut req = HttpRequest::default();
         http::parse_raw_http(raw, &mut req);
         assert_eq!(req.body, b"body\n\nmore");
         assert_eq!(req.headers, vec![(b"Host".to_vec(), b"h".to_vec())]);
-        let mut req = Request::default();
+        let mut req = HttpRequest::default();
         http::parse_raw_http(b"GET / HTTP/1.0\nA: b\n\nrest", &mut req);
         assert_eq!(req.body, b"rest");
     }

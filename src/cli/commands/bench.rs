@@ -24,7 +24,7 @@ pub fn run(args: &BenchArgs, out: &mut dyn Write) -> Result<ExitStatus> {
     }
     let bench_settings = bench::Settings::from_config(&settings.config)?;
     let corpus = if args.corpus.is_empty() { bench_settings.corpus.clone() } else { args.corpus.clone() };
-    let request = bench::Request { rules: args.rules.clone(), corpus, baseline: args.baseline.clone() };
+    let request = bench::Job { rules: args.rules.clone(), corpus, baseline: args.baseline.clone() };
 
     // A progress bar only for a person watching a terminal.
     let bar = std::io::stderr().is_terminal().then(|| {
