@@ -1116,28 +1116,29 @@ impl<'a> Parser<'a> {
             }
             let lo = self.class_atom(start)?;
             // Range?
-            if self.peek() == Some('-') && self.peek_at(1).is_some_and(|c| c != ']') {
-                if let ClassAtom::Char(a) = lo {
-                    let save = self.pos;
-                    self.pos += 1;
-                    let hi = self.class_atom(start)?;
-                    match hi {
-                        ClassAtom::Char(b) => {
-                            if b < a {
-                                return Err(syntax("character class range is out of order", item_start, self.pos));
-                            }
-                            set = set.union(&CharSet::from_ranges([(a, b)]));
-                            continue;
+            if self.peek() == Some('-')
+                && self.peek_at(1).is_some_and(|c| c != ']')
+                && let ClassAtom::Char(a) = lo
+            {
+                let save = self.pos;
+                self.pos += 1;
+                let hi = self.class_atom(start)?;
+                match hi {
+                    ClassAtom::Char(b) => {
+                        if b < a {
+                            return Err(syntax("character class range is out of order", item_start, self.pos));
                         }
-                        ClassAtom::Set(s) => {
-                            if matches!(self.flavor, Flavor::Rust | Flavor::Re2 | Flavor::Python) {
-                                return Err(syntax("invalid character class range", item_start, self.pos));
-                            }
-                            // PCRE/JS: `[a-\d]` is a, -, and \d.
-                            let _ = save;
-                            set = set.union(&CharSet::from_ranges([(a, a), (0x2D, 0x2D)])).union(&s);
-                            continue;
+                        set = set.union(&CharSet::from_ranges([(a, b)]));
+                        continue;
+                    }
+                    ClassAtom::Set(s) => {
+                        if matches!(self.flavor, Flavor::Rust | Flavor::Re2 | Flavor::Python) {
+                            return Err(syntax("invalid character class range", item_start, self.pos));
                         }
+                        // PCRE/JS: `[a-\d]` is a, -, and \d.
+                        let _ = save;
+                        set = set.union(&CharSet::from_ranges([(a, a), (0x2D, 0x2D)])).union(&s);
+                        continue;
                     }
                 }
             }
@@ -1435,10 +1436,10 @@ impl<'a> Parser<'a> {
     fn unicode_property(&self, name: &str, start: usize) -> Result<CharSet, ParseError> {
         let cleaned = name.trim_start_matches('^');
         // Java spells POSIX classes as \p{Alpha}, \p{IsAlphabetic}, ...
-        if self.flavor == Flavor::Java {
-            if let Some(set) = java_property(cleaned) {
-                return Ok(set);
-            }
+        if self.flavor == Flavor::Java
+            && let Some(set) = java_property(cleaned)
+        {
+            return Ok(set);
         }
         let candidates =
             [cleaned.to_owned(), cleaned.trim_start_matches("Is").to_owned(), cleaned.replace("In", "Block=")];

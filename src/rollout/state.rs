@@ -189,10 +189,6 @@ impl Lock {
     /// Take the lock on `state`'s lock file, or `None` when another
     /// process holds it. The lock file is created when missing and kept
     /// afterwards (removing it would let two processes lock two files).
-    // `File::try_lock` is std since 1.89; Cargo.toml's rust-version (1.85)
-    // is already below what the crate needs (let chains: 1.88), and
-    // raising it turns on lints in modules outside rollout.
-    #[allow(clippy::incompatible_msrv)]
     pub fn try_acquire(state: &Path) -> Result<Option<Lock>, Error> {
         let path = lock_path(state);
         let io = |source| Error::Io { path: path.display().to_string(), source };

@@ -415,7 +415,7 @@ impl Meter<'_> {
     /// `N/4, N/2, N`, and the share of `f(N)` that `g` represents (how much
     /// of the cost is not linear). `None` when undefined.
     fn g_estimate(&self, big_n: usize, f0: u64) -> Option<(f64, f64)> {
-        if big_n < 4 || big_n % 4 != 0 {
+        if big_n < 4 || !big_n.is_multiple_of(4) {
             return None;
         }
         let f = |n: usize| self.lookup(n).map(|s| s as f64 - f0 as f64);
