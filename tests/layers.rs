@@ -130,20 +130,26 @@ fn names_git2(rel: &str, text: &str) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn only_the_git_module_uses_git2() {
+/// What `scan(rel, text)` finds in every source file outside `src/<skip>/`.
+fn offences_outside(skip: &str, scan: fn(&str, &str) -> Vec<String>) -> Vec<String> {
     let src = root().join("src");
     let mut files = Vec::new();
     rust_files(&src, &mut files);
     let mut problems = Vec::new();
     for file in files {
         let rel = file.strip_prefix(&src).expect("under src");
-        if rel.starts_with("git") {
+        if rel.starts_with(skip) {
             continue;
         }
         let text = std::fs::read_to_string(&file).expect("read");
-        problems.extend(names_git2(&rel.display().to_string(), &text));
+        problems.extend(scan(&rel.display().to_string(), &text));
     }
+    problems
+}
+
+#[test]
+fn only_the_git_module_uses_git2() {
+    let problems = offences_outside("git", names_git2);
     assert!(
         problems.is_empty(),
         "git2 used outside src/git/ (go through crate::git, which returns plain data):\n{}",
@@ -173,18 +179,7 @@ fn builds_findings(rel: &str, text: &str) -> Vec<String> {
 /// rest of the crate calls their builders.
 #[test]
 fn findings_are_built_only_in_the_rules_module() {
-    let src = root().join("src");
-    let mut files = Vec::new();
-    rust_files(&src, &mut files);
-    let mut problems = Vec::new();
-    for file in files {
-        let rel = file.strip_prefix(&src).expect("under src");
-        if rel.starts_with("rules") {
-            continue;
-        }
-        let text = std::fs::read_to_string(&file).expect("read");
-        problems.extend(builds_findings(&rel.display().to_string(), &text));
-    }
+    let problems = offences_outside("rules", builds_findings);
     assert!(problems.is_empty(), "rule findings built outside src/rules/:\n{}", problems.join("\n"));
     // The check sees a use.
     let text = "let m = rules::meta(\"config-parse-error\");\n// rules::meta(\"x\")\n#[cfg(test)]\nrules::meta(\"y\")";

@@ -31,26 +31,13 @@ pub fn on_load_error(shown: &str, err: &LoadError, settings: &RuleSettings) -> O
 
 /// One finding per parse problem the extraction of `file` reported.
 pub fn on_problems(file: &SourceFile, extraction: &Extraction, settings: &RuleSettings) -> Vec<Finding> {
-    let meta = meta();
-    if !settings.is_enabled(&meta.code) {
-        return Vec::new();
-    }
+    let kind = extraction.kind.as_ref().map(crate::source::Kind::as_str);
+    let path = file.display_path();
     extraction
         .problems
         .iter()
-        .map(|p| {
-            let mut f = Finding::new(
-                &meta.code,
-                &meta.id,
-                settings.severity(meta),
-                &file.display_path(),
-                &file.text,
-                Some(p.span),
-                p.message.clone(),
-            );
-            f.kind = extraction.kind.as_ref().map(|k| k.as_str().to_owned());
-            f.refresh_fingerprint();
-            f
+        .filter_map(|p| {
+            super::file_finding("config-parse-error", settings, &path, &file.text, p.span, kind, p.message.clone())
         })
         .collect()
 }

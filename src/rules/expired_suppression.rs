@@ -28,26 +28,13 @@ pub fn finding(
     kind: Option<&str>,
     settings: &RuleSettings,
 ) -> Option<Finding> {
-    let meta = super::meta("expired-suppression");
-    if !settings.is_enabled(&meta.code) {
-        return None;
-    }
-    let mut f = Finding::new(
-        &meta.code,
-        &meta.id,
-        settings.severity(meta),
-        path,
-        text,
-        Some(span),
-        format!(
-            "suppression of {} expired on {} (reason given: \"{}\"); the findings it covered are reported again",
-            expired.codes.join(", "),
-            expired.until,
-            expired.reason
-        ),
+    let message = format!(
+        "suppression of {} expired on {} (reason given: \"{}\"); the findings it covered are reported again",
+        expired.codes.join(", "),
+        expired.until,
+        expired.reason
     );
-    f.kind = kind.map(str::to_owned);
+    let mut f = super::file_finding("expired-suppression", settings, path, text, span, kind, message)?;
     f.help = Some("fix the pattern, or extend `until` with a reason that still holds".to_owned());
-    f.refresh_fingerprint();
     Some(f)
 }

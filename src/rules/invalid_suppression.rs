@@ -18,20 +18,5 @@ pub fn finding(
     kind: Option<&str>,
     settings: &RuleSettings,
 ) -> Option<Finding> {
-    let meta = super::meta("invalid-suppression");
-    if !settings.is_enabled(&meta.code) {
-        return None;
-    }
-    let mut f = Finding::new(
-        &meta.code,
-        &meta.id,
-        settings.severity(meta),
-        path,
-        text,
-        Some(span),
-        format!("invalid suppression: {why}"),
-    );
-    f.kind = kind.map(str::to_owned);
-    f.refresh_fingerprint();
-    Some(f)
+    super::file_finding("invalid-suppression", settings, path, text, span, kind, format!("invalid suppression: {why}"))
 }

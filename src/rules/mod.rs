@@ -32,6 +32,28 @@ use serde::Deserialize;
 
 use crate::finding::{Finding, Severity};
 
+/// The finding of a file-level rule (`id`) at `span` of the file `path`
+/// (whose text is `text`), labelled with the file's `kind`; `None` when the
+/// rule is disabled. CL100, CL101 and CL102 build theirs with it.
+fn file_finding(
+    id: &str,
+    settings: &RuleSettings,
+    path: &str,
+    text: &str,
+    span: crate::source::Span,
+    kind: Option<&str>,
+    message: String,
+) -> Option<Finding> {
+    let meta = meta(id);
+    if !settings.is_enabled(&meta.code) {
+        return None;
+    }
+    let mut f = Finding::new(&meta.code, &meta.id, settings.severity(meta), path, text, Some(span), message);
+    f.kind = kind.map(str::to_owned);
+    f.refresh_fingerprint();
+    Some(f)
+}
+
 /// Metadata and documentation of a rule, from `rules/<name>.toml`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
