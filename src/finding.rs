@@ -79,6 +79,11 @@ pub struct Evidence {
     /// The replay on the real engine (PCRE2 for `pcre`), when one ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub engine: Option<EngineCheck>,
+    /// CL010 only: the largest upper bound of the counted repetitions that
+    /// keep the blow-up linear. `complexity` and `degree` are then the
+    /// growth within the bounds, and `steps` the real pattern's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bound: Option<u32>,
 }
 
 /// What a change did to a pattern (set by `cfglint diff`).

@@ -82,6 +82,7 @@ fn findings() -> Vec<Finding> {
         confirmed: true,
         steps: vec![(16, 131_071), (32, 8_589_934_591)],
         engine: None,
+        bound: None,
     });
     v.push(with_pattern(f, "rules[0].pattern", "waf-yaml", "^(a+)+$", Flavor::Pcre, Some("100001")));
 
@@ -105,6 +106,7 @@ fn findings() -> Vec<Finding> {
         confirmed: false,
         steps: vec![(64, 45_760), (128, 357_760), (256, 2_829_056)],
         engine: None,
+        bound: None,
     });
     f.change = Some(Change {
         change: ChangeKind::Modified,

@@ -573,6 +573,28 @@ impl Ir {
         &self.nodes[id.index()]
     }
 
+    /// The pattern with every counted repetition whose upper bound is at
+    /// least `from` made unbounded (`.{0,200}` → `.{0,}`), and the
+    /// quantifiers it relaxed (their spans and bounds, in pattern order);
+    /// `None` when there is none. A bound caps the work per start position
+    /// but not its shape: what blows up without the bound blows up within
+    /// it, up to inputs about as long as the bound (see
+    /// `verify::verdict::BoundedCost`).
+    pub fn relax_bounds(&self, from: u32) -> Option<(Ir, Vec<(PatternSpan, u32)>)> {
+        let mut relaxed = self.clone();
+        let mut bounds = Vec::new();
+        for node in &mut relaxed.nodes {
+            if let NodeKind::Repeat(r) = &mut node.kind
+                && let Some(max) = r.max.filter(|&m| m >= from)
+            {
+                bounds.push((r.op_span, max));
+                r.max = None;
+            }
+        }
+        bounds.sort_by_key(|(span, _)| span.start);
+        (!bounds.is_empty()).then_some((relaxed, bounds))
+    }
+
     /// True when the pattern uses a feature of this kind.
     pub fn has_feature(&self, kind: FeatureKind) -> bool {
         self.features.iter().any(|f| f.kind == kind)

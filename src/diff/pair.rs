@@ -372,6 +372,7 @@ mod tests {
             confirmed: true,
             steps: Vec::new(),
             engine: None,
+            bound: None,
         });
         f.refresh_fingerprint();
         f

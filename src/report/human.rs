@@ -249,7 +249,16 @@ pub(crate) fn evidence_lines(e: &Evidence) -> Vec<String> {
     let mut lines = Vec::new();
     let confirmed =
         if e.confirmed { "confirmed by the step-counting simulator" } else { "not confirmed by the simulator" };
-    lines.push(format!("complexity: {} ({}), {confirmed}", e.complexity.big_o(e.degree), e.complexity));
+    if let Some(bound) = e.bound {
+        lines.push(format!(
+            "complexity: {} ({}) within the bounds (up to {bound}), linear beyond them; {confirmed} with the bounds \
+             lifted",
+            e.complexity.big_o(e.degree),
+            e.complexity
+        ));
+    } else {
+        lines.push(format!("complexity: {} ({}), {confirmed}", e.complexity.big_o(e.degree), e.complexity));
+    }
     if let Some(a) = &e.attack {
         lines.push(format!("attack: {}", attack_text(a)));
     }

@@ -79,6 +79,8 @@ struct JsonFinding<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     engine_check: Option<&'a EngineCheck>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    bound: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     change: Option<ChangeKind>,
     #[serde(skip_serializing_if = "Option::is_none")]
     before: Option<&'a Before>,
@@ -136,6 +138,7 @@ fn to_json<'a>(f: &'a Finding, sources: &Sources) -> JsonFinding<'a> {
         confirmed: e.map(|e| e.confirmed),
         steps: e.map(|e| e.steps.as_slice()),
         engine_check: e.and_then(|e| e.engine.as_ref()),
+        bound: e.and_then(|e| e.bound),
         change: f.change.as_ref().map(|c| c.change),
         before: f.change.as_ref().and_then(|c| c.before.as_ref()),
         primary_label: f.primary_label.as_deref(),

@@ -125,6 +125,7 @@ pub(crate) fn finding(cx: &PatternContext<'_>, meta: &RuleMeta, verdict: &Verdic
         confirmed: verdict.confirmed,
         steps: verdict.steps(),
         engine: verdict.engine.clone(),
+        bound: None,
     });
     f
 }

@@ -8,6 +8,7 @@
 
 mod analysis_inconclusive;
 mod backtracking;
+mod bounded_backtracking;
 pub mod config_parse_error;
 mod context;
 pub mod expired_suppression;
@@ -22,6 +23,7 @@ pub(crate) mod size_budget;
 mod unsupported_in_flavor;
 
 pub use backtracking::engine as backtracking_engine;
+pub use bounded_backtracking::{REPORT_FROM as BOUNDED_REPORT_FROM, WARN_FROM as BOUNDED_WARN_FROM};
 pub use context::{DEFAULT_MAX_NFA_BYTES, DEFAULT_RUN_BUDGET, PatternContext, RuleSettings, RunState, verdict};
 pub use size_budget::{NfaSize, measure_nfa};
 pub use unsupported_in_flavor::Unsupported;
@@ -118,6 +120,7 @@ const RULE_DOCS: &[(&str, &str)] = &[
     ("config-parse-error", include_str!("../../rules/config-parse-error.toml")),
     ("invalid-suppression", include_str!("../../rules/invalid-suppression.toml")),
     ("expired-suppression", include_str!("../../rules/expired-suppression.toml")),
+    ("bounded-backtracking", include_str!("../../rules/bounded-backtracking.toml")),
 ];
 
 /// Every rule's metadata, sorted by code.
@@ -213,6 +216,7 @@ pub static RULES: &[&dyn Rule] = &[
     &unsupported_in_flavor::UnsupportedInFlavor,
     &size_budget::SizeBudget,
     &analysis_inconclusive::AnalysisInconclusive,
+    &bounded_backtracking::BoundedBacktracking,
 ];
 
 #[cfg(test)]

@@ -113,6 +113,19 @@ impl Replayer {
     pub fn required_last(&self) -> Option<u8> {
         self.0.required_last()
     }
+
+    /// The work (steps plus bytes scanned) of one run on `subject`, or
+    /// `None` when it exceeds `budget`: a single measurement, for costs
+    /// that a doubling ladder cannot show (a bounded repetition's cost is
+    /// linear in the length but large per byte).
+    pub fn work(&mut self, subject: &[u8], budget: u64) -> Option<u64> {
+        self.0.work(subject, budget)
+    }
+
+    /// The engine and its version, e.g. `PCRE2 10.46 2025-08-27`.
+    pub fn engine(&self) -> String {
+        self.0.engine()
+    }
 }
 
 /// [`Replayer::new`] and [`Replayer::replay`] in one call.
@@ -162,6 +175,17 @@ mod imp {
 
         pub(super) fn required_last(&self) -> Option<u8> {
             self.0.required_last_code_unit()
+        }
+
+        pub(super) fn work(&mut self, subject: &[u8], budget: u64) -> Option<u64> {
+            let c = self.0.count_with_budget(subject, budget);
+            let work = c.steps.saturating_add(c.scanned);
+            (!matches!(c.outcome, Outcome::Limit(_)) && work <= budget).then_some(work)
+        }
+
+        #[allow(clippy::unused_self, reason = "the other `imp` has no PCRE2 and no value of this type")]
+        pub(super) fn engine(&self) -> String {
+            format!("PCRE2 {}", version())
         }
 
         pub(super) fn replay(&mut self, attack: &Attack) -> Option<EngineCheck> {
@@ -223,6 +247,14 @@ mod imp {
         }
 
         pub(super) fn required_last(&self) -> Option<u8> {
+            match *self {}
+        }
+
+        pub(super) fn work(&mut self, _: &[u8], _: u64) -> Option<u64> {
+            match *self {}
+        }
+
+        pub(super) fn engine(&self) -> String {
             match *self {}
         }
 

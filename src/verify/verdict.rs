@@ -77,7 +77,62 @@ pub struct Verdict {
     /// measured class: the real engine may resist the worst one (PCRE2's
     /// required-character check) and still fall to another.
     pub alternatives: Vec<(Attack, Complexity, Option<u32>)>,
+    /// For a pattern that is linear only because of its counted
+    /// repetitions' bounds: what the blow-up costs within them.
+    pub bounded: Option<BoundedCost>,
 }
+
+/// Counted repetitions with large bounds (`.{0,200}`, `[^;]{1,100}`) cap
+/// the work per start position, so the growth is linear in the input
+/// length, but within the bounds the loops overlap as unbounded ones
+/// would: O(n²) or worse up to inputs about as long as the bounds, then a
+/// large constant cost per character. uap-core's `.{0,200}(Teams)/` costs
+/// about 1,400 simulator steps per character of a `T…T` input (Python's
+/// `re` takes 16 ms on 4 KB, 2,000 times its cost without the `.{0,200}`).
+///
+/// Found by relaxing the bounds ([`Ir::relax_bounds`]) and confirming the
+/// relaxed pattern's blow-up by simulation, then measured on the real
+/// pattern: the relaxed attack's steps at growing input lengths.
+#[derive(Debug, Clone)]
+pub struct BoundedCost {
+    /// The counted repetitions that were relaxed: quantifier span and
+    /// upper bound.
+    pub bounds: Vec<(crate::source::PatternSpan, u32)>,
+    /// The class measured with the bounds lifted.
+    pub complexity: Complexity,
+    /// Its degree, for a polynomial.
+    pub degree: Option<u32>,
+    /// The relaxed pattern's candidate (attack, loops, hint).
+    pub candidate: Candidate,
+    /// Steps of the real pattern on that attack: `(pumps, steps)` for
+    /// inputs of about 256, 1024 and 4096 characters.
+    pub steps: Vec<(u64, u64)>,
+    /// Characters in the longest input measured (about 4096).
+    pub chars: u64,
+    /// PCRE2's work on the same input, for `pcre` verdicts (one `(bytes,
+    /// work)` point; `reproduced` is false, the growth being linear), or
+    /// `None` where it was not measured or exceeded 2,000 per byte.
+    pub pcre2: Option<EngineCheck>,
+}
+
+impl BoundedCost {
+    /// Steps per input character on the longest input.
+    pub fn steps_per_char(&self) -> f64 {
+        let steps = self.steps.last().map_or(0, |&(_, s)| s);
+        steps as f64 / self.chars.max(1) as f64
+    }
+}
+
+/// A counted repetition is relaxed when its upper bound is at least this:
+/// smaller bounds cost too little per start position to matter.
+pub const RELAX_FROM: u32 = 16;
+
+/// Longest input the bounded cost is measured on, in characters.
+pub const BOUNDED_INPUT: usize = 4096;
+
+/// Most simulator steps spent on one bounded-cost run (2,000 per character
+/// of the longest input).
+const BOUNDED_RUN_STEPS: u64 = 2_000 * BOUNDED_INPUT as u64;
 
 impl Verdict {
     fn linear(notes: Vec<String>) -> Self {
@@ -91,6 +146,7 @@ impl Verdict {
             notes,
             engine: None,
             alternatives: Vec::new(),
+            bounded: None,
         }
     }
 
@@ -108,6 +164,58 @@ impl Verdict {
 /// Analyze `ir` (parsed from `pattern`) for `flavor` under `semantics`, and
 /// confirm what the analysis claims by simulation.
 pub fn check(pattern: &str, ir: &Ir, flavor: Flavor, semantics: Semantics, settings: &RedosSettings) -> Verdict {
+    let mut verdict = check_exact(pattern, ir, flavor, semantics, settings);
+    if !verdict.is_vulnerable() && flavor.is_backtracking() {
+        verdict.bounded = bounded_cost(pattern, ir, flavor, semantics, settings);
+    }
+    verdict
+}
+
+/// What the blow-up of a pattern whose counted repetitions keep it linear
+/// costs within their bounds (see [`BoundedCost`]); `None` when relaxing
+/// the bounds does not make it super-linear either.
+fn bounded_cost(
+    pattern: &str,
+    ir: &Ir,
+    flavor: Flavor,
+    semantics: Semantics,
+    settings: &RedosSettings,
+) -> Option<BoundedCost> {
+    let (relaxed, bounds) = ir.relax_bounds(RELAX_FROM)?;
+    // The relaxed pattern only has to show its shape: short inputs, one
+    // candidate, a fifth of the budget.
+    let quick_settings = RedosSettings {
+        growth: GrowthConfig { max_input_len: settings.growth.max_input_len.min(640), ..quick(&settings.growth) },
+        max_confirmations: 1,
+        ..settings.clone()
+    };
+    let v = check_exact(pattern, &relaxed, flavor, semantics, &quick_settings);
+    if !v.is_vulnerable() {
+        return None;
+    }
+    let candidate = v.candidate?;
+    let program = Program::compile(ir, &SimOptions::new(flavor, semantics)).ok()?;
+    let attack = &candidate.attack;
+    let fixed = attack.prefix.chars().count() + attack.suffix.chars().count();
+    let pump = attack.pump.chars().count().max(1);
+    let mut cache = program.create_cache();
+    let mut steps = Vec::new();
+    let mut chars = 0;
+    for len in [BOUNDED_INPUT / 16, BOUNDED_INPUT / 4, BOUNDED_INPUT] {
+        let n = len.saturating_sub(fixed) / pump;
+        let input: Vec<char> = attack.build(n).chars().collect();
+        let r = program.run_with(&mut cache, &input, BOUNDED_RUN_STEPS);
+        steps.push((n as u64, r.steps));
+        chars = input.len() as u64;
+        if r.outcome == super::simulator::Outcome::Budget {
+            break;
+        }
+    }
+    Some(BoundedCost { bounds, complexity: v.complexity, degree: v.degree, candidate, steps, chars, pcre2: None })
+}
+
+/// [`check`] without the bounded-cost measurement.
+fn check_exact(pattern: &str, ir: &Ir, flavor: Flavor, semantics: Semantics, settings: &RedosSettings) -> Verdict {
     if !flavor.is_backtracking() {
         return Verdict::linear(Vec::new());
     }
@@ -137,6 +245,7 @@ pub fn check(pattern: &str, ir: &Ir, flavor: Flavor, semantics: Semantics, setti
                 notes,
                 engine: None,
                 alternatives: Vec::new(),
+                bounded: None,
             };
         }
         _ => {}
@@ -155,6 +264,7 @@ pub fn check(pattern: &str, ir: &Ir, flavor: Flavor, semantics: Semantics, setti
                 notes,
                 engine: None,
                 alternatives: Vec::new(),
+                bounded: None,
             };
         }
     };
@@ -208,6 +318,7 @@ pub fn check(pattern: &str, ir: &Ir, flavor: Flavor, semantics: Semantics, setti
             notes,
             engine: None,
             alternatives: confirmed.map(|(c, _, class, degree)| (c.attack, class, degree)).collect(),
+            bounded: None,
         };
     }
     let (candidate, measured) = first_try.map_or((None, None), |(c, g)| (Some(c), Some(g)));
@@ -234,6 +345,7 @@ pub fn check(pattern: &str, ir: &Ir, flavor: Flavor, semantics: Semantics, setti
         notes,
         engine: None,
         alternatives: Vec::new(),
+        bounded: None,
     }
 }
 
@@ -284,6 +396,7 @@ fn confirm_speculative(
             notes,
             engine: None,
             alternatives: Vec::new(),
+            bounded: None,
         });
     }
     None
@@ -302,6 +415,20 @@ pub fn check_with_engine(
     let mut verdict = check(pattern, ir, flavor, semantics, settings);
     if flavor == Flavor::Pcre {
         cross_check(&mut verdict, pattern, ir, flags, semantics, settings);
+        if let Some(b) = verdict.bounded.as_mut()
+            && let Some(mut pcre2) = Replayer::new(pattern, flags, semantics)
+        {
+            let attack = &b.candidate.attack;
+            let fixed = attack.prefix.len() + attack.suffix.len();
+            let subject = attack.build(BOUNDED_INPUT.saturating_sub(fixed) / attack.pump.len().max(1));
+            b.pcre2 = pcre2.work(subject.as_bytes(), BOUNDED_RUN_STEPS).map(|w| EngineCheck {
+                engine: pcre2.engine(),
+                reproduced: false,
+                steps: vec![(subject.len() as u64, w)],
+                attack: None,
+                complexity: None,
+            });
+        }
     }
     verdict
 }

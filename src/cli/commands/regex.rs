@@ -1,5 +1,7 @@
 //! `cfglint regex PATTERN`: analyze one pattern given on the command line.
 
+use std::fmt::Write as _;
+
 use std::io::Write;
 use std::sync::Arc;
 
@@ -103,6 +105,16 @@ fn verdict_line(verdict: Option<&Verdict>, flavor: Flavor, semantics: Semantics)
             _ => format!("verdict: unknown in {engine} ({semantics} semantics)\n"),
         }
     };
+    if let Some(b) = v.bounded.as_ref().filter(|_| !v.is_vulnerable()) {
+        let _ = writeln!(
+            s,
+            "  bounded: {} within the bounds of its counted repetitions; {:.0} steps per character on a {}-character \
+             attack (CL010)",
+            b.complexity.big_o(b.degree),
+            b.steps_per_char(),
+            b.chars
+        );
+    }
     for note in v.notes.iter().chain(v.engine.as_ref().map(crate::verify::engine::EngineCheck::note).as_ref()) {
         s.push_str("  note: ");
         s.push_str(note);
