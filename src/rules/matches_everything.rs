@@ -18,6 +18,10 @@
 //! (`api|.*`, `(foo|.*)`), the typical slip. Label values practically never
 //! hold newlines, so there `.` counts as any character.
 //!
+//! ModSecurity compiles `@rx` dot-all, so `@rx ^.*$` matches every value;
+//! with `capture` it is the idiom for "take the whole value" (CRS 920450),
+//! judged as a full-match wildcard is.
+//!
 //! Anchored-start semantics (`re.match`): position 0 only.
 //!
 //! Approximation: we look only at the two positions every input has (its
@@ -32,7 +36,7 @@
 
 use crate::analysis::ir::{Assertion, CharSet, Greed, Ir, NodeId, NodeKind};
 use crate::finding::{Finding, Label};
-use crate::source::{PatternSpan, Semantics};
+use crate::source::{Kind, PatternSpan, Semantics};
 
 use super::{PatternContext, Rule, RuleMeta};
 
@@ -63,7 +67,15 @@ impl Rule for MatchesEverything {
                 } else if facts.null_end[root.index()] {
                     Some(facts.explain_nullable(cx, root, At::End))
                 } else if facts.universal_strict[root.index()] {
-                    Some(facts.explain_universal(cx, root, false))
+                    if cx.pattern.kind == Kind::Seclang {
+                        // `@rx ^.*$` with `capture` is ModSecurity's idiom
+                        // for "take the whole value" (CRS 920450), as `.*`
+                        // is for Prometheus: only an alternative that
+                        // swallows the others fires.
+                        facts.explain_full_match(cx, root)
+                    } else {
+                        Some(facts.explain_universal(cx, root, false))
+                    }
                 } else {
                     None
                 }

@@ -178,6 +178,10 @@ pub struct Flags {
 }
 
 impl Flags {
+    /// No flags (`Flags::default()`, usable in constants).
+    pub const NONE: Flags =
+        Flags { case_insensitive: false, multi_line: false, dot_all: false, extended: false, unicode: false };
+
     /// Parse flag letters such as `"im"`. Unknown letters are ignored
     /// (`g`, `y`, `d` change how a JS regex is used, not what it matches).
     pub fn from_letters(s: &str) -> Self {

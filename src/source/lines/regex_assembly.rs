@@ -15,7 +15,9 @@
 //!
 //! **Lines** (indentation removed, as the toolchain does; trailing blanks
 //! are kept): blank lines and `##!` comments are skipped; `##!+ is` sets
-//! flags for the whole file (`i` → case-insensitive, `s` → dot-all);
+//! flags for the whole file (`i` → case-insensitive, `s` → dot-all; every
+//! fragment is dot-all anyway, as ModSecurity compiles `@rx` with
+//! `PCRE_DOTALL`);
 //! `##!^ X` and `##!$ X` add a prefix / suffix fragment (reported as
 //! `prefix[k]` / `suffix[k]` when they can stand alone); `##!> define NAME VALUE`
 //! defines `{{NAME}}` for the whole file (the first definition wins, as the
@@ -71,7 +73,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use super::{expansion, lines_with_offsets, make_pattern, self_contained};
-use crate::source::{Extraction, Flags, Kind, OffsetMapBuilder, ParseProblem, SourceFile, Span};
+use crate::source::{Extraction, Kind, OffsetMapBuilder, ParseProblem, SourceFile, Span};
 
 /// Deepest nesting of definitions inside definitions.
 const MAX_DEFINITION_DEPTH: usize = 16;
@@ -231,7 +233,9 @@ pub(in crate::source) fn extract(file: &SourceFile) -> Extraction {
 
     // File-wide settings: definitions (first wins) and flags.
     let mut defs = Definitions { raw: HashMap::new() };
-    let mut flags = Flags::default();
+    // The assembled regex becomes a SecRule `@rx` argument, which
+    // ModSecurity compiles dot-all.
+    let mut flags = super::seclang::RX_FLAGS;
     for &(start, line) in &lines {
         if let Some((name, value)) = definition(line) {
             defs.raw.entry(name).or_insert(value);
@@ -532,6 +536,8 @@ mod tests {
         );
         for p in &ex.patterns {
             assert!(p.flags.case_insensitive);
+            // ModSecurity compiles the assembled `@rx` dot-all.
+            assert!(p.flags.dot_all);
             assert_eq!(p.rule_id.as_deref(), Some("920100"));
             assert_eq!(&text[p.span.range()], p.pattern);
         }

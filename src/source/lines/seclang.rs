@@ -43,7 +43,9 @@
 //! `SecRule[id=942100]`, `SecRule[id=942100].chain[1]`, … A rule with no id
 //! outside a chain is `SecRule[line=N]` (line of its first physical line).
 //! No SecLang syntax sets regex flags (`t:lowercase` is a transformation of
-//! the input, not a flag); `(?i)` stays inside the pattern.
+//! the input, not a flag); `(?i)` stays inside the pattern. ModSecurity
+//! itself compiles every `@rx` dot-all ([`RX_FLAGS`]), so operator regexes
+//! carry flag `s`; target selectors (`TX:/^foo_/`) carry none.
 //!
 //! Guarantees: linear time in the file size, no recursion, no panics on any
 //! input; every span lies inside the file.
@@ -128,7 +130,9 @@ pub fn extract(file: &SourceFile) -> Extraction {
         let targets = &tokens[1];
         push_target_regexes(&line, targets, &key, rule_id.as_ref(), &mut out.patterns);
         if let Some((pattern, offsets)) = operator_regex(&line, &tokens[2]) {
-            out.patterns.push(seclang_pattern(pattern, offsets, key, rule_id));
+            let mut p = seclang_pattern(pattern, offsets, key, rule_id);
+            p.flags = RX_FLAGS;
+            out.patterns.push(p);
         }
     }
     out
@@ -139,6 +143,12 @@ struct ChainHead {
     id: Option<String>,
     position: usize,
 }
+
+/// The flags ModSecurity compiles every `@rx` with: `PCRE_DOTALL` (v2:
+/// with `PCRE_DOLLAR_ENDONLY`; v3 likewise dot-all), so `.` matches a
+/// newline. The CRS regex-assembly fragments, which become `@rx`
+/// arguments, carry them too.
+pub(crate) const RX_FLAGS: Flags = Flags { dot_all: true, ..Flags::NONE };
 
 fn seclang_pattern(pattern: String, offsets: OffsetMap, key: String, rule_id: Option<String>) -> ExtractedPattern {
     ExtractedPattern {
@@ -751,6 +761,8 @@ mod tests {
         assert_eq!(p.pattern, "a\"b");
         assert_eq!(p.key, "SecRule[id=942100]");
         assert_eq!(p.rule_id.as_deref(), Some("942100"));
+        // ModSecurity compiles every `@rx` with PCRE_DOTALL.
+        assert_eq!(p.flags.to_letters(), "s");
         assert_eq!(&text[p.span.range()], "a\\\"b");
         assert_eq!(one_char(text, p, 0), "a");
         assert_eq!(one_char(text, p, 1), "\\\"");
