@@ -740,7 +740,7 @@ mod tests {
         let mut settings = Settings { min_time: std::time::Duration::ZERO, ..Settings::default() };
         settings.worst.max_bytes = 256;
         let figures = |chunk_bytes: usize| {
-            let limits = corpus::Limits { chunk_bytes, ..corpus::Limits::default() };
+            let limits = corpus::Limits { chunk_bytes, memory_bytes: chunk_bytes, ..corpus::Limits::default() };
             let c = Corpus::load_with(&specs, &limits);
             assert!(c.problems.is_empty(), "{:?}", c.problems);
             let mut chunks = 0;
@@ -749,7 +749,7 @@ mod tests {
             without_timings(&mut v);
             (v, chunks)
         };
-        let (whole, one) = figures(corpus::CHUNK_BYTES);
+        let (whole, one) = figures(corpus::MEMORY_BYTES);
         assert_eq!(one, 1);
         for chunk_bytes in [1, 700] {
             let (chunked, n) = figures(chunk_bytes);

@@ -25,7 +25,7 @@ impl Corpus {
     /// problems are collected, never fatal.
     pub fn load_with(specs: &[PathBuf], limits: &Limits) -> Corpus {
         let mut corpus = Corpus::default();
-        let mut sink = Writer::new(limits.chunk_bytes);
+        let mut sink = Writer::new(limits.memory_bytes, limits.chunk_bytes);
         for spec in specs {
             let (label, path) = split_label(spec);
             let start = sink.len;

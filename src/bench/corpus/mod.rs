@@ -33,9 +33,10 @@
 //!
 //! Streaming: every `--corpus` path is read once, as a stream (a FIFO,
 //! `/dev/stdin` or `<(…)` works like a file), and its inputs go to a store
-//! that keeps one chunk in memory and the rest in an anonymous temporary
-//! file (`store`). Memory is flat in the corpus size: a chunk
-//! ([`Limits::chunk_bytes`]) and the largest single input. A FIFO or
+//! that keeps a small corpus in memory ([`Limits::memory_bytes`]) and a
+//! larger one in an anonymous temporary file, read back a chunk at a time
+//! (`store`). Memory is flat in the corpus size: a chunk
+//! ([`Limits::chunk_bytes`]) per reader and the largest single input. A FIFO or
 //! `/dev/stdin` with no telling name (`.jsonl`, `.yaml`) goes by its
 //! content: go-ftw YAML, JSONL when its first line is a JSON object, else
 //! lines.
@@ -75,23 +76,29 @@ pub const MAX_FILE_SIZE: u64 = 512 * 1024 * 1024;
 /// MiB) with room for base64 (`encoded_request`).
 pub const MAX_INPUT_SIZE: u64 = 32 * 1024 * 1024;
 
-/// Encoded bytes of inputs held in memory at once (one chunk; see
-/// [`Corpus::for_each_chunk`]). A corpus smaller than this is never
-/// written to disk.
-pub const CHUNK_BYTES: usize = 4 * 1024 * 1024;
+/// Encoded bytes of inputs a corpus may take and still be kept in memory
+/// (decoded once, never written to disk). The CRS regression requests
+/// take about half of it.
+pub const MEMORY_BYTES: usize = 4 * 1024 * 1024;
+
+/// Encoded bytes of inputs per chunk of a larger corpus, read back one at
+/// a time by each rule (see [`Corpus::for_each_chunk`]).
+pub const CHUNK_BYTES: usize = 1024 * 1024;
 
 /// How much of a corpus is read, and how much is held in memory at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Largest corpus read from one path, in bytes.
     pub max_bytes: u64,
-    /// Encoded bytes of inputs per chunk.
+    /// Encoded bytes of inputs kept in memory; a larger corpus is spilled.
+    pub memory_bytes: usize,
+    /// Encoded bytes of inputs per chunk of a spilled corpus.
     pub chunk_bytes: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_bytes: MAX_FILE_SIZE, chunk_bytes: CHUNK_BYTES }
+        Limits { max_bytes: MAX_FILE_SIZE, memory_bytes: MEMORY_BYTES, chunk_bytes: CHUNK_BYTES }
     }
 }
 

@@ -2,16 +2,16 @@
 //! anonymous temporary file, read back one chunk at a time.
 //!
 //! Loading streams every input through a [`Writer`] exactly once (so a
-//! FIFO or `/dev/stdin` is read once). Inputs are encoded as they come; the
-//! encoded bytes of one chunk are held in memory, and when the next input
-//! would take a chunk past its size the chunk goes to a temporary file
-//! (created on the first such chunk, deleted by the OS when the run ends:
-//! `tempfile::tempfile` never gives it a name). A corpus that fits in one
-//! chunk never touches the disk and is decoded once.
+//! FIFO or `/dev/stdin` is read once). Inputs are encoded as they come and
+//! held in memory up to `memory_bytes`; a corpus that fits never touches
+//! the disk and is decoded once. When the next input would take it past
+//! that, everything goes to a temporary file (created then, deleted by the
+//! OS when the run ends: `tempfile::tempfile` never gives it a name) in
+//! chunks of about `chunk_bytes`, and so does every later chunk.
 //!
-//! Memory: one chunk's bytes and its decoded inputs per reader, plus the
-//! largest single input (which is a chunk of its own when it is larger
-//! than a chunk), whatever the corpus size.
+//! Memory: `memory_bytes` of encoded inputs while loading; then, per
+//! reader, one chunk's bytes and its decoded inputs (a larger single input
+//! is a chunk of its own), whatever the corpus size.
 //!
 //! The encoding is private to one run: length-prefixed byte strings
 //! (`u32`, little-endian) in a fixed field order. Hand-written rather than
@@ -79,8 +79,11 @@ fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
 /// Takes inputs one at a time during loading; see the module docs.
 #[derive(Debug)]
 pub(super) struct Writer {
+    memory_bytes: usize,
     chunk_bytes: usize,
     pending: Vec<u8>,
+    /// Where each record in `pending` ends.
+    ends: Vec<usize>,
     record: Vec<u8>,
     file: Option<File>,
     chunks: Vec<Chunk>,
@@ -93,11 +96,14 @@ pub(super) struct Writer {
 }
 
 impl Writer {
-    /// A writer whose chunks hold about `chunk_bytes` of encoded inputs.
-    pub(super) fn new(chunk_bytes: usize) -> Writer {
+    /// A writer that keeps up to `memory_bytes` of encoded inputs in
+    /// memory, and spills a larger corpus in chunks of about `chunk_bytes`.
+    pub(super) fn new(memory_bytes: usize, chunk_bytes: usize) -> Writer {
         Writer {
+            memory_bytes: memory_bytes.max(1),
             chunk_bytes: chunk_bytes.max(1),
             pending: Vec::new(),
+            ends: Vec::new(),
             record: Vec::new(),
             file: None,
             chunks: Vec::new(),
@@ -119,14 +125,16 @@ impl Writer {
             self.error = Some(e);
             return;
         }
+        let limit = if self.file.is_none() { self.memory_bytes } else { self.chunk_bytes };
         if !self.pending.is_empty()
-            && self.pending.len() + self.record.len() > self.chunk_bytes
+            && self.pending.len() + self.record.len() > limit
             && let Err(e) = self.flush()
         {
             self.error = Some(e);
             return;
         }
         self.pending.extend_from_slice(&self.record);
+        self.ends.push(self.pending.len());
         self.len += 1;
         match input.expect {
             Expect::Attack => self.counts.0 += 1,
@@ -141,9 +149,22 @@ impl Writer {
         }
         let file = self.file.as_mut().expect("the temporary file was just created");
         file.write_all(&self.pending)?;
-        self.chunks.push(Chunk { offset: self.written, len: self.pending.len() });
+        // Cut at record ends into chunks of at most `chunk_bytes` (a record
+        // larger than that is a chunk by itself).
+        let (mut start, mut last) = (0, 0);
+        for &end in &self.ends {
+            if end - start > self.chunk_bytes && last > start {
+                self.chunks.push(Chunk { offset: self.written + start as u64, len: last - start });
+                start = last;
+            }
+            last = end;
+        }
+        if last > start {
+            self.chunks.push(Chunk { offset: self.written + start as u64, len: last - start });
+        }
         self.written += self.pending.len() as u64;
         self.pending.clear();
+        self.ends.clear();
         Ok(())
     }
 
@@ -375,7 +396,7 @@ mod tests {
     #[test]
     fn inputs_come_back_as_they_went_in_whatever_the_chunk_size() {
         for (chunk_bytes, spilled, chunks) in [(1 << 20, false, 1), (1, true, 3), (120, true, 2)] {
-            let mut w = Writer::new(chunk_bytes);
+            let mut w = Writer::new(chunk_bytes, chunk_bytes);
             for i in inputs() {
                 w.push(&i);
             }
@@ -386,7 +407,17 @@ mod tests {
             assert_eq!(back, inputs(), "chunk size {chunk_bytes}");
             assert_eq!(n, chunks, "chunk size {chunk_bytes}");
         }
-        assert!(matches!(Writer::new(10).finish().unwrap(), Store::Empty));
+        // All three fit in memory; the next three do not: the first ones
+        // are cut into chunks as they go out.
+        let mut w = Writer::new(400, 1);
+        for i in inputs().iter().chain(&inputs()) {
+            w.push(i);
+        }
+        let store = w.finish().unwrap();
+        let (back, n) = read_back(&store);
+        assert_eq!(back.len(), 6);
+        assert_eq!(n, 6, "spilled records are cut one per chunk");
+        assert!(matches!(Writer::new(10, 10).finish().unwrap(), Store::Empty));
     }
 
     #[test]
