@@ -192,3 +192,29 @@ fn waf_rule_format_example_is_read_as_documented() {
     assert_eq!(rule["action"], "block");
     assert_eq!(rule["tests"]["passed"], 2, "{rule}");
 }
+
+/// Files that ignore rules hide are counted in the summary (JSON and
+/// human), and the key is documented: a real folder with a `.ignore` file.
+#[test]
+fn the_summary_counts_what_ignore_rules_left_out() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    std::fs::write(root.join(".ignore"), "hidden.yaml\nvendor/\n").expect("write");
+    std::fs::write(root.join("hidden.yaml"), "pattern: '(a+)+$'\n").expect("write");
+    std::fs::write(root.join("seen.yaml"), "pattern: 'a+'\n").expect("write");
+    std::fs::create_dir(root.join("vendor")).expect("mkdir");
+    std::fs::write(root.join("vendor/dep.yaml"), "pattern: 'b'\n").expect("write");
+    let out = cfglint().args(["check", "--no-config", "--format", "json"]).arg(root).output().expect("runs");
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("check prints JSON");
+    assert_eq!(doc["summary"]["files"], 1, "{doc}");
+    assert_eq!(doc["summary"]["ignored"], 2, "hidden.yaml and the vendor folder: {doc}");
+    assert!(section(&doc_text(), "## Findings").contains("`ignored`"), "docs/output.md documents summary.ignored");
+    let out = cfglint().args(["check", "--no-config"]).arg(root).env("NO_COLOR", "1").output().expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("2 left out by ignore rules (--no-ignore reads them)"), "{text}");
+    let out =
+        cfglint().args(["check", "--no-config", "--no-ignore", "--format", "json"]).arg(root).output().expect("runs");
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("check prints JSON");
+    assert_eq!(doc["summary"]["files"], 3, "{doc}");
+    assert!(doc["summary"].get("ignored").is_none(), "{doc}");
+}

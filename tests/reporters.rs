@@ -180,7 +180,7 @@ fn sources() -> Sources {
 }
 
 fn summary() -> Summary {
-    Summary { files: 3, regexes: 41, findings: 6, elapsed_ms: 12, unreadable: 0 }
+    Summary { files: 3, regexes: 41, findings: 6, elapsed_ms: 12, unreadable: 0, ignored: 0 }
 }
 
 fn snapshot(name: &str, text: &str) {
@@ -405,7 +405,7 @@ proptest! {
         let fs = vec![f];
         let mut sources = Sources::default();
         sources.insert(&file, Arc::from(text.as_str()));
-        let s = Summary { files: 1, regexes: 1, findings: 1, elapsed_ms: 0, unreadable: 0 };
+        let s = Summary { files: 1, regexes: 1, findings: 1, elapsed_ms: 0, unreadable: 0, ignored: 0 };
         let json: Value = serde_json::from_str(&report::render(Format::Json, &fs, &s, &sources, false)).expect("JSON");
         prop_assert_eq!(json["findings"][0]["pattern"].as_str(), Some(pattern.as_str()));
         let sarif: Value = serde_json::from_str(&report::render(Format::Sarif, &fs, &s, &sources, false)).expect("SARIF");

@@ -142,7 +142,7 @@ fn render_findings(
 ) -> String {
     let mut sources = Sources::default();
     sources.insert(path, Arc::from(text));
-    let summary = Summary { files, regexes, findings: findings.len(), elapsed_ms: 0, unreadable: 0 };
+    let summary = Summary { files, regexes, findings: findings.len(), elapsed_ms: 0, unreadable: 0, ignored: 0 };
     render_with(findings, &summary, &sources, human())
 }
 

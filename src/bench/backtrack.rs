@@ -230,7 +230,8 @@ const LISTED_LIMIT_HITS: usize = 5;
 
 /// Count steps on every input. Returns the figures and, per input, whether
 /// it matched (`None`: a limit stopped it or the budget ran out first).
-/// `origin` names a corpus input (by index) for the limit-hit list.
+/// `origin` names a corpus input (by index) for the limit-hit list. A
+/// streamed corpus goes through a [`Meter`].
 pub fn measure(
     counter: &mut dyn StepCounter,
     values: &Values<'_>,
@@ -238,65 +239,122 @@ pub fn measure(
     rule_budget: u64,
     origin: &dyn Fn(usize) -> String,
 ) -> (Figures, Vec<Option<bool>>) {
-    let mut matched = vec![None; values.len()];
-    let mut per_byte = Vec::with_capacity(values.len());
-    let mut limit_hits = 0;
-    let mut limit_hit_inputs = Vec::new();
-    let mut total = 0u64;
-    let mut exhausted = None;
-    let mut matches = 0;
-    for (i, slot) in matched.iter_mut().enumerate() {
-        if total >= rule_budget {
-            exhausted = Some(i);
-            break;
+    let mut meter = Meter::new(step_limit, rule_budget);
+    let matched = meter.feed(counter, values, origin);
+    (meter.finish(counter), matched)
+}
+
+/// The backtracking figures of one rule over a corpus read a chunk at a
+/// time: the step budget, the limit-hit list and the per-byte sample carry
+/// over from chunk to chunk, so the figures are the ones [`measure`] gives
+/// on the whole corpus at once.
+#[derive(Debug)]
+pub struct Meter {
+    step_limit: u64,
+    rule_budget: u64,
+    per_byte: Vec<f64>,
+    limit_hits: usize,
+    limit_hit_inputs: Vec<String>,
+    total: u64,
+    exhausted: Option<usize>,
+    matches: usize,
+}
+
+impl Meter {
+    /// A meter under these limits.
+    pub fn new(step_limit: u64, rule_budget: u64) -> Meter {
+        Meter {
+            step_limit,
+            rule_budget,
+            per_byte: Vec::new(),
+            limit_hits: 0,
+            limit_hit_inputs: Vec::new(),
+            total: 0,
+            exhausted: None,
+            matches: 0,
         }
-        let mut steps = 0u64;
-        let mut work = 0u64;
-        let mut bytes = 0u64;
-        let mut result = Some(false);
-        for v in values.of(i) {
-            let run = counter.count(v, step_limit.min(rule_budget - total.min(rule_budget)).max(1));
-            steps += run.steps;
-            work += run.work;
-            bytes += v.len() as u64;
-            match run.verdict {
-                Verdict::Match => {
-                    result = Some(true);
-                    break;
-                }
-                Verdict::NoMatch => {}
-                Verdict::Limit(_) => {
-                    result = None;
-                    break;
-                }
-            }
-        }
-        total += steps;
-        if result.is_none() {
-            limit_hits += 1;
-            if limit_hit_inputs.len() < LISTED_LIMIT_HITS {
-                limit_hit_inputs.push(origin(values.inputs[i]));
-            }
-        }
-        if result == Some(true) {
-            matches += 1;
-        }
-        *slot = result;
-        per_byte.push(work as f64 / bytes.max(1) as f64);
     }
-    let figures = Figures {
-        engine: counter.engine(),
-        version: counter.version(),
-        steps_per_byte: Dist::of(&mut per_byte),
-        limit_hits,
-        limit_hit_inputs,
-        inputs: per_byte.len(),
-        matches,
-        steps_total: total,
-        step_limit,
-        budget_exhausted_after: exhausted,
-    };
-    (figures, matched)
+
+    /// Inputs measured so far.
+    pub fn inputs(&self) -> usize {
+        self.per_byte.len()
+    }
+
+    /// Set when the rule's step budget ran out: inputs measured before.
+    pub fn exhausted_after(&self) -> Option<usize> {
+        self.exhausted
+    }
+
+    /// Count steps on one chunk's values. Returns, per input, whether it
+    /// matched (`None`: a limit stopped it or the budget ran out first).
+    pub fn feed(
+        &mut self,
+        counter: &mut dyn StepCounter,
+        values: &Values<'_>,
+        origin: &dyn Fn(usize) -> String,
+    ) -> Vec<Option<bool>> {
+        let (step_limit, rule_budget) = (self.step_limit, self.rule_budget);
+        let mut matched = vec![None; values.len()];
+        if self.exhausted.is_some() {
+            return matched;
+        }
+        for (i, slot) in matched.iter_mut().enumerate() {
+            if self.total >= rule_budget {
+                self.exhausted = Some(self.per_byte.len());
+                break;
+            }
+            let mut steps = 0u64;
+            let mut work = 0u64;
+            let mut bytes = 0u64;
+            let mut result = Some(false);
+            for v in values.of(i) {
+                let run = counter.count(v, step_limit.min(rule_budget - self.total.min(rule_budget)).max(1));
+                steps += run.steps;
+                work += run.work;
+                bytes += v.len() as u64;
+                match run.verdict {
+                    Verdict::Match => {
+                        result = Some(true);
+                        break;
+                    }
+                    Verdict::NoMatch => {}
+                    Verdict::Limit(_) => {
+                        result = None;
+                        break;
+                    }
+                }
+            }
+            self.total += steps;
+            if result.is_none() {
+                self.limit_hits += 1;
+                if self.limit_hit_inputs.len() < LISTED_LIMIT_HITS {
+                    self.limit_hit_inputs.push(origin(values.inputs[i]));
+                }
+            }
+            if result == Some(true) {
+                self.matches += 1;
+            }
+            *slot = result;
+            self.per_byte.push(work as f64 / bytes.max(1) as f64);
+        }
+        matched
+    }
+
+    /// The figures over everything fed.
+    pub fn finish(mut self, counter: &dyn StepCounter) -> Figures {
+        Figures {
+            engine: counter.engine(),
+            version: counter.version(),
+            inputs: self.per_byte.len(),
+            steps_per_byte: Dist::of(&mut self.per_byte),
+            limit_hits: self.limit_hits,
+            limit_hit_inputs: self.limit_hit_inputs,
+            matches: self.matches,
+            steps_total: self.total,
+            step_limit: self.step_limit,
+            budget_exhausted_after: self.exhausted,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -345,6 +403,25 @@ mod tests {
         assert_eq!(f.inputs, 3);
         assert!(matched[3..].iter().all(Option::is_none));
         assert!(f.steps_total <= 2_500_000 + 3);
+    }
+
+    #[test]
+    fn a_corpus_fed_in_chunks_gives_the_whole_corpus_figures() {
+        let long = format!("{}!", "a".repeat(14));
+        let items: Vec<&[u8]> = vec![b"aaa", long.as_bytes(), b"b", long.as_bytes(), b"a", long.as_bytes()];
+        let mut c = Simulator::new("^(a+)+$", Flags::default(), Flavor::Pcre).unwrap();
+        for budget in [u64::MAX, 40_000] {
+            let whole = Values::from_slices(&items);
+            let (f, m) = measure(&mut c, &whole, 20_000, budget, &|i| i.to_string());
+            let mut meter = Meter::new(20_000, budget);
+            let mut chunked = Vec::new();
+            for (k, part) in items.chunks(2).enumerate() {
+                let values = Values::from_slices(part);
+                chunked.extend(meter.feed(&mut c, &values, &|i| (2 * k + i).to_string()));
+            }
+            assert_eq!(meter.finish(&c), f, "budget {budget}");
+            assert_eq!(chunked, m, "budget {budget}");
+        }
     }
 
     #[cfg(feature = "pcre2")]

@@ -22,6 +22,7 @@
 //! min-fail-open-bytes = 4096        # budget: smallest attack that reaches ModSecurity's PCRE limits
 //! pcre-match-limit = 1000           # SecPcreMatchLimit (else the rule files', else 1000)
 //! pcre-match-limit-recursion = 1000 # SecPcreMatchLimitRecursion
+//! max-corpus-bytes = 536_870_912    # largest corpus read from one --corpus path
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -56,6 +57,9 @@ pub struct Settings {
     /// The engine's own limits as ModSecurity runs PCRE in production
     /// (`SecPcreMatchLimit`, `SecPcreMatchLimitRecursion`).
     pub production: ProductionLimits,
+    /// How much of a corpus is read (`max-corpus-bytes`), and how much is
+    /// held in memory at once.
+    pub corpus_limits: super::corpus::Limits,
 }
 
 /// ModSecurity's PCRE limits. When a match reaches one, ModSecurity gives
@@ -130,6 +134,7 @@ impl Default for Settings {
             plot_rules: 8,
             budgets: Budgets::default(),
             production: ProductionLimits::default(),
+            corpus_limits: super::corpus::Limits::default(),
         }
     }
 }
@@ -201,6 +206,7 @@ struct Section {
     min_fail_open_bytes: Option<Spanned<f64>>,
     pcre_match_limit: Option<Spanned<f64>>,
     pcre_match_limit_recursion: Option<Spanned<f64>>,
+    max_corpus_bytes: Option<Spanned<f64>>,
 }
 
 /// Only `[bench]`; other sections are the config loader's business.
@@ -283,6 +289,9 @@ impl Settings {
         }
         if let Some(x) = budget(&sec.regression_threshold, "regression-threshold", f64::INFINITY, None)? {
             s.regression_threshold = x;
+        }
+        if let Some(x) = count(&sec.max_corpus_bytes, "max-corpus-bytes")? {
+            s.corpus_limits.max_bytes = x;
         }
         if let Some(x) = count(&sec.plot_rules, "plot-rules")? {
             s.plot_rules = usize::try_from(x).unwrap_or(usize::MAX);

@@ -144,52 +144,112 @@ pub fn scan(re: &Regex, values: &Values<'_>, matched: &mut [bool]) -> u64 {
 /// identical runs agree, where one pass is at the mercy of the scheduler.
 pub const MIN_PASSES: u32 = 5;
 
-/// Measure one rule: throughput passes until `min_time` has elapsed and at
-/// least [`MIN_PASSES`] ran (at most `max_passes`), then one pass timing
-/// each input. Returns the figures and which inputs matched.
+/// Measure one rule on values held at once: throughput passes until
+/// `min_time` has elapsed and at least [`MIN_PASSES`] ran (at most
+/// `max_passes`), then one pass timing each input. Returns the figures and
+/// which inputs matched. A streamed corpus goes through a [`Meter`].
 pub fn measure(re: &Regex, values: &Values<'_>, min_time: Duration, max_passes: u32) -> (Figures, Vec<bool>) {
-    let mut matched = vec![false; values.len()];
-    let mut total = Duration::ZERO;
-    let mut bytes = 0u64;
-    let mut passes = 0;
-    let mut rates = Vec::new();
-    let most = max_passes.max(1);
-    while passes < most && (passes < MIN_PASSES.min(most) || total < min_time) {
-        let start = Instant::now();
-        let b = scan(re, values, &mut matched);
-        let took = start.elapsed();
-        bytes += b;
-        total += took;
-        passes += 1;
-        if took > Duration::ZERO {
-            rates.push(b as f64 / took.as_secs_f64() / 1e6);
+    let mut meter = Meter::new(re, min_time, max_passes);
+    let matched = meter.feed(values, 1.0);
+    (meter.finish(), matched)
+}
+
+/// The linear figures of one rule over a corpus read a chunk at a time.
+///
+/// The first chunk with values decides the number of throughput passes
+/// (the rule of [`measure`], with `min_time` scaled to the chunk's share of
+/// the corpus); every later chunk gets as many, and pass *k*'s time is the
+/// sum of its chunks' pass *k*, so a pass still covers the whole corpus. A
+/// corpus in one chunk is measured exactly as [`measure`] describes.
+#[derive(Debug)]
+pub struct Meter<'r> {
+    re: &'r Regex,
+    min_time: Duration,
+    max_passes: u32,
+    /// Per pass: time and bytes over the chunks so far.
+    passes: Vec<(Duration, u64)>,
+    per_input: Vec<f64>,
+    matches: usize,
+}
+
+impl<'r> Meter<'r> {
+    /// A meter for `re`.
+    pub fn new(re: &'r Regex, min_time: Duration, max_passes: u32) -> Meter<'r> {
+        Meter { re, min_time, max_passes, passes: Vec::new(), per_input: Vec::new(), matches: 0 }
+    }
+
+    /// Inputs measured so far.
+    pub fn inputs(&self) -> usize {
+        self.per_input.len()
+    }
+
+    /// Measure one chunk's values (`share`: the chunk's share of the
+    /// corpus, for the first chunk's pass count). Returns which of its
+    /// inputs matched.
+    pub fn feed(&mut self, values: &Values<'_>, share: f64) -> Vec<bool> {
+        let mut matched = vec![false; values.len()];
+        if values.is_empty() {
+            return matched;
+        }
+        if self.passes.is_empty() {
+            let min_time = self.min_time.mul_f64(share.clamp(0.0, 1.0));
+            let most = self.max_passes.max(1);
+            let mut total = Duration::ZERO;
+            let mut passes = 0;
+            while passes < most && (passes < MIN_PASSES.min(most) || total < min_time) {
+                let start = Instant::now();
+                let b = scan(self.re, values, &mut matched);
+                let took = start.elapsed();
+                total += took;
+                passes += 1;
+                self.passes.push((took, b));
+            }
+        } else {
+            for pass in &mut self.passes {
+                let start = Instant::now();
+                let b = scan(self.re, values, &mut matched);
+                pass.0 += start.elapsed();
+                pass.1 += b;
+            }
+        }
+        for i in 0..values.len() {
+            let vals = values.of(i);
+            let start = Instant::now();
+            std::hint::black_box(vals.iter().any(|v| self.re.is_match(*v)));
+            self.per_input.push(start.elapsed().as_secs_f64() * 1e6);
+        }
+        self.matches += matched.iter().filter(|&&m| m).count();
+        matched
+    }
+
+    /// The figures over everything fed.
+    pub fn finish(mut self) -> Figures {
+        let mut rates: Vec<f64> = self
+            .passes
+            .iter()
+            .filter(|(took, _)| *took > Duration::ZERO)
+            .map(|&(took, b)| b as f64 / took.as_secs_f64() / 1e6)
+            .collect();
+        rates.sort_by(f64::total_cmp);
+        let median = rates.get(rates.len() / 2).copied().unwrap_or(0.0);
+        let spread = match (rates.first(), rates.last()) {
+            (Some(lo), Some(hi)) if median > 0.0 => (hi - lo) / median,
+            _ => 0.0,
+        };
+        let passes = u32::try_from(self.passes.len()).unwrap_or(u32::MAX);
+        let secs: f64 = self.passes.iter().map(|p| p.0.as_secs_f64()).sum();
+        let bytes: u64 = self.passes.iter().map(|p| p.1).sum();
+        Figures {
+            mb_per_s: median,
+            mb_per_s_spread: spread,
+            passes,
+            matches: self.matches,
+            inputs: self.per_input.len(),
+            bytes: bytes / u64::from(passes.max(1)),
+            us_per_kb: if bytes > 0 { secs * 1e6 / (bytes as f64 / 1024.0) } else { 0.0 },
+            time_per_input_us: Dist::of(&mut self.per_input),
         }
     }
-    rates.sort_by(f64::total_cmp);
-    let median = rates.get(rates.len() / 2).copied().unwrap_or(0.0);
-    let spread = match (rates.first(), rates.last()) {
-        (Some(lo), Some(hi)) if median > 0.0 => (hi - lo) / median,
-        _ => 0.0,
-    };
-    let mut per_input = Vec::with_capacity(values.len());
-    for i in 0..values.len() {
-        let vals = values.of(i);
-        let start = Instant::now();
-        std::hint::black_box(vals.iter().any(|v| re.is_match(*v)));
-        per_input.push(start.elapsed().as_secs_f64() * 1e6);
-    }
-    let secs = total.as_secs_f64();
-    let figures = Figures {
-        mb_per_s: median,
-        mb_per_s_spread: spread,
-        passes,
-        matches: matched.iter().filter(|&&m| m).count(),
-        inputs: values.len(),
-        bytes: bytes / u64::from(passes.max(1)),
-        us_per_kb: if bytes > 0 { secs * 1e6 / (bytes as f64 / 1024.0) } else { 0.0 },
-        time_per_input_us: Dist::of(&mut per_input),
-    };
-    (figures, matched)
 }
 
 #[cfg(test)]
@@ -256,6 +316,22 @@ mod tests {
         let (f, _) = measure(&re, &values, Duration::ZERO, 20);
         assert_eq!(f.passes, MIN_PASSES);
         assert!(f.mb_per_s_spread >= 0.0 && f.mb_per_s > 0.0, "{f:?}");
+    }
+
+    #[test]
+    fn a_corpus_fed_in_chunks_gives_the_whole_corpus_counts() {
+        let re = compile("(?i)union\\s+select", Flags::default()).unwrap();
+        let items: Vec<&[u8]> = vec![b"id=1", b"1 UNION  select 2", b"\xff\xfe", b"union select", b"x"];
+        let (whole, matched) = measure(&re, &Values::from_slices(&items), Duration::ZERO, 20);
+        let mut meter = Meter::new(&re, Duration::ZERO, 20);
+        let mut chunked = Vec::new();
+        for part in items.chunks(2) {
+            chunked.extend(meter.feed(&Values::from_slices(part), 0.4));
+        }
+        assert_eq!(chunked, matched);
+        let f = meter.finish();
+        assert_eq!((f.matches, f.inputs, f.bytes, f.passes), (whole.matches, whole.inputs, whole.bytes, whole.passes));
+        assert_eq!(f.passes, MIN_PASSES);
     }
 
     #[test]

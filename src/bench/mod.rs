@@ -255,44 +255,60 @@ pub fn measure(rule: &Rule, corpus: &Corpus, settings: &Settings) -> RuleReport 
         }
     };
 
-    let values = Values::gather(&corpus.inputs, &rule.selectors);
-    let mut linear_matched = None;
-    if let Some(re) = &linear_re
-        && !values.is_empty()
-    {
-        let (f, m) = linear::measure(re, &values, settings.min_time, settings.max_passes);
-        report.linear = Some(f);
-        linear_matched = Some(m);
+    // One pass over the corpus, a chunk at a time (memory stays flat in
+    // the corpus size): each chunk's values are timed on the linear
+    // engine, counted on the backtracking engine, and tallied by
+    // expectation before the next chunk is read.
+    let mut lin = linear_re.as_ref().map(|re| linear::Meter::new(re, settings.min_time, settings.max_passes));
+    let mut bt = counter.is_some().then(|| backtrack::Meter::new(settings.step_limit, settings.rule_step_budget));
+    let mut rate = MatchRate::default();
+    let mut differ = 0;
+    let mut with_values = 0;
+    let read = corpus.for_each_chunk(|chunk| {
+        let values = Values::gather(chunk, &rule.selectors);
+        if values.is_empty() {
+            return;
+        }
+        with_values += values.len();
+        let share = chunk.len() as f64 / corpus.len().max(1) as f64;
+        let l = lin.as_mut().map(|m| m.feed(&values, share));
+        let b = match (bt.as_mut(), counter.as_mut()) {
+            (Some(m), Some(c)) => Some(m.feed(c.as_mut(), &values, &|i| chunk[i].origin.clone())),
+            _ => None,
+        };
+        if let (Some(l), Some(b)) = (&l, &b) {
+            differ += l.iter().zip(b).filter(|(l, b)| b.is_some_and(|b| b != **l)).count();
+        }
+        tally(&mut rate, &rule.id, chunk, &values, l.as_deref(), b.as_deref(), rule.negated);
+    });
+    if let Err(e) = read {
+        report.error = Some(format!("cannot read the corpus back from its temporary file: {e}"));
+        return report;
     }
-    let mut bt_matched = None;
-    if let Some(c) = counter.as_mut()
-        && !values.is_empty()
-    {
-        let origin = |i: usize| corpus.inputs[i].origin.clone();
-        let (f, m) = backtrack::measure(c.as_mut(), &values, settings.step_limit, settings.rule_step_budget, &origin);
-        if let Some(after) = f.budget_exhausted_after {
+    if let Some(m) = lin.filter(|m| m.inputs() > 0) {
+        report.linear = Some(m.finish());
+    }
+    if let (Some(m), Some(c)) = (bt.filter(|m| m.inputs() > 0 || m.exhausted_after().is_some()), counter.as_deref()) {
+        if let Some(after) = m.exhausted_after() {
             report.notes.push(format!(
-                "the rule spent its step budget ({}) after {after} of {} inputs; backtracking figures cover those",
+                "the rule spent its step budget ({}) after {after} of {with_values} inputs; backtracking figures cover those",
                 settings.rule_step_budget,
-                values.len()
             ));
         }
-        report.backtracking = Some(f);
-        bt_matched = Some(m);
+        report.backtracking = Some(m.finish(c));
     }
-    if values.is_empty() && !corpus.inputs.is_empty() {
+    if with_values == 0 && !corpus.is_empty() {
         report.notes.push("no corpus input has a value for this rule's targets".to_owned());
     }
-    if let (Some(l), Some(b)) = (&linear_matched, &bt_matched) {
-        let differ = l.iter().zip(b).filter(|(l, b)| b.is_some_and(|b| b != **l)).count();
-        if differ > 0 {
-            report.notes.push(format!(
-                "PCRE2 and the linear engine disagree on {differ} inputs (PCRE-only semantics such as `$` before a final newline)"
-            ));
-        }
+    if differ > 0 {
+        report.notes.push(format!(
+            "PCRE2 and the linear engine disagree on {differ} inputs (PCRE-only semantics such as `$` before a final newline)"
+        ));
     }
-    report.match_rate =
-        match_rate(&rule.id, corpus, &values, linear_matched.as_deref(), bt_matched.as_deref(), rule.negated);
+    let share = |(hit, n): (usize, usize)| (n > 0).then(|| hit as f64 / n as f64);
+    rate.benign = share(rate.benign_counts);
+    rate.attack = share(rate.attack_counts);
+    report.match_rate = rate;
     report.tests = run_tests(rule, counter.as_deref_mut(), linear_re.as_ref(), settings.step_limit);
     let (check, proved) = check_verdict(rule);
     report.check = check;
@@ -377,23 +393,27 @@ fn check_verdict(rule: &rules::Rule) -> (Option<CheckVerdict>, Vec<Attack>) {
     (Some(summary), attacks)
 }
 
-/// Fired-on shares by expectation. The backtracking engine's verdict is
-/// used where it decided (it is the production engine); the linear
-/// engine's elsewhere.
-fn match_rate(
+/// Add one chunk's fired-on counts by expectation to `rate` (the shares
+/// are computed once every chunk is in). The backtracking engine's
+/// verdict is used where it decided (it is the production engine); the
+/// linear engine's elsewhere.
+fn tally(
+    rate: &mut MatchRate,
     id: &str,
-    corpus: &Corpus,
+    chunk: &[corpus::Input],
     values: &Values<'_>,
     linear: Option<&[bool]>,
     backtracking: Option<&[Option<bool>]>,
     negated: bool,
-) -> MatchRate {
-    let mut rate = MatchRate::default();
+) {
+    // A chained rule's tests name the chain's id.
+    let base = id.split_once("-chain").map_or(id, |(b, _)| b);
     for (i, &input) in values.inputs.iter().enumerate() {
         let decided = backtracking.and_then(|b| b[i]).or_else(|| linear.map(|l| l[i]));
         let Some(matched) = decided else { continue };
         let fired = matched != negated;
-        let slot = match corpus.inputs[input].expect {
+        let input = &chunk[input];
+        let slot = match input.expect {
             Expect::Attack => &mut rate.attack_counts,
             Expect::Benign => &mut rate.benign_counts,
             Expect::Unknown => &mut rate.unknown_counts,
@@ -402,10 +422,7 @@ fn match_rate(
         if fired {
             slot.0 += 1;
         }
-        // A chained rule's tests name the chain's id.
-        let base = id.split_once("-chain").map_or(id, |(b, _)| b);
         let named = |ids: &[String]| ids.iter().any(|x| x == base);
-        let input = &corpus.inputs[input];
         for (ids, slot) in
             [(&input.expect_ids, &mut rate.expected_counts), (&input.no_expect_ids, &mut rate.unexpected_counts)]
         {
@@ -417,10 +434,6 @@ fn match_rate(
             }
         }
     }
-    let share = |(hit, n): (usize, usize)| (n > 0).then(|| hit as f64 / n as f64);
-    rate.benign = share(rate.benign_counts);
-    rate.attack = share(rate.attack_counts);
-    rate
 }
 
 /// Run `tests.match` / `tests.no_match` on the production engine (the
@@ -515,7 +528,7 @@ pub fn bench_files(
     let mut settings = settings.clone();
     settings.production.apply(loaded.pcre_limits);
     let settings = &settings;
-    let corpus = Corpus::load(&request.corpus);
+    let corpus = Corpus::load_with(&request.corpus, &settings.corpus_limits);
     let mut base_loaded = None;
     if let Some(rev) = &request.baseline {
         let mut old = rules::Loaded::default();
@@ -542,7 +555,7 @@ pub fn bench_files(
     let (attack_inputs, benign_inputs, _) = corpus.counts();
     let summary = Summary {
         rules: reports.len(),
-        inputs: corpus.inputs.len(),
+        inputs: corpus.len(),
         attack_inputs,
         benign_inputs,
         engine: engine_name(),
@@ -604,15 +617,12 @@ mod tests {
     }
 
     fn corpus() -> Corpus {
-        Corpus {
-            inputs: vec![
-                raw("id=1 or 1=1", Expect::Attack),
-                raw("q=orange", Expect::Benign),
-                raw("name=bob", Expect::Benign),
-                raw("x", Expect::Unknown),
-            ],
-            ..Corpus::default()
-        }
+        Corpus::from_inputs(vec![
+            raw("id=1 or 1=1", Expect::Attack),
+            raw("q=orange", Expect::Benign),
+            raw("name=bob", Expect::Benign),
+            raw("x", Expect::Unknown),
+        ])
     }
 
     #[test]
@@ -691,6 +701,61 @@ mod tests {
         let rep = measure(&r, &corpus(), &Settings::default());
         assert_eq!(rep.match_rate.attack, Some(0.0));
         assert_eq!(rep.match_rate.benign, Some(1.0));
+    }
+
+    /// Deterministic figures only: timings differ from run to run.
+    fn without_timings(v: &mut serde_json::Value) {
+        const TIMINGS: [&str; 7] = [
+            "mb_per_s",
+            "mb_per_s_spread",
+            "passes",
+            "us_per_kb",
+            "time_per_input_us",
+            "seconds_at_4kb",
+            "ns_per_step",
+        ];
+        match v {
+            serde_json::Value::Object(map) => {
+                map.retain(|k, _| !TIMINGS.contains(&k.as_str()));
+                map.values_mut().for_each(without_timings);
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(without_timings),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn a_corpus_read_in_chunks_gives_the_figures_of_one_chunk() {
+        let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/bench");
+        let loaded = rules::load_files(&[root.join("rules.yaml"), root.join("crs-sample.conf")]);
+        assert!(loaded.rules.len() > 3, "{:?}", loaded.problems);
+        let specs: Vec<std::path::PathBuf> =
+            ["corpus/requests.jsonl", "benign:corpus/benign.txt", "corpus/ftw", "attack:corpus/attacks-not-utf8.txt"]
+                .iter()
+                .map(|c| match c.split_once(':') {
+                    Some((label, path)) => format!("{label}:{}", root.join(path).display()).into(),
+                    None => root.join(c),
+                })
+                .collect();
+        let mut settings = Settings { min_time: std::time::Duration::ZERO, ..Settings::default() };
+        settings.worst.max_bytes = 256;
+        let figures = |chunk_bytes: usize| {
+            let limits = corpus::Limits { chunk_bytes, memory_bytes: chunk_bytes, ..corpus::Limits::default() };
+            let c = Corpus::load_with(&specs, &limits);
+            assert!(c.problems.is_empty(), "{:?}", c.problems);
+            let mut chunks = 0;
+            c.for_each_chunk(|_| chunks += 1).unwrap();
+            let mut v = serde_json::to_value(run(&loaded.rules, &c, &settings, &|| {})).unwrap();
+            without_timings(&mut v);
+            (v, chunks)
+        };
+        let (whole, one) = figures(corpus::MEMORY_BYTES);
+        assert_eq!(one, 1);
+        for chunk_bytes in [1, 700] {
+            let (chunked, n) = figures(chunk_bytes);
+            assert!(n > 1, "chunk size {chunk_bytes}: {n} chunks");
+            assert_eq!(chunked, whole, "chunk size {chunk_bytes}");
+        }
     }
 
     #[test]

@@ -161,9 +161,9 @@ mod tests {
 
     #[test]
     fn pairs_rules_and_flags_regressions() {
-        let mut corpus = Corpus::default();
+        let mut inputs = Vec::new();
         for (t, e) in [("a=1", super::super::Expect::Benign), ("b=2", super::super::Expect::Benign)] {
-            corpus.inputs.push(super::super::corpus::Input {
+            inputs.push(super::super::corpus::Input {
                 origin: String::new(),
                 expect: e,
                 expect_ids: Vec::new(),
@@ -171,6 +171,7 @@ mod tests {
                 payload: super::super::corpus::Payload::Raw(t.as_bytes().to_vec()),
             });
         }
+        let corpus = Corpus::from_inputs(inputs);
         let s = Settings::default();
         let old_a = measure(&crate::bench::tests::rule("a", "a=1"), &corpus, &s);
         let old_gone = measure(&crate::bench::tests::rule("gone", "zzz"), &corpus, &s);

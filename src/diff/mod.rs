@@ -311,6 +311,7 @@ pub fn run(
         findings: findings.len(),
         elapsed_ms: u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX),
         unreadable: 0,
+        ignored: 0,
     };
     let head = match head {
         Head::Tree(r) => Some(r),

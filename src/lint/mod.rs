@@ -112,7 +112,7 @@ impl LintReport {
 /// explicitly are always included; files found by walking a folder are
 /// included when their format is recognized or a custom source names them.
 pub fn walk(paths: &[PathBuf], opts: &LintOptions) -> (Vec<PathBuf>, Vec<String>) {
-    let (files, errors, _) = walk_noting_skips(paths, opts);
+    let (files, errors, _, _) = walk_noting_skips(paths, opts);
     (files, errors)
 }
 
@@ -120,11 +120,13 @@ pub fn walk(paths: &[PathBuf], opts: &LintOptions) -> (Vec<PathBuf>, Vec<String>
 /// links to files are followed when their target stays inside the walked
 /// folder (a Kubernetes ConfigMap mount is a tree of links into a hidden
 /// `..data` folder); a file reached both through a link and directly is
-/// read once, under its shortest path.
-pub fn walk_noting_skips(paths: &[PathBuf], opts: &LintOptions) -> (Vec<PathBuf>, Vec<String>, Vec<String>) {
+/// read once, under its shortest path. The last figure counts what ignore
+/// rules left out ([`count_ignored`]).
+pub fn walk_noting_skips(paths: &[PathBuf], opts: &LintOptions) -> (Vec<PathBuf>, Vec<String>, Vec<String>, usize) {
     let mut files = Vec::new();
     let mut errors = Vec::new();
     let mut skipped = Vec::new();
+    let mut ignored = 0;
     for root in paths {
         // Named explicitly and not a folder: read it, whatever it is (a
         // regular file, a FIFO, `/dev/stdin`, a process substitution).
@@ -136,23 +138,18 @@ pub fn walk_noting_skips(paths: &[PathBuf], opts: &LintOptions) -> (Vec<PathBuf>
             errors.push(format!("{}: no such file or directory", source::display_path(root)));
             continue;
         }
-        let mut builder = ignore::WalkBuilder::new(root);
         let (excludes, invalid) = exclude::Excludes::compile(&opts.exclude);
         errors.extend(invalid.iter().map(ToString::to_string));
         let excludes = Arc::new(excludes);
-        let walk_root = root.clone();
-        builder.hidden(false).require_git(false).filter_entry(move |e| {
-            e.file_name() != ".git"
-                && !excludes.matches(
-                    e.path().strip_prefix(&walk_root).unwrap_or(e.path()),
-                    e.file_type().is_some_and(|t| t.is_dir()),
-                )
-        });
-        if opts.no_ignore {
-            builder.ignore(false).git_ignore(false).git_global(false).git_exclude(false).parents(false);
-        }
+        let builder = walker(root, &excludes, opts.no_ignore, None);
         let canonical_root = std::fs::canonicalize(root).ok();
+        let mut seen = std::collections::HashSet::new();
         for entry in builder.build() {
+            if let Ok(e) = &entry
+                && !opts.no_ignore
+            {
+                seen.insert(e.path().to_path_buf());
+            }
             match entry {
                 Ok(e) => {
                     let Some(t) = e.file_type() else { continue };
@@ -182,6 +179,9 @@ pub fn walk_noting_skips(paths: &[PathBuf], opts: &LintOptions) -> (Vec<PathBuf>
                 Err(e) => errors.push(e.to_string()),
             }
         }
+        if !opts.no_ignore {
+            ignored += count_ignored(root, &excludes, seen, opts);
+        }
     }
     files.sort();
     files.dedup();
@@ -208,7 +208,64 @@ pub fn walk_noting_skips(paths: &[PathBuf], opts: &LintOptions) -> (Vec<PathBuf>
         }
     }
     let files = files.into_iter().zip(keep).filter_map(|(f, k)| k.then_some(f)).collect();
-    (files, errors, skipped)
+    (files, errors, skipped, ignored)
+}
+
+/// One more test a walked entry must pass.
+type EntryFilter = Arc<dyn Fn(&ignore::DirEntry) -> bool + Send + Sync>;
+
+/// The walk of `root`: hidden files in, `.git` and `excludes` out, ignore
+/// rules (`.gitignore`, `.ignore`, git's excludes) applied unless
+/// `no_ignore`. `also` is one more test an entry must pass.
+fn walker(
+    root: &Path,
+    excludes: &Arc<exclude::Excludes>,
+    no_ignore: bool,
+    also: Option<EntryFilter>,
+) -> ignore::WalkBuilder {
+    let mut builder = ignore::WalkBuilder::new(root);
+    let excludes = Arc::clone(excludes);
+    let walk_root = root.to_path_buf();
+    builder.hidden(false).require_git(false).filter_entry(move |e| {
+        e.file_name() != ".git"
+            && !excludes.matches(
+                e.path().strip_prefix(&walk_root).unwrap_or(e.path()),
+                e.file_type().is_some_and(|t| t.is_dir()),
+            )
+            && also.as_ref().is_none_or(|f| f(e))
+    });
+    if no_ignore {
+        builder.ignore(false).git_ignore(false).git_global(false).git_exclude(false).parents(false);
+    }
+    builder
+}
+
+/// How many entries of `root` ignore rules left out of the walk that
+/// yielded `seen`: the files cfglint would have read and the folders
+/// (each counted once, not walked into). The same walk without ignore
+/// rules meets them where the rules cut it; nothing under an ignored
+/// folder is visited.
+fn count_ignored(
+    root: &Path,
+    excludes: &Arc<exclude::Excludes>,
+    seen: std::collections::HashSet<PathBuf>,
+    opts: &LintOptions,
+) -> usize {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let count = Arc::new(AtomicUsize::new(0));
+    let (tally, extract) = (Arc::clone(&count), opts.clone());
+    let also: EntryFilter = Arc::new(move |e: &ignore::DirEntry| {
+        if seen.contains(e.path()) {
+            return true;
+        }
+        let t = e.file_type();
+        if t.is_some_and(|t| t.is_dir()) || t.is_some_and(|t| t.is_file()) && is_candidate(e.path(), &extract) {
+            tally.fetch_add(1, Ordering::Relaxed);
+        }
+        false
+    });
+    for _ in walker(root, excludes, true, Some(also)).build() {}
+    count.load(Ordering::Relaxed)
 }
 
 /// True when a file found by walking is worth reading.
@@ -261,7 +318,7 @@ fn run_paths(
     per_file: impl Fn(&SourceFile, &LintOptions) -> FileResult + Sync,
 ) -> LintReport {
     let start = Instant::now();
-    let (files, mut errors, skipped) = walk_noting_skips(paths, opts);
+    let (files, mut errors, skipped, ignored) = walk_noting_skips(paths, opts);
     let results: Vec<Result<FileResult, String>> = files
         .par_iter()
         .map(|path| {
@@ -301,6 +358,7 @@ fn run_paths(
     report.errors = errors;
     report.skipped = skipped;
     report.summary = summarize(&report.files, start);
+    report.summary.ignored = ignored;
     report
 }
 
@@ -311,6 +369,7 @@ fn summarize(files: &[FileResult], start: Instant) -> Summary {
         findings: files.iter().map(|f| f.findings.len()).sum(),
         elapsed_ms: u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX),
         unreadable: 0,
+        ignored: 0,
     }
 }
 
@@ -527,6 +586,37 @@ mod tests {
         };
         assert_eq!(walked(false), 0);
         assert_eq!(walked(true), 1);
+    }
+
+    #[test]
+    fn the_summary_counts_what_ignore_rules_left_out() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = dir.path();
+        std::fs::write(
+            root.join(".ignore"),
+            "hidden.yaml
+vendor/
+notes.txt
+",
+        )
+        .expect("write");
+        std::fs::write(root.join("hidden.yaml"), "pattern: 'a('\n").expect("write");
+        std::fs::write(root.join("notes.txt"), "not a config\n").expect("write");
+        std::fs::write(root.join("seen.yaml"), "pattern: 'a+'\n").expect("write");
+        std::fs::create_dir_all(root.join("vendor/deep")).expect("mkdir");
+        for i in 0..3 {
+            std::fs::write(root.join(format!("vendor/deep/{i}.yaml")), "pattern: 'b'\n").expect("write");
+        }
+        let run = |no_ignore| {
+            let opts = LintOptions { no_ignore, ..LintOptions::default() };
+            lint_paths(&[root.to_path_buf()], &opts).summary
+        };
+        let s = run(false);
+        // hidden.yaml and the vendor folder (once); notes.txt is not a
+        // file cfglint reads anyway.
+        assert_eq!((s.files, s.ignored), (1, 2), "{s:?}");
+        let s = run(true);
+        assert_eq!((s.files, s.ignored), (5, 0), "{s:?}");
     }
 
     #[test]

@@ -111,6 +111,9 @@ pub fn summary_line(findings: &[Finding], summary: &Summary, color: bool) -> Str
         head.push(plural(summary.files, "file", "files"));
     }
     head.push(plural(summary.regexes, "regex", "regexes"));
+    if summary.ignored > 0 {
+        head.push(format!("{} left out by ignore rules (--no-ignore reads them)", summary.ignored));
+    }
     let paint = |s: String, code: &str| if color { format!("\u{1b}[{code}m{s}\u{1b}[0m") } else { s };
     let mut tail = Vec::new();
     for (sev, one, many, code) in [
@@ -651,7 +654,7 @@ mod tests {
     fn render_one(f: &Finding, text: &str) -> String {
         let mut sources = Sources::default();
         sources.insert("rules.yaml", Arc::from(text));
-        let summary = Summary { files: 1, regexes: 1, findings: 1, elapsed_ms: 0, unreadable: 0 };
+        let summary = Summary { files: 1, regexes: 1, findings: 1, elapsed_ms: 0, unreadable: 0, ignored: 0 };
         render_with(std::slice::from_ref(f), &summary, &sources, HumanOptions::new(false))
     }
 

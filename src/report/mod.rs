@@ -45,6 +45,16 @@ pub struct Summary {
     /// JSON): the human summary then never says "no problems found".
     #[serde(skip)]
     pub unreadable: usize,
+    /// Files and folders that ignore rules (`.gitignore`, `.ignore`, git's
+    /// excludes) left out of the walk; a folder counts once (`check
+    /// --no-ignore` reads them). In JSON only when not 0.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub ignored: usize,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// The text of every file findings may point into, by displayed path.

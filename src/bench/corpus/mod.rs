@@ -1,8 +1,8 @@
 //! Corpora for `cfglint bench`: the inputs a rule is measured on.
 //!
 //! Where it sits: loaded once per run, before any rule is measured; each
-//! rule then picks the parts of every input its targets name
-//! ([`Input::values`]).
+//! rule then reads it chunk by chunk ([`Corpus::for_each_chunk`]) and picks
+//! the parts of every input its targets name ([`Input::values`]).
 //!
 //! Four shapes are read (see [`load`]):
 //! - a **lines file**: one input per line, as bytes (non-UTF-8 is fine;
@@ -31,21 +31,33 @@
 //! applied; a POST body without `Content-Type` is read as form-urlencoded
 //! (go-ftw sends CRS test bodies that way); XML bodies are seen as raw text.
 //!
-//! Guarantees: files are read under a size cap; a bad line or file is a
-//! [`Problem`] and loading goes on; nothing recurses over input without a
-//! bound (serde_json's depth limit; the YAML tree is depth-bounded by its
-//! parser).
+//! Streaming: every `--corpus` path is read once, as a stream (a FIFO,
+//! `/dev/stdin` or `<(…)` works like a file), and its inputs go to a store
+//! that keeps a small corpus in memory ([`Limits::memory_bytes`]) and a
+//! larger one in an anonymous temporary file, read back a chunk at a time
+//! (`store`). Memory is flat in the corpus size: a chunk
+//! ([`Limits::chunk_bytes`]) per reader and the largest single input. A FIFO or
+//! `/dev/stdin` with no telling name (`.jsonl`, `.yaml`) goes by its
+//! content: go-ftw YAML, JSONL when its first line is a JSON object, else
+//! lines.
+//!
+//! Guarantees: every path is read under a size cap ([`Limits::max_bytes`];
+//! an endless stream stops with a problem naming the limit), every single
+//! input under [`MAX_INPUT_SIZE`] (`/dev/zero`, which has no line end, stops
+//! there); a bad line or file is a [`Problem`] and loading goes on; nothing
+//! recurses over input without a bound (serde_json's depth limit; the YAML
+//! tree is depth-bounded by its parser).
 //!
 //! Layout: `loader` reads the files (lines, folders, JSONL, go-ftw YAML)
 //! into [`Input`]s; `http` decodes the requests they carry (request line,
-//! headers, URL and percent decoding, bodies).
+//! headers, URL and percent decoding, bodies); `store` keeps them.
 
 mod http;
 mod loader;
+mod store;
 
 pub use http::percent_decode;
 use http::{path_of, query_of};
-pub use loader::load;
 
 /// Most invalid lines a JSONL corpus file may have, in percent of its
 /// non-blank lines. Each invalid line is a problem; above this share the
@@ -53,8 +65,42 @@ pub use loader::load;
 /// rather than measure the rest as if nothing were wrong.
 pub const MAX_INVALID_LINES_PERCENT: f64 = 1.0;
 
-/// Largest corpus file read, in bytes.
+/// Largest corpus read from one `--corpus` path (a file, a stream, each
+/// file of a folder), in bytes, unless `[bench] max-corpus-bytes` says
+/// otherwise.
 pub const MAX_FILE_SIZE: u64 = 512 * 1024 * 1024;
+
+/// Largest single input, in bytes: a line of a lines or JSONL file, a file
+/// of a folder read as one input, a go-ftw YAML file (parsed whole). Above
+/// ModSecurity's default request body limit (`SecRequestBodyLimit`, 12.5
+/// MiB) with room for base64 (`encoded_request`).
+pub const MAX_INPUT_SIZE: u64 = 32 * 1024 * 1024;
+
+/// Encoded bytes of inputs a corpus may take and still be kept in memory
+/// (decoded once, never written to disk). The CRS regression requests
+/// take about half of it.
+pub const MEMORY_BYTES: usize = 4 * 1024 * 1024;
+
+/// Encoded bytes of inputs per chunk of a larger corpus, read back one at
+/// a time by each rule (see [`Corpus::for_each_chunk`]).
+pub const CHUNK_BYTES: usize = 1024 * 1024;
+
+/// How much of a corpus is read, and how much is held in memory at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest corpus read from one path, in bytes.
+    pub max_bytes: u64,
+    /// Encoded bytes of inputs kept in memory; a larger corpus is spilled.
+    pub memory_bytes: usize,
+    /// Encoded bytes of inputs per chunk of a spilled corpus.
+    pub chunk_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_bytes: MAX_FILE_SIZE, memory_bytes: MEMORY_BYTES, chunk_bytes: CHUNK_BYTES }
+    }
+}
 
 /// What an input is expected to be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -298,11 +344,16 @@ pub struct Loaded {
     pub inputs: usize,
 }
 
-/// Every input of every corpus, in argument order.
-#[derive(Debug, Clone, Default)]
+/// Every input of every corpus, in argument order, read back a chunk at a
+/// time ([`Corpus::for_each_chunk`]).
+#[derive(Debug, Default)]
 pub struct Corpus {
-    /// The inputs.
-    pub inputs: Vec<Input>,
+    /// Where the inputs are.
+    store: store::Store,
+    /// Number of inputs.
+    len: usize,
+    /// Attack, benign and unlabelled inputs.
+    counts: (usize, usize, usize),
     /// What each argument gave.
     pub loaded: Vec<Loaded>,
     /// Problems met (bad lines, unreadable files, empty corpora).
@@ -310,6 +361,48 @@ pub struct Corpus {
     /// `--corpus` paths that could not be read at all (I/O errors), and
     /// files with more than [`MAX_INVALID_LINES_PERCENT`] invalid lines.
     pub unreadable: usize,
+}
+
+impl Corpus {
+    /// A corpus of these inputs, held in memory (tests, benchmarks, callers
+    /// that build inputs themselves).
+    pub fn from_inputs(inputs: Vec<Input>) -> Corpus {
+        let mut counts = (0, 0, 0);
+        for i in &inputs {
+            match i.expect {
+                Expect::Attack => counts.0 += 1,
+                Expect::Benign => counts.1 += 1,
+                Expect::Unknown => counts.2 += 1,
+            }
+        }
+        let len = inputs.len();
+        let store = if inputs.is_empty() { store::Store::Empty } else { store::Store::Memory(inputs) };
+        Corpus { store, len, counts, ..Corpus::default() }
+    }
+
+    /// Number of inputs.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True with no inputs.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Call `f` on every chunk of inputs, in order: the whole corpus at
+    /// once when it fits in one chunk, else one chunk after another, read
+    /// back from the temporary file. The error is an I/O error reading it.
+    pub fn for_each_chunk(&self, mut f: impl FnMut(&[Input])) -> std::io::Result<()> {
+        self.store.for_each_chunk(&mut f)
+    }
+
+    /// Every input, in memory (tests and small corpora).
+    pub fn inputs(&self) -> std::io::Result<Vec<Input>> {
+        let mut all = Vec::with_capacity(self.len);
+        self.for_each_chunk(|c| all.extend_from_slice(c))?;
+        Ok(all)
+    }
 }
 
 #[cfg(test)]
@@ -338,9 +431,10 @@ mod tests {
         let p = write(dir.path(), "in.txt", b"one\r\n\n\xff\xfe two\nthree");
         let c = Corpus::load(&[p]);
         assert!(c.problems.is_empty(), "{:?}", c.problems);
-        assert_eq!(c.inputs.len(), 3);
-        assert_eq!(c.inputs[1].payload, Payload::Raw(b"\xff\xfe two".to_vec()));
-        assert!(c.inputs[1].origin.ends_with("in.txt:3"));
+        let inputs = c.inputs().unwrap();
+        assert_eq!(inputs.len(), 3);
+        assert_eq!(inputs[1].payload, Payload::Raw(b"\xff\xfe two".to_vec()));
+        assert!(inputs[1].origin.ends_with("in.txt:3"));
         assert_eq!(c.loaded[0].shape, Shape::Lines);
     }
 
@@ -351,8 +445,10 @@ mod tests {
         let e = write(dir.path(), "empty.txt", b"");
         let missing = dir.path().join("nope.txt");
         let c = Corpus::load(&[PathBuf::from(format!("attack:{}", p.display())), e, missing]);
-        assert_eq!(c.inputs.len(), 1);
-        assert_eq!(c.inputs[0].expect, Expect::Attack);
+        let inputs = c.inputs().unwrap();
+        assert_eq!(inputs.len(), 1);
+        assert_eq!(inputs[0].expect, Expect::Attack);
+        assert_eq!(c.counts(), (1, 0, 0));
         assert_eq!(c.problems.len(), 2, "{:?}", c.problems);
         assert!(c.problems[0].message.contains("no inputs"));
         assert!(c.problems[1].message.contains("cannot read corpus"));
@@ -372,25 +468,26 @@ mod tests {
         );
         let p = write(dir.path(), "r.jsonl", text.as_bytes());
         let c = Corpus::load(&[p]);
-        assert_eq!(c.inputs.len(), 3);
+        let inputs = c.inputs().unwrap();
+        assert_eq!(inputs.len(), 3);
         // The bad line, then the count: 1 of 4 lines is over the limit.
         assert_eq!(c.problems.len(), 2, "{:?}", c.problems);
         assert!(c.problems[0].place.ends_with("r.jsonl:2"));
         assert!(c.problems[1].message.starts_with("1 of 4 lines are invalid (25%), over the"), "{:?}", c.problems);
         assert_eq!(c.unreadable, 1);
-        let r0 = request(&c.inputs[0]);
-        assert_eq!(c.inputs[0].expect, Expect::Attack);
-        assert_eq!(c.inputs[0].expect_ids, ["942100"]);
+        let r0 = request(&inputs[0]);
+        assert_eq!(inputs[0].expect, Expect::Attack);
+        assert_eq!(inputs[0].expect_ids, ["942100"]);
         assert_eq!(r0.args_get, vec![(b"q".to_vec(), b"a b".to_vec()), (b"x".to_vec(), Vec::new())]);
         assert_eq!(r0.args_post, vec![(b"var".to_vec(), b"1' OR 1=1".to_vec())]);
         assert_eq!(r0.cookies.len(), 2);
-        let r1 = request(&c.inputs[1]);
-        assert_eq!(c.inputs[1].expect, Expect::Benign);
+        let r1 = request(&inputs[1]);
+        assert_eq!(inputs[1].expect, Expect::Benign);
         assert_eq!(
             r1.args_post,
             vec![(b"json.a.b.array_0".to_vec(), b"1".to_vec()), (b"json.a.b.array_1".to_vec(), b"x".to_vec())]
         );
-        let r2 = request(&c.inputs[2]);
+        let r2 = request(&inputs[2]);
         assert_eq!(r2.method, b"GET");
         assert_eq!(r2.request_line, b"GET /a?b=c HTTP/1.1");
         assert_eq!(r0.request_line, b"POST /p?q=a%20b&x HTTP/1.1");

@@ -42,7 +42,8 @@ pub fn run(args: &RegexArgs, out: &mut dyn Write) -> Result<ExitStatus> {
     let semantics = parse_semantics(&args.semantics)?;
     let flags = Flags::from_letters(&args.flags);
     let result = lint::lint_pattern(&args.pattern, flavor, flags, semantics, &settings.lint);
-    let summary = Summary { files: 0, regexes: 1, findings: result.findings.len(), elapsed_ms: 0, unreadable: 0 };
+    let summary =
+        Summary { files: 0, regexes: 1, findings: result.findings.len(), elapsed_ms: 0, unreadable: 0, ignored: 0 };
     let mut sources = Sources::default();
     sources.insert(lint::COMMAND_LINE, Arc::clone(&result.text));
     // The verdict is printed even when there is no finding: "linear" is an
