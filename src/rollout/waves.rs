@@ -238,19 +238,8 @@ pub fn order(nodes: &[Node], rules: &[OrderRule]) -> Result<Ordering, Cycle> {
                 for &u in &targets {
                     add(&mut edges, u, v, format!("this file loads it ({})", load.via));
                 }
-                if load.strict && targets.is_empty() {
-                    let gone: Vec<usize> =
-                        base_index.resolve(&node.path, load).into_iter().filter(|&u| nodes[u].is_contract()).collect();
-                    if let Some(&u) = gone.first() {
-                        problems[v].push((
-                            Risk::High,
-                            format!(
-                                "`{}` still loads {}, which this change removes: the config will not load",
-                                load.via, nodes[u].path
-                            ),
-                        ));
-                    }
-                }
+                // A load left without its file is judged against the whole
+                // head tree, with the unchanged files' loads ([`super::xref`]).
             }
         }
         // 3. Stopping to use something before it is removed.
@@ -479,17 +468,6 @@ mod tests {
             waves(&nodes, &[]),
             [("main.conf".into(), 2), ("rules/a.conf".into(), 1), ("old/a.conf".into(), 3), ("old/b.conf".into(), 4)]
         );
-    }
-
-    #[test]
-    fn dangling_include_is_a_problem() {
-        let nodes = [
-            node("main.conf", ChangeStatus::Modified, Some("Include a.conf\n# v1\n"), Some("Include a.conf\n")),
-            node("a.conf", ChangeStatus::Deleted, Some("SecRule A \"b\" \"id:1\"\n"), None),
-        ];
-        let o = order(&nodes, &[]).unwrap();
-        assert_eq!(o.problems[0].len(), 1, "{:?}", o.problems);
-        assert_eq!(o.problems[0][0].0, Risk::High);
     }
 
     #[test]
