@@ -33,6 +33,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use memchr::memmem;
 use rayon::prelude::*;
 
 use super::links::{self, Links, PathIndex, Symbol};
@@ -97,18 +98,21 @@ impl Removed {
                 words.insert(w.as_bytes().to_vec());
             }
         }
-        Needles(words.into_iter().filter(|w| !w.is_empty()).collect())
+        Needles(words.into_iter().filter(|w| !w.is_empty()).map(|w| memmem::Finder::new(&w).into_owned()).collect())
     }
 }
 
-/// Byte strings, any of which makes a file worth parsing.
+/// Byte strings, any of which makes a file worth parsing; each searcher
+/// is built once, not once per file (`memmem::find` builds one per call,
+/// which was the largest cost of a 2,000-file scan that removes 100
+/// series).
 #[derive(Debug, Clone)]
-pub struct Needles(Vec<Vec<u8>>);
+pub struct Needles(Vec<memmem::Finder<'static>>);
 
 impl Needles {
     /// Does the text hold one of them?
     pub fn found_in(&self, bytes: &[u8]) -> bool {
-        self.0.iter().any(|n| memchr::memmem::find(bytes, n).is_some())
+        self.0.iter().any(|n| n.find(bytes).is_some())
     }
 }
 
