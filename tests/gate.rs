@@ -519,3 +519,31 @@ fn baseline_gates_compare_canary_with_the_baseline() {
     assert_eq!(code(&o), 2, "{}", text(&o));
     assert!(has(&o, "baseline of `cpu` is given by more than one metrics source"), "{}", text(&o));
 }
+
+/// The default CPU gate (cpu-query and cpu-baseline-query set, no gate
+/// written): a change that modifies a regex gets `cpu <= baseline × 1.5`
+/// on every stage below 100%, and plain `gate` decides it from the
+/// metrics file as `rollout run` does from Prometheus.
+#[test]
+fn the_default_cpu_gate_is_decided_against_the_baseline() {
+    let f = Fixture::with_policy(
+        "[rollout.prometheus]\ncpu-query = 'sum(rate(process_cpu_seconds_total{track=\"canary\"}[1m]))'\n\
+         cpu-baseline-query = 'sum(rate(process_cpu_seconds_total{track=\"baseline\"}[1m]))'\n",
+    );
+    let manifest = std::fs::read_to_string(f.root().join("manifest.toml")).expect("manifest");
+    assert!(manifest.contains("metric = \"cpu\"") && manifest.contains("max_ratio = 1.5"), "{manifest}");
+    let m = |cpu: &str, baseline: &str| {
+        format!(
+            r#"{{"elapsed_seconds": 99999, "samples": 99999,
+                "metrics": {{"error_rate": 0, "p99_latency_ms": 80, "rollback_rehearsed": 1, "cpu": {cpu}}}{baseline}}}"#
+        )
+    };
+    let o = f.gate("canary", &m("0.3", r#", "baseline": {"cpu": 0.25}"#), &[]);
+    assert_eq!(code(&o), 0, "0.3 <= 0.25 × 1.5: {}", text(&o));
+    let o = f.gate("canary", &m("0.4", r#", "baseline": {"cpu": 0.25}"#), &[]);
+    assert_eq!(code(&o), 3, "0.4 > 0.25 × 1.5: {}", text(&o));
+    assert!(has(&o, "cpu = 0.4 breaks cpu <= 0.375 (baseline 0.25 × 1.5 + 0"), "{}", text(&o));
+    let o = f.gate("canary", &m("0", ""), &[]);
+    assert_eq!(code(&o), 1, "no baseline, no promote: {}", text(&o));
+    assert!(has(&o, "the baseline of `cpu` is missing"), "{}", text(&o));
+}
