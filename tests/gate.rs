@@ -43,6 +43,10 @@ min-samples = 1000
 
 impl Fixture {
     fn new() -> Fixture {
+        Fixture::with_policy(POLICY)
+    }
+
+    fn with_policy(policy: &str) -> Fixture {
         let dir = tempfile::tempdir().expect("temp dir");
         let repo = Repository::init_opts(dir.path(), RepositoryInitOptions::new().initial_head("main")).expect("init");
         let write = |p: &str, s: &str| {
@@ -64,7 +68,7 @@ impl Fixture {
         commit("one");
         write("waf/rules.yaml", "rules:\n  - id: 1\n    pattern: 'a+b'\n    targets: [args]\n    action: block\n");
         commit("two");
-        write("cfglint.toml", POLICY);
+        write("cfglint.toml", policy);
         // The manifest, metrics and policy are pipeline files beside the
         // deployed tree (`waf/`): ignored, so gate's whole-tree check
         // does not count them.
@@ -397,4 +401,149 @@ fn bad_data_and_duplicate_keys_never_promote() {
     let o = f.run(&["gate", "--manifest", "manifest.toml", "--stage", "canary", "--metrics", "error_rate=prom.json"]);
     assert_eq!(code(&o), 2, "{}", text(&o));
     assert!(has(&o, "duplicate key `status`"), "{}", text(&o));
+}
+
+/// A canary-against-baseline gate, as `rollout run` evaluates it: `cpu`
+/// passes when canary <= baseline × max-ratio + slack. Plain `gate` reads
+/// the baseline from the metrics file (`"baseline": {"cpu": …}`, or a
+/// Prometheus series named `cpu:baseline`); a missing baseline is no data,
+/// never a promote.
+const BASELINE_POLICY: &str = r#"
+[[rollout.stages.high]]
+name = "canary"
+traffic-percent = 1
+min-bake-seconds = 900
+min-samples = 1000
+[[rollout.stages.high.gate]]
+metric = "error_rate"
+op = "<="
+threshold = 0.001
+on-fail = "rollback"
+share = true
+[[rollout.stages.high.gate]]
+metric = "cpu"
+baseline-query = 'sum(rate(process_cpu_seconds_total{track="baseline"}[1m]))'
+max-ratio = 1.5
+slack = 0.1
+op = "<="
+threshold = 0
+on-fail = "rollback"
+[[rollout.stages.high]]
+name = "full"
+traffic-percent = 100
+min-bake-seconds = 600
+min-samples = 1000
+"#;
+
+fn cpu_metrics(cpu: &str, baseline: Option<&str>) -> String {
+    let baseline = baseline.map_or_else(String::new, |b| format!(r#", "baseline": {{"cpu": {b}}}"#));
+    format!(
+        r#"{{"elapsed_seconds": 1200, "samples": 5000, "metrics": {{"error_rate": 0.0004, "rollback_rehearsed": 1, "cpu": {cpu}}}{baseline}}}"#
+    )
+}
+
+#[test]
+fn baseline_gates_compare_canary_with_the_baseline() {
+    let f = Fixture::with_policy(BASELINE_POLICY);
+    let manifest = std::fs::read_to_string(f.root().join("manifest.toml")).expect("manifest");
+    assert!(manifest.contains("max_ratio = 1.5"), "{manifest}");
+
+    // 0.8 <= 0.5 × 1.5 + 0.1 = 0.85: promote (not 0.8 against the stored 0).
+    let o = f.gate("canary", &cpu_metrics("0.8", Some("0.5")), &["--format", "json"]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    let j = json(&o);
+    let cpu = j["gates"].as_array().expect("gates").iter().find(|g| g["metric"] == "cpu").cloned().expect("cpu gate");
+    assert!((cpu["threshold"].as_f64().expect("threshold") - 0.85).abs() < 1e-9, "{cpu}");
+    assert_eq!(cpu["ok"], true, "{cpu}");
+    assert_eq!(cpu["baseline"]["observed"].as_f64(), Some(0.5), "{cpu}");
+    assert_eq!(cpu["baseline"]["max_ratio"].as_f64(), Some(1.5), "{cpu}");
+    assert_eq!(cpu["baseline"]["slack"].as_f64(), Some(0.1), "{cpu}");
+
+    // 0.9 > 0.85: roll back, naming the bound and where it comes from.
+    let o = f.gate("canary", &cpu_metrics("0.9", Some("0.5")), &[]);
+    assert_eq!(code(&o), 3, "{}", text(&o));
+    assert!(has(&o, "cpu = 0.9 breaks cpu <= 0.85 (baseline 0.5 × 1.5 + 0.1; on_fail = rollback)"), "{}", text(&o));
+    assert!(has(&o, "FAIL cpu <= 0.85 (baseline 0.5 × 1.5 + 0.1)  (observed 0.9; on fail: rollback)"), "{}", text(&o));
+
+    // No baseline: no data, a hold (exit 1), even for a canary at 0 CPU,
+    // which the stored threshold (0) would have promoted.
+    for m in [cpu_metrics("0", None), cpu_metrics("0", Some("null"))] {
+        let o = f.gate("canary", &m, &["--format", "json"]);
+        assert_eq!(code(&o), 1, "{m}: {}", text(&o));
+        let j = json(&o);
+        let reasons = j["reasons"].to_string();
+        assert!(reasons.contains("baseline of `cpu`"), "{m}: {reasons}");
+        let cpu = j["gates"].as_array().expect("gates").iter().find(|g| g["metric"] == "cpu").cloned().expect("cpu");
+        assert_eq!(cpu["ok"], serde_json::Value::Null, "{cpu}");
+    }
+    // The canary without data stays no data whatever the baseline.
+    let o = f.gate("canary", &cpu_metrics("null", Some("0.5")), &[]);
+    assert_eq!(code(&o), 1, "{}", text(&o));
+    assert!(has(&o, "metric `cpu` has no data"), "{}", text(&o));
+
+    // A baseline no metric can take is bad data, exit 2, no verdict.
+    let o = f.gate("canary", &cpu_metrics("0.1", Some("-1")), &[]);
+    assert_eq!(code(&o), 2, "{}", text(&o));
+    assert!(has(&o, "bad data") && has(&o, "cpu:baseline = -1"), "{}", text(&o));
+    assert!(o.stdout.is_empty(), "{}", text(&o));
+    // A malformed baseline table is malformed metrics.
+    let o = f.gate("canary", r#"{"elapsed_seconds": 1200, "samples": 5000, "metrics": {}, "baseline": 3}"#, &[]);
+    assert_eq!(code(&o), 2, "{}", text(&o));
+    assert!(has(&o, "`baseline` must be an object"), "{}", text(&o));
+
+    // From Prometheus: a series named `cpu:baseline` (by label, or with
+    // `--metrics cpu:baseline=FILE`) is the baseline of `cpu`.
+    let vector = r#"{"status":"success","data":{"resultType":"vector","result":[
+        {"metric":{"__name__":"error_rate"},"value":[1700000000.5,"0.0002"]},
+        {"metric":{"name":"cpu"},"value":[1700000000.5,"0.8"]},
+        {"metric":{"name":"cpu:baseline"},"value":[1700000000.5,"0.5"]},
+        {"metric":{"__name__":"rollback_rehearsed"},"value":[1700000000.5,"1"]},
+        {"metric":{"__name__":"samples"},"value":[1700000000.5,"4200"]}]}}"#;
+    let o = f.gate("canary", vector, &["--elapsed-seconds", "1000"]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    f.write(
+        "canary.json",
+        r#"{"elapsed_seconds": 1200, "samples": 5000, "metrics": {"error_rate": 0.0004, "rollback_rehearsed": 1, "cpu": 0.9}}"#,
+    );
+    f.write(
+        "base.json",
+        r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"0.5"]}]}}"#,
+    );
+    let args = ["gate", "--manifest", "manifest.toml", "--stage", "canary", "--metrics", "canary.json"];
+    let o = f.run(&[&args[..], &["--metrics", "cpu:baseline=base.json"]].concat());
+    assert_eq!(code(&o), 3, "{}", text(&o));
+    // The same baseline from two sources is ambiguous.
+    f.write("both.json", &cpu_metrics("0.1", Some("0.5")));
+    let args = ["gate", "--manifest", "manifest.toml", "--stage", "canary", "--metrics", "both.json"];
+    let o = f.run(&[&args[..], &["--metrics", "cpu:baseline=base.json"]].concat());
+    assert_eq!(code(&o), 2, "{}", text(&o));
+    assert!(has(&o, "baseline of `cpu` is given by more than one metrics source"), "{}", text(&o));
+}
+
+/// The default CPU gate (cpu-query and cpu-baseline-query set, no gate
+/// written): a change that modifies a regex gets `cpu <= baseline × 1.5`
+/// on every stage below 100%, and plain `gate` decides it from the
+/// metrics file as `rollout run` does from Prometheus.
+#[test]
+fn the_default_cpu_gate_is_decided_against_the_baseline() {
+    let f = Fixture::with_policy(
+        "[rollout.prometheus]\ncpu-query = 'sum(rate(process_cpu_seconds_total{track=\"canary\"}[1m]))'\n\
+         cpu-baseline-query = 'sum(rate(process_cpu_seconds_total{track=\"baseline\"}[1m]))'\n",
+    );
+    let manifest = std::fs::read_to_string(f.root().join("manifest.toml")).expect("manifest");
+    assert!(manifest.contains("metric = \"cpu\"") && manifest.contains("max_ratio = 1.5"), "{manifest}");
+    let m = |cpu: &str, baseline: &str| {
+        format!(
+            r#"{{"elapsed_seconds": 99999, "samples": 99999,
+                "metrics": {{"error_rate": 0, "p99_latency_ms": 80, "rollback_rehearsed": 1, "cpu": {cpu}}}{baseline}}}"#
+        )
+    };
+    let o = f.gate("canary", &m("0.3", r#", "baseline": {"cpu": 0.25}"#), &[]);
+    assert_eq!(code(&o), 0, "0.3 <= 0.25 × 1.5: {}", text(&o));
+    let o = f.gate("canary", &m("0.4", r#", "baseline": {"cpu": 0.25}"#), &[]);
+    assert_eq!(code(&o), 3, "0.4 > 0.25 × 1.5: {}", text(&o));
+    assert!(has(&o, "cpu = 0.4 breaks cpu <= 0.375 (baseline 0.25 × 1.5 + 0"), "{}", text(&o));
+    let o = f.gate("canary", &m("0", ""), &[]);
+    assert_eq!(code(&o), 1, "no baseline, no promote: {}", text(&o));
+    assert!(has(&o, "the baseline of `cpu` is missing"), "{}", text(&o));
 }

@@ -916,14 +916,14 @@ fn unchanged_files_that_still_use_what_the_change_removes() {
     assert_eq!(base.risk, Risk::Blocked, "{:?}", base.reasons);
     assert_eq!(
         base.reasons[0],
-        "modsec/main.conf (not in this change) still loads this file (`Include rules/base.conf`): the config will not load"
+        "modsec/main.conf:2 (not in this change) still loads this file (`Include rules/base.conf`): the config will not load"
     );
     assert!(rollout_doc().contains(&base.reasons[0]), "docs/rollout.md shows this reason as it is");
     // An optional include glob left matching nothing: high, not blocked.
     let site = change(m, "modsec/rules/local/site.conf", ChangeStatus::Deleted);
     assert_eq!(site.risk, Risk::High, "{:?}", site.reasons);
     assert!(
-        site.reasons.contains(&"`IncludeOptional rules/local/*.conf` in modsec/main.conf (not in this change) no longer matches any file: what modsec/rules/local/site.conf held is no longer loaded".to_owned()),
+        site.reasons.contains(&"`IncludeOptional rules/local/*.conf` in modsec/main.conf:3 (not in this change) no longer matches any file: what modsec/rules/local/site.conf held is no longer loaded".to_owned()),
         "{:?}",
         site.reasons
     );
@@ -951,7 +951,7 @@ fn unchanged_files_that_still_use_what_the_change_removes() {
 
     let o = r.cfglint(&["rollout", "--no-config"]);
     assert_eq!(code(&o), 1, "{}", text(&o));
-    assert!(has(&o, "modsec/main.conf (not in this change) still loads this file"), "{}", text(&o));
+    assert!(has(&o, "modsec/main.conf:2 (not in this change) still loads this file"), "{}", text(&o));
 
     // What still matches or is still defined is no problem: another file
     // under the glob, and the receiver defined again elsewhere.
@@ -967,4 +967,127 @@ fn unchanged_files_that_still_use_what_the_change_removes() {
     for c in &plan.manifest.changes {
         assert!(!c.reasons.iter().any(|x| x.contains("not in this change")), "{c:#?}");
     }
+}
+
+/// Issue #14: renaming a recording rule and the alert that uses it in one
+/// change is a plan, not a dependency cycle: the recording rule (which
+/// adds the new name) goes first, the alert that uses the new name after
+/// it. The old name's removal blocks only when an unchanged file still
+/// uses it.
+#[test]
+fn renaming_a_recording_rule_with_its_alert_is_a_plan() {
+    let r = Repo::init();
+    let errors = "sum by (job) (rate(http_requests_total{code=~\"5..\"}[5m]))";
+    r.write("prometheus/rules/recording.yaml", prom_rules(&[("job:http_errors:rate5m", errors)]));
+    r.write("prometheus/rules/alerts.yaml", prom_rules(&[("HighErrorRate", "job:http_errors:rate5m > 0.05")]));
+    r.write("prometheus/prometheus.yml", "rule_files:\n  - rules/*.yaml\n");
+    r.commit("one");
+    r.write("prometheus/rules/recording.yaml", prom_rules(&[("job:http_errors:ratio5m", errors)]));
+    r.write("prometheus/rules/alerts.yaml", prom_rules(&[("HighErrorRate", "job:http_errors:ratio5m > 0.05")]));
+    r.commit("rename");
+
+    let plan = r.plan(&Request::default(), &Policy::default()).expect("a plan, not a cycle");
+    assert!(plan.blocked.is_empty(), "{:#?}", plan.manifest.changes);
+    assert_eq!(
+        waves(&plan.manifest),
+        [
+            ("prometheus/rules/recording.yaml".to_owned(), ChangeStatus::Modified, 1),
+            ("prometheus/rules/alerts.yaml".to_owned(), ChangeStatus::Modified, 2),
+        ]
+    );
+    let alerts = change(&plan.manifest, "prometheus/rules/alerts.yaml", ChangeStatus::Modified);
+    let whys: Vec<&str> = alerts.depends_on.iter().map(|d| d.why.as_str()).collect();
+    assert!(
+        whys.contains(
+            &"`expr of alert HighErrorRate` refers to series job:http_errors:ratio5m, which that change adds"
+        ),
+        "{whys:?}"
+    );
+    // The window in which the old alert still uses the removed name is
+    // said, not hidden.
+    assert!(whys.iter().any(|w| w.contains("also removes series job:http_errors:rate5m")), "{whys:?}");
+    assert!(alerts.depends_on.iter().all(|d| d.path == "prometheus/rules/recording.yaml"), "{:?}", alerts.depends_on);
+    let recording = change(&plan.manifest, "prometheus/rules/recording.yaml", ChangeStatus::Modified);
+    assert!(recording.depends_on.is_empty(), "{:?}", recording.depends_on);
+    let o = r.cfglint(&["rollout", "--no-config", "-o", "m.toml"]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+
+    // The same rename while an unchanged file still uses the old name:
+    // blocked on that file (exit 1), still not a cycle.
+    let r = Repo::init();
+    r.write("prometheus/rules/recording.yaml", prom_rules(&[("job:http_errors:rate5m", errors)]));
+    r.write("prometheus/rules/alerts.yaml", prom_rules(&[("HighErrorRate", "job:http_errors:rate5m > 0.05")]));
+    r.write("prometheus/rules/slo.yaml", prom_rules(&[("ErrorBudgetBurn", "job:http_errors:rate5m > 0.1")]));
+    r.commit("one");
+    r.write("prometheus/rules/recording.yaml", prom_rules(&[("job:http_errors:ratio5m", errors)]));
+    r.write("prometheus/rules/alerts.yaml", prom_rules(&[("HighErrorRate", "job:http_errors:ratio5m > 0.05")]));
+    r.commit("rename, slo.yaml forgotten");
+    let plan = r.plan(&Request::default(), &Policy::default()).expect("a plan, not a cycle");
+    assert_eq!(plan.blocked, ["prometheus/rules/recording.yaml"]);
+    let c = change(&plan.manifest, "prometheus/rules/recording.yaml", ChangeStatus::Modified);
+    assert_eq!(
+        c.reasons[0],
+        "series job:http_errors:rate5m is removed, but prometheus/rules/slo.yaml (not in this change) still uses it (`expr of alert ErrorBudgetBurn`)"
+    );
+    let o = r.cfglint(&["rollout", "--no-config", "-o", "m.toml"]);
+    assert_eq!(code(&o), 1, "{}", text(&o));
+
+    // A recording rule and its alert renamed together inside one file.
+    r.write(
+        "prometheus/rules/both.yaml",
+        prom_rules(&[("job:a:rate5m", "rate(a_total[5m])"), ("AHigh", "job:a:rate5m > 1")]),
+    );
+    r.commit("both");
+    r.write(
+        "prometheus/rules/both.yaml",
+        prom_rules(&[("job:a:ratio5m", "rate(a_total[5m])"), ("AHigh", "job:a:ratio5m > 1")]),
+    );
+    r.commit("rename inside one file");
+    let req = Request { base: Some("HEAD~1".into()), ..Request::default() };
+    let plan = r.plan(&req, &Policy::default()).expect("plan");
+    assert!(plan.blocked.is_empty(), "{:#?}", plan.manifest.changes);
+}
+
+/// Issue #14: a strict `Include` (no `IncludeOptional`, no glob) of a file
+/// the head tree no longer has makes the config fail to load wherever the
+/// `Include` sits: blocked whether the including file is in the change or
+/// not, naming the file and line. A glob that still matches a file at
+/// head (changed or not) is no problem.
+#[test]
+fn a_strict_include_of_a_deleted_file_blocks_from_changed_and_unchanged_files() {
+    let r = Repo::init();
+    r.write("modsec/main.conf", "SecRuleEngine On\nInclude rules/base.conf\nInclude rules/extra/*.conf\n");
+    r.write("modsec/other.conf", "# vhost b\n\nInclude rules/base.conf\n");
+    r.write("modsec/rules/base.conf", seclang(900_100, "^base$"));
+    r.write("modsec/rules/extra/a.conf", seclang(900_200, "^a$"));
+    r.write("modsec/rules/extra/b.conf", seclang(900_300, "^b$"));
+    r.commit("one");
+    r.write("modsec/main.conf", "SecRuleEngine DetectionOnly\nInclude rules/base.conf\nInclude rules/extra/*.conf\n");
+    r.remove("modsec/rules/base.conf");
+    r.remove("modsec/rules/extra/a.conf");
+    r.commit("two");
+
+    let plan = r.plan(&Request::default(), &Policy::default()).expect("plan");
+    let m = &plan.manifest;
+    let base = change(m, "modsec/rules/base.conf", ChangeStatus::Deleted);
+    assert_eq!(base.risk, Risk::Blocked, "{:?}", base.reasons);
+    for why in [
+        "modsec/main.conf:2 (in this change) still loads this file (`Include rules/base.conf`): the config will not load",
+        "modsec/other.conf:3 (not in this change) still loads this file (`Include rules/base.conf`): the config will not load",
+    ] {
+        assert!(base.reasons.iter().any(|r| r == why), "missing `{why}` in {:?}", base.reasons);
+    }
+    // The including file is not where the problem is reported twice, nor
+    // at a lower risk.
+    let main = change(m, "modsec/main.conf", ChangeStatus::Modified);
+    assert!(!main.reasons.iter().any(|r| r.contains("rules/base.conf") || r.contains("extra")), "{:?}", main.reasons);
+    assert_ne!(main.risk, Risk::High, "{:?}", main.reasons);
+    // `rules/extra/*.conf` still matches b.conf, which the change keeps.
+    let a = change(m, "modsec/rules/extra/a.conf", ChangeStatus::Deleted);
+    assert!(!a.reasons.iter().any(|r| r.contains("load")), "{:?}", a.reasons);
+    assert_eq!(plan.blocked, ["modsec/rules/base.conf"]);
+
+    let o = r.cfglint(&["rollout", "--no-config", "-o", "m.toml"]);
+    assert_eq!(code(&o), 1, "{}", text(&o));
+    assert!(has(&o, "modsec/main.conf:2 (in this change) still loads this file"), "{}", text(&o));
 }

@@ -452,6 +452,13 @@ fn healthy_two_stage_rollout_completes_and_the_manifest_is_pinned() {
     let d = decisions(&log);
     assert_eq!(d.iter().filter(|(_, x)| x == "promote").count(), 2, "{d:?}");
     assert!(d.iter().all(|(_, x)| x != "rollback"), "{d:?}");
+    // Each stage promotes within its bake plus a few intervals (0.5 s
+    // each; ten allow for a loaded machine), far from its 20 s deadline.
+    for e in log.iter().filter(|e| e["decision"] == "promote") {
+        let (elapsed, bake) = (e["elapsed_seconds"].as_f64(), e["min_bake_seconds"].as_f64());
+        let (elapsed, bake) = (elapsed.expect("elapsed"), bake.expect("bake"));
+        assert!(elapsed >= bake && elapsed <= bake + 10.0 * 0.5, "promoted {elapsed}s into a {bake}s bake: {e}");
+    }
     assert!(log.iter().any(|e| e["event"] == "rehearsal" && e["ok"] == true), "the rollback was rehearsed");
     // Each poll has the observed values with their sample times.
     let poll = log.iter().find(|e| e["decision"] == "promote").expect("a promote");
@@ -465,10 +472,12 @@ fn healthy_two_stage_rollout_completes_and_the_manifest_is_pinned() {
     assert!(text(&s).contains("complete"), "{}", text(&s));
 
     // gate --state: the bake time is the state's clock, not the metrics'
-    // elapsed_seconds (86400 here), and the stage must be the state's.
+    // elapsed_seconds (86400 here), and the stage must be the state's. The
+    // baseline gate reads its baseline from the metrics file.
     std::fs::write(
         f.root().join("m.json"),
-        r#"{"elapsed_seconds": 86400, "samples": 5000, "metrics": {"error_rate": 0, "ok_ratio": 0}}"#,
+        r#"{"elapsed_seconds": 86400, "samples": 5000, "metrics": {"error_rate": 0, "ok_ratio": 0},
+            "baseline": {"ok_ratio": 0}}"#,
     )
     .expect("write");
     let gate = |stage: &str| {
@@ -868,4 +877,88 @@ fn the_plan_names_a_missing_cpu_query() {
     let o = f.cfglint(&["rollout", "-o", "manifest.toml"]);
     assert_eq!(code(&o), 0, "{}", text(&o));
     assert!(text(&o).contains("note:") && text(&o).contains("cpu-query and cpu-baseline-query"), "{}", text(&o));
+}
+
+/// A value no metric can take (here a share of 2, from real PromQL) is bad
+/// data: logged on every poll, never a promote, and the deadline rolls
+/// back.
+#[test]
+fn bad_data_never_promotes() {
+    if !available() {
+        return;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let f = Fixture::new(&policy("vector(2)", 1, 3));
+    let exporter = Exporter::start(Mode::Healthy, f.root().to_path_buf());
+    let prom = Prom::start(exporter.port);
+    let o = f.run(&prom);
+    assert_eq!(code(&o), 3, "{}", text(&o));
+    assert_eq!(f.rules(), BASE_RULES);
+    let log = f.log();
+    let polls: Vec<&serde_json::Value> = log.iter().filter(|e| e.get("decision").is_some()).collect();
+    assert!(!polls.is_empty() && polls.iter().all(|e| e["decision"] != "promote"), "{log:?}");
+    let last = polls.last().expect("a poll");
+    assert!(last["reasons"].to_string().contains("bad data: error_rate = 2 is above 1"), "{last}");
+    assert_eq!(last["decision"], "rollback");
+    assert!(last["reasons"][0].as_str().unwrap_or("").contains("max-wait-seconds"), "{last}");
+}
+
+/// The rehearsal stage rehearses the rollback before it bakes; when a step
+/// fails (here the forward command), the rollout stops at base: exit 3,
+/// `rollback_rehearsed` never met, the failure logged.
+#[test]
+fn a_failed_rehearsal_stops_the_rollout_at_base() {
+    if !available() {
+        return;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let cfg = format!(
+        "[rollout]\nforward-command = \"echo forward refused >&2; false; : {{revision}}\"\n{}",
+        policy(ERROR_RATE, 1, 20)
+    );
+    let f = Fixture::new(&cfg);
+    let o = wait_bounded(spawn(&f, &Fixture::run_args_at(NOWHERE)), Duration::from_secs(60));
+    assert_eq!(code(&o), 3, "{}", text(&o));
+    assert_eq!(f.rules(), BASE_RULES, "the tree is at base");
+    assert_eq!(f.deploys(), ["canary", "rollback"]);
+    let log = f.log();
+    let rehearsal = log.iter().find(|e| e["event"] == "rehearsal").expect("rehearsal event");
+    assert_eq!(rehearsal["ok"], false, "{rehearsal}");
+    assert!(log.iter().all(|e| e.get("decision").is_none()), "no poll after a failed rehearsal: {log:?}");
+    assert_eq!(f.state()["status"], "rolled_back");
+    assert_eq!(f.state()["rehearsed"], false);
+    assert!(f.state()["reason"].as_str().unwrap_or("").contains("rollback rehearsal failed"), "{}", f.state());
+}
+
+/// `run` refuses a work tree whose repository does not hold the rollback
+/// revision (a shallow clone): exit 2 before anything is deployed.
+#[test]
+fn run_refuses_a_clone_without_the_rollback_revision() {
+    if !available() {
+        return;
+    }
+    let f = Fixture::new(&policy(ERROR_RATE, 1, 20));
+    let clone = tempfile::tempdir().expect("temp dir");
+    let url = format!("file://{}", f.root().display());
+    let o = Command::new("git")
+        .args(["clone", "-q", "--depth", "1", &url, "c"])
+        .current_dir(clone.path())
+        .output()
+        .expect("git clone");
+    assert!(o.status.success(), "{}", text(&o));
+    let c = clone.path().join("c");
+    let manifest = f.root().join("manifest.toml");
+    let state = clone.path().join("state.json");
+    let o = Command::new(env!("CARGO_BIN_EXE_cfglint"))
+        .args(["rollout", "run", "--manifest"])
+        .arg(&manifest)
+        .args(["--deploy", "echo deployed >> ../deploys.txt", "--prometheus", NOWHERE, "--state"])
+        .arg(&state)
+        .current_dir(&c)
+        .output()
+        .expect("run cfglint");
+    assert_eq!(code(&o), 2, "{}", text(&o));
+    assert!(text(&o).contains("is not a commit in the repository"), "{}", text(&o));
+    assert!(!clone.path().join("deploys.txt").exists(), "nothing was deployed");
+    assert!(!state.exists(), "no rollout was started");
 }

@@ -10,9 +10,16 @@
 //!    even before the bake time is up: a breach at a small traffic share is
 //!    the cheapest moment to undo.
 //! 2. **hold** when the bake time is not reached, too few samples were
-//!    seen, a gate's metric is missing or has no data, or a gate with
-//!    `on_fail = "hold"` is breached.
+//!    seen, a gate's metric (or, for a baseline gate, the baseline's value)
+//!    is missing or has no data, or a gate with `on_fail = "hold"` is
+//!    breached.
 //! 3. **promote** otherwise.
+//!
+//! A canary-against-baseline gate (`max_ratio`, with `baseline_query`)
+//! holds when `canary <= baseline × max_ratio + slack`: its threshold is
+//! that bound, computed here from the observed baseline, for `gate` (the
+//! baseline from the metrics file) and `rollout run` (from its
+//! `baseline_query`) alike.
 //!
 //! Every reason is reported, not just the first. Observations missing
 //! `elapsed_seconds` or `samples` are an error, not a hold.
@@ -22,8 +29,8 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use super::Error;
-use super::manifest::{Manifest, OnFail, Op, Risk};
-use super::metrics::Observed;
+use super::manifest::{Gate, Manifest, OnFail, Op, Risk};
+use super::metrics::{BASELINE_SUFFIX, Observed};
 
 /// The answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -63,6 +70,35 @@ pub struct GateCheck {
     pub observed: Option<f64>,
     /// Whether the gate holds (`null` when there is no value).
     pub ok: Option<bool>,
+    /// For a canary-against-baseline gate: the baseline and the bound's
+    /// terms (`threshold` is then `baseline × max_ratio + slack`). Absent
+    /// for other gates.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineCheck>,
+}
+
+/// The baseline side of a canary-against-baseline gate, checked.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BaselineCheck {
+    /// The baseline's value (`null`: missing or no data; the gate holds).
+    pub observed: Option<f64>,
+    /// The largest canary / baseline ratio allowed.
+    pub max_ratio: f64,
+    /// The absolute allowance on top of the ratio.
+    pub slack: f64,
+}
+
+impl BaselineCheck {
+    /// The bound the canary must stay at or under, when there is a baseline.
+    pub fn bound(&self) -> Option<f64> {
+        self.observed.map(|b| b * self.max_ratio + self.slack)
+    }
+
+    /// `baseline 0.5 × 1.5 + 0.1`.
+    fn describe(&self) -> String {
+        let base = self.observed.map_or_else(|| "baseline".to_owned(), |b| format!("baseline {}", num(b)));
+        format!("{base} × {} + {}", num(self.max_ratio), num(self.slack))
+    }
 }
 
 /// The decision for a stage, with everything that led to it.
@@ -124,15 +160,42 @@ pub fn bad_data(stage: &super::manifest::Stage, observed: &Observed) -> Vec<Stri
         }
     }
     let mut seen = std::collections::BTreeSet::new();
+    let mut seen_baselines = std::collections::BTreeSet::new();
     for g in &stage.gates {
+        let share = stage.gates.iter().any(|x| x.metric == g.metric && x.share);
         if let Some(Some(v)) = observed.metrics.get(&g.metric)
             && seen.insert(g.metric.as_str())
-            && let Some(why) = out_of_range(&g.metric, *v, stage.gates.iter().any(|x| x.metric == g.metric && x.share))
+            && let Some(why) = out_of_range(&g.metric, *v, share)
+        {
+            out.push(why);
+        }
+        if g.max_ratio.is_some()
+            && let Some(Some(v)) = observed.baselines.get(&g.metric)
+            && seen_baselines.insert(g.metric.as_str())
+            && let Some(why) = out_of_range(&format!("{}{BASELINE_SUFFIX}", g.metric), *v, share)
         {
             out.push(why);
         }
     }
     out
+}
+
+/// `gate` as it is decided this time: a baseline gate's operator is `<=`
+/// and its threshold the bound from the observed baseline (kept as
+/// written when there is no baseline: the gate then has no value).
+fn effective(gate: &Gate, observed: &Observed) -> (Gate, Option<BaselineCheck>) {
+    let mut g = gate.clone();
+    let Some(max_ratio) = gate.max_ratio else { return (g, None) };
+    let check = BaselineCheck {
+        observed: observed.baselines.get(&gate.metric).copied().flatten(),
+        max_ratio,
+        slack: gate.slack.unwrap_or(0.0),
+    };
+    g.op = Op::Le;
+    if let Some(bound) = check.bound() {
+        g.threshold = bound;
+    }
+    (g, Some(check))
 }
 
 /// Decide one stage. Bad data (see [`bad_data`]) is an error, never a
@@ -169,21 +232,38 @@ pub fn decide(manifest: &Manifest, stage_name: &str, observed: &Observed) -> Res
     let mut hold = Vec::new();
     let mut fine = Vec::new();
     let mut gates = Vec::new();
-    for g in &stage.gates {
+    for written in &stage.gates {
+        let (g, baseline) = effective(written, observed);
         let value = observed.metrics.get(&g.metric);
         let observed_value = value.copied().flatten();
-        let ok = observed_value.map(|v| g.op.holds(v, g.threshold));
-        match (value, ok) {
-            (None, _) => hold.push(format!("metric `{}` is missing (gate {g})", g.metric)),
-            (Some(None), _) => hold.push(format!("metric `{}` has no data (gate {g})", g.metric)),
-            (Some(Some(v)), Some(false)) => {
-                let text = format!("{} = {} breaks {g} (on_fail = {})", g.metric, num(*v), g.on_fail.as_str());
+        let bound = baseline.as_ref().map_or(Some(g.threshold), BaselineCheck::bound);
+        let ok = observed_value.zip(bound).map(|(v, t)| g.op.holds(v, t));
+        // The gate as the reasons name it: `cpu <= 0.85 (baseline 0.5 × 1.5 + 0.1; …)`.
+        let terms = baseline.as_ref().map(|b| format!("{}; ", b.describe())).unwrap_or_default();
+        let shown = match &baseline {
+            Some(b) if b.observed.is_none() => format!("{} {} {}", g.metric, g.op, b.describe()),
+            _ => g.to_string(),
+        };
+        match (value, &baseline) {
+            (None, _) => hold.push(format!("metric `{}` is missing (gate {shown})", g.metric)),
+            (Some(None), _) => hold.push(format!("metric `{}` has no data (gate {shown})", g.metric)),
+            (_, Some(b)) if b.observed.is_none() => {
+                let why = if observed.baselines.contains_key(&g.metric) { "has no data" } else { "is missing" };
+                hold.push(format!(
+                    "the baseline of `{}` {why} (`{}{BASELINE_SUFFIX}`; gate {shown})",
+                    g.metric, g.metric
+                ));
+            }
+            (Some(Some(v)), _) if ok == Some(false) => {
+                let text = format!("{} = {} breaks {g} ({terms}on_fail = {})", g.metric, num(*v), g.on_fail.as_str());
                 match g.on_fail {
                     OnFail::Rollback => rollback.push(text),
                     OnFail::Hold => hold.push(text),
                 }
             }
-            (Some(Some(v)), _) => fine.push(format!("{} = {} meets {g}", g.metric, num(*v))),
+            (Some(Some(v)), _) => fine.push(format!("{} = {} meets {g}{}", g.metric, num(*v), {
+                baseline.as_ref().map(|b| format!(" ({})", b.describe())).unwrap_or_default()
+            })),
         }
         gates.push(GateCheck {
             metric: g.metric.clone(),
@@ -192,6 +272,7 @@ pub fn decide(manifest: &Manifest, stage_name: &str, observed: &Observed) -> Res
             on_fail: g.on_fail,
             observed: observed_value,
             ok,
+            baseline,
         });
     }
     let bake = stage.min_bake_seconds as f64;
@@ -276,12 +357,16 @@ impl Verdict {
                     None => "??  ",
                 };
                 let seen = g.observed.map_or_else(|| "no value".to_owned(), num);
+                let bound = match &g.baseline {
+                    None => num(g.threshold),
+                    Some(b) if b.observed.is_none() => b.describe(),
+                    Some(b) => format!("{} ({})", num(g.threshold), b.describe()),
+                };
                 let _ = writeln!(
                     s,
-                    "  {mark} {} {} {}  (observed {seen}; on fail: {})",
+                    "  {mark} {} {} {bound}  (observed {seen}; on fail: {})",
                     g.metric,
                     g.op,
-                    num(g.threshold),
                     g.on_fail.as_str()
                 );
             }
@@ -336,6 +421,7 @@ mod tests {
             elapsed_seconds: Some(elapsed),
             samples: Some(samples),
             metrics: metrics.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect(),
+            baselines: std::collections::BTreeMap::new(),
         }
     }
 

@@ -115,6 +115,8 @@ pub struct Load {
     pub strict: bool,
     /// A directive (globs allowed) rather than a string value.
     pub directive: bool,
+    /// The 1-based line of the directive, where the format has lines.
+    pub line: Option<usize>,
 }
 
 /// Everything one version of a file defines and refers to.
@@ -211,10 +213,11 @@ fn line_links(text: &str) -> Links {
             strict: !word.eq_ignore_ascii_case("IncludeOptional"),
             directive: true,
             target,
+            line: Some(memchr::memchr_iter(b'\n', &text.as_bytes()[..line_start]).count() + 1),
         });
     }
     // Directives that `seclang::links` does not read.
-    for line in text.lines() {
+    for (n, line) in text.lines().enumerate() {
         let mut words = line.split_whitespace();
         let Some(first) = words.next() else { continue };
         let directive = first.to_ascii_lowercase();
@@ -224,7 +227,13 @@ fn line_links(text: &str) -> Links {
         let Some(arg) = words.next() else { continue };
         let target = arg.trim_end_matches(';').trim_matches(['"', '\'']).to_owned();
         if !target.is_empty() {
-            out.loads.push(Load { via: format!("{first} {target}"), target, strict: true, directive: true });
+            out.loads.push(Load {
+                via: format!("{first} {target}"),
+                target,
+                strict: true,
+                directive: true,
+                line: Some(n + 1),
+            });
         }
     }
     out.refs.sort();
@@ -258,6 +267,7 @@ fn tree_links(parsed: &source::Parsed) -> Links {
                     via: format!("rule_files: {g}"),
                     strict: false,
                     directive: true,
+                    line: None,
                 });
             }
         }
@@ -274,6 +284,7 @@ fn tree_links(parsed: &source::Parsed) -> Links {
                             via: format!("the value \"{v}\""),
                             strict: false,
                             directive: false,
+                            line: None,
                         });
                     }
                 }
@@ -605,7 +616,13 @@ mod tests {
     fn resolving_loads() {
         let idx =
             PathIndex::new([("crs/rules/a.conf", 0), ("crs/rules/b.conf", 1), ("crs/main.conf", 2), ("x.yaml", 3)]);
-        let load = |t: &str, directive: bool| Load { target: t.into(), via: String::new(), strict: true, directive };
+        let load = |t: &str, directive: bool| Load {
+            target: t.into(),
+            via: String::new(),
+            strict: true,
+            directive,
+            line: None,
+        };
         assert_eq!(idx.resolve("crs/main.conf", &load("rules/*.conf", true)), [0, 1]);
         assert_eq!(idx.resolve("crs/main.conf", &load("./rules/a.conf", true)), [0]);
         assert_eq!(idx.resolve("crs/main.conf", &load("crs/rules/b.conf", true)), [1], "root-relative fallback");

@@ -4,9 +4,11 @@
 //! Position: input to [`super::gate`].
 //!
 //! documented shape: `{"elapsed_seconds": 1200, "samples": 5000,
-//! "metrics": {"error_rate": 0.0004, "p99_latency_ms": 80}}`. Unknown
-//! top-level keys are errors (a typo must not read as "no data"); a metric
-//! whose value is `null` has no data (the gate holds).
+//! "metrics": {"error_rate": 0.0004, "p99_latency_ms": 80},
+//! "baseline": {"cpu": 0.5}}`. `baseline` (optional) holds the baseline's
+//! value of each canary-against-baseline gate's metric. Unknown top-level
+//! keys are errors (a typo must not read as "no data"); a metric whose
+//! value is `null` has no data (the gate holds).
 //!
 //! Prometheus: the body of `/api/v1/query` (`{"status": "success", "data":
 //! {"resultType": "vector", "result": [...]}}`). Each series is named by
@@ -14,7 +16,9 @@
 //! one with `label_replace(EXPR, "name", "error_rate", "", "")`), else by
 //! the name given with the file (`--metrics error_rate=FILE`) when the
 //! result holds one series or none (an empty result: no data). Series named
-//! `elapsed_seconds` and `samples` fill those fields. `NaN` (for example
+//! `elapsed_seconds` and `samples` fill those fields, and a series named
+//! `NAME:baseline` ([`BASELINE_SUFFIX`]) is the baseline's value of
+//! `NAME`. `NaN` (for example
 //! `0/0` with no traffic) is no data; two series with one name is an error
 //! (aggregate them in the query).
 //!
@@ -25,6 +29,11 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+/// A Prometheus series (or `--metrics NAME=FILE` name) ending with this is
+/// the baseline's value of the metric before it: `cpu:baseline` for `cpu`.
+/// `rollout run` logs a baseline query's value under the same name.
+pub const BASELINE_SUFFIX: &str = ":baseline";
+
 /// Metrics observed for one stage.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Observed {
@@ -34,6 +43,9 @@ pub struct Observed {
     pub samples: Option<f64>,
     /// Metric values; `None` means the source had no data.
     pub metrics: BTreeMap<String, Option<f64>>,
+    /// The baseline's value of each canary-against-baseline gate's metric,
+    /// by the canary metric's name; `None` means no data.
+    pub baselines: BTreeMap<String, Option<f64>>,
 }
 
 impl Observed {
@@ -53,6 +65,11 @@ impl Observed {
         for (k, v) in other.metrics {
             if self.metrics.insert(k.clone(), v).is_some() {
                 return Err(format!("metric `{k}` is given by more than one metrics source"));
+            }
+        }
+        for (k, v) in other.baselines {
+            if self.baselines.insert(k.clone(), v).is_some() {
+                return Err(format!("the baseline of `{k}` is given by more than one metrics source"));
             }
         }
         Ok(())
@@ -196,28 +213,35 @@ fn design(map: &serde_json::Map<String, Value>) -> Result<Observed, String> {
                     return Err(format!("unsupported metrics version {v} (expected 1)"));
                 }
             }
-            "metrics" => {
-                let Value::Object(metrics) = v else {
-                    return Err(format!("`metrics` must be an object of name → number, not {}", kind(v)));
-                };
-                for (name, value) in metrics {
-                    let value = match value {
-                        Value::Null => None,
-                        Value::Number(n) => match n.as_f64() {
-                            Some(x) if x.is_finite() => Some(x),
-                            _ => return Err(format!("metric `{name}` is not a finite number")),
-                        },
-                        other => {
-                            return Err(format!("metric `{name}` must be a number or null, not {}", kind(other)));
-                        }
-                    };
-                    out.metrics.insert(name.clone(), value);
-                }
-            }
+            "metrics" => out.metrics = values(k, v, "metric")?,
+            "baseline" => out.baselines = values(k, v, "baseline of")?,
             other => {
-                return Err(format!("unknown key `{other}` (expected elapsed_seconds, samples and metrics)"));
+                return Err(format!("unknown key `{other}` (expected elapsed_seconds, samples, metrics and baseline)"));
             }
         }
+    }
+    Ok(out)
+}
+
+/// An object of name → number or `null` (no data): `metrics` or
+/// `baseline`. `what` names one value in errors.
+fn values(key: &str, v: &Value, what: &str) -> Result<BTreeMap<String, Option<f64>>, String> {
+    let Value::Object(map) = v else {
+        return Err(format!("`{key}` must be an object of name → number, not {}", kind(v)));
+    };
+    let mut out = BTreeMap::new();
+    for (name, value) in map {
+        let value = match value {
+            Value::Null => None,
+            Value::Number(n) => match n.as_f64() {
+                Some(x) if x.is_finite() => Some(x),
+                _ => return Err(format!("{what} `{name}` is not a finite number")),
+            },
+            other => {
+                return Err(format!("{what} `{name}` must be a number or null, not {}", kind(other)));
+            }
+        };
+        out.insert(name.clone(), value);
     }
     Ok(out)
 }
@@ -291,7 +315,10 @@ fn prometheus(map: &serde_json::Map<String, Value>, hint: Option<&str>) -> Resul
         let dup = match name.as_str() {
             "elapsed_seconds" => out.elapsed_seconds.replace(value.unwrap_or(f64::NAN)).is_some(),
             "samples" => out.samples.replace(value.unwrap_or(f64::NAN)).is_some(),
-            _ => out.metrics.insert(name.clone(), value).is_some(),
+            _ => match name.strip_suffix(BASELINE_SUFFIX) {
+                Some(metric) if !metric.is_empty() => out.baselines.insert(metric.to_owned(), value).is_some(),
+                _ => out.metrics.insert(name.clone(), value).is_some(),
+            },
         };
         if dup {
             return Err(format!("several series are named `{name}`: aggregate them in the query (sum, max, …)"));

@@ -182,7 +182,7 @@ pub enum Error {
     #[diagnostic(
         code(cfglint::rollout::metrics),
         help(
-            "expected {{\"elapsed_seconds\": N, \"samples\": N, \"metrics\": {{\"name\": number}}}} or a Prometheus instant-query result"
+            "expected {{\"elapsed_seconds\": N, \"samples\": N, \"metrics\": {{\"name\": number}}, \"baseline\": {{\"name\": number}}}} (baseline optional) or a Prometheus instant-query result"
         )
     )]
     Metrics {

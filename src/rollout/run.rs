@@ -38,8 +38,8 @@ use serde_json::{Value, json};
 use super::Error;
 use super::command::{self, Spec};
 use super::gate::{Decision, out_of_range};
-use super::manifest::{EMPTY_TREE, Manifest, Op, RunSettings, Side, Stage, sha256};
-use super::metrics::Observed;
+use super::manifest::{EMPTY_TREE, Manifest, RunSettings, Side, Stage, sha256};
+use super::metrics::{BASELINE_SUFFIX, Observed};
 use super::policy::REHEARSAL_METRIC;
 use super::prometheus::Client;
 use super::state::{AbortRequest, Lock, State, Status, abort_path, lock_path, now};
@@ -476,10 +476,8 @@ impl Run<'_> {
                 std::thread::sleep(left.min(Duration::from_millis(250)));
             }
             let at = now();
-            let (observed, eff, seen, problems) = self.observe(client, stage, at);
-            let mut m = self.manifest.clone();
-            m.stages[self.state.stage] = eff;
-            let verdict = super::decide(&m, &stage.name, &observed)?;
+            let (observed, seen, problems) = self.observe(client, stage, at);
+            let verdict = super::decide(self.manifest, &stage.name, &observed)?;
             let mut reasons = problems;
             reasons.extend(verdict.reasons.iter().cloned());
             let elapsed = at - started;
@@ -528,10 +526,10 @@ impl Run<'_> {
         }
     }
 
-    /// Query every gate and the samples; returns what `decide` reads, the
-    /// stage with each baseline gate's threshold for this poll, what was
-    /// seen (for the log), and the problems with the data.
-    fn observe(&self, client: &Client, stage: &Stage, at: f64) -> (Observed, Stage, Vec<Value>, Vec<String>) {
+    /// Query every gate (and each baseline gate's baseline) and the
+    /// samples; returns what `decide` reads, what was seen (for the log),
+    /// and the problems with the data.
+    fn observe(&self, client: &Client, stage: &Stage, at: f64) -> (Observed, Vec<Value>, Vec<String>) {
         let max_age = 2.0 * self.settings.interval_seconds;
         let mut problems = Vec::new();
         let mut seen = Vec::new();
@@ -566,26 +564,22 @@ impl Run<'_> {
             Some(q) => fetch("samples", q, false, &mut problems).unwrap_or(0.0),
             None => 0.0,
         });
-        let mut eff = stage.clone();
-        for g in &mut eff.gates {
+        for g in &stage.gates {
             if g.metric == REHEARSAL_METRIC {
                 observed.metrics.insert(g.metric.clone(), Some(if self.state.rehearsed { 1.0 } else { 0.0 }));
                 continue;
             }
-            let Some(q) = g.query.clone() else { continue };
-            let value = fetch(&g.metric, &q, g.share, &mut problems);
-            if let (Some(bq), Some(ratio)) = (g.baseline_query.clone(), g.max_ratio) {
-                let base = fetch(&format!("{}:baseline", g.metric), &bq, g.share, &mut problems);
-                let Some(b) = base else {
-                    observed.metrics.insert(g.metric.clone(), None);
-                    continue;
-                };
-                g.op = Op::Le;
-                g.threshold = b * ratio + g.slack.unwrap_or(0.0);
-            }
+            let Some(q) = &g.query else { continue };
+            let value = fetch(&g.metric, q, g.share, &mut problems);
             observed.metrics.entry(g.metric.clone()).or_insert(value);
+            // The bound (baseline × max_ratio + slack) is `decide`'s, as
+            // for `gate`; a baseline without data is no data.
+            if let Some(bq) = &g.baseline_query {
+                let base = fetch(&format!("{}{BASELINE_SUFFIX}", g.metric), bq, g.share, &mut problems);
+                observed.baselines.entry(g.metric.clone()).or_insert(base);
+            }
         }
-        (observed, eff, seen, problems)
+        (observed, seen, problems)
     }
 
     /// Restore the base: the rollback command, the deploy command with
@@ -613,7 +607,7 @@ impl Run<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rollout::manifest::{Gate, Percent, Prometheus, Risk, Rollback, SCHEMA};
+    use crate::rollout::manifest::{Gate, Op, Percent, Prometheus, Risk, Rollback, SCHEMA};
 
     fn manifest(samples_query: Option<&str>, query: Option<&str>) -> Manifest {
         let mut gate = Gate::new("error_rate", Op::Le, 0.01, crate::rollout::manifest::OnFail::Rollback);

@@ -11,7 +11,11 @@
 //!    rule whose series it uses).
 //! 2. `v` loads `u` (a rule file before the config that includes it).
 //! 3. `u` stops referring to (or loading) something `v` removes: removal
-//!    after everything that stops using it.
+//!    after everything that stops using it. Between two additions or
+//!    modifications this edge gives way when it would close a cycle with
+//!    the others: `v` may remove an old name in the same deploy that adds
+//!    the new name `u` now uses (a recording rule renamed together with
+//!    its alert), and then `v` goes first, with a note on that edge.
 //! 4. `[[order]]` constraints from cfglint.toml.
 //!
 //! Additions and modifications form the expand phase; deleted files form
@@ -22,7 +26,8 @@
 //! it depends on), numbered from 1. A cycle is an error naming it.
 //!
 //! Guarantees: deterministic (nodes and edges in index order), no
-//! recursion, quadratic at worst in the number of changed files.
+//! recursion, quadratic at worst in the number of changed files (times
+//! the edges for each edge of kind 3 between modifications).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -117,11 +122,60 @@ fn add(edges: &mut Edges, u: usize, v: usize, why: String) {
     }
 }
 
+/// Edge 3 between two additions or modifications: `user` stops using
+/// `symbol` (through `via`), which `remover` removes, so `user` should go
+/// first.
+struct Stopped {
+    user: usize,
+    remover: usize,
+    symbol: Symbol,
+    via: String,
+}
+
+impl Stopped {
+    /// The reason on the edge `user` → `remover`.
+    fn why(&self) -> String {
+        format!("that change stops using {} (`{}`), which this change removes", self.symbol.describe(), self.via)
+    }
+
+    /// The note on the edge `remover` → `user` when `user` cannot go first.
+    fn unordered(&self) -> String {
+        format!(
+            "that change also removes {}, which the old version of this file uses (`{}`), and cannot wait for this \
+             file, which must come after it: until this wave, the old version uses what is gone",
+            self.symbol.describe(),
+            self.via
+        )
+    }
+}
+
+/// Is there a path of edges from `from` to `to`?
+fn reaches(edges: &Edges, from: usize, to: usize) -> bool {
+    let mut successors: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for &(u, v) in edges.keys() {
+        successors.entry(u).or_default().push(v);
+    }
+    let mut seen = BTreeSet::from([from]);
+    let mut stack = vec![from];
+    while let Some(u) = stack.pop() {
+        if u == to {
+            return true;
+        }
+        for &v in successors.get(&u).map_or(&[][..], Vec::as_slice) {
+            if seen.insert(v) {
+                stack.push(v);
+            }
+        }
+    }
+    false
+}
+
 /// Put the nodes in waves.
 pub fn order(nodes: &[Node], rules: &[OrderRule]) -> Result<Ordering, Cycle> {
     let n = nodes.len();
     let mut edges = Edges::new();
     let mut problems: Vec<Vec<(Risk, String)>> = vec![Vec::new(); n];
+    let mut stopped: Vec<Stopped> = Vec::new();
     let head_index =
         PathIndex::new(nodes.iter().enumerate().filter(|(_, x)| x.head.is_some()).map(|(i, x)| (x.path.as_str(), i)));
     let base_index =
@@ -184,19 +238,8 @@ pub fn order(nodes: &[Node], rules: &[OrderRule]) -> Result<Ordering, Cycle> {
                 for &u in &targets {
                     add(&mut edges, u, v, format!("this file loads it ({})", load.via));
                 }
-                if load.strict && targets.is_empty() {
-                    let gone: Vec<usize> =
-                        base_index.resolve(&node.path, load).into_iter().filter(|&u| nodes[u].is_contract()).collect();
-                    if let Some(&u) = gone.first() {
-                        problems[v].push((
-                            Risk::High,
-                            format!(
-                                "`{}` still loads {}, which this change removes: the config will not load",
-                                load.via, nodes[u].path
-                            ),
-                        ));
-                    }
-                }
+                // A load left without its file is judged against the whole
+                // head tree, with the unchanged files' loads ([`super::xref`]).
             }
         }
         // 3. Stopping to use something before it is removed.
@@ -212,16 +255,12 @@ pub fn order(nodes: &[Node], rules: &[OrderRule]) -> Result<Ordering, Cycle> {
                     }
                     let Some(other_base) = &other.base else { continue };
                     if let Some(s) = other_base.matching(&r.target).into_iter().find(|s| other.removes(s)) {
-                        add(
-                            &mut edges,
-                            v,
-                            w,
-                            format!(
-                                "that change stops using {} (`{}`), which this change removes",
-                                s.describe(),
-                                r.via
-                            ),
-                        );
+                        let edge = Stopped { user: v, remover: w, symbol: s, via: r.via.clone() };
+                        if node.is_contract() || other.is_contract() {
+                            add(&mut edges, v, w, edge.why());
+                        } else {
+                            stopped.push(edge);
+                        }
                     }
                 }
             }
@@ -254,6 +293,21 @@ pub fn order(nodes: &[Node], rules: &[OrderRule]) -> Result<Ordering, Cycle> {
                     _ => {}
                 }
             }
+        }
+    }
+
+    // 3b. A file that removes a name while it adds what the other file
+    // now uses (a recording rule renamed together with the alert that uses
+    // it; a rule id renumbered with its exclusion) cannot also wait for
+    // that file to stop using the old name: one deploy of it does both.
+    // Adding before use (and a declared order) wins; the other order is kept
+    // wherever it does not close a cycle, and otherwise said on the edge
+    // that wins.
+    for e in stopped {
+        if reaches(&edges, e.remover, e.user) {
+            add(&mut edges, e.remover, e.user, e.unordered());
+        } else {
+            add(&mut edges, e.user, e.remover, e.why());
         }
     }
 
@@ -417,17 +471,6 @@ mod tests {
     }
 
     #[test]
-    fn dangling_include_is_a_problem() {
-        let nodes = [
-            node("main.conf", ChangeStatus::Modified, Some("Include a.conf\n# v1\n"), Some("Include a.conf\n")),
-            node("a.conf", ChangeStatus::Deleted, Some("SecRule A \"b\" \"id:1\"\n"), None),
-        ];
-        let o = order(&nodes, &[]).unwrap();
-        assert_eq!(o.problems[0].len(), 1, "{:?}", o.problems);
-        assert_eq!(o.problems[0][0].0, Risk::High);
-    }
-
-    #[test]
     fn declared_order_and_cycles() {
         let rule = |before: &str, after: &str, index| OrderRule {
             before: before.into(),
@@ -497,6 +540,42 @@ mod tests {
             [(Risk::Medium, "`SecRuleRemoveById 5` still refers to rule 5, which rules.conf removes".to_owned())]
         );
         assert!(o.problems[1].is_empty());
+    }
+
+    /// A rule renumbered together with the exclusion that names it: the
+    /// rule file goes first (it adds what the exclusion now names), not a
+    /// cycle with "stop naming 5 before 5 is removed".
+    #[test]
+    fn renumbered_rule_with_its_exclusion_is_ordered() {
+        let nodes = [
+            node(
+                "exclusions.conf",
+                ChangeStatus::Modified,
+                Some("SecRuleRemoveById 5\n"),
+                Some("SecRuleRemoveById 6\n"),
+            ),
+            node(
+                "rules.conf",
+                ChangeStatus::Modified,
+                Some("SecRule A \"x\" \"id:5\"\n"),
+                Some("SecRule A \"x\" \"id:6\"\n"),
+            ),
+        ];
+        assert_eq!(waves(&nodes, &[]), [("exclusions.conf".into(), 2), ("rules.conf".into(), 1)]);
+        let o = order(&nodes, &[]).unwrap();
+        let whys: Vec<&str> = o.depends_on[0].iter().map(|d| d.why.as_str()).collect();
+        assert_eq!(whys.len(), 2, "{whys:?}");
+        assert!(whys.iter().any(|w| w.starts_with("that change also removes rule 5")), "{whys:?}");
+        assert!(o.depends_on[1].is_empty(), "{:?}", o.depends_on[1]);
+        // Where nothing pulls the other way, the removal still waits.
+        let nodes = [
+            node("exclusions.conf", ChangeStatus::Modified, Some("SecRuleRemoveById 5\n"), Some("# none\n")),
+            nodes[1].clone(),
+        ];
+        assert_eq!(waves(&nodes, &[]), [("exclusions.conf".into(), 1), ("rules.conf".into(), 2)]);
+        // A declared order wins over the soft edge too.
+        let rule = OrderRule { before: "rules.conf".into(), after: "exclusions.conf".into(), why: None, index: 1 };
+        assert_eq!(waves(&nodes, &[rule]), [("exclusions.conf".into(), 2), ("rules.conf".into(), 1)]);
     }
 
     #[test]
