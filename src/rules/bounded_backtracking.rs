@@ -12,7 +12,7 @@ pub(crate) struct BoundedBacktracking;
 
 /// Reported from this many simulator steps per character of the 4 KB
 /// attack.
-pub const REPORT_FROM: f64 = 100.0;
+pub use crate::verify::verdict::REPORT_FROM;
 
 /// A warning (not a note) from this many steps per character.
 pub const WARN_FROM: f64 = 1_000.0;
