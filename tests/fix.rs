@@ -68,6 +68,20 @@ fn the_2019_shape_loses_its_redundant_wildcards() {
 }
 
 #[test]
+fn yaml_double_quoted_value_with_a_trailing_comment_keeps_the_comment() {
+    // The fix replaces the pattern's bytes, never the closing quote or the
+    // comment after it.
+    let text = "rules:\n  - id: a\n    pattern: \"x\\\\s*\\\\s*y\" # note\n";
+    let (new, fixes) = fixed("c.yaml", text);
+    assert_eq!(new, "rules:\n  - id: a\n    pattern: \"x\\\\s*y\" # note\n");
+    assert_eq!(&text[fixes[0].span.start..fixes[0].span.end], "x\\\\s*\\\\s*y");
+    // The same with a `#` inside the quoted pattern.
+    let text = "rules:\n  - id: a\n    pattern: \"#x\\\\s*\\\\s*y\" # note \"q\"\n";
+    let (new, _) = fixed("d.yaml", text);
+    assert_eq!(new, "rules:\n  - id: a\n    pattern: \"#x\\\\s*y\" # note \"q\"\n");
+}
+
+#[test]
 fn capture_using_kinds_get_no_fix() {
     // uap-core reads the groups ($1...), so language equivalence is not
     // enough: no fix is offered.
