@@ -153,6 +153,39 @@ fn json_findings_carry_the_fix() {
     assert_eq!(fix["proof"]["linear"], true);
 }
 
+/// SARIF carries each proven fix as a `fixes` object (SARIF 2.1.0 §3.55):
+/// applying its one replacement to the file gives the fixed file.
+#[test]
+fn sarif_results_carry_the_fix() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = "# é\nrules:\n  - id: a\n    pattern: \"x\\\\s*\\\\s*y\" # note\n";
+    std::fs::write(dir.path().join("waf.yaml"), text).expect("write");
+    let out = bin()
+        .current_dir(dir.path())
+        .args(["check", "--suggest-fixes", "--no-config", "--format", "sarif", "waf.yaml"])
+        .output()
+        .expect("runs");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("sarif");
+    let result = &doc["runs"][0]["results"][0];
+    let fixes = result["fixes"].as_array().unwrap_or_else(|| panic!("no fixes in {result:#}"));
+    assert_eq!(fixes.len(), 1);
+    assert!(fixes[0]["description"]["text"].as_str().is_some_and(|t| t.contains("x\\s*y")), "{fixes:?}");
+    let changes = fixes[0]["artifactChanges"].as_array().expect("artifactChanges");
+    assert_eq!(changes.len(), 1);
+    assert_eq!(changes[0]["artifactLocation"]["uri"], "waf.yaml");
+    let replacements = changes[0]["replacements"].as_array().expect("replacements");
+    assert_eq!(replacements.len(), 1);
+    let region = &replacements[0]["deletedRegion"];
+    let start = usize::try_from(region["byteOffset"].as_u64().expect("byteOffset")).expect("usize");
+    let len = usize::try_from(region["byteLength"].as_u64().expect("byteLength")).expect("usize");
+    let inserted = replacements[0]["insertedContent"]["text"].as_str().expect("insertedContent");
+    let applied = format!("{}{inserted}{}", &text[..start], &text[start + len..]);
+    assert_eq!(applied, "# é\nrules:\n  - id: a\n    pattern: \"x\\\\s*y\" # note\n");
+    // Lines and columns (code points, end exclusive) name the same bytes.
+    assert_eq!((region["startLine"].as_u64(), region["startColumn"].as_u64()), (Some(4), Some(15)), "{region}");
+    assert_eq!((region["endLine"].as_u64(), region["endColumn"].as_u64()), (Some(4), Some(25)), "{region}");
+}
+
 fn corpus() -> Option<PathBuf> {
     common::shared_corpus().filter(|p| p.join("configs").is_dir())
 }
