@@ -120,7 +120,7 @@ pub fn prove(
     attack: Option<&Attack>,
     settings: &RedosSettings,
 ) -> Result<Proven, NoFix> {
-    let target = Target { flavor, flags, semantics, end: end_of(semantics), captures: false };
+    let target = Target { flavor, flags, semantics, linear: semantics, end: end_of(semantics), captures: false };
     prove_for(pattern, &target, attack, settings)
 }
 
@@ -133,6 +133,10 @@ pub struct Target {
     pub flags: Flags,
     /// The semantics language equivalence must hold for.
     pub semantics: Semantics,
+    /// The semantics the rewrite must be linear for: the finding's own. A
+    /// regex-assembly fragment is proven equivalent as an exact language
+    /// but analyzed, and must be linear, the way it is matched.
+    pub linear: Semantics,
     /// What may follow the pattern (for the possessive lemma).
     pub end: possessive::End,
     /// The consumer reads capture groups: only rewrites that keep every
@@ -184,7 +188,7 @@ pub fn prove_for(
     if fir.captures != original.captures || fir.names != original.names {
         return Err(why);
     }
-    if !is_linear(&fixed, &fir, target.flavor, target.flags, target.semantics, attack, settings) {
+    if !is_linear(&fixed, &fir, target.flavor, target.flags, target.linear, attack, settings) {
         return Err(NoFix(format!("{}; possessive loops do not make it linear either", why.0)));
     }
     let mut steps = steps;
@@ -208,7 +212,7 @@ fn prove_dfa(
     attack: Option<&Attack>,
     settings: &RedosSettings,
 ) -> Result<Proven, Unfinished> {
-    let Target { flavor, flags, semantics, .. } = *target;
+    let Target { flavor, flags, semantics, linear, .. } = *target;
     let config = ParseConfig::new(flavor).flags(flags);
     let fail = |why: NoFix| (pattern.to_owned(), 0, Vec::new(), why);
     let target = equiv::Compiled::new(original, flavor, semantics).map_err(|e| fail(NoFix(e)))?;
@@ -255,7 +259,7 @@ fn prove_dfa(
         current = cand.pattern;
         states = proven;
         steps.push(cand.what);
-        if is_linear(&current, &cir, flavor, flags, semantics, attack, settings) {
+        if is_linear(&current, &cir, flavor, flags, linear, attack, settings) {
             return Ok(Proven { pattern: current, states, semantics, steps, equivalent: "dfa" });
         }
     }
@@ -339,8 +343,14 @@ pub fn for_pattern(
     } else {
         (pattern.semantics, end_of(pattern.semantics))
     };
-    let target =
-        Target { flavor: pattern.flavor, flags: pattern.flags, semantics, end, captures: uses_captures(&pattern.kind) };
+    let target = Target {
+        flavor: pattern.flavor,
+        flags: pattern.flags,
+        semantics,
+        linear: pattern.semantics,
+        end,
+        captures: uses_captures(&pattern.kind),
+    };
     let proven = prove_for(&pattern.pattern, &target, attack, settings).map_err(|e| {
         if target.captures && e.0.starts_with("captures:") {
             NoFix(format!(
@@ -482,6 +492,7 @@ mod tests {
             flavor,
             flags: Flags::default(),
             semantics: Semantics::Search,
+            linear: Semantics::Search,
             end: possessive::End::Free,
             captures: true,
         };

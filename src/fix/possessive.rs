@@ -178,7 +178,22 @@ fn continuations(ir: &Ir, end: End) -> Vec<Option<Summary>> {
             }
             NodeKind::Repeat(r) => {
                 let again = r.max.is_none_or(|m| m > 1);
-                let c = if again { sums[r.child.index()].then(&k).or(&k) } else { k };
+                let c = if !again {
+                    k
+                } else if r.min <= 1 {
+                    sums[r.child.index()].then(&k).or(&k)
+                } else {
+                    // Before `min` iterations the loop cannot be left: the
+                    // exit is only possible, so it widens the first set but
+                    // cannot make success certain.
+                    let c = sums[r.child.index()].then(&k);
+                    let either = c.or(&k);
+                    let sure = c.empty == Empty::Always;
+                    Summary {
+                        empty: if either.empty == Empty::Always && !sure { Empty::Unknown } else { either.empty },
+                        ..either
+                    }
+                };
                 cont[r.child.index()] = Some(c);
                 stack.push(r.child);
             }
@@ -260,6 +275,10 @@ mod tests {
         // Only the second of two overlapping loops; never a lazy loop.
         assert_eq!(possessive("\\s*\\s*x", End::Open), "\\s*\\s*+x");
         assert_eq!(possessive("a*?b", End::Open), "a*?b");
+        // A loop that cannot be left yet: its exit does not make success
+        // certain (`{2}` needs a second `,`).
+        assert_eq!(possessive("(?:\\d+,?){2}", End::Free), "(?:\\d+,?){2}");
+        assert_eq!(possessive("(?:\\d+,?)?", End::Free), "(?:\\d++,?+)?");
         // A zero-width assertion consumes nothing: what follows it counts.
         assert_eq!(possessive("a*\\bb", End::Open), "a*+\\bb");
         assert_eq!(possessive("a*\\b", End::Free), "a*\\b");
