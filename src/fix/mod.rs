@@ -180,7 +180,7 @@ pub fn prove_for(
     }
     // The possessive step, on the DFA-proven rewrite (or the original).
     let ir = parse(&current, &config).map_err(|e| NoFix(format!("rewrite does not parse: {e}")))?;
-    let points = possessive::possessive_points(&ir, target.end);
+    let points = possessive::possessive_points(&current, &ir, target.flavor, target.end);
     let Some(fixed) = possessive::make_possessive(&current, &points).filter(|_| !points.is_empty()) else {
         return Err(why);
     };

@@ -209,15 +209,21 @@ pub fn flavor_has_possessive(flavor: Flavor) -> bool {
     matches!(flavor, Flavor::Pcre | Flavor::Java | Flavor::Onigmo)
 }
 
-/// The quantifiers the lemma allows to make possessive: the end of each
-/// such loop's quantifier in the pattern text, where a `+` goes.
-pub fn possessive_points(ir: &Ir, end: End) -> Vec<PatternSpan> {
+/// The quantifiers the lemma allows to make possessive in `pattern` (parsed
+/// as `ir` for `flavor`): the end of each such loop's quantifier, where a
+/// `+` goes. Onigmo's Ruby syntax reads `{n,m}+` as a loop of a loop, not
+/// as possessive, so intervals are left alone there.
+pub fn possessive_points(pattern: &str, ir: &Ir, flavor: Flavor, end: End) -> Vec<PatternSpan> {
     let cont = continuations(ir, end);
     let mut out = Vec::new();
     for (i, node) in ir.nodes.iter().enumerate() {
         let NodeKind::Repeat(r) = &node.kind else { continue };
         let NodeKind::Set(s) = &ir.node(r.child).kind else { continue };
         if r.greed != Greed::Greedy || r.max == Some(r.min) {
+            continue;
+        }
+        let interval = pattern.get(r.op_span.start..r.op_span.end).is_none_or(|op| op.starts_with('{'));
+        if interval && flavor == Flavor::Onigmo {
             continue;
         }
         let Some(c) = &cont[i] else { continue };
@@ -256,8 +262,20 @@ mod tests {
     use crate::analysis::parse::{ParseConfig, parse};
 
     fn possessive(p: &str, end: End) -> String {
-        let ir = parse(p, &ParseConfig::new(Flavor::Pcre)).expect("parses");
-        make_possessive(p, &possessive_points(&ir, end)).expect("splices")
+        possessive_in(p, Flavor::Pcre, end)
+    }
+
+    fn possessive_in(p: &str, flavor: Flavor, end: End) -> String {
+        let ir = parse(p, &ParseConfig::new(flavor)).expect("parses");
+        make_possessive(p, &possessive_points(p, &ir, flavor, end)).expect("splices")
+    }
+
+    #[test]
+    fn onigmo_intervals_stay_greedy() {
+        // Ruby reads `\d{1,3}+` as `(?:\d{1,3})+`.
+        assert_eq!(possessive_in("\\d{1,3}x", Flavor::Onigmo, End::Open), "\\d{1,3}x");
+        assert_eq!(possessive_in("\\d+x", Flavor::Onigmo, End::Open), "\\d++x");
+        assert_eq!(possessive_in("\\d{1,3}x", Flavor::Java, End::Open), "\\d{1,3}+x");
     }
 
     #[test]
