@@ -27,6 +27,7 @@
 
 pub mod encode;
 pub mod equiv;
+pub mod possessive;
 pub mod rewrite;
 
 use serde::{Deserialize, Serialize};
@@ -67,7 +68,11 @@ pub struct Fix {
 /// What a fix's proof established.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Proof {
-    /// How equivalence was decided: `dfa` (product of dense DFAs).
+    /// How equivalence was decided: `dfa` (product of dense DFAs),
+    /// `possessive-disjoint` (loops made possessive under the first-set
+    /// lemma of `possessive.rs`, which keeps every match and capture group),
+    /// or `dfa+possessive-disjoint` (the DFA proof for the rewrite, then the
+    /// lemma for the possessive step).
     pub equivalent: String,
     /// Product states explored by the equivalence check.
     pub states: usize,
@@ -89,6 +94,8 @@ pub struct Proven {
     pub semantics: Semantics,
     /// The rewrite steps.
     pub steps: Vec<String>,
+    /// How equivalence was proven (see [`Proof::equivalent`]).
+    pub equivalent: &'static str,
 }
 
 /// Why no fix is offered.
@@ -113,53 +120,172 @@ pub fn prove(
     attack: Option<&Attack>,
     settings: &RedosSettings,
 ) -> Result<Proven, NoFix> {
+    let target = Target { flavor, flags, semantics, linear: semantics, end: end_of(semantics), captures: false };
+    prove_for(pattern, &target, attack, settings)
+}
+
+/// What a proof must hold for.
+#[derive(Debug, Clone, Copy)]
+pub struct Target {
+    /// The engine's flavor.
+    pub flavor: Flavor,
+    /// The pattern's flags.
+    pub flags: Flags,
+    /// The semantics language equivalence must hold for.
+    pub semantics: Semantics,
+    /// The semantics the rewrite must be linear for: the finding's own. A
+    /// regex-assembly fragment is proven equivalent as an exact language
+    /// but analyzed, and must be linear, the way it is matched.
+    pub linear: Semantics,
+    /// What may follow the pattern (for the possessive lemma).
+    pub end: possessive::End,
+    /// The consumer reads capture groups: only rewrites that keep every
+    /// match and group (the possessive step) are allowed.
+    pub captures: bool,
+}
+
+/// What may follow a pattern matched with `semantics`.
+pub fn end_of(semantics: Semantics) -> possessive::End {
+    if semantics == Semantics::FullMatch { possessive::End::Input } else { possessive::End::Free }
+}
+
+/// [`prove`] for a [`Target`]: the DFA-proven rewrites first (unless the
+/// consumer reads capture groups), then, for flavors with possessive
+/// quantifiers, the loops the first-set lemma allows made possessive.
+pub fn prove_for(
+    pattern: &str,
+    target: &Target,
+    attack: Option<&Attack>,
+    settings: &RedosSettings,
+) -> Result<Proven, NoFix> {
     if pattern.len() > MAX_PATTERN_LEN {
         return Err(NoFix(format!("patterns over {MAX_PATTERN_LEN} bytes are not searched for a fix")));
     }
-    let config = ParseConfig::new(flavor).flags(flags);
+    let config = ParseConfig::new(target.flavor).flags(target.flags);
     let original = parse(pattern, &config).map_err(|e| NoFix(format!("the pattern does not parse: {e}")))?;
-    if let Some(why) = equiv::unsupported(&original) {
-        return Err(NoFix(format!("no equivalence proof for a pattern with {why}")));
+    let refuse = |why: String| -> Result<Proven, Unfinished> { Err((pattern.to_owned(), 0, Vec::new(), NoFix(why))) };
+    let dfa = if target.captures {
+        refuse("captures: the consumer reads capture groups; language equivalence does not prove them unchanged".into())
+    } else if let Some(why) = equiv::unsupported(&original) {
+        refuse(format!("no equivalence proof for a pattern with {why}"))
+    } else {
+        prove_dfa(pattern, &original, target, attack, settings)
+    };
+    let (current, states, steps, why) = match dfa {
+        Ok(proven) => return Ok(proven),
+        Err((current, states, steps, why)) => (current, states, steps, why),
+    };
+    if !possessive::flavor_has_possessive(target.flavor) {
+        return Err(why);
     }
-    let target = equiv::Compiled::new(&original, flavor, semantics).map_err(NoFix)?;
+    // The possessive step, on the DFA-proven rewrite (or the original).
+    let ir = parse(&current, &config).map_err(|e| NoFix(format!("rewrite does not parse: {e}")))?;
+    let points = possessive::possessive_points(&current, &ir, target.flavor, target.end);
+    let Some(fixed) = possessive::make_possessive(&current, &points).filter(|_| !points.is_empty()) else {
+        return Err(why);
+    };
+    let Ok(fir) = parse(&fixed, &config) else { return Err(why) };
+    if fir.captures != original.captures || fir.names != original.names {
+        return Err(why);
+    }
+    if !is_linear(&fixed, &fir, target.flavor, target.flags, target.linear, attack, settings) {
+        return Err(NoFix(format!("{}; possessive loops do not make it linear either", why.0)));
+    }
+    let mut steps = steps;
+    steps.push(format!(
+        "made {} loop(s) possessive: what follows each cannot start with a character it takes",
+        points.len()
+    ));
+    let equivalent = if steps.len() > 1 { "dfa+possessive-disjoint" } else { "possessive-disjoint" };
+    Ok(Proven { pattern: fixed, states, semantics: target.semantics, steps, equivalent })
+}
+
+/// A rewrite that failed: the pattern reached (proven equivalent to the
+/// original), the states of that proof, its steps, and why no fix.
+type Unfinished = (String, usize, Vec<String>, NoFix);
+
+/// The DFA-proven rewrites of [`prove_for`].
+fn prove_dfa(
+    pattern: &str,
+    original: &crate::analysis::ir::Ir,
+    target: &Target,
+    attack: Option<&Attack>,
+    settings: &RedosSettings,
+) -> Result<Proven, Unfinished> {
+    let Target { flavor, flags, semantics, linear, .. } = *target;
+    let config = ParseConfig::new(flavor).flags(flags);
+    let fail = |why: NoFix| (pattern.to_owned(), 0, Vec::new(), why);
+    let target = equiv::Compiled::new(original, flavor, semantics).map_err(|e| fail(NoFix(e)))?;
     let mut checks = 0;
     let mut current = pattern.to_owned();
     let mut steps = Vec::new();
+    // What the candidates of the last round came to, for the reason.
+    let mut tally = Tally::default();
+    let mut states = 0;
     for _ in 0..MAX_ROUNDS {
-        let ir = parse(&current, &config).map_err(|e| NoFix(format!("rewrite does not parse: {e}")))?;
+        let ir = parse(&current, &config).map_err(|e| fail(NoFix(format!("rewrite does not parse: {e}"))))?;
         let mut taken = None;
+        tally = Tally::default();
         for cand in rewrite::candidates(&current, &ir, semantics).into_iter().take(MAX_CANDIDATES) {
+            tally.proposed += 1;
             let Ok(cir) = parse(&cand.pattern, &config) else { continue };
             if cir.captures != original.captures || cir.names != original.names {
                 continue;
             }
             checks += 1;
             if checks > MAX_CHECKS {
-                return Err(NoFix(format!("no proven linear rewrite within {MAX_CHECKS} equivalence checks")));
+                let why = NoFix(format!("budget: no proven linear rewrite within {MAX_CHECKS} equivalence checks"));
+                return Err((current, states, steps, why));
             }
-            let Ok(compiled) = equiv::Compiled::new(&cir, flavor, semantics) else { continue };
-            if let Equivalence::Equal { .. } = target.equivalent(&compiled, equiv::DEFAULT_STATE_BUDGET) {
-                taken = Some((cand, cir));
-                break;
+            let verdict = match equiv::Compiled::new(&cir, flavor, semantics) {
+                Ok(compiled) => target.equivalent(&compiled, equiv::DEFAULT_STATE_BUDGET),
+                Err(e) => Equivalence::Unknown(e),
+            };
+            match verdict {
+                Equivalence::Equal { states } => {
+                    taken = Some((cand, cir, states));
+                    break;
+                }
+                Equivalence::Differ { .. } => tally.differ += 1,
+                Equivalence::Unknown(why) => {
+                    tally.unknown += 1;
+                    tally.why.get_or_insert(why);
+                }
             }
         }
-        let Some((cand, cir)) = taken else { break };
+        // Each candidate is compared with the original, not with the
+        // previous step: the proof covers the whole chain.
+        let Some((cand, cir, proven)) = taken else { break };
         current = cand.pattern;
+        states = proven;
         steps.push(cand.what);
-        if is_linear(&current, &cir, flavor, flags, semantics, attack, settings) {
-            let Equivalence::Equal { states } =
-                equiv::equivalent(&original, &cir, flavor, semantics, equiv::DEFAULT_STATE_BUDGET)
-            else {
-                return Err(NoFix("the final equivalence proof failed".into()));
-            };
-            return Ok(Proven { pattern: current, states, semantics, steps });
+        if is_linear(&current, &cir, flavor, flags, linear, attack, settings) {
+            return Ok(Proven { pattern: current, states, semantics, steps, equivalent: "dfa" });
         }
     }
-    Err(NoFix(if steps.is_empty() {
-        "no rewrite of this shape is proven equivalent".into()
+    let why = NoFix(if !steps.is_empty() {
+        format!("still super-linear: {} equivalent rewrite(s) found, but none makes the pattern linear", steps.len())
+    } else if tally.proposed == 0 {
+        "no rewrite proposed for this shape".into()
+    } else if tally.differ == 0 && tally.unknown > 0 {
+        format!(
+            "budget: {} rewrite(s) proposed, equivalence undecided ({})",
+            tally.unknown,
+            tally.why.unwrap_or_default()
+        )
     } else {
-        format!("{} equivalent rewrite(s) found, but none makes the pattern linear", steps.len())
-    }))
+        format!("not equivalent: {} rewrite(s) proposed, none matches the same inputs", tally.proposed)
+    });
+    Err((current, states, steps, why))
+}
+
+/// What the candidates of one round came to.
+#[derive(Debug, Default)]
+struct Tally {
+    proposed: usize,
+    differ: usize,
+    unknown: usize,
+    why: Option<String>,
 }
 
 /// The linearity half of the proof: the ReDoS check finds `pattern` linear
@@ -209,16 +335,32 @@ pub fn for_pattern(
     attack: Option<&Attack>,
     settings: &RedosSettings,
 ) -> Result<Fix, NoFix> {
-    if uses_captures(&pattern.kind) {
-        return Err(NoFix(format!(
-            "{} reads capture groups; language equivalence does not prove the groups unchanged",
-            pattern.kind.as_str()
-        )));
-    }
     // A fragment is spliced into a larger regex: only the exact language
-    // (full-match equivalence) is safe in every context.
-    let semantics = if pattern.kind.is_fragment() { Semantics::FullMatch } else { pattern.semantics };
-    let proven = prove(&pattern.pattern, pattern.flavor, pattern.flags, semantics, attack, settings)?;
+    // (full-match equivalence) is safe in every context, and anything may
+    // follow it.
+    let (semantics, end) = if pattern.kind.is_fragment() {
+        (Semantics::FullMatch, possessive::End::Open)
+    } else {
+        (pattern.semantics, end_of(pattern.semantics))
+    };
+    let target = Target {
+        flavor: pattern.flavor,
+        flags: pattern.flags,
+        semantics,
+        linear: pattern.semantics,
+        end,
+        captures: uses_captures(&pattern.kind),
+    };
+    let proven = prove_for(&pattern.pattern, &target, attack, settings).map_err(|e| {
+        if target.captures && e.0.starts_with("captures:") {
+            NoFix(format!(
+                "captures: {} reads capture groups; language equivalence does not prove the groups unchanged",
+                pattern.kind.as_str()
+            ))
+        } else {
+            e
+        }
+    })?;
     let replacement = encode::encode(&file.text, pattern, &proven.pattern)
         .ok_or_else(|| NoFix("the fixed pattern cannot be written in this file's quoting".into()))?;
     let span = decoded_raw_span(pattern);
@@ -229,7 +371,7 @@ pub fn for_pattern(
         replacement,
         span,
         proof: Proof {
-            equivalent: "dfa".into(),
+            equivalent: proven.equivalent.into(),
             states: proven.states,
             semantics: proven.semantics.as_str().into(),
             linear: true,
@@ -340,7 +482,32 @@ mod tests {
             let got = fix(p).unwrap_or_else(|e| panic!("{p}: {e}"));
             assert_eq!(got.pattern, want, "{p}: {:?}", got.steps);
             assert!(got.states > 0);
+            assert_eq!(got.equivalent, "dfa");
         }
+    }
+
+    #[test]
+    fn capture_readers_get_only_the_possessive_step() {
+        let target = |flavor| Target {
+            flavor,
+            flags: Flags::default(),
+            semantics: Semantics::Search,
+            linear: Semantics::Search,
+            end: possessive::End::Free,
+            captures: true,
+        };
+        let settings = RedosSettings::default();
+        // `x\s*\s*(y)` has a DFA-proven fix, but it is not offered when the
+        // groups are read: the possessive step alone does not make it linear.
+        assert!(prove_for("x\\s*\\s*(y)", &target(Flavor::Pcre), None, &settings).is_err());
+        // The possessive step keeps every group; its proof is the lemma.
+        let got = prove_for("^(\\d+)x", &target(Flavor::Pcre), None, &settings).expect("proven");
+        assert_eq!(got.pattern, "^(\\d++)x");
+        assert_eq!(got.equivalent, "possessive-disjoint");
+        assert_eq!(got.states, 0);
+        // Not for flavors without possessive quantifiers.
+        assert!(prove_for("^(\\d+)x", &target(Flavor::Js), None, &settings).is_err());
+        assert!(prove_for("^(\\d+)x", &target(Flavor::Python), None, &settings).is_err());
     }
 
     #[test]

@@ -19,6 +19,12 @@
 //! - **collapse**: a loop whose body matches only strings over a set `S`
 //!   and every single character of `S` becomes `[S]*` (or `[S]+`):
 //!   `(?:a|a?)+` → `a*`, `(?:\s|\s)*` → `\s*`.
+//! - **shorten**: under search semantics, a loop at the start or the end
+//!   of the pattern (or of one of its top-level alternatives) only has to
+//!   match its fewest repetitions: `(\d+)-(\d+)` → `(\d)-(\d)`, `@+\{` →
+//!   `@\{`. A longer run only moves where the match starts or ends, which
+//!   "some match exists" does not see; the engine no longer rescans the
+//!   run from every start.
 //! - **narrow**: a single-character loop followed by something that starts
 //!   with characters the loop also matches stops matching those characters
 //!   (`.*=` → `[^\n=]*=`); under search semantics it may also stop matching
@@ -263,6 +269,24 @@ pub fn candidates(pattern: &str, ir: &Ir, semantics: Semantics) -> Vec<Candidate
             push(node.span, String::new(), format!("dropped the redundant `{}`", text(node.span)));
         }
     }
+    // shorten: loops at the edges of a search pattern.
+    if semantics == Semantics::Search {
+        let mut edges = Vec::new();
+        edge_nodes(ir, ir.root, true, &mut edges);
+        edge_nodes(ir, ir.root, false, &mut edges);
+        for id in edges {
+            let NodeKind::Repeat(r) = &ir.node(id).kind else { continue };
+            if r.min == 0 || r.max == Some(r.min) {
+                continue;
+            }
+            let with = if r.min == 1 { String::new() } else { format!("{{{}}}", r.min) };
+            push(
+                r.op_span,
+                with,
+                format!("shortened `{}` at the edge of the pattern to its fewest repetitions", text(ir.node(id).span)),
+            );
+        }
+    }
     // narrow: single-character loops followed by a known first set.
     for node in &ir.nodes {
         let NodeKind::Concat(items) = &node.kind else { continue };
@@ -304,6 +328,29 @@ pub fn candidates(pattern: &str, ir: &Ir, semantics: Semantics) -> Vec<Candidate
     out
 }
 
+/// The nodes at the leading (or trailing) edge of `id`: `id` itself, the
+/// first (last) item of a concatenation, past empty items, every branch of
+/// an alternation, and the content of a group.
+fn edge_nodes(ir: &Ir, id: NodeId, leading: bool, out: &mut Vec<NodeId>) {
+    out.push(id);
+    match &ir.node(id).kind {
+        NodeKind::Concat(items) => {
+            let mut iter: Box<dyn Iterator<Item = &NodeId>> =
+                if leading { Box::new(items.iter()) } else { Box::new(items.iter().rev()) };
+            if let Some(&first) = iter.find(|&&c| !matches!(ir.node(c).kind, NodeKind::Empty)) {
+                edge_nodes(ir, first, leading, out);
+            }
+        }
+        NodeKind::Alt(items) => {
+            for &c in items {
+                edge_nodes(ir, c, leading, out);
+            }
+        }
+        NodeKind::Group { child, .. } => edge_nodes(ir, *child, leading, out),
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -323,6 +370,19 @@ mod tests {
         assert!(cands(".*(?:.*=.*)").contains(&"(?:.*=.*)".to_owned()));
         assert!(cands("\".*=").contains(&"\"[^\\n=]*=".to_owned()));
         assert!(cands("\".*=").contains(&"\"[^\\n\"=]*=".to_owned()));
+    }
+
+    #[test]
+    fn shortens_loops_at_the_edges_of_a_search_pattern() {
+        let c = cands("(\\d+)-(\\d+)");
+        assert!(c.contains(&"(\\d)-(\\d+)".to_owned()) && c.contains(&"(\\d+)-(\\d)".to_owned()), "{c:?}");
+        let c = cands("(?i)(?:[*?]+[a-z]|[a-z]{2,}[*?])");
+        assert!(c.contains(&"(?i)(?:[*?][a-z]|[a-z]{2,}[*?])".to_owned()), "{c:?}");
+        assert!(c.contains(&"(?i)(?:[*?]+[a-z]|[a-z]{2}[*?])".to_owned()), "{c:?}");
+        // Not in the middle, and not for whole-input semantics.
+        assert!(!cands("x\\d+-y").iter().any(|c| c == "x\\d-y"));
+        let ir = parse("\\d+-", &ParseConfig::new(Flavor::Pcre)).expect("parses");
+        assert!(candidates("\\d+-", &ir, Semantics::FullMatch).is_empty());
     }
 
     #[test]

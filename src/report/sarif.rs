@@ -11,8 +11,13 @@
 //! `endColumn` is exclusive as SARIF defines it. Results carry our own
 //! stable fingerprint under `partialFingerprints["cfglint/v1"]` (GitHub
 //! computes `primaryLocationLineHash` itself; ours survives edits above
-//! the finding), secondary labels as `relatedLocations`, and backtracking
-//! evidence under `properties`.
+//! the finding), secondary labels as `relatedLocations`, backtracking
+//! evidence under `properties`, and a proven fix (docs/fix.md) as a
+//! `fixes` object (SARIF 2.1.0 §3.55): one `artifactChange` for the
+//! finding's file with one `replacement` whose `deletedRegion` is the fix's
+//! byte span (`byteOffset`/`byteLength`, and lines and columns when the
+//! file's text is at hand) and whose `insertedContent` is the raw
+//! replacement text.
 
 use std::fmt::Write as _;
 
@@ -189,9 +194,39 @@ fn result(f: &Finding, rule_index: Option<usize>, sources: &Sources) -> Value {
     if !related.is_empty() {
         r.insert("relatedLocations".into(), Value::Array(related));
     }
+    if let Some(fix) = &f.fix {
+        r.insert("fixes".into(), json!([fix_object(f, fix, text)]));
+    }
     r.insert("partialFingerprints".into(), json!({"cfglint/v1": f.fingerprint}));
     r.insert("properties".into(), Value::Object(properties));
     Value::Object(r)
+}
+
+/// A SARIF `fix` (§3.55) for a proven fix: replace the fix's byte span of
+/// the finding's file with the raw replacement text.
+fn fix_object(f: &Finding, fix: &crate::fix::Fix, text: Option<&std::sync::Arc<str>>) -> Value {
+    let mut region = Map::new();
+    region.insert("byteOffset".into(), Value::from(fix.span.start));
+    region.insert("byteLength".into(), Value::from(fix.span.end.saturating_sub(fix.span.start)));
+    if let Some(t) = text.filter(|t| fix.span.end <= t.len()) {
+        let index = LineIndex::new(t);
+        let (line, column) = index.line_col(t, fix.span.start);
+        let (end_line, end_column) = index.line_col(t, fix.span.end);
+        region.insert("startLine".into(), Value::from(line));
+        region.insert("startColumn".into(), Value::from(column));
+        region.insert("endLine".into(), Value::from(end_line));
+        region.insert("endColumn".into(), Value::from(end_column));
+    }
+    json!({
+        "description": {"text": format!("replace the pattern with `{}` (proven equivalent and linear)", fix.pattern)},
+        "artifactChanges": [{
+            "artifactLocation": {"uri": uri(&f.file)},
+            "replacements": [{
+                "deletedRegion": Value::Object(region),
+                "insertedContent": {"text": fix.replacement},
+            }],
+        }],
+    })
 }
 
 /// The whole SARIF log, pretty-printed, ending with a newline.

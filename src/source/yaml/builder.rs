@@ -254,11 +254,12 @@ impl<'t> Builder<'t> {
             ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => {
                 let (q, flow) =
                     if style == ScalarStyle::SingleQuoted { (b'\'', Flow::Single) } else { (b'"', Flow::Double) };
-                let b = text.as_bytes();
-                if e >= s + 2 && b[s] == q && b[e - 1] == q {
-                    decode_flow(&text[s + 1..e - 1], s + 1, flow)
-                } else {
-                    None
+                // saphyr's end marker can run past the closing quote, over
+                // white space and a comment after it (`"a+b" # note`): the
+                // scalar ends at its own closing quote.
+                match quoted_end(text, s, e, q) {
+                    Some(end) => decode_flow(&text[s + 1..end - 1], s + 1, flow),
+                    None => None,
                 }
             }
             ScalarStyle::Literal | ScalarStyle::Folded => {
@@ -280,6 +281,11 @@ impl<'t> Builder<'t> {
             _ => {
                 // Fall back to saphyr's value with a whole-span map.
                 self.fallbacks.push(s);
+                let e = if quoted {
+                    quoted_end(text, s, e, if style == ScalarStyle::SingleQuoted { b'\'' } else { b'"' }).unwrap_or(e)
+                } else {
+                    e
+                };
                 let (rs, re) = if quoted && e >= s + 2 { (s + 1, e - 1) } else { (s, e) };
                 let offsets = coarse_map(rs, re - rs, value.len());
                 Scalar { value: value.to_owned(), span: offsets.raw_span(), offsets }
@@ -303,6 +309,32 @@ impl<'t> Builder<'t> {
             self.docs.push(Document { root });
         }
     }
+}
+
+/// The end (one past the closing quote) of the quoted scalar that opens
+/// with `quote` at `start`, searched no further than `limit`: the first
+/// `quote` that is not escaped (`\"` in double quotes, `''` in single
+/// quotes). `None` when `start` is no quote or no closing quote is found.
+fn quoted_end(text: &str, start: usize, limit: usize, quote: u8) -> Option<usize> {
+    let b = text.as_bytes().get(..limit.min(text.len()))?;
+    if b.get(start) != Some(&quote) {
+        return None;
+    }
+    let mut i = start + 1;
+    while i < b.len() {
+        match b[i] {
+            b'\\' if quote == b'"' => i += 2,
+            c if c == quote => {
+                if quote == b'\'' && b.get(i + 1) == Some(&b'\'') {
+                    i += 2;
+                } else {
+                    return Some(i + 1);
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    None
 }
 
 fn close_frame(frame: Frame, end: usize) -> (Node, usize) {
