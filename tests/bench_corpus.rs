@@ -88,6 +88,7 @@ fn without_timings(v: &mut Value) {
 
 /// The fixture corpora in every shape: JSONL requests, a labelled lines
 /// file, a folder of go-ftw tests, non-UTF-8 lines.
+#[cfg(feature = "pcre2")]
 const FIXTURE_CORPORA: [&str; 4] =
     ["corpus/requests.jsonl", "benign:corpus/benign.txt", "corpus/ftw", "attack:corpus/attacks-not-utf8.txt"];
 

@@ -12,7 +12,8 @@
 //! - the whole per-pattern pipeline (`lint::lint_pattern`, every rule).
 //!
 //! Case counts keep the file under ~30 s in the debug test profile on a
-//! 2-core machine. A failure prints the minimal input; add it as a named
+//! 2-core machine; `CFGLINT_FUZZ_SCALE=N` multiplies them for a longer
+//! session (`CFGLINT_FUZZ_SCALE=50 cargo test --test fuzz`). A failure prints the minimal input; add it as a named
 //! regression test below before fixing the bug.
 
 use std::path::{Path, PathBuf};
@@ -32,6 +33,13 @@ use proptest::prelude::*;
 const SLOW: Duration = Duration::from_secs(20);
 
 const MAX_FILE: u64 = 1 << 20;
+
+/// `n` cases, times `CFGLINT_FUZZ_SCALE` (default 1): the suite runs the
+/// quick counts, a fuzzing session sets e.g. `CFGLINT_FUZZ_SCALE=50`.
+fn cases(n: u32) -> u32 {
+    let scale = std::env::var("CFGLINT_FUZZ_SCALE").ok().and_then(|s| s.parse::<u32>().ok()).unwrap_or(1);
+    n.saturating_mul(scale.max(1))
+}
 
 // ---------------------------------------------------------------- extractors
 
@@ -226,7 +234,7 @@ fn check_extraction(path: &Path, bytes: Vec<u8>) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 300, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(300), failure_persistence: None, ..ProptestConfig::default() })]
 
     /// Real snippets of every format, cut, duplicated and spliced with
     /// syntax tokens.
@@ -359,7 +367,7 @@ fn tight() -> RedosConfig {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 250, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(250), failure_persistence: None, ..ProptestConfig::default() })]
 
     /// NFA construction and the ambiguity analysis stay within their
     /// budgets on any pattern the parser accepts.
@@ -411,7 +419,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 80, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(80), failure_persistence: None, ..ProptestConfig::default() })]
 
     /// Every rule on one pattern (what `cfglint regex` runs): no panic
     /// (that would be a CL009 finding), findings inside the pattern.
@@ -438,7 +446,7 @@ fn lint_source_on_mutated_snippets_has_no_internal_error() {
     opts.rules.redos = opts.rules.redos.clone().max_steps(20_000);
     opts.rules.redos.analysis = tight();
     let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
-        cases: 60,
+        cases: cases(60),
         failure_persistence: None,
         ..ProptestConfig::default()
     });
