@@ -146,7 +146,9 @@ pub(crate) fn decode_toml_string(raw: &str, start: usize) -> Option<(String, Off
     } else {
         return Some((raw.to_owned(), OffsetMap::verbatim(start, raw.len())));
     };
-    if raw.len() < 2 * delim {
+    // The raw text must end with its own (ASCII) delimiter, or `len - delim`
+    // can fall inside a character.
+    if raw.len() < 2 * delim || !raw.ends_with(&raw[..delim]) {
         return None;
     }
     let mut inner = &raw[delim..raw.len() - delim];
@@ -227,6 +229,17 @@ fn decode_basic(raw: &str, base: usize, multi: bool) -> Option<(String, OffsetMa
 
 #[cfg(test)]
 mod tests {
+
+    /// Found by `CFGLINT_FUZZ_SCALE=2000 cargo test --test fuzz`: a span
+    /// that ends inside a multi-byte character instead of at the closing
+    /// delimiter must not be sliced at `len - 3`.
+    #[test]
+    fn a_raw_value_without_its_closing_delimiter_is_not_decoded() {
+        for raw in ["\"-----BEGIN KEY---\u{2026}", "\'\'\'abc\u{2026}", "\"\"\"x\u{2026}", "\'a\u{2026}"] {
+            assert!(decode_toml_string(raw, 0).is_none(), "{raw:?}");
+        }
+    }
+
     use super::*;
     use crate::source::span::PatternSpan;
 
