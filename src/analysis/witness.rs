@@ -546,14 +546,26 @@ impl<'n> Witnesser<'n> {
     /// `\b` guards the restart of the pattern, the character before each
     /// copy of the pump decides whether the engine may start there again
     /// (`\bjava[.a-z]+E` restarts after `java.`, never after `javaj`).
-    fn flip_last(&self, word: &[char], set: Option<&CharSet>) -> Option<Vec<char>> {
-        let (&last, set) = (word.last()?, set?);
+    ///
+    /// Two choices when they differ: the most readable character, and the
+    /// quietest one (the readable one is often a literal of the pattern
+    /// that lets the continuation match at once: `/` in
+    /// `\b(?:HTC/|)HTC(.*?)(?:[;/()]|$)`).
+    fn flip_last(&self, word: &[char], set: Option<&CharSet>) -> Vec<Vec<char>> {
+        let (Some(&last), Some(set)) = (word.last(), set) else { return Vec::new() };
         let words = &self.nfa.word_chars;
         let other = if words.contains(last) { set.difference(words) } else { set.intersect(words) };
-        let c = self.picker.choices(&other, 1).first().copied()?;
-        let mut out = word.to_vec();
-        *out.last_mut()? = c;
-        Some(out)
+        let mut out: Vec<Vec<char>> = Vec::new();
+        for c in self.picker.choices(&other, 1).into_iter().chain(self.quiet(&other)) {
+            let mut w = word.to_vec();
+            if let Some(l) = w.last_mut() {
+                *l = c;
+            }
+            if !out.contains(&w) {
+                out.push(w);
+            }
+        }
+        out
     }
 
     /// Whether the work budget ran out (later attacks are not searched).
@@ -592,10 +604,10 @@ impl<'n> Witnesser<'n> {
             variants.push((base_pre.clone(), qpump.clone()));
         }
         // The restart boundary after each copy of the pump.
-        if self.word_guards
-            && let Some(p) = self.flip_last(&base_pump, pump.last())
-        {
-            variants.push((base_pre.clone(), p));
+        if self.word_guards {
+            for p in self.flip_last(&base_pump, pump.last()) {
+                variants.push((base_pre.clone(), p));
+            }
         }
         for (i, cs) in pump_choices.iter().enumerate() {
             for &c in cs.iter().skip(1) {
