@@ -457,6 +457,20 @@ impl CharSet {
         self.case_fold_unicode()
     }
 
+    /// Case folding in which ASCII and non-ASCII characters never fold
+    /// into each other: `s` does not gain `ſ`, nor `k` the Kelvin sign
+    /// (PCRE without UTF, JS without `u`, Java without UNICODE_CASE).
+    #[must_use]
+    pub fn case_fold_ascii_apart(&self) -> CharSet {
+        let ascii = CharSet::from_ranges([(0, 0x7F)]);
+        let low = self.intersect(&ascii).case_fold().intersect(&ascii);
+        let high = self.difference(&ascii);
+        if high.is_empty() {
+            return low;
+        }
+        low.union(&high.case_fold().difference(&ascii))
+    }
+
     fn case_fold_unicode(&self) -> CharSet {
         use regex_syntax::hir::{ClassUnicode, ClassUnicodeRange};
         let mut ranges = Vec::with_capacity(self.ranges.len());
@@ -626,6 +640,18 @@ mod tests {
         let s = CharSet::from_ranges([(5, 7), (1, 3), (4, 4)]);
         assert_eq!(s.ranges(), &[(1, 7)]);
         assert_eq!(s.len(), 7);
+    }
+
+    #[test]
+    fn folds_case_apart_from_ascii() {
+        let s = CharSet::single('s').case_fold_ascii_apart();
+        assert!(s.contains('S') && !s.contains('\u{17F}'));
+        let k = CharSet::single('k').case_fold_ascii_apart();
+        assert!(k.contains('K') && !k.contains('\u{212A}'));
+        // Non-ASCII letters still fold among themselves.
+        let e = CharSet::single('é').case_fold_ascii_apart();
+        assert!(e.contains('É'));
+        assert!(!CharSet::single('\u{17F}').case_fold_ascii_apart().contains('s'));
     }
 
     #[test]

@@ -113,6 +113,14 @@ struct State {
     /// Unicode-aware `\w`, `\d`, `\s`, `\b` (Python str patterns, Rust, or
     /// PCRE `(*UCP)`).
     unicode_classes: bool,
+    /// Case folding crosses the ASCII line (`s` ~ U+017F `ſ`, `k` ~ U+212A
+    /// KELVIN SIGN), as Unicode simple folding does: Python str patterns,
+    /// Rust, RE2, Onigmo, JS with `u`/`v`, Java `(?u)`, PCRE in UTF or UCP
+    /// mode. Without it ASCII letters fold only among themselves: PCRE
+    /// without UTF (ModSecurity compiles `@rx` so), JS without `u`
+    /// (Canonicalize keeps a non-ASCII character whose upper case is
+    /// ASCII), Java without UNICODE_CASE.
+    unicode_case: bool,
 }
 
 /// What an open group will become when it closes.
@@ -192,6 +200,11 @@ impl<'a> Parser<'a> {
     fn new(pattern: &'a str, config: &ParseConfig) -> Self {
         let f = config.flags;
         let unicode_classes = matches!(config.flavor, Flavor::Python | Flavor::Rust);
+        let unicode_case = match config.flavor {
+            Flavor::Pcre | Flavor::Java => false,
+            Flavor::Js => f.unicode,
+            _ => true,
+        };
         Parser {
             pattern,
             pos: 0,
@@ -203,6 +216,7 @@ impl<'a> Parser<'a> {
                 extended: f.extended,
                 ungreedy: false,
                 unicode_classes,
+                unicode_case,
             },
             nest_limit: config.nest_limit,
             js_unicode: config.flavor == Flavor::Js && f.unicode,
@@ -291,7 +305,11 @@ impl<'a> Parser<'a> {
     }
 
     fn fold(&self, set: CharSet) -> CharSet {
-        if self.state.case_insensitive { set.case_fold() } else { set }
+        match (self.state.case_insensitive, self.state.unicode_case) {
+            (false, _) => set,
+            (true, true) => set.case_fold(),
+            (true, false) => set.case_fold_ascii_apart(),
+        }
     }
 
     // ----- structure -----------------------------------------------------
@@ -372,6 +390,10 @@ impl<'a> Parser<'a> {
             }
             if verb == "UCP" {
                 self.state.unicode_classes = true;
+                self.state.unicode_case = true;
+            }
+            if verb == "UTF" || verb == "UTF8" {
+                self.state.unicode_case = true;
             }
             self.pos += end + 1;
         }
@@ -613,13 +635,24 @@ impl<'a> Parser<'a> {
                 'x' => st.extended = on,
                 'U' if matches!(self.flavor, Flavor::Pcre | Flavor::Rust | Flavor::Re2) => st.ungreedy = on,
                 // Java's `(?U)` is UNICODE_CHARACTER_CLASS, not ungreedy.
-                'U' if self.flavor == Flavor::Java => st.unicode_classes = on,
+                // Java's `(?U)` is UNICODE_CHARACTER_CLASS, which implies
+                // UNICODE_CASE.
+                'U' if self.flavor == Flavor::Java => {
+                    st.unicode_classes = on;
+                    st.unicode_case = on;
+                }
                 'u' => {
                     if self.flavor == Flavor::Python || self.flavor == Flavor::Rust {
                         st.unicode_classes = on;
                     }
+                    if self.flavor == Flavor::Java {
+                        st.unicode_case = on;
+                    }
                 }
-                'a' if self.flavor == Flavor::Python => st.unicode_classes = false,
+                'a' if self.flavor == Flavor::Python => {
+                    st.unicode_classes = false;
+                    st.unicode_case = false;
+                }
                 'L' if self.flavor == Flavor::Python => {}
                 'J' | 'n' | 'd' | 'R' => {}
                 '^' if self.flavor == Flavor::Pcre => {
@@ -1687,6 +1720,33 @@ mod tests {
             .collect();
         assert!(sets[0].contains('A'));
         assert!(!sets[1].contains('B'));
+    }
+
+    /// Whether `pattern`'s only character set holds U+017F `ſ`.
+    fn folds_to_long_s(pattern: &str, flavor: Flavor, flags: &str) -> bool {
+        let mut config = ParseConfig::new(flavor);
+        config.flags = Flags::from_letters(flags);
+        let ir = parse(pattern, &config).expect("parses");
+        ir.nodes.iter().any(|n| matches!(&n.kind, NodeKind::Set(s) if s.contains('\u{17F}')))
+    }
+
+    #[test]
+    fn case_folding_crosses_ascii_only_in_unicode_modes() {
+        // PCRE without UTF (ModSecurity's `@rx`), JS without `u`, Java
+        // without UNICODE_CASE: `s` does not match `ſ`.
+        assert!(!folds_to_long_s("(?i)s", Flavor::Pcre, ""));
+        assert!(!folds_to_long_s("s", Flavor::Pcre, "i"));
+        assert!(!folds_to_long_s("(?i)s", Flavor::Js, ""));
+        assert!(!folds_to_long_s("(?i)s", Flavor::Java, ""));
+        // Unicode simple folding: PCRE in UTF/UCP mode, JS `u`, Java `(?u)`,
+        // Python str patterns (but not `(?a)`), Onigmo.
+        assert!(folds_to_long_s("(*UTF)(?i)s", Flavor::Pcre, ""));
+        assert!(folds_to_long_s("(*UCP)(?i)s", Flavor::Pcre, ""));
+        assert!(folds_to_long_s("(?i)s", Flavor::Js, "u"));
+        assert!(folds_to_long_s("(?iu)s", Flavor::Java, ""));
+        assert!(folds_to_long_s("(?i)s", Flavor::Python, ""));
+        assert!(!folds_to_long_s("(?ia)s", Flavor::Python, ""));
+        assert!(folds_to_long_s("(?i)s", Flavor::Onigmo, ""));
     }
 
     #[test]
