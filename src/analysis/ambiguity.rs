@@ -367,6 +367,10 @@ pub struct Ida {
     /// `q`, then further loops that consume the same characters); its
     /// length is the polynomial degree the structure suggests.
     pub chain: Vec<StateId>,
+    /// A longer pump that carries the engine through every link of the
+    /// chain, when `pump` (the first link's word) does not: tried before
+    /// the chain is cut to its first link.
+    pub through: Option<Vec<CharSet>>,
 }
 
 /// What the analysis found.
@@ -881,10 +885,35 @@ fn chains_for_classes(
             c = next[c as usize * k + m];
         }
         let set = &classes.sets[base as usize + m];
+        // One word per link, and a link's pump runs through the rest of the
+        // chain (as in [`mixed_loop_chains`]): every loop repeats all of
+        // `m`, so `u₁ ⋯ uₖ₋₁` keeps each one alive while it carries the
+        // engine to every later loop. The first link alone only reaches
+        // `q`: `key=(.*) val=(.*) id=(.*);` pumped by `key=` is quadratic,
+        // by `key= val= id=` quartic, as node and Python measure.
+        // The first link's word is the pump; where it does not carry the
+        // engine to the later loops, the attack builder tries it followed by
+        // the later links' words before it cuts the chain.
+        let links: Vec<Option<Vec<CharSet>>> = chain.windows(2).map(|w| class_path(g, w[0], w[1], set)).collect();
         for i in 0..chain.len().saturating_sub(1).min(2) {
             let (p, q) = (chain[i], chain[i + 1]);
-            let Some(pump) = class_path(g, p, q, set) else { continue };
-            found.push(Ida { from_scc: comps[i], to_scc: comps[i + 1], p, q, pump, chain: chain[i..].to_vec() });
+            let Some(pump) = links[i].clone() else { continue };
+            // Only where a later link reads differently: copies of the
+            // same word already carry the engine on (`^(.*?,){11}P`).
+            let through = links
+                .get(i + 1..)
+                .filter(|rest| rest.iter().any(|l| l.as_ref() != Some(&pump)))
+                .and_then(|rest| rest.iter().cloned().collect::<Option<Vec<_>>>())
+                .map(|rest| [pump.clone(), rest.concat()].concat());
+            found.push(Ida {
+                from_scc: comps[i],
+                to_scc: comps[i + 1],
+                p,
+                q,
+                pump,
+                chain: chain[i..].to_vec(),
+                through,
+            });
         }
     }
     true
@@ -992,7 +1021,15 @@ fn mixed_loop_chains(
                 continue;
             }
             let pump: Vec<CharSet> = links[i..].iter().flatten().cloned().collect();
-            found.push(Ida { from_scc: comps[i], to_scc: comps[i + 1], p, q, pump, chain: chain[i..].to_vec() });
+            found.push(Ida {
+                from_scc: comps[i],
+                to_scc: comps[i + 1],
+                p,
+                q,
+                pump,
+                chain: chain[i..].to_vec(),
+                through: None,
+            });
         }
     }
 }
@@ -1058,7 +1095,7 @@ fn triple_search(
                 return None;
             }
             if let Some(pump) = triple_bfs(g, s, c1, c2, p, q, common, between, budget) {
-                return Some(Ida { from_scc: c1, to_scc: c2, p, q, pump, chain: vec![p, q] });
+                return Some(Ida { from_scc: c1, to_scc: c2, p, q, pump, chain: vec![p, q], through: None });
             }
             if budget.exhausted {
                 return None;

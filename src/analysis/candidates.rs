@@ -527,6 +527,11 @@ fn ida_candidates(cx: &mut Ctx<'_>, idas: &[Ida], attempts: &mut usize) -> Vec<C
         for prefix in &prefixes {
             chain.clone_from(&ida.chain);
             found = cx.witness.attack(prefix, &ida.pump, &chain);
+            if found.is_none()
+                && let Some(through) = &ida.through
+            {
+                found = cx.witness.attack(prefix, through, &chain);
+            }
             if found.is_none() && chain.len() > 2 {
                 chain.truncate(2);
                 found = cx.witness.attack(prefix, &ida.pump, &chain);
