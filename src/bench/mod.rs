@@ -259,7 +259,7 @@ pub fn measure(rule: &Rule, corpus: &Corpus, settings: &Settings) -> RuleReport 
     // the corpus size): each chunk's values are timed on the linear
     // engine, counted on the backtracking engine, and tallied by
     // expectation before the next chunk is read.
-    let mut lin = linear_re.as_ref().map(|re| linear::Meter::new(re, settings.min_time, settings.max_passes));
+    let mut lin = linear_re.as_ref().map(|re| linear::Meter::new(re, settings.min_time, settings.max_samples));
     let mut bt = counter.is_some().then(|| backtrack::Meter::new(settings.step_limit, settings.rule_step_budget));
     let mut rate = MatchRate::default();
     let mut differ = 0;
@@ -705,10 +705,11 @@ mod tests {
 
     /// Deterministic figures only: timings differ from run to run.
     fn without_timings(v: &mut serde_json::Value) {
-        const TIMINGS: [&str; 7] = [
+        const TIMINGS: [&str; 8] = [
             "mb_per_s",
             "mb_per_s_spread",
             "passes",
+            "samples",
             "us_per_kb",
             "time_per_input_us",
             "seconds_at_4kb",
