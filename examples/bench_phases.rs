@@ -61,7 +61,6 @@ fn main() {
         if let Some(c) = counter.as_mut() {
             let mut meter = backtrack::Meter::new(settings.step_limit, settings.rule_step_budget);
             let mut seen: HashSet<Vec<u8>> = HashSet::new();
-            let mut seen2: HashSet<Vec<u8>> = HashSet::new();
             corpus
                 .for_each_chunk(|chunk| {
                     let values = Values::gather(chunk, &rule.selectors);
@@ -74,17 +73,7 @@ fn main() {
                             dup_bytes += v.len() as u64;
                         }
                     }
-                    if std::env::var_os("DISTINCT").is_some() {
-                        let mut fresh = Vec::new();
-                        for v in &values.values {
-                            if seen2.insert(v.to_vec()) {
-                                fresh.push(*v);
-                            }
-                        }
-                        meter.feed(c.as_mut(), &Values::from_slices(&fresh), &|i| i.to_string());
-                    } else {
-                        meter.feed(c.as_mut(), &values, &|i| i.to_string());
-                    }
+                    meter.feed(c.as_mut(), &values, &|i| i.to_string());
                 })
                 .expect("corpus");
         }

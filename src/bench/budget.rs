@@ -13,6 +13,7 @@
 //! worst-case-step-budget = 5_000_000
 //! worst-case-max-bytes = 8192
 //! regression-threshold = 0.2        # --baseline: flag changes over 20 %
+//! min-time-ms = 10                  # CPU time of linear throughput samples per rule
 //! max-steps-per-byte = 20           # budget: p99 PCRE2 steps per input byte
 //! max-us-per-kb = 50                # budget: linear engine µs per KiB
 //! max-benign-match-rate = 0.01      # budget: share of benign inputs matched
