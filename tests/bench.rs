@@ -458,3 +458,31 @@ fn every_crs_pattern_without_backrefs_or_lookaround_runs_on_the_linear_engine() 
     );
     assert!(ran > 0, "ran {ran}, refused {refused}");
 }
+
+/// docs/bench.md's JSON example shows every key of the linear figures
+/// (the throughput's sampling included) that a run prints.
+#[test]
+fn the_documented_json_example_shows_every_linear_key() {
+    let text = std::fs::read_to_string(root().join("docs/bench.md")).expect("docs/bench.md");
+    let start = text.find("## JSON output").expect("a JSON output section");
+    let block = &text[start..];
+    let open = block.find("```json\n").expect("a JSON example") + "```json\n".len();
+    let close = open + block[open..].find("```").expect("the example ends");
+    let example: Value = serde_json::from_str(&block[open..close]).expect("the example is JSON");
+    let keys = |v: &Value| -> Vec<String> {
+        let mut k: Vec<String> = v.as_object().expect("an object").keys().cloned().collect();
+        k.sort();
+        k
+    };
+    let out = cfglint()
+        .args(["bench", &fixture("rules.yaml"), "--no-config", "--format", "json"])
+        .args(["--corpus", &fixture("corpus/requests.jsonl")])
+        .output()
+        .unwrap();
+    let doc = json_of(&out);
+    assert_eq!(keys(&example["rules"][0]["linear"]), keys(&doc["rules"][0]["linear"]));
+    let table = &block[close..];
+    for key in ["mb_per_s_spread", "samples", "passes"] {
+        assert!(table.contains(&format!("`{key}`")), "the key table explains `{key}`");
+    }
+}

@@ -13,6 +13,7 @@
 //! worst-case-step-budget = 5_000_000
 //! worst-case-max-bytes = 8192
 //! regression-threshold = 0.2        # --baseline: flag changes over 20 %
+//! min-time-ms = 10                  # CPU time of linear throughput samples per rule
 //! max-steps-per-byte = 20           # budget: p99 PCRE2 steps per input byte
 //! max-us-per-kb = 50                # budget: linear engine µs per KiB
 //! max-benign-match-rate = 0.01      # budget: share of benign inputs matched
@@ -44,10 +45,11 @@ pub struct Settings {
     pub rule_step_budget: u64,
     /// The worst-case probe's limits.
     pub worst: worst::Options,
-    /// Repeat the linear throughput pass until this much time has passed.
+    /// Take linear throughput samples until this much CPU time has passed
+    /// (and at least `linear::MIN_SAMPLES`).
     pub min_time: Duration,
-    /// Most throughput passes.
-    pub max_passes: u32,
+    /// Most linear throughput samples.
+    pub max_samples: u32,
     /// Relative change that counts as a regression against `--baseline`.
     pub regression_threshold: f64,
     /// How many of the costliest rules the SVG plot shows.
@@ -129,7 +131,7 @@ impl Default for Settings {
             rule_step_budget: 200_000_000,
             worst: worst::Options { step_budget: 5_000_000, max_bytes: 8192, report_bytes: 4096 },
             min_time: Duration::from_millis(10),
-            max_passes: 20,
+            max_samples: 20,
             regression_threshold: 0.2,
             plot_rules: 8,
             budgets: Budgets::default(),

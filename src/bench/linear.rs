@@ -18,7 +18,7 @@ use regex_automata::meta::Regex;
 use serde::Serialize;
 
 use super::corpus::{Input, Selector};
-use super::stats::Dist;
+use super::stats::{Dist, thread_cpu_time};
 use crate::analysis::lower::{LowerOptions, lower};
 use crate::analysis::parse::{ParseConfig, parse};
 use crate::source::{Flags, Flavor};
@@ -101,23 +101,27 @@ pub fn compile(pattern: &str, flags: Flags) -> Result<Regex, String> {
 /// Linear-engine figures for one rule.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Figures {
-    /// Megabytes (10⁶ bytes) scanned per second: the median over the
-    /// timed passes (at least [`MIN_PASSES`]).
+    /// Megabytes (10⁶ bytes) scanned per second of CPU time: the median
+    /// over the timed samples (at least [`MIN_SAMPLES`]).
     pub mb_per_s: f64,
-    /// Spread of the passes' throughput: (fastest − slowest) / median.
+    /// Spread of the samples' throughput: (fastest − slowest) / median.
     /// Identical runs agree within about this share.
     pub mb_per_s_spread: f64,
-    /// Timed passes over the corpus.
+    /// Timed passes over the corpus (`samples` × passes per sample).
     pub passes: u32,
+    /// Timed samples, each as many passes as last [`SAMPLE_TIME`].
+    pub samples: u32,
     /// Inputs the rule matched.
     pub matches: usize,
     /// Inputs with at least one value for the rule's targets.
     pub inputs: usize,
-    /// Bytes scanned (a rule stops reading an input at its first match).
+    /// Bytes scanned by one pass (a rule stops reading an input at its
+    /// first match).
     pub bytes: u64,
-    /// Microseconds per KiB scanned (the `max-us-per-kb` budget).
+    /// Microseconds per KiB scanned, at the median throughput (the
+    /// `max-us-per-kb` budget).
     pub us_per_kb: f64,
-    /// Microseconds per input.
+    /// Microseconds per input (wall clock, one pass).
     pub time_per_input_us: Dist,
 }
 
@@ -140,42 +144,73 @@ pub fn scan(re: &Regex, values: &Values<'_>, matched: &mut [bool]) -> u64 {
     bytes
 }
 
-/// Fewest timed throughput passes: the median of several is what makes
-/// identical runs agree, where one pass is at the mercy of the scheduler.
-pub const MIN_PASSES: u32 = 5;
+/// Fewest timed samples: the median of several is what makes identical
+/// runs agree, where one is at the mercy of the machine.
+pub const MIN_SAMPLES: u32 = 5;
 
-/// Measure one rule on values held at once: throughput passes until
-/// `min_time` has elapsed and at least [`MIN_PASSES`] ran (at most
-/// `max_passes`), then one pass timing each input. Returns the figures and
-/// which inputs matched. A streamed corpus goes through a [`Meter`].
-pub fn measure(re: &Regex, values: &Values<'_>, min_time: Duration, max_passes: u32) -> (Figures, Vec<bool>) {
-    let mut meter = Meter::new(re, min_time, max_passes);
+/// The CPU time one sample lasts at least: a sample repeats the pass over
+/// the corpus until then, so a rule that scans its values in 50 µs is not
+/// timed on a clock read or a cache miss.
+pub const SAMPLE_TIME: Duration = Duration::from_millis(2);
+
+/// Most passes in one sample (a corpus of a few bytes).
+const MAX_PASSES_PER_SAMPLE: u32 = 100_000;
+
+/// Measure one rule on values held at once (see [`Meter`]): at least
+/// [`MIN_SAMPLES`] samples and `min_time` of CPU time, at most
+/// `max_samples` samples, then one pass timing each input. Returns the
+/// figures and which inputs matched.
+pub fn measure(re: &Regex, values: &Values<'_>, min_time: Duration, max_samples: u32) -> (Figures, Vec<bool>) {
+    let mut meter = Meter::new(re, min_time, max_samples);
     let matched = meter.feed(values, 1.0);
     (meter.finish(), matched)
 }
 
 /// The linear figures of one rule over a corpus read a chunk at a time.
 ///
-/// The first chunk with values decides the number of throughput passes
-/// (the rule of [`measure`], with `min_time` scaled to the chunk's share of
-/// the corpus); every later chunk gets as many, and pass *k*'s time is the
-/// sum of its chunks' pass *k*, so a pass still covers the whole corpus. A
-/// corpus in one chunk is measured exactly as [`measure`] describes.
+/// How throughput is timed, so that identical runs agree:
+/// - the clock is the thread's CPU time ([`thread_cpu_time`]): time spent
+///   waiting for a core is not charged;
+/// - each chunk is scanned once untimed first (it records the matches,
+///   and regex-automata's lazy DFA builds its states in it);
+/// - a sample is as many passes as last [`SAMPLE_TIME`] (counted on the
+///   first chunk's second pass); samples are taken until there are
+///   [`MIN_SAMPLES`] and `min_time` has passed, at most `max_samples`;
+/// - the figure is the samples' median, and their spread is reported.
+///
+/// With more than one chunk, the first chunk with values decides the
+/// passes per sample and the number of samples (with `min_time` and
+/// [`SAMPLE_TIME`] scaled to the chunk's share of the corpus); every later
+/// chunk gets as many, and sample *k*'s time is the sum of its chunks'
+/// sample *k*, so a sample still covers the whole corpus.
 #[derive(Debug)]
 pub struct Meter<'r> {
     re: &'r Regex,
     min_time: Duration,
-    max_passes: u32,
-    /// Per pass: time and bytes over the chunks so far.
-    passes: Vec<(Duration, u64)>,
+    max_samples: u32,
+    /// Passes per sample.
+    repeats: u32,
+    /// Per sample: CPU time and bytes over the chunks so far.
+    samples: Vec<(Duration, u64)>,
+    /// Bytes of one pass over the chunks so far.
+    bytes: u64,
     per_input: Vec<f64>,
     matches: usize,
 }
 
 impl<'r> Meter<'r> {
     /// A meter for `re`.
-    pub fn new(re: &'r Regex, min_time: Duration, max_passes: u32) -> Meter<'r> {
-        Meter { re, min_time, max_passes, passes: Vec::new(), per_input: Vec::new(), matches: 0 }
+    pub fn new(re: &'r Regex, min_time: Duration, max_samples: u32) -> Meter<'r> {
+        Meter {
+            re,
+            min_time,
+            max_samples,
+            repeats: 1,
+            samples: Vec::new(),
+            bytes: 0,
+            per_input: Vec::new(),
+            matches: 0,
+        }
     }
 
     /// Inputs measured so far.
@@ -183,33 +218,50 @@ impl<'r> Meter<'r> {
         self.per_input.len()
     }
 
+    /// `repeats` passes over `values`, in CPU time.
+    fn sample(&self, values: &Values<'_>, matched: &mut [bool]) -> Duration {
+        let start = thread_cpu_time();
+        for _ in 0..self.repeats {
+            std::hint::black_box(scan(self.re, values, matched));
+        }
+        thread_cpu_time().saturating_sub(start)
+    }
+
     /// Measure one chunk's values (`share`: the chunk's share of the
-    /// corpus, for the first chunk's pass count). Returns which of its
+    /// corpus, for the first chunk's sampling). Returns which of its
     /// inputs matched.
     pub fn feed(&mut self, values: &Values<'_>, share: f64) -> Vec<bool> {
         let mut matched = vec![false; values.len()];
         if values.is_empty() {
             return matched;
         }
-        if self.passes.is_empty() {
-            let min_time = self.min_time.mul_f64(share.clamp(0.0, 1.0));
-            let most = self.max_passes.max(1);
+        let bytes = scan(self.re, values, &mut matched);
+        self.bytes += bytes;
+        if self.samples.is_empty() {
+            let share = share.clamp(0.0, 1.0);
+            self.repeats = 1;
+            let one = self.sample(values, &mut matched).as_secs_f64();
+            let wanted = SAMPLE_TIME.mul_f64(share).as_secs_f64();
+            self.repeats = if one > 0.0 {
+                (wanted / one).ceil().clamp(1.0, f64::from(MAX_PASSES_PER_SAMPLE)) as u32
+            } else {
+                MAX_PASSES_PER_SAMPLE
+            };
+            let min_time = self.min_time.mul_f64(share);
+            let most = self.max_samples.max(1);
             let mut total = Duration::ZERO;
-            let mut passes = 0;
-            while passes < most && (passes < MIN_PASSES.min(most) || total < min_time) {
-                let start = Instant::now();
-                let b = scan(self.re, values, &mut matched);
-                let took = start.elapsed();
+            while (self.samples.len() as u32) < most
+                && ((self.samples.len() as u32) < MIN_SAMPLES.min(most) || total < min_time)
+            {
+                let took = self.sample(values, &mut matched);
                 total += took;
-                passes += 1;
-                self.passes.push((took, b));
+                self.samples.push((took, bytes * u64::from(self.repeats)));
             }
         } else {
-            for pass in &mut self.passes {
-                let start = Instant::now();
-                let b = scan(self.re, values, &mut matched);
-                pass.0 += start.elapsed();
-                pass.1 += b;
+            for k in 0..self.samples.len() {
+                let took = self.sample(values, &mut matched);
+                self.samples[k].0 += took;
+                self.samples[k].1 += bytes * u64::from(self.repeats);
             }
         }
         for i in 0..values.len() {
@@ -225,7 +277,7 @@ impl<'r> Meter<'r> {
     /// The figures over everything fed.
     pub fn finish(mut self) -> Figures {
         let mut rates: Vec<f64> = self
-            .passes
+            .samples
             .iter()
             .filter(|(took, _)| *took > Duration::ZERO)
             .map(|&(took, b)| b as f64 / took.as_secs_f64() / 1e6)
@@ -236,17 +288,17 @@ impl<'r> Meter<'r> {
             (Some(lo), Some(hi)) if median > 0.0 => (hi - lo) / median,
             _ => 0.0,
         };
-        let passes = u32::try_from(self.passes.len()).unwrap_or(u32::MAX);
-        let secs: f64 = self.passes.iter().map(|p| p.0.as_secs_f64()).sum();
-        let bytes: u64 = self.passes.iter().map(|p| p.1).sum();
+        let samples = u32::try_from(self.samples.len()).unwrap_or(u32::MAX);
         Figures {
             mb_per_s: median,
             mb_per_s_spread: spread,
-            passes,
+            passes: samples.saturating_mul(self.repeats),
+            samples,
             matches: self.matches,
             inputs: self.per_input.len(),
-            bytes: bytes / u64::from(passes.max(1)),
-            us_per_kb: if bytes > 0 { secs * 1e6 / (bytes as f64 / 1024.0) } else { 0.0 },
+            bytes: self.bytes,
+            // 1 KiB at `median` × 10⁶ bytes per second, in µs.
+            us_per_kb: if median > 0.0 { 1024.0 / median } else { 0.0 },
             time_per_input_us: Dist::of(&mut self.per_input),
         }
     }
@@ -312,9 +364,11 @@ mod tests {
         assert_eq!(f.inputs, 3);
         assert_eq!(f.bytes, 4 + 17 + 2);
         assert!(f.time_per_input_us.max >= f.time_per_input_us.median);
-        assert_eq!(f.passes, 1, "max_passes bounds the passes");
+        assert_eq!(f.samples, 1, "max_samples bounds the samples");
+        assert_eq!(f.passes % f.samples, 0);
         let (f, _) = measure(&re, &values, Duration::ZERO, 20);
-        assert_eq!(f.passes, MIN_PASSES);
+        assert_eq!(f.samples, MIN_SAMPLES);
+        assert!(f.passes > f.samples, "23 bytes take far less than a sample's time: {f:?}");
         assert!(f.mb_per_s_spread >= 0.0 && f.mb_per_s > 0.0, "{f:?}");
     }
 
@@ -330,8 +384,11 @@ mod tests {
         }
         assert_eq!(chunked, matched);
         let f = meter.finish();
-        assert_eq!((f.matches, f.inputs, f.bytes, f.passes), (whole.matches, whole.inputs, whole.bytes, whole.passes));
-        assert_eq!(f.passes, MIN_PASSES);
+        assert_eq!(
+            (f.matches, f.inputs, f.bytes, f.samples),
+            (whole.matches, whole.inputs, whole.bytes, whole.samples)
+        );
+        assert_eq!(f.samples, MIN_SAMPLES);
     }
 
     #[test]

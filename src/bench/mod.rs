@@ -191,10 +191,24 @@ impl RuleReport {
 /// Measure every rule on the corpus, in parallel; reports come back in
 /// rule order. `progress` is called once per rule finished.
 pub fn run(rules: &[Rule], corpus: &Corpus, settings: &Settings, progress: &(dyn Fn() + Sync)) -> Vec<RuleReport> {
+    run_cached(rules, corpus, settings, &PatternCache::default(), progress)
+}
+
+/// [`run`], with the corpus-independent figures of patterns already met
+/// in `cache` (which must always be used with the same `settings`) taken
+/// from it: a pattern in several rules, or in the rules and their
+/// `--baseline`, is checked and probed once.
+pub fn run_cached(
+    rules: &[Rule],
+    corpus: &Corpus,
+    settings: &Settings,
+    cache: &PatternCache,
+    progress: &(dyn Fn() + Sync),
+) -> Vec<RuleReport> {
     rules
         .par_iter()
         .map(|r| {
-            let report = measure(r, corpus, settings);
+            let report = measure_cached(r, corpus, settings, cache);
             progress();
             report
         })
@@ -203,6 +217,104 @@ pub fn run(rules: &[Rule], corpus: &Corpus, settings: &Settings, progress: &(dyn
 
 /// Measure one rule.
 pub fn measure(rule: &Rule, corpus: &Corpus, settings: &Settings) -> RuleReport {
+    measure_cached(rule, corpus, settings, &PatternCache::default())
+}
+
+/// Measure one rule: the corpus figures and the pattern's own figures
+/// ([`PatternFigures`], from `cache` when the pattern was met before) in
+/// parallel, so the two cores share a costly rule too.
+fn measure_cached(rule: &Rule, corpus: &Corpus, settings: &Settings, cache: &PatternCache) -> RuleReport {
+    let (mut report, pattern) =
+        rayon::join(|| measure_corpus(rule, corpus, settings), || cache.figures(rule, settings));
+    // A rule that does not compile, or whose corpus cannot be read back,
+    // reports only that.
+    if report.error.is_none() {
+        report.check.clone_from(&pattern.check);
+        report.worst_case.clone_from(&pattern.worst_case);
+        report.fail_open.clone_from(&pattern.fail_open);
+        report.budget_exceeded = budget::exceeded(&report, &settings.budgets);
+    }
+    report
+}
+
+/// What a pattern costs whatever the corpus and the rule around it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PatternFigures {
+    /// `cfglint check`'s verdict (see [`RuleReport::check`]).
+    pub check: Option<CheckVerdict>,
+    /// The worst case over every attack string (see [`RuleReport::worst_case`]).
+    pub worst_case: Option<worst::WorstCase>,
+    /// The smallest attack that fails open (see [`RuleReport::fail_open`]).
+    pub fail_open: Option<worst::FailOpen>,
+}
+
+/// What identifies a pattern's figures: the pattern, its flags and
+/// flavor, and the attacks its rule declares.
+type PatternKey = (String, crate::source::Flags, crate::source::Flavor, Vec<Attack>);
+
+/// [`PatternFigures`] already measured in a run, by pattern. CRS repeats
+/// patterns across rules and chains, and `--baseline` measures the same
+/// unchanged rules a second time; each is checked and probed once.
+#[derive(Debug, Default)]
+pub struct PatternCache {
+    slots: std::sync::Mutex<std::collections::HashMap<PatternKey, std::sync::Arc<std::sync::OnceLock<PatternFigures>>>>,
+}
+
+impl PatternCache {
+    /// The figures of `rule`'s pattern, measured now unless met before
+    /// (a second rule asking while the first measures waits for it).
+    pub fn figures(&self, rule: &Rule, settings: &Settings) -> PatternFigures {
+        let key = (rule.pattern.clone(), rule.flags, rule.flavor, rule.attacks.clone());
+        let slot = {
+            let mut slots = self.slots.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            slots.entry(key).or_default().clone()
+        };
+        slot.get_or_init(|| pattern_figures(rule, settings)).clone()
+    }
+}
+
+/// A pattern's own figures: `check`'s verdict, the worst case over the
+/// rule's attacks and those `check` proved, and the smallest of them that
+/// makes production PCRE2 give up.
+fn pattern_figures(rule: &Rule, settings: &Settings) -> PatternFigures {
+    let (check, proved) = check_verdict(rule);
+    let mut figures = PatternFigures { check, ..PatternFigures::default() };
+    let Ok(mut counter) = backtrack::counter(&rule.pattern, rule.flags, settings.step_limit) else {
+        return figures;
+    };
+    // The worst case over every attack string: the rule's own, the one
+    // `cfglint check` confirmed, and the variant its PCRE2 replay proved
+    // (PCRE2 rejects some attacks at once for lacking a character every
+    // match needs); the costliest at 4 KB.
+    let mut attacks = rule.attacks.clone();
+    for found in proved {
+        if !attacks.contains(&found) {
+            attacks.push(found);
+        }
+    }
+    for attack in &attacks {
+        let w = worst::probe(counter.as_mut(), attack, &settings.worst);
+        if figures.worst_case.as_ref().is_none_or(|best| w.steps_at_4kb_log10 > best.steps_at_4kb_log10) {
+            figures.worst_case = Some(w);
+        }
+    }
+    // ModSecurity's own limits: the smallest attack (over every attack
+    // probed) at which production PCRE2 gives up on the match.
+    #[cfg(feature = "pcre2")]
+    for attack in &attacks {
+        let found = worst::fail_open(&rule.pattern, rule.flags, attack, settings.production, settings.worst.max_bytes);
+        if let Some(f) = found
+            && figures.fail_open.as_ref().is_none_or(|best| f.bytes < best.bytes)
+        {
+            figures.fail_open = Some(f);
+        }
+    }
+    figures
+}
+
+/// The corpus figures of one rule (with its tests): everything but
+/// [`PatternFigures`] and the budgets.
+fn measure_corpus(rule: &Rule, corpus: &Corpus, settings: &Settings) -> RuleReport {
     let mut report = RuleReport {
         id: rule.id.clone(),
         file: rule.file.clone(),
@@ -259,7 +371,7 @@ pub fn measure(rule: &Rule, corpus: &Corpus, settings: &Settings) -> RuleReport 
     // the corpus size): each chunk's values are timed on the linear
     // engine, counted on the backtracking engine, and tallied by
     // expectation before the next chunk is read.
-    let mut lin = linear_re.as_ref().map(|re| linear::Meter::new(re, settings.min_time, settings.max_passes));
+    let mut lin = linear_re.as_ref().map(|re| linear::Meter::new(re, settings.min_time, settings.max_samples));
     let mut bt = counter.is_some().then(|| backtrack::Meter::new(settings.step_limit, settings.rule_step_budget));
     let mut rate = MatchRate::default();
     let mut differ = 0;
@@ -310,44 +422,6 @@ pub fn measure(rule: &Rule, corpus: &Corpus, settings: &Settings) -> RuleReport 
     rate.attack = share(rate.attack_counts);
     report.match_rate = rate;
     report.tests = run_tests(rule, counter.as_deref_mut(), linear_re.as_ref(), settings.step_limit);
-    let (check, proved) = check_verdict(rule);
-    report.check = check;
-    #[cfg_attr(not(feature = "pcre2"), allow(unused_mut, unused_variables, unused_assignments))]
-    let mut probed: Vec<Attack> = Vec::new();
-    if let Some(c) = counter.as_mut() {
-        // The worst case over every attack string: the rule's own, the one
-        // `cfglint check` confirmed, and the variant its PCRE2 replay
-        // proved (PCRE2 rejects some attacks at once for lacking a
-        // character every match needs); the costliest at 4 KB.
-        let mut attacks = rule.attacks.clone();
-        for found in proved {
-            if !attacks.contains(&found) {
-                attacks.push(found);
-            }
-        }
-        probed.clone_from(&attacks);
-        for attack in &attacks {
-            let w = worst::probe(c.as_mut(), attack, &settings.worst);
-            if report.worst_case.as_ref().is_none_or(|best| w.steps_at_4kb_log10 > best.steps_at_4kb_log10) {
-                report.worst_case = Some(w);
-            }
-        }
-    }
-    // ModSecurity's own limits: the smallest attack (over every attack
-    // probed) at which production PCRE2 gives up on the match.
-    #[cfg(feature = "pcre2")]
-    if report.error.is_none() {
-        for attack in probed {
-            let found =
-                worst::fail_open(&rule.pattern, rule.flags, &attack, settings.production, settings.worst.max_bytes);
-            if let Some(f) = found
-                && report.fail_open.as_ref().is_none_or(|best| f.bytes < best.bytes)
-            {
-                report.fail_open = Some(f);
-            }
-        }
-    }
-    report.budget_exceeded = budget::exceeded(&report, &settings.budgets);
     report
 }
 
@@ -355,7 +429,7 @@ pub fn measure(rule: &Rule, corpus: &Corpus, settings: &Settings) -> RuleReport 
 /// a WAF runs its rules), with the PCRE2 replay, and the attacks it proved:
 /// the confirmed one and PCRE2's variant. One source of truth: the same
 /// entry point as `check` ([`crate::verify::verdict::check_with_engine`]).
-fn check_verdict(rule: &rules::Rule) -> (Option<CheckVerdict>, Vec<Attack>) {
+pub fn check_verdict(rule: &rules::Rule) -> (Option<CheckVerdict>, Vec<Attack>) {
     use crate::analysis::parse::{ParseConfig, parse};
     use crate::verify::verdict::{RedosSettings, check_with_engine};
     let flavor = if rule.flavor.is_backtracking() { rule.flavor } else { crate::source::Flavor::Pcre };
@@ -545,10 +619,11 @@ pub fn bench_files(
     }
     let total = loaded.rules.len() + base_loaded.as_ref().map_or(0, |b| b.rules.len());
     progress(total);
-    let mut reports = run(&loaded.rules, &corpus, settings, &|| progress(0));
+    let cache = PatternCache::default();
+    let mut reports = run_cached(&loaded.rules, &corpus, settings, &cache, &|| progress(0));
     let mut removed = Vec::new();
     if let Some(old) = base_loaded {
-        let before = run(&old.rules, &corpus, settings, &|| progress(0));
+        let before = run_cached(&old.rules, &corpus, settings, &cache, &|| progress(0));
         removed = revision::compare(&mut reports, before, settings.regression_threshold);
     }
     let mut problems = loaded.problems;
@@ -696,6 +771,31 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "pcre2")]
+    fn a_pattern_in_several_rules_is_probed_once() {
+        // The same pattern in two rules (CRS repeats some across rules and
+        // chains): the second takes the first's worst case, timing and
+        // all, instead of probing again; another pattern is probed anew.
+        let mut s = Settings::default();
+        s.worst.max_bytes = 1024;
+        let attack = Attack { prefix: String::new(), pump: " ".into(), suffix: "x".into() };
+        let rules: Vec<Rule> = [("1", r"\s+$"), ("2", r"\s+$"), ("3", r"\s+\s+$")]
+            .iter()
+            .map(|&(id, p)| {
+                let mut r = rule(id, p);
+                r.attacks = vec![attack.clone()];
+                r
+            })
+            .collect();
+        let reps = run(&rules, &corpus(), &s, &|| {});
+        let w: Vec<&worst::WorstCase> = reps.iter().map(|r| r.worst_case.as_ref().unwrap()).collect();
+        assert!(w[0].ns_per_step.is_some(), "{:?}", w[0]);
+        assert_eq!(w[0], w[1], "one probe for one pattern");
+        assert_ne!(w[0].ns_per_step, w[2].ns_per_step, "a timing measured twice differs");
+        assert_eq!((&reps[0].check, &reps[0].fail_open), (&reps[1].check, &reps[1].fail_open));
+    }
+
+    #[test]
     fn negated_rules_fire_when_the_regex_does_not_match() {
         let mut r = rule("3", "^id=");
         r.negated = true;
@@ -706,10 +806,11 @@ mod tests {
 
     /// Deterministic figures only: timings differ from run to run.
     fn without_timings(v: &mut serde_json::Value) {
-        const TIMINGS: [&str; 7] = [
+        const TIMINGS: [&str; 8] = [
             "mb_per_s",
             "mb_per_s_spread",
             "passes",
+            "samples",
             "us_per_kb",
             "time_per_input_us",
             "seconds_at_4kb",

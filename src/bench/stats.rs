@@ -1,7 +1,22 @@
-//! Small statistics for bench figures: median, p99 and max of a sample, and
-//! least-squares line fits used by the growth fit.
+//! Small statistics for bench figures: median, p99 and max of a sample,
+//! least-squares line fits used by the growth fit, and the clock that
+//! times throughput.
+
+use std::time::Duration;
 
 use serde::Serialize;
+
+/// CPU time the calling thread has used so far.
+///
+/// Throughput is timed with this clock, not the wall clock: a pass that
+/// the scheduler interrupts (other rules measured on the other cores,
+/// other processes on a shared machine) is not charged for the time it
+/// waited, so identical runs agree on a busy machine too. Linux reads the
+/// thread's run time to the nanosecond (`CLOCK_THREAD_CPUTIME_ID`).
+pub fn thread_cpu_time() -> Duration {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    Duration::try_from(t).unwrap_or(Duration::ZERO)
+}
 
 /// Median, 99th percentile and maximum of a sample.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
@@ -76,6 +91,20 @@ mod tests {
         assert_eq!((d.median, d.p99, d.max), (50.0, 99.0, 100.0));
         assert_eq!(Dist::of(&mut []), Dist::default());
         assert!((Dist::of(&mut [3.0]).p99 - 3.0).abs() < f64::EPSILON);
+    }
+
+    #[test]
+    fn the_thread_cpu_clock_counts_work_not_sleep() {
+        let start = thread_cpu_time();
+        std::thread::sleep(Duration::from_millis(30));
+        let slept = thread_cpu_time().saturating_sub(start);
+        assert!(slept < Duration::from_millis(10), "sleeping is not charged: {slept:?}");
+        let start = thread_cpu_time();
+        let mut x = 0u64;
+        while thread_cpu_time().saturating_sub(start) < Duration::from_millis(5) {
+            x = std::hint::black_box(x.wrapping_add(1));
+        }
+        assert!(x > 0);
     }
 
     #[test]

@@ -14,7 +14,8 @@
 //! wins, the power exponent rounded is the degree (below 1.5: linear).
 //! Steps at 4096 bytes are measured when a probe reached that length and
 //! extrapolated from the model otherwise; the time is steps × the engine's
-//! measured time per step (uninstrumented, best of three) on the largest probe within an eighth of the budget.
+//! measured time per unit of work (uninstrumented, CPU time, best of three)
+//! on the largest probe whose work is within an eighth of the budget.
 //!
 //! Guarantees: every probe runs under `step_budget`; the probes of one rule
 //! cost at most a few times that budget (sizes grow geometrically).
@@ -22,7 +23,7 @@
 use serde::Serialize;
 
 use super::backtrack::{StepCounter, Verdict};
-use super::stats::fit_line;
+use super::stats::{fit_line, thread_cpu_time};
 use crate::analysis::Attack;
 use crate::finding::Complexity;
 
@@ -103,9 +104,10 @@ pub fn probe(counter: &mut dyn StepCounter, attack: &Attack, opts: &Options) -> 
             break;
         }
         points.push((input.len(), run.work as f64));
-        // Calibrate time per unit of work on a probe well inside the
-        // budget, so the three timed runs cost little.
-        if run.steps <= opts.step_budget / 8 {
+        // Calibrate time per unit of work on a probe whose work (not only
+        // its steps: a scan between two steps can read the whole input)
+        // is well inside the budget, so the three timed runs cost little.
+        if run.work <= opts.step_budget / 8 {
             largest = Some((input.into_bytes(), run.work));
         }
         if attack.pump.is_empty() {
@@ -132,7 +134,11 @@ pub fn probe(counter: &mut dyn StepCounter, attack: &Attack, opts: &Options) -> 
     let ns_per_step = largest.and_then(|(input, steps)| {
         let mut best: Option<f64> = None;
         for _ in 0..3 {
-            let d = counter.time(&input)?;
+            // CPU time, as the linear throughput: waiting for a core is
+            // not the engine's time.
+            let start = thread_cpu_time();
+            counter.time(&input)?;
+            let d = thread_cpu_time().saturating_sub(start);
             let ns = d.as_secs_f64() * 1e9 / steps.max(1) as f64;
             best = Some(best.map_or(ns, |b: f64| b.min(ns)));
         }
