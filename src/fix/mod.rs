@@ -10,8 +10,11 @@
 //!
 //! 1. the final pattern is proven equivalent to the original under the
 //!    consumer's semantics (search, anchored-start or full match; exact
-//!    language for fragments that are spliced into a larger regex), with the
-//!    same number of capture groups;
+//!    language for fragments that are spliced into a larger regex, search
+//!    for a `.ra` line the assembled rule searches on its own), with the
+//!    same number of capture groups: by the DFA product, then for flavors
+//!    that have them by the possessive lemma (`possessive.rs`) or the
+//!    first-occurrence lemma (`first.rs`);
 //! 2. the ReDoS check (`verify::verdict::check_with_engine`: static analysis,
 //!    simulator, PCRE2 replay) finds it linear, and the original finding's
 //!    attack replayed on it by the simulator stays linear;
@@ -449,7 +452,7 @@ pub fn for_pattern(
     // is-match of the rule is the "or" of each alternative searched alone,
     // so search equivalence of that line is enough.
     let searched_alone = pattern.kind == Kind::CrsRegexAssembly
-        && source::lines::regex_assembly::searched_alone(file).iter().any(|k| *k == pattern.key);
+        && source::lines::regex_assembly::searched_alone(file).contains(&pattern.key);
     let (semantics, end) = if pattern.kind.is_fragment() && !searched_alone {
         (Semantics::FullMatch, possessive::End::Open)
     } else {

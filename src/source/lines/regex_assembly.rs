@@ -377,8 +377,7 @@ pub fn searched_alone(file: &SourceFile) -> Vec<String> {
     let (mut depth, mut alt) = (0usize, 0usize);
     for (_, line) in lines_with_offsets(&file.text) {
         match classify(line.trim_start_matches([' ', '\t'])) {
-            Line::Prefix(_) | Line::Suffix(_) if depth == 0 => return Vec::new(),
-            Line::SegmentEnd if depth == 0 => return Vec::new(),
+            Line::Prefix(_) | Line::Suffix(_) | Line::SegmentEnd if depth == 0 => return Vec::new(),
             Line::Open { .. } => depth += 1,
             Line::Close => depth = depth.saturating_sub(1),
             Line::Regular => {
