@@ -423,3 +423,60 @@ fn corpus_unfixed_reasons() {
         println!("{n:5}  {class:9} {group}");
     }
 }
+
+/// The first-occurrence rewrite (`\A(?>[\s\S]*?X)[\s\S]*?Y`) keeps every
+/// is-match answer of the search-mode patterns it fixes, on PCRE2 and on
+/// Python `re` (3.11+ reads atomic groups), on random and mutated strings
+/// built from both patterns and the attack.
+#[test]
+fn first_occurrence_fixes_keep_every_is_match_answer() {
+    use cfglint::source::{Flags, Flavor, Semantics};
+    let settings = cfglint::verify::verdict::RedosSettings::default();
+    let flags = Flags::from_letters("s");
+    let mut cases: Vec<(String, String, Vec<String>)> = Vec::new();
+    let mut compared = 0usize;
+    for (k, p) in [
+        "\\r\\n.*?\\b(?:EHLO\\s[a-z.-]{1,255})",
+        "java\\b.+(?:runtime|processbuilder)",
+        "(?i)ab.*c\\d",
+        "\\r\\n.*?\\b(?:RSET\\b)",
+        "xy[\\s\\S]*z",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let got = fix::prove(p, Flavor::Pcre, flags, Semantics::Search, None, &settings)
+            .unwrap_or_else(|e| panic!("{p}: {e}"));
+        assert_eq!(got.equivalent, "dfa+first-occurrence", "{p}");
+        let mut subjects = generated_inputs(p, &got.pattern, None, 104_729 * (k as u64 + 1));
+        // Occurrences of X with and without Y after them, across newlines.
+        subjects.extend(
+            ["\r\n\r\nEHLO a", "ab\nab\nc1", "java\nruntime", "java runtime", "xyz", "yxz\nxy", "ab c"]
+                .map(str::to_owned),
+        );
+        #[cfg(feature = "pcre2")]
+        for s in &subjects {
+            let limits = cfglint::engine::pcre::Limits::default();
+            let a = cfglint::engine::pcre::find_utf(p, flags, s, limits).expect("original compiles");
+            let b = cfglint::engine::pcre::find_utf(&got.pattern, flags, s, limits).expect("fix compiles");
+            assert_eq!(a.is_some(), b.is_some(), "PCRE2 disagrees on {s:?}: `{p}` vs `{}`", got.pattern);
+            compared += 1;
+        }
+        cases.push((p.to_owned(), "s".into(), subjects.clone()));
+        cases.push((got.pattern, "s".into(), subjects));
+    }
+    if let Some(answers) = python_answers(&cases) {
+        for (pair, ans) in cases.chunks(2).zip(answers.chunks(2)) {
+            let (Some(a), Some(b)) = (&ans[0], &ans[1]) else {
+                println!("Python `re` rejects `{}` or `{}` (atomic groups need 3.11): skipped", pair[0].0, pair[1].0);
+                continue;
+            };
+            for ((s, x), y) in pair[0].2.iter().zip(a).zip(b) {
+                assert_eq!(x, y, "Python re disagrees on {s:?}: `{}` vs `{}`", pair[0].0, pair[1].0);
+                compared += 1;
+            }
+        }
+    }
+    println!("first occurrence: {compared} is-match answers compared, 0 differ");
+    assert!(compared > 0);
+}

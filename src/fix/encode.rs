@@ -7,7 +7,8 @@
 //! so each of its characters is spelled the way the file already spells
 //! it: verbatim where the file has it verbatim, with the file's own escape
 //! where it has only that. A character the file never spells is refused
-//! unless it is an ASCII letter or digit. This reuses the format knowledge
+//! unless it is an ASCII letter or digit or regex punctuation that no
+//! supported format quotes or escapes (see `plain`). This reuses the format knowledge
 //! of the extractors instead of a second set of escapers; the caller still
 //! re-extracts the edited file and compares (`check_reextract`), so a
 //! spelling that reads differently in context is caught, not written.
@@ -35,11 +36,21 @@ pub fn encode(text: &str, pattern: &ExtractedPattern, fixed: &str) -> Option<Str
     }
     let mut out = String::with_capacity(fixed.len());
     for c in fixed.chars() {
-        if verbatim.contains(&c) || (c.is_ascii_alphanumeric() && !escaped.contains_key(&c)) {
+        if verbatim.contains(&c) || (plain(c) && !escaped.contains_key(&c)) {
             out.push(c);
         } else {
             out.push_str(escaped.get(&c)?);
         }
     }
     Some(out)
+}
+
+/// Characters written verbatim even when the original pattern never spells
+/// them (and has no escape for them): ASCII letters and digits, and the
+/// regex punctuation a rewrite adds (`\A(?>[\s\S]*?…)`, `{2}`). None of
+/// them is a quote or an escape character in a supported format; where one
+/// means something in context (a YAML plain scalar starting with `[`), the
+/// re-extraction check reads it back differently and the fix is refused.
+fn plain(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "[]()?>*+{}|^.-".contains(c)
 }

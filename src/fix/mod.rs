@@ -10,8 +10,11 @@
 //!
 //! 1. the final pattern is proven equivalent to the original under the
 //!    consumer's semantics (search, anchored-start or full match; exact
-//!    language for fragments that are spliced into a larger regex), with the
-//!    same number of capture groups;
+//!    language for fragments that are spliced into a larger regex, search
+//!    for a `.ra` line the assembled rule searches on its own), with the
+//!    same number of capture groups: by the DFA product, then for flavors
+//!    that have them by the possessive lemma (`possessive.rs`) or the
+//!    first-occurrence lemma (`first.rs`);
 //! 2. the ReDoS check (`verify::verdict::check_with_engine`: static analysis,
 //!    simulator, PCRE2 replay) finds it linear, and the original finding's
 //!    attack replayed on it by the simulator stays linear;
@@ -27,6 +30,7 @@
 
 pub mod encode;
 pub mod equiv;
+pub mod first;
 pub mod possessive;
 pub mod rewrite;
 
@@ -120,7 +124,8 @@ pub fn prove(
     attack: Option<&Attack>,
     settings: &RedosSettings,
 ) -> Result<Proven, NoFix> {
-    let target = Target { flavor, flags, semantics, linear: semantics, end: end_of(semantics), captures: false };
+    let target =
+        Target { flavor, flags, semantics, linear: semantics, end: end_of(semantics), captures: false, extended: true };
     prove_for(pattern, &target, attack, settings)
 }
 
@@ -142,6 +147,11 @@ pub struct Target {
     /// The consumer reads capture groups: only rewrites that keep every
     /// match and group (the possessive step) are allowed.
     pub captures: bool,
+    /// The rewrite may use atomic groups and possessive quantifiers (when
+    /// the flavor has them). False for CRS regex-assembly fragments:
+    /// crs-toolchain parses every line with Go's `regexp/syntax`, which has
+    /// neither.
+    pub extended: bool,
 }
 
 /// What may follow a pattern matched with `semantics`.
@@ -175,9 +185,29 @@ pub fn prove_for(
         Ok(proven) => return Ok(proven),
         Err((current, states, steps, why)) => (current, states, steps, why),
     };
-    if !possessive::flavor_has_possessive(target.flavor) {
+    if !target.extended || !possessive::flavor_has_possessive(target.flavor) {
         return Err(why);
     }
+    // The first-occurrence step, on the original (the smallest edit), then
+    // on the DFA-proven rewrite.
+    let mut first_why = None;
+    for (from, before) in [(pattern, &[][..]), (current.as_str(), &steps[..])] {
+        if before.is_empty() && from != pattern {
+            continue;
+        }
+        match prove_first(&original, from, before, target, attack, settings) {
+            Ok(proven) => return Ok(proven),
+            Err(None) => {}
+            Err(Some(why)) => first_why = Some(why),
+        }
+        if current == pattern {
+            break;
+        }
+    }
+    let why = match first_why {
+        Some(first) => NoFix(format!("{}; {first}", why.0)),
+        None => why,
+    };
     // The possessive step, on the DFA-proven rewrite (or the original).
     let ir = parse(&current, &config).map_err(|e| NoFix(format!("rewrite does not parse: {e}")))?;
     let points = possessive::possessive_points(&current, &ir, target.flavor, target.end);
@@ -198,6 +228,86 @@ pub fn prove_for(
     ));
     let equivalent = if steps.len() > 1 { "dfa+possessive-disjoint" } else { "possessive-disjoint" };
     Ok(Proven { pattern: fixed, states, semantics: target.semantics, steps, equivalent })
+}
+
+/// The first-occurrence step (`first.rs`) on `current` (the original, or a
+/// DFA-proven rewrite of it reached by `steps`): the skeleton is proven
+/// equivalent to the original by the DFA product, the atomic commitment by
+/// the lemma, and the result must be linear. `Err(None)` when the shape is
+/// not there; `Err(Some(why))` when it is but no fix follows.
+fn prove_first(
+    original: &crate::analysis::ir::Ir,
+    current: &str,
+    steps: &[String],
+    target: &Target,
+    attack: Option<&Attack>,
+    settings: &RedosSettings,
+) -> Result<Proven, Option<String>> {
+    if target.captures || target.semantics != Semantics::Search || !first::flavor_has_atomic(target.flavor) {
+        return Err(None);
+    }
+    let config = ParseConfig::new(target.flavor).flags(target.flags);
+    let ir = parse(current, &config).map_err(|_| None)?;
+    let Some(rewrite) = first::first_occurrence(current, &ir) else { return Err(None) };
+    let refuse = |why: &str| Some(format!("first occurrence: {why}"));
+    let sir = parse(&rewrite.skeleton, &config).map_err(|_| refuse("the rewrite does not parse"))?;
+    let air = parse(&rewrite.atomic, &config).map_err(|_| refuse("the rewrite does not parse"))?;
+    if air.captures != original.captures || air.names != original.names {
+        return Err(refuse("the rewrite moves capture groups"));
+    }
+    // The lemma's shape, read again on the atomic form as the engine will.
+    if first::first_occurrence_shape(&air).is_none() {
+        return Err(refuse("the rewrite lost the lemma's shape"));
+    }
+    let states = match equiv::equivalent(original, &sir, target.flavor, Semantics::Search, equiv::DEFAULT_STATE_BUDGET)
+    {
+        Equivalence::Equal { states } => states,
+        Equivalence::Differ { .. } => return Err(refuse("the skeleton is not equivalent (a bug in the splice)")),
+        Equivalence::Unknown(why) => return Err(refuse(&format!("equivalence undecided ({why})"))),
+    };
+    if !is_linear_committed(&rewrite.atomic, &air, target, attack, settings) {
+        return Err(refuse("the committed form is still super-linear"));
+    }
+    let mut steps = steps.to_vec();
+    steps.push(rewrite.what);
+    Ok(Proven {
+        pattern: rewrite.atomic,
+        states,
+        semantics: Semantics::Search,
+        steps,
+        equivalent: "dfa+first-occurrence",
+    })
+}
+
+/// The linearity half for a first-occurrence rewrite. cfglint's static
+/// analysis does not model the commitment of an atomic group over a lazy
+/// scan: it proposes the old quadratic, which its simulator then refutes.
+/// So the rewrite counts as linear when no CL001/CL002 is reported on it
+/// (the verdict is linear, or unknown only because the simulator measured
+/// linear growth on every attack the static analysis built), the PCRE2
+/// replay does not reproduce a blow-up, and both the finding's attack and
+/// the static analysis's own attack, replayed by the simulator, stay
+/// linear.
+fn is_linear_committed(
+    pattern: &str,
+    ir: &crate::analysis::ir::Ir,
+    target: &Target,
+    attack: Option<&Attack>,
+    settings: &RedosSettings,
+) -> bool {
+    let verdict = check_with_engine(pattern, ir, target.flavor, target.flags, target.linear, settings);
+    if verdict.engine.as_ref().is_some_and(|e| e.reproduced) || verdict.confirmed {
+        return false;
+    }
+    let refuted = verdict.complexity == Complexity::Unknown
+        && verdict.claimed.0 == Complexity::Polynomial
+        && verdict.candidate.is_some()
+        && verdict.notes.iter().any(|n| n.contains("simulator measured linear growth"));
+    if verdict.complexity != Complexity::Linear && !refuted {
+        return false;
+    }
+    let attacks = attack.into_iter().chain(verdict.candidate.as_ref().map(|c| &c.attack));
+    attacks.into_iter().all(|a| replay_is_linear(ir, target.flavor, target.linear, a))
 }
 
 /// A rewrite that failed: the pattern reached (proven equivalent to the
@@ -339,8 +449,13 @@ pub fn for_pattern(
 ) -> Result<Fix, NoFix> {
     // A fragment is spliced into a larger regex: only the exact language
     // (full-match equivalence) is safe in every context, and anything may
-    // follow it.
-    let (semantics, end) = if pattern.kind.is_fragment() {
+    // follow it. A top-level line of a file that adds no prefix or suffix
+    // is one alternative of the assembled rule, which ModSecurity searches:
+    // is-match of the rule is the "or" of each alternative searched alone,
+    // so search equivalence of that line is enough.
+    let searched_alone = pattern.kind == Kind::CrsRegexAssembly
+        && source::lines::regex_assembly::searched_alone(file).contains(&pattern.key);
+    let (semantics, end) = if pattern.kind.is_fragment() && !searched_alone {
         (Semantics::FullMatch, possessive::End::Open)
     } else {
         (pattern.semantics, end_of(pattern.semantics))
@@ -352,6 +467,7 @@ pub fn for_pattern(
         linear: pattern.semantics,
         end,
         captures: uses_captures(&pattern.kind),
+        extended: !pattern.kind.is_fragment(),
     };
     let proven = prove_for(&pattern.pattern, &target, attack, settings).map_err(|e| {
         if target.captures && e.0.starts_with("captures:") {
@@ -497,6 +613,7 @@ mod tests {
             linear: Semantics::Search,
             end: possessive::End::Free,
             captures: true,
+            extended: true,
         };
         let settings = RedosSettings::default();
         // `x\s*\s*(y)` has a DFA-proven fix, but it is not offered when the
@@ -510,6 +627,52 @@ mod tests {
         // Not for flavors without possessive quantifiers.
         assert!(prove_for("^(\\d+)x", &target(Flavor::Js), None, &settings).is_err());
         assert!(prove_for("^(\\d+)x", &target(Flavor::Python), None, &settings).is_err());
+    }
+
+    #[test]
+    fn search_quadratics_commit_to_the_first_occurrence() {
+        let settings = RedosSettings::default();
+        let dot_all = Flags::from_letters("s");
+        for (p, want) in [
+            ("\\r\\n.*?\\b(?:EHLO\\s[a-z.-]{1,255})", "\\A(?>[\\s\\S]*?\\r\\n)[\\s\\S]*?\\b(?:EHLO\\s[a-z.-]{1,255})"),
+            (
+                "java\\b.+(?:runtime|processbuilder)",
+                "\\A(?>[\\s\\S]*?java\\b[\\s\\S])[\\s\\S]*?(?:runtime|processbuilder)",
+            ),
+        ] {
+            let got = prove(p, Flavor::Pcre, dot_all, Semantics::Search, None, &settings)
+                .unwrap_or_else(|e| panic!("{p}: {e}"));
+            assert_eq!(got.pattern, want, "{p}: {:?}", got.steps);
+            assert_eq!(got.equivalent, "dfa+first-occurrence");
+            assert!(got.states > 0);
+        }
+        // Not without dot-all (`.` stops at a newline), not under full
+        // match, and not for flavors without atomic groups.
+        assert!(fix("java\\b.+(?:runtime|processbuilder)").is_err());
+        let p = "java\\b.+(?:runtime|processbuilder)";
+        assert!(prove(p, Flavor::Pcre, dot_all, Semantics::FullMatch, None, &settings).is_err());
+        assert!(prove(p, Flavor::Js, dot_all, Semantics::Search, None, &settings).is_err());
+    }
+
+    #[test]
+    fn fragments_get_no_syntax_go_cannot_read() {
+        // crs-toolchain parses regex-assembly lines with Go's regexp/syntax:
+        // no possessive quantifiers, no atomic groups.
+        let target = |extended| Target {
+            flavor: Flavor::Pcre,
+            flags: Flags::from_letters("s"),
+            semantics: Semantics::Search,
+            linear: Semantics::Search,
+            end: possessive::End::Free,
+            captures: false,
+            extended,
+        };
+        let settings = RedosSettings::default();
+        assert!(prove_for("java\\b.+(?:runtime|x)", &target(true), None, &settings).is_ok());
+        assert!(prove_for("java\\b.+(?:runtime|x)", &target(false), None, &settings).is_err());
+        let captures = Target { captures: true, ..target(true) };
+        assert!(prove_for("^(\\d+)x", &captures, None, &settings).is_ok());
+        assert!(prove_for("^(\\d+)x", &Target { extended: false, ..captures }, None, &settings).is_err());
     }
 
     #[test]

@@ -21,7 +21,7 @@ use super::{ExtractedPattern, Extraction, Flags, Kind, OffsetMap, OffsetMapBuild
 pub(in crate::source) mod fluentbit;
 pub(in crate::source) mod grok;
 pub(in crate::source) mod nginx;
-pub(in crate::source) mod regex_assembly;
+pub mod regex_assembly;
 pub mod seclang;
 
 /// True when a file with no telling extension looks like a grok pattern

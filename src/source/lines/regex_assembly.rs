@@ -360,6 +360,38 @@ pub(in crate::source) fn extract(file: &SourceFile) -> Extraction {
     out
 }
 
+/// The keys (`alt[k]`) of the lines the assembled rule searches on their
+/// own: ModSecurity's is-match of the assembled regex is the "or" of the
+/// search is-match of each of them. That holds for a regular line at the
+/// top level of a file outside `include/` (which may be pasted anywhere),
+/// when the file adds no top-level prefix or suffix and glues no top-level
+/// segment (`##!=>`): the assembly is then `(?:alt[0]|alt[1]|…)`, searched.
+/// Lines inside blocks are concatenated with their neighbours or get
+/// per-word suffixes, so they are not listed.
+pub fn searched_alone(file: &SourceFile) -> Vec<String> {
+    let parent = file.path.parent().and_then(Path::file_name).map(|n| n.to_string_lossy().to_ascii_lowercase());
+    if matches!(parent.as_deref(), Some("include" | "exclude")) {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let (mut depth, mut alt) = (0usize, 0usize);
+    for (_, line) in lines_with_offsets(&file.text) {
+        match classify(line.trim_start_matches([' ', '\t'])) {
+            Line::Prefix(_) | Line::Suffix(_) | Line::SegmentEnd if depth == 0 => return Vec::new(),
+            Line::Open { .. } => depth += 1,
+            Line::Close => depth = depth.saturating_sub(1),
+            Line::Regular => {
+                if depth == 0 {
+                    out.push(format!("alt[{alt}]"));
+                }
+                alt += 1;
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 /// `prefix(?:fragment)suffix`, the branch of the assembled rule that
 /// `fragment` stands for, with the wrapper's bytes mapped onto the
 /// fragment's first and last byte; the fragment unchanged when there is
@@ -512,6 +544,18 @@ mod tests {
 
     fn summary(ex: &Extraction) -> Vec<(&str, &str)> {
         ex.patterns.iter().map(|p| (p.key.as_str(), p.pattern.as_str())).collect()
+    }
+
+    #[test]
+    fn lines_searched_alone_are_top_level_lines_of_an_unwrapped_file() {
+        let f = |path: &str, text: &str| searched_alone(&SourceFile::new(path, text));
+        let text = "##! c\na+b\n##!> assemble\n  x\n  ##!=>\n  y\n##!<\nc*d\n";
+        assert_eq!(f("regex-assembly/942100.ra", text), ["alt[0]", "alt[3]"]);
+        // A top-level prefix or suffix wraps every line; include files may
+        // be pasted anywhere.
+        assert!(f("regex-assembly/942100.ra", "##!^ \\b\na+b\n").is_empty());
+        assert!(f("regex-assembly/942100.ra", "a+b\n##!$ x\n").is_empty());
+        assert!(f("regex-assembly/include/words.ra", "a+b\n").is_empty());
     }
 
     #[test]
