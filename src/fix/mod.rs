@@ -295,6 +295,8 @@ fn is_linear_committed(
     attack: Option<&Attack>,
     settings: &RedosSettings,
 ) -> bool {
+    // As in `is_linear`: what bounds cost (CL010) is not part of the claim.
+    let settings = &settings.clone().without_bounded_cost();
     let verdict = check_with_engine(pattern, ir, target.flavor, target.flags, target.linear, settings);
     if verdict.engine.as_ref().is_some_and(|e| e.reproduced) || verdict.confirmed {
         return false;
