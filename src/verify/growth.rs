@@ -230,8 +230,11 @@ fn measure_with(
     let Some(&(big_n, _)) = meter.points.iter().filter(|p| p.0 > 0).max_by_key(|p| p.0) else {
         return meter.finish(GrowthClass::Inconclusive, Model::None, lengths);
     };
-    let f0 = f0.unwrap_or(0);
-    let excess = |steps: u64| (steps.saturating_sub(f0)).max(1) as f64;
+    // The constant part of the cost is at most the cheapest run: a pump can
+    // make the input cheaper than no pump at all (it lets the search
+    // succeed sooner), and the excess over a baseline above the floor
+    // passes a linear `a n - b` off as super-linear.
+    let f0 = meter.floor(f0);
 
     // Phase 2: when super-linear, points between N/2 and N.
     let slope = meter.slope(big_n / 2, big_n, f0);
@@ -249,13 +252,15 @@ fn measure_with(
         }
     }
 
+    let f0 = meter.floor(Some(f0));
+    let excess = |steps: u64| (steps.saturating_sub(f0)).max(1) as f64;
     let points: Vec<(usize, f64)> = meter.points.iter().filter(|p| p.0 > 0).map(|&(n, s)| (n, excess(s))).collect();
     if points.len() < 3 {
         return meter.finish(GrowthClass::Inconclusive, Model::None, lengths);
     }
     let offset = f0 as f64;
     let f_big = excess(meter.lookup(big_n).expect("N was measured"));
-    let slope = slope.unwrap_or(1.0);
+    let slope = meter.slope(big_n / 2, big_n, f0).or(slope).unwrap_or(1.0);
     let g_fit = meter.g_estimate(big_n, f0);
     let superlinear = slope > 1.25 || g_fit.is_some_and(|(d, share)| d >= 1.5 && share >= 0.2);
     if !superlinear {
@@ -389,6 +394,12 @@ impl Meter<'_> {
         let at = self.points.partition_point(|p| p.0 < n);
         self.points.insert(at, (n, steps));
         Some(steps)
+    }
+
+    /// The baseline for the excess `steps - f0`: the run with no pump, or
+    /// the cheapest measured run when one costs less.
+    fn floor(&self, f0: Option<u64>) -> u64 {
+        self.points.iter().map(|p| p.1).chain(f0).min().unwrap_or(0)
     }
 
     /// Predicted steps at `n` (a doubling of the last point) from the last
@@ -527,6 +538,23 @@ mod tests {
     }
 
     type Case = (&'static str, Box<dyn Fn(f64) -> f64>, GrowthClass);
+
+    /// The cost with no pump is not the floor: grok CISCOFW500004's attack
+    /// costs 786 steps with no pump, 1,224 with one and `477 + 30 n` from
+    /// two on (the pump lets the search succeed sooner). Subtracting 786 as
+    /// the constant part made `30 n - 309` look quadratic between 16 and 32
+    /// pumps, and the finding was one no real engine reproduced.
+    #[test]
+    fn a_costly_empty_input_is_not_the_baseline() {
+        let f = |n: usize| match n {
+            0 => 786,
+            1 => 1224,
+            n => 477 + 30 * n as u64,
+        };
+        let mut run = |n: usize, budget: u64| (f(n).min(budget.saturating_add(1)), f(n) <= budget);
+        let g = measure_with(&mut run, 61, (27, 10, 1), &GrowthConfig::default());
+        assert_eq!(g.class, GrowthClass::Linear, "{:?}", g.points);
+    }
 
     #[test]
     fn synthetic_shapes() {
