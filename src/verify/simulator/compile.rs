@@ -511,6 +511,9 @@ impl Program {
         };
         c.generate(ir.root, tail)?;
         c.resolve();
+        if opts.fuse {
+            fuse_loops(&mut c.insts);
+        }
         Ok(Program {
             insts: c.insts,
             sets: c.sets,
@@ -524,5 +527,40 @@ impl Program {
             word: SetMatcher::new(&ir.word_chars),
             line: SetMatcher::new(&ir.line_terminators),
         })
+    }
+}
+
+/// True for the instructions that match exactly one character.
+fn is_one_char(inst: Inst) -> bool {
+    matches!(inst, Inst::Char(_) | Inst::Any | Inst::Set(_))
+}
+
+/// Fuse greedy loops over one character (`.*`, `[^>]*`, `\s+`,
+/// `.{0,200}`), where an attack spends most of its steps, into
+/// [`Inst::StarLoop`], [`Inst::PlusLoop`] and [`Inst::CountLoop`]. The loop's other instructions stay in place, so a
+/// jump into them still runs the unfused code, and the VM counts the fused
+/// loop's steps one by one: the step counts do not change.
+fn fuse_loops(insts: &mut [Inst]) {
+    for pc in 0..insts.len() {
+        if let Inst::CounterLoop { c, min, max, greedy: true, body, exit } = insts[pc]
+            && body as usize == pc + 1
+            && pc + 3 < insts.len()
+            && is_one_char(insts[pc + 1])
+            && insts[pc + 2] == Inst::CounterIncr(c)
+            && insts[pc + 3] == Inst::Jmp(pc as u32)
+        {
+            insts[pc] = Inst::CountLoop { c, min, max, exit };
+            continue;
+        }
+        let Inst::Split { x, y: exit } = insts[pc] else { continue };
+        if x as usize != pc + 1 || pc + 2 > insts.len() {
+            continue;
+        }
+        let next = insts.get(pc + 2).copied();
+        if is_one_char(insts[pc + 1]) && next == Some(Inst::Jmp(pc as u32)) {
+            insts[pc] = Inst::StarLoop { exit };
+        } else if pc >= 1 && is_one_char(insts[pc - 1]) && insts[pc + 1] == Inst::Jmp(pc as u32 - 1) {
+            insts[pc] = Inst::PlusLoop { exit };
+        }
     }
 }

@@ -71,13 +71,23 @@ pub struct SimOptions {
     /// Largest backtrack stack, in entries (12 bytes each); reaching it
     /// ends the run with [`Outcome::Budget`].
     pub max_stack: usize,
+    /// Run greedy one-character loops fused (default on). The step counts
+    /// are the same either way; off is for testing exactly that.
+    pub fuse: bool,
 }
 
 impl SimOptions {
     /// Defaults for a flavor and semantics: 10 million steps, programs of up
     /// to 200,000 instructions, a backtrack stack of up to about a million entries (12 MiB).
     pub fn new(flavor: Flavor, semantics: Semantics) -> Self {
-        SimOptions { semantics, flavor, max_steps: 10_000_000, max_program_size: 200_000, max_stack: 1 << 20 }
+        SimOptions {
+            semantics,
+            flavor,
+            max_steps: 10_000_000,
+            max_program_size: 200_000,
+            max_stack: 1 << 20,
+            fuse: true,
+        }
     }
 }
 
@@ -160,6 +170,20 @@ enum Inst {
     CheckEmpty { reg: u32, exit: u32, counter: u32, min: u32 },
     /// Backreference to group `group`.
     Backref { group: u32, case_insensitive: bool },
+    /// A greedy `*` loop over one character, fused: stands for
+    /// `Split(pc + 1, exit)` with the one-character instruction at `pc + 1`
+    /// and `Jmp(pc)` at `pc + 2`, and runs them without dispatch, counting
+    /// the same steps and pushing the same backtrack points.
+    StarLoop { exit: u32 },
+    /// The rest of a greedy `+` loop over one character, fused: stands for
+    /// `Split(pc + 1, exit)` after the one-character instruction at
+    /// `pc - 1`, with `Jmp(pc - 1)` at `pc + 1`.
+    PlusLoop { exit: u32 },
+    /// A greedy counted loop over one character, fused: stands for
+    /// `CounterLoop { c, min, max, greedy, body: pc + 1, exit }` with the
+    /// one-character instruction at `pc + 1`, `CounterIncr(c)` at `pc + 2`
+    /// and `Jmp(pc)` at `pc + 3`.
+    CountLoop { c: u32, min: u32, max: u32, exit: u32 },
     /// Never matches.
     Fail,
     /// The attempt matched.
@@ -332,6 +356,64 @@ mod tests {
         // Search semantics sum the attempts: `b` on "aab" fails at 0 and 1.
         let s = program("b", Flavor::Pcre, Semantics::Search);
         assert_eq!(s.run(&chars, 1000), SimResult { steps: 4, outcome: span(2, 3) });
+    }
+
+    /// The fused one-character loops count exactly what the three
+    /// instructions they stand for count: same steps, same outcome, same
+    /// point where a step or stack budget stops the run.
+    mod fused {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn pattern() -> impl Strategy<Value = String> {
+            let atom = proptest::sample::select(
+                &["a", "b", ".", "[ab]", "[^a]", "\\s", "(?:ab)", "(a)", "(?:a|b)", "x", "\\b", "$"][..],
+            );
+            // `{0,100}`, `{3,70}` and `{70,}` run with a counter.
+            let quant = proptest::sample::select(
+                &["", "*", "+", "*?", "+?", "?", "{2}", "*+", "{1,3}", "{0,100}", "{3,70}", "{70,}", "{0,100}?"][..],
+            );
+            proptest::collection::vec((atom, quant), 1..7)
+                .prop_map(|v| v.into_iter().flat_map(|(a, q)| [a, q]).collect::<String>())
+        }
+
+        fn pair(pattern: &str, flavor: Flavor, semantics: Semantics, max_stack: usize) -> Option<(Program, Program)> {
+            let ir = parse(pattern, &ParseConfig::new(flavor)).ok()?;
+            let fused = SimOptions { max_stack, ..SimOptions::new(flavor, semantics) };
+            let plain = SimOptions { fuse: false, ..fused };
+            Some((Program::compile(&ir, &fused).ok()?, Program::compile(&ir, &plain).ok()?))
+        }
+
+        #[test]
+        fn loops_are_fused() {
+            let (fused, plain) =
+                pair("a.*b[^x]+c.{0,200}d", Flavor::Pcre, Semantics::Search, 1 << 20).expect("compiles");
+            let text = format!("{fused:?}");
+            assert!(text.contains("StarLoop") && text.contains("PlusLoop") && text.contains("CountLoop"), "{text}");
+            let plain = format!("{plain:?}");
+            assert!(["StarLoop", "PlusLoop", "CountLoop"].iter().all(|f| !plain.contains(f)), "{plain}");
+        }
+
+        proptest! {
+            #[test]
+            fn same_steps_as_unfused(
+                pattern in pattern(),
+                input in "[abx \n]{0,24}",
+                budget in 1u64..400,
+                max_stack in proptest::sample::select(&[4usize, 16, 1 << 20][..]),
+                flavor in proptest::sample::select(&[Flavor::Pcre, Flavor::Js, Flavor::Python][..]),
+                semantics in proptest::sample::select(&[Semantics::Search, Semantics::AnchoredStart, Semantics::FullMatch][..]),
+            ) {
+                let Some((fused, plain)) = pair(&pattern, flavor, semantics, max_stack) else { return Ok(()) };
+                let chars: Vec<char> = input.chars().collect();
+                for b in [budget, 1_000_000] {
+                    prop_assert_eq!(fused.run(&chars, b), plain.run(&chars, b), "{} on {:?}, budget {}", pattern, input, b);
+                }
+                let (mut c1, mut c2) = (fused.create_cache(), plain.create_cache());
+                prop_assert_eq!(fused.run_with(&mut c1, &chars, 1_000_000), plain.run_with(&mut c2, &chars, 1_000_000));
+                prop_assert_eq!(fused.captures(&c1), plain.captures(&c2));
+            }
+        }
     }
 
     #[test]

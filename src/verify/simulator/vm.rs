@@ -75,6 +75,17 @@ impl Program {
             .collect()
     }
 
+    /// Does the one-character instruction `inst` match `c`?
+    #[inline]
+    fn one_char(&self, inst: Inst, c: char) -> bool {
+        match inst {
+            Inst::Char(want) => c == want,
+            Inst::Any => true,
+            Inst::Set(i) => self.sets[i as usize].contains(c),
+            _ => false,
+        }
+    }
+
     fn assert(&self, a: Assertion, input: &[char], pos: u32) -> bool {
         let p = pos as usize;
         let len = input.len();
@@ -348,6 +359,137 @@ impl Program {
                             false
                         }
                     }
+                }
+                Inst::StarLoop { exit } => {
+                    // `Split(pc + 1, exit)`, the character at `pc + 1`,
+                    // `Jmp(pc)`: each iteration pushes the Split's
+                    // backtrack point and counts three steps; the failing
+                    // character pops it again (as backtracking would) and
+                    // the loop is left at `exit`.
+                    let one = insts[pc + 1];
+                    let mut over = false;
+                    loop {
+                        stack.push(Frame::Choice { pc: exit, pos });
+                        steps += 1;
+                        if steps > max_steps || stack.len() > self.max_stack {
+                            over = true;
+                            break;
+                        }
+                        if pos < len && self.one_char(one, input[pos as usize]) {
+                            pos += 1;
+                            // The Jmp and the next Split, each checked (a
+                            // full stack stops the run at the first).
+                            steps += 1;
+                            if steps > max_steps || stack.len() > self.max_stack {
+                                over = true;
+                                break;
+                            }
+                            steps += 1;
+                            if steps > max_steps {
+                                over = true;
+                                break;
+                            }
+                        } else {
+                            stack.pop();
+                            break;
+                        }
+                    }
+                    if over {
+                        break 'run Attempt::Budget;
+                    }
+                    pc = exit as usize;
+                    true
+                }
+                Inst::PlusLoop { exit } => {
+                    // `Split(pc + 1, exit)` after the character at `pc - 1`,
+                    // `Jmp(pc - 1)` at `pc + 1`: push the backtrack point,
+                    // count the Jmp and the character; a failing character
+                    // backtracks as usual (to the point just pushed).
+                    let one = insts[pc - 1];
+                    let mut over = false;
+                    loop {
+                        stack.push(Frame::Choice { pc: exit, pos });
+                        // The Jmp, then the character.
+                        steps += 1;
+                        if steps > max_steps || stack.len() > self.max_stack {
+                            over = true;
+                            break;
+                        }
+                        steps += 1;
+                        if steps > max_steps {
+                            over = true;
+                            break;
+                        }
+                        if pos < len && self.one_char(one, input[pos as usize]) {
+                            pos += 1;
+                            steps += 1;
+                            if steps > max_steps || stack.len() > self.max_stack {
+                                over = true;
+                                break;
+                            }
+                        } else {
+                            break;
+                        }
+                    }
+                    if over {
+                        break 'run Attempt::Budget;
+                    }
+                    false
+                }
+                Inst::CountLoop { c, min, max, exit } => {
+                    // `CounterLoop` (greedy), the character at `pc + 1`,
+                    // `CounterIncr(c)`, `Jmp(pc)`: four steps an iteration,
+                    // the same backtrack point and undo entry pushed, the
+                    // same checks before each step.
+                    let one = insts[pc + 1];
+                    let c = c as usize;
+                    let mut over = false;
+                    let ok = loop {
+                        let n = slots[c];
+                        if n >= max && n >= min {
+                            pc = exit as usize;
+                            break true;
+                        }
+                        let optional = n >= min;
+                        if optional {
+                            stack.push(Frame::Choice { pc: exit, pos });
+                        }
+                        steps += 1;
+                        if steps > max_steps || stack.len() > self.max_stack {
+                            over = true;
+                            break false;
+                        }
+                        if !(pos < len && self.one_char(one, input[pos as usize])) {
+                            if optional {
+                                stack.pop();
+                                pc = exit as usize;
+                                break true;
+                            }
+                            break false;
+                        }
+                        pos += 1;
+                        steps += 1;
+                        if steps > max_steps || stack.len() > self.max_stack {
+                            over = true;
+                            break false;
+                        }
+                        stack.push(Frame::Restore { slot: c as u32, old: n });
+                        slots[c] = n + 1;
+                        steps += 1;
+                        if steps > max_steps || stack.len() > self.max_stack {
+                            over = true;
+                            break false;
+                        }
+                        steps += 1;
+                        if steps > max_steps {
+                            over = true;
+                            break false;
+                        }
+                    };
+                    if over {
+                        break 'run Attempt::Budget;
+                    }
+                    ok
                 }
                 Inst::Fail => false,
                 Inst::Match => {
