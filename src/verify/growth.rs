@@ -134,6 +134,28 @@ pub struct Growth {
 }
 
 impl Growth {
+    /// True when a polynomial fit may still be short of the true degree:
+    /// the schedule stopped on its budget, not on the input cap, while the
+    /// log-log slope of the cost above the cheapest run was still rising
+    /// (by more than a quarter from the doubling before the last to the
+    /// last). Lower-order terms then still weigh; the 2019 outage rule's
+    /// quartic measures cubic on 200,000 steps and quartic on 5 million.
+    pub fn still_rising(&self) -> bool {
+        let GrowthClass::Polynomial { .. } = self.class else { return false };
+        if !self.budget_exhausted {
+            return false;
+        }
+        let floor = self.points.iter().map(|p| p.1).min().unwrap_or(0);
+        let at = |n: usize| self.points.iter().find(|p| p.0 == n).map(|p| (p.1.saturating_sub(floor)).max(1) as f64);
+        let Some(big_n) = self.points.iter().map(|p| p.0).max().filter(|&n| n >= 4 && n.is_power_of_two()) else {
+            return false;
+        };
+        match (at(big_n / 4), at(big_n / 2), at(big_n)) {
+            (Some(q), Some(h), Some(f)) => (f / h).log2() - (h / q).log2() > 0.25,
+            _ => false,
+        }
+    }
+
     /// The number of pumps in an attack input of `input_len` characters.
     pub fn pumps_for_len(&self, input_len: usize) -> usize {
         let (p, k, s) = self.lengths;
