@@ -472,6 +472,30 @@ impl CharSet {
     }
 
     fn case_fold_unicode(&self) -> CharSet {
+        // The same sets come back pattern after pattern (`[^>]`, `\W`, `.`
+        // under `(?i)`), and folding a set that spans most of Unicode walks
+        // regex-syntax's whole folding table: remember the last results,
+        // per thread.
+        const CACHED: usize = 1024;
+        thread_local! {
+            static FOLDED: std::cell::RefCell<std::collections::HashMap<CharSet, CharSet>> =
+                std::cell::RefCell::new(std::collections::HashMap::new());
+        }
+        if let Some(hit) = FOLDED.with(|m| m.borrow().get(self).cloned()) {
+            return hit;
+        }
+        let folded = self.case_fold_unicode_uncached();
+        FOLDED.with(|m| {
+            let mut m = m.borrow_mut();
+            if m.len() >= CACHED {
+                m.clear();
+            }
+            m.insert(self.clone(), folded.clone());
+        });
+        folded
+    }
+
+    fn case_fold_unicode_uncached(&self) -> CharSet {
         use regex_syntax::hir::{ClassUnicode, ClassUnicodeRange};
         let mut ranges = Vec::with_capacity(self.ranges.len());
         for &(a, b) in &self.ranges {
