@@ -514,6 +514,13 @@ impl Program {
         if opts.fuse {
             fuse_loops(&mut c.insts);
         }
+        let saves = c.insts.iter().take_while(|i| matches!(i, Inst::Save(_))).count();
+        let lead = c
+            .insts
+            .get(saves)
+            .copied()
+            .filter(|&i| opts.fuse && is_one_char(i) && saves <= opts.max_stack)
+            .map(|i| (saves as u32, i));
         Ok(Program {
             insts: c.insts,
             sets: c.sets,
@@ -526,6 +533,7 @@ impl Program {
             max_stack: opts.max_stack,
             word: SetMatcher::new(&ir.word_chars),
             line: SetMatcher::new(&ir.line_terminators),
+            lead,
         })
     }
 }

@@ -266,6 +266,11 @@ pub struct Program {
     max_stack: usize,
     word: SetMatcher,
     line: SetMatcher,
+    /// When the program begins with `k` `Save`s and then a one-character
+    /// instruction: `(k, that instruction)`. A search attempt at a
+    /// position that character does not match costs exactly `k + 1` steps
+    /// and fails, so the VM counts them without running it.
+    lead: Option<(u32, Inst)>,
 }
 
 impl Program {
@@ -392,6 +397,11 @@ mod tests {
             assert!(text.contains("StarLoop") && text.contains("PlusLoop") && text.contains("CountLoop"), "{text}");
             let plain = format!("{plain:?}");
             assert!(["StarLoop", "PlusLoop", "CountLoop"].iter().all(|f| !plain.contains(f)), "{plain}");
+            // A search skips the start positions where the first character
+            // (after the opening `Save`s) cannot match, counting their steps.
+            let (fused, plain) = pair("(?<k>x)y", Flavor::Pcre, Semantics::Search, 1 << 20).expect("compiles");
+            assert_eq!(fused.lead, Some((1, Inst::Char('x'))), "{fused:?}");
+            assert_eq!(plain.lead, None);
         }
 
         proptest! {

@@ -53,6 +53,17 @@ impl Program {
         let last_start = if self.semantics == Semantics::Search { input.len() as u32 } else { 0 };
         let mut steps = 0u64;
         for start in 0..=last_start {
+            if let Some((saves, first)) = self.lead
+                && !input.get(start as usize).is_some_and(|&c| self.one_char(first, c))
+            {
+                // The attempt would run the `Save`s, fail on the first
+                // character and backtrack to nothing: count its steps.
+                steps += u64::from(saves) + 1;
+                if steps > max_steps {
+                    return SimResult { steps: steps.min(max_steps.saturating_add(1)), outcome: Outcome::Budget };
+                }
+                continue;
+            }
             match self.attempt(cache, input, start, &mut steps, max_steps) {
                 Attempt::Match(end) => {
                     return SimResult { steps, outcome: Outcome::Match { start: start as usize, end: end as usize } };
