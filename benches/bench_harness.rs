@@ -87,5 +87,6 @@ fn harness_scan(b: Bencher) {
     let inputs: Vec<&[u8]> = INPUTS.iter().map(Vec::as_slice).collect();
     let values = Values::from_slices(&inputs);
     let mut matched = vec![false; values.len()];
-    b.counter(BytesCount::new(total_bytes())).bench_local(|| linear::scan(&re, &values, &mut matched));
+    let mut cache = re.create_cache();
+    b.counter(BytesCount::new(total_bytes())).bench_local(|| linear::scan(&re, &mut cache, &values, &mut matched));
 }

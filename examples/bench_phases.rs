@@ -46,12 +46,15 @@ fn main() {
         let start = Instant::now();
         let re = linear::compile(&rule.pattern, rule.flags).ok();
         if let Some(re) = &re {
-            let mut meter = linear::Meter::new(re, settings.min_time, settings.max_samples);
+            let mut meter = linear::Meter::new(re);
+            let mut timer = linear::Timer::new(settings.min_time, settings.max_samples);
+            timer.add(re);
             corpus
                 .for_each_chunk(|chunk| {
                     let values = Values::gather(chunk, &rule.selectors);
                     let share = chunk.len() as f64 / corpus.len().max(1) as f64;
-                    meter.feed(&values, share);
+                    meter.feed(&values);
+                    timer.feed(&[Some(&values)], share);
                 })
                 .expect("corpus");
         }

@@ -57,13 +57,14 @@ fn main() {
     let items: Vec<&[u8]> = owned.iter().map(Vec::as_slice).collect();
     let values = Values::from_slices(&items);
     let mut matched = vec![false; values.len()];
+    let mut cache = re.create_cache();
     match mode.as_str() {
         "raw" => println!("{}", std::hint::black_box(raw(&re, &items))),
-        "harness" => println!("{}", std::hint::black_box(linear::scan(&re, &values, &mut matched))),
+        "harness" => println!("{}", std::hint::black_box(linear::scan(&re, &mut cache, &values, &mut matched))),
         _ => {
             // Warm both, then alternate.
             raw(&re, &items);
-            linear::scan(&re, &values, &mut matched);
+            linear::scan(&re, &mut cache, &values, &mut matched);
             let (mut a, mut b) = (Vec::new(), Vec::new());
             for _ in 0..31 {
                 let t = thread_cpu_time();
@@ -73,7 +74,7 @@ fn main() {
                 a.push(thread_cpu_time().saturating_sub(t).as_secs_f64() / 20.0);
                 let t = thread_cpu_time();
                 for _ in 0..20 {
-                    std::hint::black_box(linear::scan(&re, &values, &mut matched));
+                    std::hint::black_box(linear::scan(&re, &mut cache, &values, &mut matched));
                 }
                 b.push(thread_cpu_time().saturating_sub(t).as_secs_f64() / 20.0);
             }

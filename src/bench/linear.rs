@@ -14,7 +14,8 @@
 
 use std::time::{Duration, Instant};
 
-use regex_automata::meta::Regex;
+use regex_automata::Input as Haystack;
+pub use regex_automata::meta::{Cache, Regex};
 use serde::Serialize;
 
 use super::corpus::{Input, Selector};
@@ -127,14 +128,17 @@ pub struct Figures {
 
 /// The harness's timed loop: match every input (stopping at its first
 /// matching value, as a WAF does), recording matches; returns bytes read.
+/// `cache` is `re`'s (from [`Regex::create_cache`]): with its own cache the
+/// loop costs the same on any thread, where `is_match` on a thread other
+/// than the regex's first user takes a shared cache from a locked pool.
 #[inline]
-pub fn scan(re: &Regex, values: &Values<'_>, matched: &mut [bool]) -> u64 {
+pub fn scan(re: &Regex, cache: &mut Cache, values: &Values<'_>, matched: &mut [bool]) -> u64 {
     let mut bytes = 0u64;
     for (i, slot) in matched.iter_mut().enumerate() {
         let mut m = false;
         for v in &values.values[values.bounds[i]..values.bounds[i + 1]] {
             bytes += v.len() as u64;
-            if re.is_match(*v) {
+            if re.search_half_with(cache, &Haystack::new(*v).earliest(true)).is_some() {
                 m = true;
                 break;
             }
@@ -144,9 +148,10 @@ pub fn scan(re: &Regex, values: &Values<'_>, matched: &mut [bool]) -> u64 {
     bytes
 }
 
-/// Fewest timed samples: the median of several is what makes identical
-/// runs agree, where one is at the mercy of the machine.
-pub const MIN_SAMPLES: u32 = 5;
+/// Fewest timed samples: the median of several, taken at different
+/// moments of the run, is what makes identical runs agree, where one is at
+/// the mercy of the machine.
+pub const MIN_SAMPLES: u32 = 7;
 
 /// The CPU time one sample lasts at least: a sample repeats the pass over
 /// the corpus until then, so a rule that scans its values in 50 µs is not
@@ -156,42 +161,55 @@ pub const SAMPLE_TIME: Duration = Duration::from_millis(2);
 /// Most passes in one sample (a corpus of a few bytes).
 const MAX_PASSES_PER_SAMPLE: u32 = 100_000;
 
-/// Measure one rule on values held at once (see [`Meter`]): at least
-/// [`MIN_SAMPLES`] samples and `min_time` of CPU time, at most
-/// `max_samples` samples, then one pass timing each input. Returns the
-/// figures and which inputs matched.
-pub fn measure(re: &Regex, values: &Values<'_>, min_time: Duration, max_samples: u32) -> (Figures, Vec<bool>) {
-    let mut meter = Meter::new(re, min_time, max_samples);
-    let matched = meter.feed(values, 1.0);
-    (meter.finish(), matched)
+/// Throughput figures (see [`Timer`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Throughput {
+    /// Median MB/s over the samples.
+    pub mb_per_s: f64,
+    /// (fastest − slowest) / median.
+    pub mb_per_s_spread: f64,
+    /// Timed passes in all.
+    pub passes: u32,
+    /// Timed samples.
+    pub samples: u32,
 }
 
-/// The linear figures of one rule over a corpus read a chunk at a time.
-///
-/// How throughput is timed, so that identical runs agree:
-/// - the clock is the thread's CPU time ([`thread_cpu_time`]): time spent
-///   waiting for a core is not charged;
-/// - each chunk is scanned once untimed first (it records the matches,
-///   and regex-automata's lazy DFA builds its states in it);
-/// - a sample is as many passes as last [`SAMPLE_TIME`] (counted on the
-///   first chunk's second pass); samples are taken until there are
-///   [`MIN_SAMPLES`] and `min_time` has passed, at most `max_samples`;
-/// - the figure is the samples' median, and their spread is reported.
-///
-/// With more than one chunk, the first chunk with values decides the
-/// passes per sample and the number of samples (with `min_time` and
-/// [`SAMPLE_TIME`] scaled to the chunk's share of the corpus); every later
-/// chunk gets as many, and sample *k*'s time is the sum of its chunks'
-/// sample *k*, so a sample still covers the whole corpus.
+impl Figures {
+    /// Set the throughput figures [`Timer`] measured.
+    pub fn set_throughput(&mut self, t: Throughput) {
+        self.mb_per_s = t.mb_per_s;
+        self.mb_per_s_spread = t.mb_per_s_spread;
+        self.passes = t.passes;
+        self.samples = t.samples;
+        // 1 KiB at `mb_per_s` × 10⁶ bytes per second, in µs.
+        self.us_per_kb = if t.mb_per_s > 0.0 { 1024.0 / t.mb_per_s } else { 0.0 };
+    }
+}
+
+/// Measure one rule on values held at once: [`Meter`]'s counts and
+/// [`Timer`]'s throughput (at least `min_time` of CPU time, at least
+/// [`MIN_SAMPLES`] and at most `max_samples` samples). Returns the figures
+/// and which inputs matched.
+pub fn measure(re: &Regex, values: &Values<'_>, min_time: Duration, max_samples: u32) -> (Figures, Vec<bool>) {
+    let mut meter = Meter::new(re);
+    let matched = meter.feed(values);
+    let mut timer = Timer::new(min_time, max_samples);
+    timer.add(re);
+    timer.feed(&[Some(values)], 1.0);
+    let mut figures = meter.finish();
+    if let Some(t) = timer.finish().pop() {
+        figures.set_throughput(t);
+    }
+    (figures, matched)
+}
+
+/// The counts of one rule over a corpus read a chunk at a time: matches,
+/// bytes, time per input. Throughput is timed apart, by [`Timer`], once
+/// every rule has been measured, so that nothing else runs beside it.
 #[derive(Debug)]
 pub struct Meter<'r> {
     re: &'r Regex,
-    min_time: Duration,
-    max_samples: u32,
-    /// Passes per sample.
-    repeats: u32,
-    /// Per sample: CPU time and bytes over the chunks so far.
-    samples: Vec<(Duration, u64)>,
+    cache: Cache,
     /// Bytes of one pass over the chunks so far.
     bytes: u64,
     per_input: Vec<f64>,
@@ -200,17 +218,8 @@ pub struct Meter<'r> {
 
 impl<'r> Meter<'r> {
     /// A meter for `re`.
-    pub fn new(re: &'r Regex, min_time: Duration, max_samples: u32) -> Meter<'r> {
-        Meter {
-            re,
-            min_time,
-            max_samples,
-            repeats: 1,
-            samples: Vec::new(),
-            bytes: 0,
-            per_input: Vec::new(),
-            matches: 0,
-        }
+    pub fn new(re: &'r Regex) -> Meter<'r> {
+        Meter { re, cache: re.create_cache(), bytes: 0, per_input: Vec::new(), matches: 0 }
     }
 
     /// Inputs measured so far.
@@ -218,89 +227,186 @@ impl<'r> Meter<'r> {
         self.per_input.len()
     }
 
-    /// `repeats` passes over `values`, in CPU time.
-    fn sample(&self, values: &Values<'_>, matched: &mut [bool]) -> Duration {
-        let start = thread_cpu_time();
-        for _ in 0..self.repeats {
-            std::hint::black_box(scan(self.re, values, matched));
-        }
-        thread_cpu_time().saturating_sub(start)
-    }
-
-    /// Measure one chunk's values (`share`: the chunk's share of the
-    /// corpus, for the first chunk's sampling). Returns which of its
-    /// inputs matched.
-    pub fn feed(&mut self, values: &Values<'_>, share: f64) -> Vec<bool> {
+    /// Measure one chunk's values. Returns which of its inputs matched.
+    pub fn feed(&mut self, values: &Values<'_>) -> Vec<bool> {
         let mut matched = vec![false; values.len()];
         if values.is_empty() {
             return matched;
         }
-        let bytes = scan(self.re, values, &mut matched);
-        self.bytes += bytes;
-        if self.samples.is_empty() {
-            let share = share.clamp(0.0, 1.0);
-            self.repeats = 1;
-            let one = self.sample(values, &mut matched).as_secs_f64();
-            let wanted = SAMPLE_TIME.mul_f64(share).as_secs_f64();
-            self.repeats = if one > 0.0 {
-                (wanted / one).ceil().clamp(1.0, f64::from(MAX_PASSES_PER_SAMPLE)) as u32
-            } else {
-                MAX_PASSES_PER_SAMPLE
-            };
-            let min_time = self.min_time.mul_f64(share);
-            let most = self.max_samples.max(1);
-            let mut total = Duration::ZERO;
-            while (self.samples.len() as u32) < most
-                && ((self.samples.len() as u32) < MIN_SAMPLES.min(most) || total < min_time)
-            {
-                let took = self.sample(values, &mut matched);
-                total += took;
-                self.samples.push((took, bytes * u64::from(self.repeats)));
-            }
-        } else {
-            for k in 0..self.samples.len() {
-                let took = self.sample(values, &mut matched);
-                self.samples[k].0 += took;
-                self.samples[k].1 += bytes * u64::from(self.repeats);
-            }
-        }
+        self.bytes += scan(self.re, &mut self.cache, values, &mut matched);
         for i in 0..values.len() {
             let vals = values.of(i);
             let start = Instant::now();
-            std::hint::black_box(vals.iter().any(|v| self.re.is_match(*v)));
+            std::hint::black_box(
+                vals.iter()
+                    .any(|v| self.re.search_half_with(&mut self.cache, &Haystack::new(*v).earliest(true)).is_some()),
+            );
             self.per_input.push(start.elapsed().as_secs_f64() * 1e6);
         }
         self.matches += matched.iter().filter(|&&m| m).count();
         matched
     }
 
-    /// The figures over everything fed.
+    /// The figures over everything fed; throughput figures are zero until
+    /// [`Figures::set_throughput`].
     pub fn finish(mut self) -> Figures {
-        let mut rates: Vec<f64> = self
-            .samples
-            .iter()
-            .filter(|(took, _)| *took > Duration::ZERO)
-            .map(|&(took, b)| b as f64 / took.as_secs_f64() / 1e6)
-            .collect();
-        rates.sort_by(f64::total_cmp);
-        let median = rates.get(rates.len() / 2).copied().unwrap_or(0.0);
-        let spread = match (rates.first(), rates.last()) {
-            (Some(lo), Some(hi)) if median > 0.0 => (hi - lo) / median,
-            _ => 0.0,
-        };
-        let samples = u32::try_from(self.samples.len()).unwrap_or(u32::MAX);
         Figures {
-            mb_per_s: median,
-            mb_per_s_spread: spread,
-            passes: samples.saturating_mul(self.repeats),
-            samples,
+            mb_per_s: 0.0,
+            mb_per_s_spread: 0.0,
+            passes: 0,
+            samples: 0,
             matches: self.matches,
             inputs: self.per_input.len(),
             bytes: self.bytes,
-            // 1 KiB at `median` × 10⁶ bytes per second, in µs.
-            us_per_kb: if median > 0.0 { 1024.0 / median } else { 0.0 },
+            us_per_kb: 0.0,
             time_per_input_us: Dist::of(&mut self.per_input),
         }
+    }
+}
+
+/// Throughput of several rules over one corpus, timed so that identical
+/// runs agree:
+/// - the clock is the thread's CPU time ([`thread_cpu_time`]): time spent
+///   waiting for a core is not charged;
+/// - it runs on one thread after every other measurement, so no other
+///   rule's work shares the machine's caches with it;
+/// - each chunk is scanned once untimed first (regex-automata's lazy DFA
+///   builds its states in it);
+/// - a sample is as many passes as last [`SAMPLE_TIME`] (counted on a rule's
+///   first chunk); samples are taken **round-robin** over the rules, one
+///   sample of each rule per round, until every rule has [`MIN_SAMPLES`]
+///   and `min_time`, at most `max_samples`. A rule's samples are thus
+///   spread over the whole phase, and a moment when the machine is busy
+///   slows one of them, not all;
+/// - the figure is the samples' median, and their spread is reported.
+///
+/// With more than one chunk, a rule's first chunk with values decides its
+/// passes per sample and its number of samples (with `min_time` and
+/// [`SAMPLE_TIME`] scaled to the chunk's share of the corpus); every later
+/// chunk gets as many, and sample *k*'s time is the sum of its chunks'
+/// sample *k*, so a sample still covers the whole corpus.
+#[derive(Debug)]
+pub struct Timer<'r> {
+    min_time: Duration,
+    max_samples: u32,
+    jobs: Vec<Job<'r>>,
+}
+
+#[derive(Debug)]
+struct Job<'r> {
+    re: &'r Regex,
+    cache: Cache,
+    /// Passes per sample (0: not decided, no chunk with values yet).
+    repeats: u32,
+    /// Per sample: CPU time and bytes over the chunks so far.
+    samples: Vec<(Duration, u64)>,
+}
+
+impl<'r> Timer<'r> {
+    /// A timer with no rules.
+    pub fn new(min_time: Duration, max_samples: u32) -> Timer<'r> {
+        Timer { min_time, max_samples: max_samples.max(1), jobs: Vec::new() }
+    }
+
+    /// Time `re` too; its figures come back at the returned index.
+    pub fn add(&mut self, re: &'r Regex) -> usize {
+        self.jobs.push(Job { re, cache: re.create_cache(), repeats: 0, samples: Vec::new() });
+        self.jobs.len() - 1
+    }
+
+    /// Time one chunk: `values[i]` is what rule `i` reads from it (`None`
+    /// or empty: nothing). `share` is the chunk's share of the corpus.
+    pub fn feed(&mut self, values: &[Option<&Values<'_>>], share: f64) {
+        let share = share.clamp(0.0, 1.0);
+        let min_time = self.min_time.mul_f64(share);
+        let wanted = SAMPLE_TIME.mul_f64(share).as_secs_f64();
+        let most = self.max_samples;
+        // Per rule with values here: its values, matches scratch, bytes of
+        // one pass, the samples it must take (None: as many as it needs),
+        // and the CPU time taken on this chunk.
+        let mut active = Vec::new();
+        for (i, job) in self.jobs.iter_mut().enumerate() {
+            let Some(v) = values.get(i).copied().flatten().filter(|v| !v.is_empty()) else { continue };
+            let mut matched = vec![false; v.len()];
+            // Untimed: the lazy DFA builds its states.
+            let bytes = scan(job.re, &mut job.cache, v, &mut matched);
+            let quota = if job.repeats == 0 {
+                let start = thread_cpu_time();
+                std::hint::black_box(scan(job.re, &mut job.cache, v, &mut matched));
+                let one = thread_cpu_time().saturating_sub(start).as_secs_f64();
+                job.repeats = if one > 0.0 {
+                    (wanted / one).ceil().clamp(1.0, f64::from(MAX_PASSES_PER_SAMPLE)) as u32
+                } else {
+                    MAX_PASSES_PER_SAMPLE
+                };
+                None
+            } else {
+                Some(job.samples.len())
+            };
+            active.push((i, v, matched, bytes, quota, Duration::ZERO));
+        }
+        let mut round = 0usize;
+        loop {
+            let mut took_any = false;
+            for (i, v, matched, bytes, quota, total) in &mut active {
+                let job = &mut self.jobs[*i];
+                let go = match quota {
+                    Some(n) => round < *n,
+                    None => (round as u32) < most && ((round as u32) < MIN_SAMPLES.min(most) || *total < min_time),
+                };
+                if !go {
+                    continue;
+                }
+                took_any = true;
+                let start = thread_cpu_time();
+                for _ in 0..job.repeats {
+                    std::hint::black_box(scan(job.re, &mut job.cache, v, matched));
+                }
+                let took = thread_cpu_time().saturating_sub(start);
+                *total += took;
+                let b = *bytes * u64::from(job.repeats);
+                match quota {
+                    Some(_) => {
+                        job.samples[round].0 += took;
+                        job.samples[round].1 += b;
+                    }
+                    None => job.samples.push((took, b)),
+                }
+            }
+            if !took_any {
+                break;
+            }
+            round += 1;
+        }
+    }
+
+    /// Every rule's figures, in the order they were added (zero for a rule
+    /// that read no value).
+    pub fn finish(self) -> Vec<Throughput> {
+        self.jobs
+            .into_iter()
+            .map(|job| {
+                let mut rates: Vec<f64> = job
+                    .samples
+                    .iter()
+                    .filter(|(took, _)| *took > Duration::ZERO)
+                    .map(|&(took, b)| b as f64 / took.as_secs_f64() / 1e6)
+                    .collect();
+                rates.sort_by(f64::total_cmp);
+                let median = rates.get(rates.len() / 2).copied().unwrap_or(0.0);
+                let spread = match (rates.first(), rates.last()) {
+                    (Some(lo), Some(hi)) if median > 0.0 => (hi - lo) / median,
+                    _ => 0.0,
+                };
+                let samples = u32::try_from(job.samples.len()).unwrap_or(u32::MAX);
+                Throughput {
+                    mb_per_s: median,
+                    mb_per_s_spread: spread,
+                    passes: samples.saturating_mul(job.repeats),
+                    samples,
+                }
+            })
+            .collect()
     }
 }
 
@@ -377,13 +483,18 @@ mod tests {
         let re = compile("(?i)union\\s+select", Flags::default()).unwrap();
         let items: Vec<&[u8]> = vec![b"id=1", b"1 UNION  select 2", b"\xff\xfe", b"union select", b"x"];
         let (whole, matched) = measure(&re, &Values::from_slices(&items), Duration::ZERO, 20);
-        let mut meter = Meter::new(&re, Duration::ZERO, 20);
+        let mut meter = Meter::new(&re);
+        let mut timer = Timer::new(Duration::ZERO, 20);
+        timer.add(&re);
         let mut chunked = Vec::new();
         for part in items.chunks(2) {
-            chunked.extend(meter.feed(&Values::from_slices(part), 0.4));
+            let values = Values::from_slices(part);
+            chunked.extend(meter.feed(&values));
+            timer.feed(&[Some(&values)], 0.4);
         }
         assert_eq!(chunked, matched);
-        let f = meter.finish();
+        let mut f = meter.finish();
+        f.set_throughput(timer.finish()[0]);
         assert_eq!(
             (f.matches, f.inputs, f.bytes, f.samples),
             (whole.matches, whole.inputs, whole.bytes, whole.samples)
@@ -392,11 +503,42 @@ mod tests {
     }
 
     #[test]
+    fn the_timer_samples_every_rule_on_any_thread() {
+        // Regexes first used on another thread (as bench's parallel phase
+        // does) are timed with their own caches here.
+        let (a, b, c) = std::thread::scope(|s| {
+            s.spawn(|| {
+                let [a, b, c] = ["select", "x+y", "never"].map(|p| compile(p, Flags::default()).unwrap());
+                assert!(a.is_match(b"select"));
+                (a, b, c)
+            })
+            .join()
+            .unwrap()
+        });
+        let items: Vec<&[u8]> = vec![b"select 1", b"xxxy", b"zzz"];
+        let values = Values::from_slices(&items);
+        let none = Values::default();
+        let mut timer = Timer::new(Duration::from_millis(1), 20);
+        for re in [&a, &b, &c] {
+            timer.add(re);
+        }
+        timer.add(&a);
+        timer.feed(&[Some(&values), Some(&values), Some(&values), Some(&none)], 1.0);
+        let t = timer.finish();
+        assert_eq!(t.len(), 4);
+        for x in &t[..3] {
+            assert!(x.samples >= MIN_SAMPLES && x.samples <= 20 && x.mb_per_s > 0.0, "{x:?}");
+            assert_eq!(x.passes % x.samples, 0);
+        }
+        assert_eq!(t[3], Throughput::default(), "a rule that read nothing is not timed");
+    }
+
+    #[test]
     fn scan_stops_at_first_matching_value() {
         let re = compile("x", Flags::default()).unwrap();
         let v = Values { values: vec![b"ax", b"bbbb", b"c"], bounds: vec![0, 2, 3], inputs: vec![0, 1] };
         let mut m = vec![false; 2];
-        assert_eq!(scan(&re, &v, &mut m), 2 + 1);
+        assert_eq!(scan(&re, &mut re.create_cache(), &v, &mut m), 2 + 1);
         assert_eq!(m, [true, false]);
     }
 }

@@ -205,26 +205,39 @@ pub fn run_cached(
     cache: &PatternCache,
     progress: &(dyn Fn() + Sync),
 ) -> Vec<RuleReport> {
-    rules
+    let (mut reports, regexes): (Vec<RuleReport>, Vec<Option<linear::Regex>>) = rules
         .par_iter()
         .map(|r| {
-            let report = measure_cached(r, corpus, settings, cache);
+            let measured = measure_cached(r, corpus, settings, cache);
             progress();
-            report
+            measured
         })
-        .collect()
+        .unzip();
+    time_throughput(rules, &mut reports, &regexes, corpus, settings);
+    for report in &mut reports {
+        if report.error.is_none() {
+            report.budget_exceeded = budget::exceeded(report, &settings.budgets);
+        }
+    }
+    reports
 }
 
 /// Measure one rule.
 pub fn measure(rule: &Rule, corpus: &Corpus, settings: &Settings) -> RuleReport {
-    measure_cached(rule, corpus, settings, &PatternCache::default())
+    run(std::slice::from_ref(rule), corpus, settings, &|| ()).pop().expect("one report per rule")
 }
 
-/// Measure one rule: the corpus figures and the pattern's own figures
-/// ([`PatternFigures`], from `cache` when the pattern was met before) in
-/// parallel, so the two cores share a costly rule too.
-fn measure_cached(rule: &Rule, corpus: &Corpus, settings: &Settings, cache: &PatternCache) -> RuleReport {
-    let (mut report, pattern) =
+/// Measure one rule but its throughput: the corpus figures and the
+/// pattern's own figures ([`PatternFigures`], from `cache` when the pattern
+/// was met before) in parallel, so the two cores share a costly rule too.
+/// Returns the linear engine's regex when the rule has linear figures.
+fn measure_cached(
+    rule: &Rule,
+    corpus: &Corpus,
+    settings: &Settings,
+    cache: &PatternCache,
+) -> (RuleReport, Option<linear::Regex>) {
+    let ((mut report, re), pattern) =
         rayon::join(|| measure_corpus(rule, corpus, settings), || cache.figures(rule, settings));
     // A rule that does not compile, or whose corpus cannot be read back,
     // reports only that.
@@ -232,9 +245,63 @@ fn measure_cached(rule: &Rule, corpus: &Corpus, settings: &Settings, cache: &Pat
         report.check.clone_from(&pattern.check);
         report.worst_case.clone_from(&pattern.worst_case);
         report.fail_open.clone_from(&pattern.fail_open);
-        report.budget_exceeded = budget::exceeded(&report, &settings.budgets);
     }
-    report
+    (report, re)
+}
+
+/// The linear engine's throughput of every rule with linear figures,
+/// timed on this thread once everything else is measured, round-robin
+/// over the rules (see [`linear::Timer`]): with nothing else running, and
+/// each rule's samples spread over the phase, identical runs agree.
+fn time_throughput(
+    rules: &[Rule],
+    reports: &mut [RuleReport],
+    regexes: &[Option<linear::Regex>],
+    corpus: &Corpus,
+    settings: &Settings,
+) {
+    let mut timer = linear::Timer::new(settings.min_time, settings.max_samples);
+    let mut timed = Vec::new();
+    for (i, re) in regexes.iter().enumerate() {
+        if let Some(re) = re
+            && reports[i].linear.is_some()
+        {
+            timer.add(re);
+            timed.push(i);
+        }
+    }
+    if timed.is_empty() {
+        return;
+    }
+    let read = corpus.for_each_chunk(|chunk| {
+        // Rules that read the same targets (their selectors are made from
+        // them) share one gathering.
+        let mut gathered: Vec<(&[String], Values)> = Vec::new();
+        let mut which = Vec::with_capacity(timed.len());
+        for &i in &timed {
+            let targets = rules[i].targets.as_slice();
+            let k = gathered.iter().position(|(t, _)| *t == targets).unwrap_or_else(|| {
+                gathered.push((targets, Values::gather(chunk, &rules[i].selectors)));
+                gathered.len() - 1
+            });
+            which.push(k);
+        }
+        let values: Vec<Option<&Values>> = which.iter().map(|&k| Some(&gathered[k].1)).collect();
+        timer.feed(&values, chunk.len() as f64 / corpus.len().max(1) as f64);
+    });
+    if let Err(e) = read {
+        for &i in &timed {
+            reports[i]
+                .notes
+                .push(format!("throughput not timed: cannot read the corpus back from its temporary file: {e}"));
+        }
+        return;
+    }
+    for (i, t) in timed.into_iter().zip(timer.finish()) {
+        if let Some(figures) = reports[i].linear.as_mut() {
+            figures.set_throughput(t);
+        }
+    }
 }
 
 /// What a pattern costs whatever the corpus and the rule around it.
@@ -314,7 +381,7 @@ fn pattern_figures(rule: &Rule, settings: &Settings) -> PatternFigures {
 
 /// The corpus figures of one rule (with its tests): everything but
 /// [`PatternFigures`] and the budgets.
-fn measure_corpus(rule: &Rule, corpus: &Corpus, settings: &Settings) -> RuleReport {
+fn measure_corpus(rule: &Rule, corpus: &Corpus, settings: &Settings) -> (RuleReport, Option<linear::Regex>) {
     let mut report = RuleReport {
         id: rule.id.clone(),
         file: rule.file.clone(),
@@ -348,7 +415,7 @@ fn measure_corpus(rule: &Rule, corpus: &Corpus, settings: &Settings) -> RuleRepo
         Ok(c) => Some(c),
         Err(backtrack::Unavailable::Invalid(message)) => {
             report.error = Some(format!("the pattern does not compile: {message}"));
-            return report;
+            return (report, None);
         }
         Err(e) => {
             report.notes.push(e.to_string());
@@ -360,7 +427,7 @@ fn measure_corpus(rule: &Rule, corpus: &Corpus, settings: &Settings) -> RuleRepo
         Err(e) => {
             if counter.is_none() {
                 report.error = Some(format!("the pattern does not compile: {e}"));
-                return report;
+                return (report, None);
             }
             report.notes.push(format!("the linear engine cannot run this pattern ({e}); no linear figures"));
             None
@@ -371,7 +438,7 @@ fn measure_corpus(rule: &Rule, corpus: &Corpus, settings: &Settings) -> RuleRepo
     // the corpus size): each chunk's values are timed on the linear
     // engine, counted on the backtracking engine, and tallied by
     // expectation before the next chunk is read.
-    let mut lin = linear_re.as_ref().map(|re| linear::Meter::new(re, settings.min_time, settings.max_samples));
+    let mut lin = linear_re.as_ref().map(linear::Meter::new);
     let mut bt = counter.is_some().then(|| backtrack::Meter::new(settings.step_limit, settings.rule_step_budget));
     let mut rate = MatchRate::default();
     let mut differ = 0;
@@ -382,8 +449,7 @@ fn measure_corpus(rule: &Rule, corpus: &Corpus, settings: &Settings) -> RuleRepo
             return;
         }
         with_values += values.len();
-        let share = chunk.len() as f64 / corpus.len().max(1) as f64;
-        let l = lin.as_mut().map(|m| m.feed(&values, share));
+        let l = lin.as_mut().map(|m| m.feed(&values));
         let b = match (bt.as_mut(), counter.as_mut()) {
             (Some(m), Some(c)) => Some(m.feed(c.as_mut(), &values, &|i| chunk[i].origin.clone())),
             _ => None,
@@ -395,7 +461,7 @@ fn measure_corpus(rule: &Rule, corpus: &Corpus, settings: &Settings) -> RuleRepo
     });
     if let Err(e) = read {
         report.error = Some(format!("cannot read the corpus back from its temporary file: {e}"));
-        return report;
+        return (report, None);
     }
     if let Some(m) = lin.filter(|m| m.inputs() > 0) {
         report.linear = Some(m.finish());
@@ -422,7 +488,7 @@ fn measure_corpus(rule: &Rule, corpus: &Corpus, settings: &Settings) -> RuleRepo
     rate.attack = share(rate.attack_counts);
     report.match_rate = rate;
     report.tests = run_tests(rule, counter.as_deref_mut(), linear_re.as_ref(), settings.step_limit);
-    report
+    (report, linear_re)
 }
 
 /// `cfglint check`'s verdict on the rule's pattern (search semantics, as
