@@ -135,9 +135,14 @@ impl Program {
         let mut pc = 0usize;
         let mut pos = start;
         let mut steps = *steps_total;
+        // Every instruction, fused ones for each they stand for, first
+        // checks the budget and the backtrack stack (which only grows by
+        // pushes, so a check after a step that pushed nothing is the same
+        // as a check of the steps alone).
+        let over = |steps: u64, depth: usize| steps > max_steps || depth > self.max_stack;
         let result = 'run: loop {
             steps += 1;
-            if steps > max_steps || stack.len() > self.max_stack {
+            if over(steps, stack.len()) {
                 break 'run Attempt::Budget;
             }
             let ok = match insts[pc] {
@@ -378,12 +383,12 @@ impl Program {
                     // character pops it again (as backtracking would) and
                     // the loop is left at `exit`.
                     let one = insts[pc + 1];
-                    let mut over = false;
+                    let mut exhausted = false;
                     loop {
                         stack.push(Frame::Choice { pc: exit, pos });
                         steps += 1;
-                        if steps > max_steps || stack.len() > self.max_stack {
-                            over = true;
+                        if over(steps, stack.len()) {
+                            exhausted = true;
                             break;
                         }
                         if pos < len && self.one_char(one, input[pos as usize]) {
@@ -391,13 +396,13 @@ impl Program {
                             // The Jmp and the next Split, each checked (a
                             // full stack stops the run at the first).
                             steps += 1;
-                            if steps > max_steps || stack.len() > self.max_stack {
-                                over = true;
+                            if over(steps, stack.len()) {
+                                exhausted = true;
                                 break;
                             }
                             steps += 1;
-                            if steps > max_steps {
-                                over = true;
+                            if over(steps, stack.len()) {
+                                exhausted = true;
                                 break;
                             }
                         } else {
@@ -405,7 +410,7 @@ impl Program {
                             break;
                         }
                     }
-                    if over {
+                    if exhausted {
                         break 'run Attempt::Budget;
                     }
                     pc = exit as usize;
@@ -417,32 +422,32 @@ impl Program {
                     // count the Jmp and the character; a failing character
                     // backtracks as usual (to the point just pushed).
                     let one = insts[pc - 1];
-                    let mut over = false;
+                    let mut exhausted = false;
                     loop {
                         stack.push(Frame::Choice { pc: exit, pos });
                         // The Jmp, then the character.
                         steps += 1;
-                        if steps > max_steps || stack.len() > self.max_stack {
-                            over = true;
+                        if over(steps, stack.len()) {
+                            exhausted = true;
                             break;
                         }
                         steps += 1;
-                        if steps > max_steps {
-                            over = true;
+                        if over(steps, stack.len()) {
+                            exhausted = true;
                             break;
                         }
                         if pos < len && self.one_char(one, input[pos as usize]) {
                             pos += 1;
                             steps += 1;
-                            if steps > max_steps || stack.len() > self.max_stack {
-                                over = true;
+                            if over(steps, stack.len()) {
+                                exhausted = true;
                                 break;
                             }
                         } else {
                             break;
                         }
                     }
-                    if over {
+                    if exhausted {
                         break 'run Attempt::Budget;
                     }
                     false
@@ -454,7 +459,7 @@ impl Program {
                     // same checks before each step.
                     let one = insts[pc + 1];
                     let c = c as usize;
-                    let mut over = false;
+                    let mut exhausted = false;
                     let ok = loop {
                         let n = slots[c];
                         if n >= max && n >= min {
@@ -466,8 +471,8 @@ impl Program {
                             stack.push(Frame::Choice { pc: exit, pos });
                         }
                         steps += 1;
-                        if steps > max_steps || stack.len() > self.max_stack {
-                            over = true;
+                        if over(steps, stack.len()) {
+                            exhausted = true;
                             break false;
                         }
                         if !(pos < len && self.one_char(one, input[pos as usize])) {
@@ -480,24 +485,24 @@ impl Program {
                         }
                         pos += 1;
                         steps += 1;
-                        if steps > max_steps || stack.len() > self.max_stack {
-                            over = true;
+                        if over(steps, stack.len()) {
+                            exhausted = true;
                             break false;
                         }
                         stack.push(Frame::Restore { slot: c as u32, old: n });
                         slots[c] = n + 1;
                         steps += 1;
-                        if steps > max_steps || stack.len() > self.max_stack {
-                            over = true;
+                        if over(steps, stack.len()) {
+                            exhausted = true;
                             break false;
                         }
                         steps += 1;
-                        if steps > max_steps {
-                            over = true;
+                        if over(steps, stack.len()) {
+                            exhausted = true;
                             break false;
                         }
                     };
-                    if over {
+                    if exhausted {
                         break 'run Attempt::Budget;
                     }
                     ok
