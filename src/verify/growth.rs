@@ -55,6 +55,16 @@ impl Default for GrowthConfig {
     }
 }
 
+impl GrowthConfig {
+    /// This configuration with at most `steps` in all (and so in any one
+    /// run).
+    #[must_use]
+    pub fn with_steps(self, steps: u64) -> GrowthConfig {
+        let steps = steps.min(self.total_steps);
+        GrowthConfig { total_steps: steps, per_run_steps: self.per_run_steps.min(steps), ..self }
+    }
+}
+
 /// How the steps grow with the number of pumps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(tag = "complexity", rename_all = "lowercase")]

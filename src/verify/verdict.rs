@@ -215,9 +215,8 @@ fn bounded_cost(
     // candidate, a fifth of the budget.
     let quick_settings = RedosSettings {
         growth: GrowthConfig {
-            total_steps: settings.growth.total_steps.min(RELAXED_STEPS),
-            per_run_steps: settings.growth.per_run_steps.min(RELAXED_STEPS),
             max_input_len: settings.growth.max_input_len.min(400),
+            ..settings.growth.with_steps(RELAXED_STEPS)
         },
         max_confirmations: 1,
         ..settings.clone()
@@ -315,11 +314,11 @@ fn check_exact(pattern: &str, ir: &Ir, flavor: Flavor, semantics: Semantics, set
         // an attack that looks linear or undecided there gets the rest (a
         // quadratic under a large linear term needs longer inputs).
         let mut measured = growth::measure(&program, &candidate.attack, &quick(&settings.growth));
-        if !measured.class.is_superlinear() {
-            measured = growth::measure(&program, &candidate.attack, &settings.growth);
-        } else if unsettled(&measured) {
-            measured = settle(&program, &candidate.attack, settings, measured);
-        }
+        measured = if measured.class.is_superlinear() {
+            settle(&program, &candidate.attack, settings, measured)
+        } else {
+            growth::measure(&program, &candidate.attack, &settings.growth)
+        };
         if let (GrowthClass::Polynomial { degree }, Some(claim)) = (measured.class, candidate.degree)
             && candidate.complexity == Complexity::Polynomial
             && claim > degree
@@ -410,17 +409,19 @@ fn unsettled(measured: &Growth) -> bool {
     measured.class == GrowthClass::Exponential || measured.still_rising()
 }
 
-/// Measure again on a larger budget, which sees more points and decides:
-/// the full budget for an exponential class, a fifth of it for a degree
-/// still rising (enough for the 2019 rule's quartic, at a fifth of the
-/// cost). The quick measurement stands when the longer one is not
-/// super-linear.
+/// A quick measurement, or when it is [`unsettled`] one on a larger
+/// budget, which sees more points and decides: the full budget for an
+/// exponential class, a fifth of it for a degree still rising (enough for
+/// the 2019 rule's quartic, at a fifth of the cost). The quick measurement
+/// stands when the longer one is not super-linear.
 fn settle(program: &Program, attack: &Attack, settings: &RedosSettings, quick: Growth) -> Growth {
+    if !unsettled(&quick) {
+        return quick;
+    }
     let config = if quick.class == GrowthClass::Exponential {
         settings.growth
     } else {
-        let steps = (settings.growth.total_steps / 5).max(quick_steps(&settings.growth));
-        GrowthConfig { total_steps: steps, per_run_steps: settings.growth.per_run_steps.min(steps), ..settings.growth }
+        settings.growth.with_steps((settings.growth.total_steps / 5).max(quick_steps(&settings.growth)))
     };
     let longer = growth::measure(program, attack, &config);
     if longer.class.is_superlinear() { longer } else { quick }
@@ -440,8 +441,7 @@ fn quick_steps(config: &GrowthConfig) -> u64 {
 /// A [`QUICK_SHARE`] of the configured simulation budget (at least 200,000
 /// steps).
 fn quick(config: &GrowthConfig) -> GrowthConfig {
-    let steps = quick_steps(config);
-    GrowthConfig { total_steps: steps, per_run_steps: config.per_run_steps.min(steps), ..*config }
+    config.with_steps(quick_steps(config))
 }
 
 /// Simulate unchecked attacks; a confirmed one becomes the verdict.
@@ -586,10 +586,8 @@ pub fn cross_check(
         let mut before_pump = original.clone();
         before_pump.prefix.push(c);
         for (attack, place) in [(at_end, "ends with"), (before_pump, "has before the pumped part")] {
-            let mut measured = growth::measure(program, &attack, &quick(&settings.growth));
-            if unsettled(&measured) {
-                measured = settle(program, &attack, settings, measured);
-            }
+            let first = growth::measure(program, &attack, &quick(&settings.growth));
+            let measured = settle(program, &attack, settings, first);
             let class = match measured.class {
                 GrowthClass::Exponential => (Complexity::Exponential, None),
                 GrowthClass::Polynomial { degree } => (Complexity::Polynomial, Some(degree)),
