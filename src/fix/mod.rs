@@ -40,6 +40,7 @@ use crate::analysis::Attack;
 use crate::analysis::candidates::Complexity;
 use crate::analysis::parse::{ParseConfig, parse};
 use crate::source::{self, ExtractOptions, ExtractedPattern, Flags, Flavor, Kind, Semantics, SourceFile, Span};
+use crate::verify::growth::GrowthClass;
 use crate::verify::simulator::{Program, SimOptions};
 use crate::verify::verdict::{RedosSettings, check_with_engine};
 
@@ -301,10 +302,13 @@ fn is_linear_committed(
     if verdict.engine.as_ref().is_some_and(|e| e.reproduced) || verdict.confirmed {
         return false;
     }
+    // Refuted: the static analysis proposed a polynomial, and the
+    // simulator measured its attack growing linearly (not merely running
+    // out of budget, which would leave it undecided).
     let refuted = verdict.complexity == Complexity::Unknown
         && verdict.claimed.0 == Complexity::Polynomial
         && verdict.candidate.is_some()
-        && verdict.notes.iter().any(|n| n.contains("simulator measured linear growth"));
+        && verdict.growth.as_ref().is_some_and(|g| g.class == GrowthClass::Linear);
     if verdict.complexity != Complexity::Linear && !refuted {
         return false;
     }
