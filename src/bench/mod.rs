@@ -7,8 +7,9 @@
 //! through a callback.
 //!
 //! For every rule, in parallel (rayon), with output in a fixed order:
-//! 1. [`linear`]: regex-automata's meta regex over the corpus: throughput,
-//!    matches, time per input.
+//! 1. [`linear`]: regex-automata's meta regex over the corpus: matches,
+//!    time per input; its throughput is timed once every rule is measured,
+//!    on one thread, round-robin over the rules ([`linear::Timer`]).
 //! 2. [`backtrack`]: real PCRE2 (interpreter, step-counted, see [`pcre`]):
 //!    steps per input byte and inputs that hit the step limit.
 //! 3. [`worst`]: the attack string at growing length, with the fitted growth
@@ -435,9 +436,10 @@ fn measure_corpus(rule: &Rule, corpus: &Corpus, settings: &Settings) -> (RuleRep
     };
 
     // One pass over the corpus, a chunk at a time (memory stays flat in
-    // the corpus size): each chunk's values are timed on the linear
+    // the corpus size): each chunk's values are matched on the linear
     // engine, counted on the backtracking engine, and tallied by
-    // expectation before the next chunk is read.
+    // expectation before the next chunk is read. Throughput is timed
+    // later, apart (`time_throughput`).
     let mut lin = linear_re.as_ref().map(linear::Meter::new);
     let mut bt = counter.is_some().then(|| backtrack::Meter::new(settings.step_limit, settings.rule_step_budget));
     let mut rate = MatchRate::default();
