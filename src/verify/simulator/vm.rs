@@ -383,13 +383,11 @@ impl Program {
                     // character pops it again (as backtracking would) and
                     // the loop is left at `exit`.
                     let one = insts[pc + 1];
-                    let mut exhausted = false;
                     loop {
                         stack.push(Frame::Choice { pc: exit, pos });
                         steps += 1;
                         if over(steps, stack.len()) {
-                            exhausted = true;
-                            break;
+                            break 'run Attempt::Budget;
                         }
                         if pos < len && self.one_char(one, input[pos as usize]) {
                             pos += 1;
@@ -397,21 +395,16 @@ impl Program {
                             // full stack stops the run at the first).
                             steps += 1;
                             if over(steps, stack.len()) {
-                                exhausted = true;
-                                break;
+                                break 'run Attempt::Budget;
                             }
                             steps += 1;
                             if over(steps, stack.len()) {
-                                exhausted = true;
-                                break;
+                                break 'run Attempt::Budget;
                             }
                         } else {
                             stack.pop();
                             break;
                         }
-                    }
-                    if exhausted {
-                        break 'run Attempt::Budget;
                     }
                     pc = exit as usize;
                     true
@@ -422,33 +415,26 @@ impl Program {
                     // count the Jmp and the character; a failing character
                     // backtracks as usual (to the point just pushed).
                     let one = insts[pc - 1];
-                    let mut exhausted = false;
                     loop {
                         stack.push(Frame::Choice { pc: exit, pos });
                         // The Jmp, then the character.
                         steps += 1;
                         if over(steps, stack.len()) {
-                            exhausted = true;
-                            break;
+                            break 'run Attempt::Budget;
                         }
                         steps += 1;
                         if over(steps, stack.len()) {
-                            exhausted = true;
-                            break;
+                            break 'run Attempt::Budget;
                         }
                         if pos < len && self.one_char(one, input[pos as usize]) {
                             pos += 1;
                             steps += 1;
                             if over(steps, stack.len()) {
-                                exhausted = true;
-                                break;
+                                break 'run Attempt::Budget;
                             }
                         } else {
                             break;
                         }
-                    }
-                    if exhausted {
-                        break 'run Attempt::Budget;
                     }
                     false
                 }
@@ -459,8 +445,7 @@ impl Program {
                     // same checks before each step.
                     let one = insts[pc + 1];
                     let c = c as usize;
-                    let mut exhausted = false;
-                    let ok = loop {
+                    loop {
                         let n = slots[c];
                         if n >= max && n >= min {
                             pc = exit as usize;
@@ -472,8 +457,7 @@ impl Program {
                         }
                         steps += 1;
                         if over(steps, stack.len()) {
-                            exhausted = true;
-                            break false;
+                            break 'run Attempt::Budget;
                         }
                         if !(pos < len && self.one_char(one, input[pos as usize])) {
                             if optional {
@@ -486,26 +470,19 @@ impl Program {
                         pos += 1;
                         steps += 1;
                         if over(steps, stack.len()) {
-                            exhausted = true;
-                            break false;
+                            break 'run Attempt::Budget;
                         }
                         stack.push(Frame::Restore { slot: c as u32, old: n });
                         slots[c] = n + 1;
                         steps += 1;
                         if over(steps, stack.len()) {
-                            exhausted = true;
-                            break false;
+                            break 'run Attempt::Budget;
                         }
                         steps += 1;
                         if over(steps, stack.len()) {
-                            exhausted = true;
-                            break false;
+                            break 'run Attempt::Budget;
                         }
-                    };
-                    if exhausted {
-                        break 'run Attempt::Budget;
                     }
-                    ok
                 }
                 Inst::Fail => false,
                 Inst::Match => {
