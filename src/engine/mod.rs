@@ -7,7 +7,12 @@
 //!
 //! - [`pcre`]: PCRE2 through a small FFI, with exact step counts and hard
 //!   limits. Built only with the `pcre2` feature (the default).
+//! - [`jit`]: the system's PCRE2 with its JIT, loaded at run time, for
+//!   the fail-open figures ModSecurity's production engine gives. Also
+//!   only with the `pcre2` feature.
 
+#[cfg(feature = "pcre2")]
+pub mod jit;
 #[cfg(feature = "pcre2")]
 pub mod pcre;
 
@@ -21,5 +26,29 @@ pub fn pcre2_version() -> Option<String> {
     #[cfg(not(feature = "pcre2"))]
     {
         None
+    }
+}
+
+/// Which system PCRE2 `cfglint bench` loads for its fail-open figures on
+/// PCRE2's JIT (`[bench] pcre2-jit`, `--pcre2-jit`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum JitChoice {
+    /// The first `libpcre2-8` the dynamic loader finds, if any.
+    #[default]
+    Auto,
+    /// None: no JIT figures.
+    Off,
+    /// This library file; failing to load it is an error.
+    Path(std::path::PathBuf),
+}
+
+impl JitChoice {
+    /// `auto`, `off`, or a path.
+    pub fn parse(text: &str) -> JitChoice {
+        match text {
+            "auto" => JitChoice::Auto,
+            "off" | "none" => JitChoice::Off,
+            path => JitChoice::Path(std::path::PathBuf::from(path)),
+        }
     }
 }

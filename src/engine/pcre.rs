@@ -307,6 +307,24 @@ fn error_message(code: c_int) -> String {
     String::from_utf8_lossy(&buf[..n as usize]).into_owned()
 }
 
+/// PCRE2 compile options for flags given outside the pattern.
+pub(super) fn options(flags: Flags) -> u32 {
+    let mut options = 0;
+    if flags.case_insensitive {
+        options |= sys::PCRE2_CASELESS;
+    }
+    if flags.multi_line {
+        options |= sys::PCRE2_MULTILINE;
+    }
+    if flags.dot_all {
+        options |= sys::PCRE2_DOTALL;
+    }
+    if flags.extended {
+        options |= sys::PCRE2_EXTENDED;
+    }
+    options
+}
+
 fn compile(pattern: &str, options: u32) -> Result<Code, CompileError> {
     let mut err: c_int = 0;
     let mut offset: usize = 0;
@@ -341,19 +359,7 @@ fn context(limits: Limits) -> Context {
 impl Pcre {
     /// Compile `pattern` with flags given outside it.
     pub fn new(pattern: &str, flags: Flags, limits: Limits) -> Result<Pcre, CompileError> {
-        let mut options = 0;
-        if flags.case_insensitive {
-            options |= sys::PCRE2_CASELESS;
-        }
-        if flags.multi_line {
-            options |= sys::PCRE2_MULTILINE;
-        }
-        if flags.dot_all {
-            options |= sys::PCRE2_DOTALL;
-        }
-        if flags.extended {
-            options |= sys::PCRE2_EXTENDED;
-        }
+        let options = options(flags);
         let plain = compile(pattern, options)?;
         let counted = compile(pattern, options | sys::PCRE2_AUTO_CALLOUT)?;
         // SAFETY: `counted` is valid code; a null general context means
@@ -451,19 +457,7 @@ impl Pcre {
 /// `Err` with why the pattern was rejected or the match stopped. For tests
 /// and cross-checks that compare the simulator with the real engine.
 pub fn find_utf(pattern: &str, flags: Flags, subject: &str, limits: Limits) -> Result<Option<(usize, usize)>, String> {
-    let mut options = sys::PCRE2_UTF;
-    if flags.case_insensitive {
-        options |= sys::PCRE2_CASELESS;
-    }
-    if flags.multi_line {
-        options |= sys::PCRE2_MULTILINE;
-    }
-    if flags.dot_all {
-        options |= sys::PCRE2_DOTALL;
-    }
-    if flags.extended {
-        options |= sys::PCRE2_EXTENDED;
-    }
+    let options = sys::PCRE2_UTF | options(flags);
     let code = compile(pattern, options).map_err(|e| e.to_string())?;
     // SAFETY: `code` is valid; a null general context means malloc/free.
     let raw = unsafe { sys::pcre2_match_data_create_from_pattern_8(code.0.as_ptr(), std::ptr::null_mut()) };
