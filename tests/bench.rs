@@ -485,4 +485,31 @@ fn the_documented_json_example_shows_every_linear_key() {
     for key in ["mb_per_s_spread", "samples", "passes"] {
         assert!(table.contains(&format!("`{key}`")), "the key table explains `{key}`");
     }
+    // The fail-open objects and the summary, as a run prints them.
+    let poly = doc["rules"].as_array().unwrap().iter().find(|r| r["id"] == "100003").expect("rule 100003");
+    // (A build without PCRE2 measures neither.)
+    for key in ["fail_open", "fail_open_jit"] {
+        if !poly[key].is_null() {
+            assert_eq!(keys(&example["rules"][0][key]), keys(&poly[key]), "{key}");
+        }
+    }
+    assert_eq!(poly["fail_open"].is_null(), !cfg!(feature = "pcre2"));
+    let mut summary = keys(&doc["summary"]);
+    summary.retain(|k| k != "jit_note");
+    assert_eq!(keys(&example["summary"]), summary);
+    for key in ["fail_open_jit", "jit_engine", "jit_note"] {
+        assert!(table.contains(&format!("`{key}`")), "the key table explains `{key}`");
+    }
+}
+
+/// docs/bench.md's "Every key" block is a cfglint.toml that loads.
+#[test]
+fn the_documented_bench_keys_load() {
+    let text = std::fs::read_to_string(root().join("docs/bench.md")).expect("docs/bench.md");
+    let section = &text[text.find("### Every key").expect("an Every key section")..];
+    let block = section.split("```toml\n").nth(1).and_then(|b| b.split("```").next()).expect("a toml block");
+    let s = cfglint::bench::Settings::parse(std::path::Path::new("/p/cfglint.toml"), block)
+        .unwrap_or_else(|e| panic!("docs/bench.md's [bench] example does not load: {e:?}"));
+    assert_eq!(s.pcre2_jit, cfglint::engine::JitChoice::Auto);
+    assert_eq!(s.budgets.min_fail_open_bytes, Some(4096.0));
 }

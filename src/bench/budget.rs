@@ -59,6 +59,9 @@ pub struct Settings {
     /// The engine's own limits as ModSecurity runs PCRE in production
     /// (`SecPcreMatchLimit`, `SecPcreMatchLimitRecursion`).
     pub production: ProductionLimits,
+    /// The system PCRE2 whose JIT gives the `fail_open_jit` figures
+    /// (`pcre2-jit`: `auto`, `off` or a library path).
+    pub pcre2_jit: crate::engine::JitChoice,
     /// How much of a corpus is read (`max-corpus-bytes`), and how much is
     /// held in memory at once.
     pub corpus_limits: super::corpus::Limits,
@@ -136,6 +139,7 @@ impl Default for Settings {
             plot_rules: 8,
             budgets: Budgets::default(),
             production: ProductionLimits::default(),
+            pcre2_jit: crate::engine::JitChoice::Auto,
             corpus_limits: super::corpus::Limits::default(),
         }
     }
@@ -208,6 +212,7 @@ struct Section {
     min_fail_open_bytes: Option<Spanned<f64>>,
     pcre_match_limit: Option<Spanned<f64>>,
     pcre_match_limit_recursion: Option<Spanned<f64>>,
+    pcre2_jit: Option<String>,
     max_corpus_bytes: Option<Spanned<f64>>,
 }
 
@@ -292,6 +297,12 @@ impl Settings {
         if let Some(x) = budget(&sec.regression_threshold, "regression-threshold", f64::INFINITY, None)? {
             s.regression_threshold = x;
         }
+        if let Some(text) = &sec.pcre2_jit {
+            s.pcre2_jit = match crate::engine::JitChoice::parse(text) {
+                crate::engine::JitChoice::Path(p) => crate::engine::JitChoice::Path(root.join(p)),
+                other => other,
+            };
+        }
         if let Some(x) = count(&sec.max_corpus_bytes, "max-corpus-bytes")? {
             s.corpus_limits.max_bytes = x;
         }
@@ -354,8 +365,10 @@ pub fn exceeded(report: &super::RuleReport, b: &Budgets) -> Vec<&'static str> {
     if over(b.max_seconds_at_4kb, wc.and_then(|w| w.seconds_at_4kb)) {
         out.push("max_seconds_at_4kb");
     }
-    if let (Some(min), Some(f)) = (b.min_fail_open_bytes, &report.fail_open)
-        && (f.bytes as f64) < min
+    // Either engine: ModSecurity runs the JIT where PCRE2 has one and the
+    // interpreter where it does not; a bypass on either is a bypass.
+    if let Some(min) = b.min_fail_open_bytes
+        && [&report.fail_open, &report.fail_open_jit].into_iter().flatten().any(|f| (f.bytes as f64) < min)
     {
         out.push("min_fail_open_bytes");
     }
@@ -378,6 +391,14 @@ mod tests {
         assert_eq!(s.step_limit, 5000);
         assert_eq!(s.budgets.max_steps_per_byte, Some(20.0));
         assert_eq!(s.budgets.max_benign_match_rate, Some(0.01));
+        assert_eq!(s.pcre2_jit, crate::engine::JitChoice::Auto);
+        let jit = |v: &str| Settings::parse(Path::new("/p/cfglint.toml"), &format!("[bench]\npcre2-jit = \"{v}\"\n"));
+        assert_eq!(jit("off").unwrap().pcre2_jit, crate::engine::JitChoice::Off);
+        // A relative library path is read from the config file's folder.
+        assert_eq!(
+            jit("lib/libpcre2-8.so").unwrap().pcre2_jit,
+            crate::engine::JitChoice::Path("/p/lib/libpcre2-8.so".into())
+        );
         assert_eq!(s.budgets.max_steps_at_4kb, Some(1e7));
         assert_eq!(s.budgets.max_us_per_kb, None);
     }

@@ -145,6 +145,12 @@ pub struct RuleReport {
     /// does not fire. `null` when no attack up to the probe's longest does.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fail_open: Option<worst::FailOpen>,
+    /// The same on PCRE2's JIT (the system library named in
+    /// [`Summary::jit_engine`]), which ModSecurity for Apache runs and which
+    /// counts its match limit differently. `null` when no attack up to the
+    /// probe's longest reaches a limit there, or the JIT is not loaded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fail_open_jit: Option<worst::FailOpen>,
     /// Match rate by expectation.
     pub match_rate: MatchRate,
     /// The rule's own tests.
@@ -246,6 +252,7 @@ fn measure_cached(
         report.check.clone_from(&pattern.check);
         report.worst_case.clone_from(&pattern.worst_case);
         report.fail_open.clone_from(&pattern.fail_open);
+        report.fail_open_jit.clone_from(&pattern.fail_open_jit);
     }
     (report, re)
 }
@@ -314,6 +321,8 @@ pub struct PatternFigures {
     pub worst_case: Option<worst::WorstCase>,
     /// The smallest attack that fails open (see [`RuleReport::fail_open`]).
     pub fail_open: Option<worst::FailOpen>,
+    /// The same on PCRE2's JIT (see [`RuleReport::fail_open_jit`]).
+    pub fail_open_jit: Option<worst::FailOpen>,
 }
 
 /// What identifies a pattern's figures: the pattern, its flags and
@@ -367,14 +376,25 @@ fn pattern_figures(rule: &Rule, settings: &Settings) -> PatternFigures {
         }
     }
     // ModSecurity's own limits: the smallest attack (over every attack
-    // probed) at which production PCRE2 gives up on the match.
+    // probed) at which production PCRE2 gives up on the match, on the
+    // interpreter and on the system's JIT.
     #[cfg(feature = "pcre2")]
-    for attack in &attacks {
-        let found = worst::fail_open(&rule.pattern, rule.flags, attack, settings.production, settings.worst.max_bytes);
-        if let Some(f) = found
-            && figures.fail_open.as_ref().is_none_or(|best| f.bytes < best.bytes)
-        {
-            figures.fail_open = Some(f);
+    {
+        let smaller = |slot: &mut Option<worst::FailOpen>, found: Option<worst::FailOpen>| {
+            if let Some(f) = found
+                && slot.as_ref().is_none_or(|best| f.bytes < best.bytes)
+            {
+                *slot = Some(f);
+            }
+        };
+        let (limits, max) = (settings.production, settings.worst.max_bytes);
+        let jit = crate::engine::jit::load(&settings.pcre2_jit).ok().flatten();
+        for attack in &attacks {
+            smaller(&mut figures.fail_open, worst::fail_open(&rule.pattern, rule.flags, attack, limits, max));
+            if let Some(lib) = jit {
+                let found = worst::fail_open_jit(lib, &rule.pattern, rule.flags, attack, limits, max);
+                smaller(&mut figures.fail_open_jit, found);
+            }
         }
     }
     figures
@@ -398,6 +418,7 @@ fn measure_corpus(rule: &Rule, corpus: &Corpus, settings: &Settings) -> (RuleRep
         worst_case: None,
         check: None,
         fail_open: None,
+        fail_open_jit: None,
         match_rate: MatchRate::default(),
         tests: TestResults::default(),
         budget_exceeded: Vec::new(),
@@ -638,6 +659,12 @@ pub struct Summary {
     pub benign_inputs: usize,
     /// The backtracking engine (`pcre2 10.46 …` or `simulator`).
     pub engine: String,
+    /// The system PCRE2 whose JIT gave the `fail_open_jit` figures
+    /// (`pcre2 10.42 2022-12-11 JIT (libpcre2-8.so.0)`), or `null`.
+    pub jit_engine: Option<String>,
+    /// Why there are no JIT figures, when there are none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jit_note: Option<String>,
     /// Rules failing the run (compile error, failed test, budget,
     /// regression).
     pub failing: usize,
@@ -697,17 +724,35 @@ pub fn bench_files(
     let mut problems = loaded.problems;
     problems.extend(corpus.problems.iter().cloned());
     let (attack_inputs, benign_inputs, _) = corpus.counts();
+    let (jit_engine, jit_note) = jit_engine(&settings.pcre2_jit);
     let summary = Summary {
         rules: reports.len(),
         inputs: corpus.len(),
         attack_inputs,
         benign_inputs,
         engine: engine_name(),
+        jit_engine,
+        jit_note,
         failing: reports.iter().filter(|r| r.is_failure()).count(),
         unreadable: loaded.unreadable + corpus.unreadable,
         elapsed_ms: u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX),
     };
     Ok(Report { rules: reports, removed, corpora: corpus.loaded, problems, summary })
+}
+
+/// The JIT engine the fail-open figures used, or why there is none.
+pub fn jit_engine(choice: &crate::engine::JitChoice) -> (Option<String>, Option<String>) {
+    #[cfg(feature = "pcre2")]
+    match crate::engine::jit::load(choice) {
+        Ok(Some(lib)) => (Some(lib.label()), None),
+        Ok(None) => (None, Some("fail-open on PCRE2's JIT not measured: pcre2-jit is off".to_owned())),
+        Err(why) => (None, Some(format!("fail-open on PCRE2's JIT not measured: {why}"))),
+    }
+    #[cfg(not(feature = "pcre2"))]
+    {
+        let _ = choice;
+        (None, Some("fail-open on PCRE2's JIT not measured: built without PCRE2".to_owned()))
+    }
 }
 
 /// The backtracking engine in this build, for the summary.

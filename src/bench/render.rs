@@ -152,7 +152,8 @@ pub fn human(report: &Report, baseline_rev: Option<&str>) -> String {
     } else {
         s.engine.clone()
     };
-    let _ = writeln!(out, "engines: regex-automata (linear), {engine}");
+    let jit = s.jit_engine.as_ref().map_or(String::new(), |j| format!(", {j} (fail-open sizes)"));
+    let _ = writeln!(out, "engines: regex-automata (linear), {engine}{jit}");
     out.push('\n');
 
     let header = [
@@ -256,9 +257,24 @@ pub fn human(report: &Report, baseline_rev: Option<&str>) -> String {
         if let Some(f) = &r.fail_open {
             let a = &f.attack;
             lines.push(format!(
-                "fails open: a {}-byte attack ({:?} + {:?} × n + {:?}) reaches {} {}; {}",
+                "fails open: a {}-byte attack ({:?} + {:?} × n + {:?}) reaches {} {} on PCRE2's interpreter; {}",
                 f.bytes, a.prefix, a.pump, a.suffix, f.limit, f.value, f.consequence
             ));
+        }
+        if let Some(f) = &r.fail_open_jit {
+            let a = &f.attack;
+            let same = r.fail_open.as_ref().is_some_and(|i| i.attack == f.attack);
+            let attack = if same {
+                "the same attack".to_owned()
+            } else {
+                format!("the attack {:?} + {:?} × n + {:?}", a.prefix, a.pump, a.suffix)
+            };
+            lines.push(format!(
+                "on PCRE2's JIT (what ModSecurity for Apache runs), {attack} fails open at {} bytes ({} {})",
+                f.bytes, f.limit, f.value
+            ));
+        } else if r.fail_open.is_some() && report.summary.jit_engine.is_some() {
+            lines.push("on PCRE2's JIT (what ModSecurity for Apache runs), no probed attack fails open".to_owned());
         }
         for (kind, input) in &r.tests.failures {
             lines.push(format!("test failed: expected {kind} on {input:?}"));
@@ -354,6 +370,11 @@ pub fn human(report: &Report, baseline_rev: Option<&str>) -> String {
         }
     }
     out.push('\n');
+    if report.rules.iter().any(|r| r.fail_open.is_some() || r.fail_open_jit.is_some())
+        && let (None, Some(note)) = (&s.jit_engine, &s.jit_note)
+    {
+        let _ = writeln!(out, "{note}");
+    }
     let _ = writeln!(
         out,
         "{} {} measured in {}; {} failing (budget, test, compile error or regression)",

@@ -167,10 +167,14 @@ pub fn probe(counter: &mut dyn StepCounter, attack: &Attack, opts: &Options) -> 
 pub struct FailOpen {
     /// Attack length in bytes.
     pub bytes: usize,
-    /// The limit reached: `SecPcreMatchLimit` or `SecPcreMatchLimitRecursion`.
+    /// The limit reached: `SecPcreMatchLimit`, `SecPcreMatchLimitRecursion`,
+    /// or (on the JIT) `PCRE2 JIT stack`.
     pub limit: &'static str,
-    /// Its value.
+    /// Its value (bytes for the JIT stack).
     pub value: u32,
+    /// The engine: `pcre2-interpreter` (cfglint's own PCRE2) or `pcre2-jit`
+    /// (the system's, named in the summary).
+    pub engine: &'static str,
     /// What ModSecurity does then.
     pub consequence: &'static str,
     /// The attack.
@@ -182,10 +186,15 @@ pub struct FailOpen {
 pub const FAIL_OPEN: &str = "ModSecurity gives up on the match: the rule does not fire (it fails open, a bypass) \
      and logs \"Execution error - PCRE limits exceeded\"";
 
-/// Run `attack` at growing length on PCRE2 with ModSecurity's limits, up
-/// to `max_bytes`; the smallest length at which the match stops at a limit
-/// (found by bisection between the last length that finished and the
-/// first that did not). `None` when no length up to `max_bytes` does.
+/// What happens when PCRE2's JIT runs out of stack.
+#[cfg_attr(not(feature = "pcre2"), allow(dead_code))]
+pub const FAIL_OPEN_JIT_STACK: &str = "PCRE2's JIT runs out of stack (error -46): the match fails, so the rule \
+     does not fire (it fails open, a bypass) and ModSecurity logs a regex execution error";
+
+/// Run `attack` at growing length on PCRE2's interpreter (cfglint's own
+/// copy) with ModSecurity's limits, up to `max_bytes`; the smallest
+/// length at which the match stops at a limit. `None` when no length up
+/// to `max_bytes` does.
 #[cfg(feature = "pcre2")]
 pub fn fail_open(
     pattern: &str,
@@ -194,44 +203,89 @@ pub fn fail_open(
     limits: super::budget::ProductionLimits,
     max_bytes: usize,
 ) -> Option<FailOpen> {
-    use crate::engine::pcre::{LimitKind, Limits, Outcome, Pcre};
-    if attack.pump.is_empty() {
-        return None;
-    }
+    use crate::engine::pcre::{Limits, Outcome, Pcre};
     let pcre_limits =
         Limits { match_limit: limits.match_limit, depth_limit: limits.recursion_limit, ..Limits::default() };
     let mut re = Pcre::new(pattern, flags, pcre_limits).ok()?;
-    let mut stopped = |n: usize| -> Option<LimitKind> {
-        match re.time(attack.build(n).as_bytes()).0 {
-            Outcome::Limit(k) => Some(k),
-            Outcome::Match | Outcome::NoMatch => None,
+    let (bytes, kind) = first_stop(attack, max_bytes, |s| match re.time(s).0 {
+        Outcome::Limit(k) => Some(k),
+        Outcome::Match | Outcome::NoMatch => None,
+    })?;
+    let (limit, value) = production_limit(kind, limits);
+    Some(FailOpen { bytes, limit, value, engine: "pcre2-interpreter", consequence: FAIL_OPEN, attack: attack.clone() })
+}
+
+/// [`fail_open`] on the system PCRE2's JIT, the engine ModSecurity for
+/// Apache 2.9 runs: its match limit counts differently from the
+/// interpreter's, and it has a stack of its own.
+#[cfg(feature = "pcre2")]
+pub fn fail_open_jit(
+    lib: &crate::engine::jit::SystemPcre2,
+    pattern: &str,
+    flags: crate::source::Flags,
+    attack: &Attack,
+    limits: super::budget::ProductionLimits,
+    max_bytes: usize,
+) -> Option<FailOpen> {
+    use crate::engine::jit::{DEFAULT_JIT_STACK, PCRE2_ERROR_JIT_STACKLIMIT};
+    use crate::engine::pcre::{LimitKind, Outcome};
+    let mut re = lib.compile(pattern, flags, limits.match_limit).ok()?;
+    let (bytes, kind) = first_stop(attack, max_bytes, |s| match re.run(s) {
+        Outcome::Limit(k) => Some(k),
+        Outcome::Match | Outcome::NoMatch => None,
+    })?;
+    let (limit, value, consequence) = match kind {
+        LimitKind::Other(PCRE2_ERROR_JIT_STACKLIMIT) => ("PCRE2 JIT stack", DEFAULT_JIT_STACK, FAIL_OPEN_JIT_STACK),
+        k => {
+            let (limit, value) = production_limit(k, limits);
+            (limit, value, FAIL_OPEN)
         }
     };
+    Some(FailOpen { bytes, limit, value, engine: "pcre2-jit", consequence, attack: attack.clone() })
+}
+
+/// The ModSecurity directive behind a PCRE2 limit, and its value.
+#[cfg(feature = "pcre2")]
+fn production_limit(
+    kind: crate::engine::pcre::LimitKind,
+    limits: super::budget::ProductionLimits,
+) -> (&'static str, u32) {
+    match kind {
+        crate::engine::pcre::LimitKind::Depth => ("SecPcreMatchLimitRecursion", limits.recursion_limit),
+        _ => ("SecPcreMatchLimit", limits.match_limit),
+    }
+}
+
+/// The shortest `attack.build(n)` (in bytes, at most `max_bytes`) on
+/// which `stopped` reports a limit: grow n by half until one stops, then
+/// bisect between the last length that finished and the first that did
+/// not.
+#[cfg(feature = "pcre2")]
+fn first_stop<K>(attack: &Attack, max_bytes: usize, mut stopped: impl FnMut(&[u8]) -> Option<K>) -> Option<(usize, K)> {
+    if attack.pump.is_empty() {
+        return None;
+    }
     let (mut ok, mut n) = (0usize, 1usize);
     let (hit, kind) = loop {
-        if attack.build(n).len() > max_bytes {
+        let subject = attack.build(n);
+        if subject.len() > max_bytes {
             return None;
         }
-        if let Some(k) = stopped(n) {
+        if let Some(k) = stopped(subject.as_bytes()) {
             break (n, k);
         }
         ok = n;
         n += (n / 2).max(1);
     };
-    // Bisect: `ok` finished, `hit` stopped.
     let (mut lo, mut hi, mut kind) = (ok, hit, kind);
     while hi - lo > 1 {
         let mid = lo + (hi - lo) / 2;
-        match stopped(mid) {
+        match stopped(attack.build(mid).as_bytes()) {
             Some(k) => (hi, kind) = (mid, k),
             None => lo = mid,
         }
     }
-    let (limit, value) = match kind {
-        LimitKind::Depth => ("SecPcreMatchLimitRecursion", limits.recursion_limit),
-        _ => ("SecPcreMatchLimit", limits.match_limit),
-    };
-    Some(FailOpen { bytes: attack.build(hi).len(), limit, value, consequence: FAIL_OPEN, attack: attack.clone() })
+    Some((attack.build(hi).len(), kind))
 }
 
 /// Fit the power and exponential models; keep the better one.
@@ -333,6 +387,40 @@ mod tests {
         // A linear rule never does.
         let lin = Attack { prefix: String::new(), pump: "1".into(), suffix: String::new() };
         assert_eq!(fail_open(r"^\d+a", crate::source::Flags::default(), &lin, limits, 8192), None);
+    }
+
+    /// On the system's JIT (skipped where there is none): the size found
+    /// stops at the match limit and one pump shorter does not, for the
+    /// lazy-scan shape whose JIT size differs from the interpreter's.
+    #[cfg(feature = "pcre2")]
+    #[test]
+    #[allow(clippy::print_stderr)] // a skipped test says why
+    fn finds_the_smallest_attack_that_fails_open_on_the_jit() {
+        use crate::engine::pcre::Outcome;
+        let lib = match crate::engine::jit::load(&crate::engine::JitChoice::Auto) {
+            Ok(Some(lib)) => lib,
+            other => {
+                eprintln!("skipped: no system PCRE2 with JIT ({other:?})");
+                return;
+            }
+        };
+        let limits = super::super::budget::ProductionLimits::default();
+        let flags = crate::source::Flags { case_insensitive: true, dot_all: true, ..Default::default() };
+        let pattern = "union.*?select.*?from";
+        // CRS 942270's attack, as `cfglint check` builds it.
+        let attack = Attack { prefix: String::new(), pump: "unionuselectu".into(), suffix: "m".into() };
+        let f = fail_open_jit(lib, pattern, flags, &attack, limits, 8192).expect("reaches the limit on the JIT");
+        assert_eq!((f.engine, f.limit, f.value), ("pcre2-jit", "SecPcreMatchLimit", 1000));
+        let n = (f.bytes - 1) / 13;
+        assert_eq!(attack.build(n).len(), f.bytes);
+        let mut re = lib.compile(pattern, flags, 1000).unwrap();
+        assert!(matches!(re.run(attack.build(n).as_bytes()), Outcome::Limit(_)));
+        assert!(!matches!(re.run(attack.build(n - 1).as_bytes()), Outcome::Limit(_)));
+        let interp = fail_open(pattern, flags, &attack, limits, 8192).expect("and on the interpreter");
+        assert_eq!(interp.engine, "pcre2-interpreter");
+        // A linear rule never does.
+        let lin = Attack { prefix: String::new(), pump: "1".into(), suffix: String::new() };
+        assert_eq!(fail_open_jit(lib, r"^\d+a", crate::source::Flags::default(), &lin, limits, 8192), None);
     }
 
     #[cfg(feature = "pcre2")]

@@ -337,6 +337,11 @@ pub struct BenchArgs {
     /// Write an SVG plot of the worst-case growth curves.
     #[arg(long, value_name = "FILE.svg")]
     pub plot: Option<PathBuf>,
+    /// The system PCRE2 whose JIT gives the fail-open figures ModSecurity
+    /// for Apache has: `auto` (the one the loader finds, if any), `off`,
+    /// or a path to libpcre2-8. Overrides `[bench] pcre2-jit`.
+    #[arg(long, value_name = "auto|off|PATH")]
+    pub pcre2_jit: Option<String>,
     /// Output format.
     #[command(flatten)]
     pub format: DataFormatOpt,

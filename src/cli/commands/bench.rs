@@ -22,7 +22,18 @@ pub fn run(args: &BenchArgs, out: &mut dyn Write) -> Result<ExitStatus> {
     if !matches!(settings.format, Format::Human | Format::Json) {
         return Err(miette::miette!("`cfglint bench` writes --format human or json"));
     }
-    let bench_settings = bench::Settings::from_config(&settings.config)?;
+    let mut bench_settings = bench::Settings::from_config(&settings.config)?;
+    if let Some(text) = &args.pcre2_jit {
+        bench_settings.pcre2_jit = crate::engine::JitChoice::parse(text);
+    }
+    // A library the user named must load; `auto` finding none is only
+    // noted in the report.
+    #[cfg(feature = "pcre2")]
+    if let crate::engine::JitChoice::Path(path) = &bench_settings.pcre2_jit
+        && let Err(why) = crate::engine::jit::load(&bench_settings.pcre2_jit)
+    {
+        return Err(miette::miette!("cannot use {} for PCRE2's JIT (pcre2-jit): {why}", path.display()));
+    }
     let corpus = if args.corpus.is_empty() { bench_settings.corpus.clone() } else { args.corpus.clone() };
     let request = bench::Job { rules: args.rules.clone(), corpus, baseline: args.baseline.clone() };
 
