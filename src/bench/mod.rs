@@ -151,6 +151,10 @@ pub struct RuleReport {
     /// probe's longest reaches a limit there, or the JIT is not loaded.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fail_open_jit: Option<worst::FailOpen>,
+    /// Why there is no `fail_open_jit` although the JIT is loaded: it
+    /// could not compile this pattern (PCRE2's message).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fail_open_jit_error: Option<String>,
     /// Match rate by expectation.
     pub match_rate: MatchRate,
     /// The rule's own tests.
@@ -253,6 +257,7 @@ fn measure_cached(
         report.worst_case.clone_from(&pattern.worst_case);
         report.fail_open.clone_from(&pattern.fail_open);
         report.fail_open_jit.clone_from(&pattern.fail_open_jit);
+        report.fail_open_jit_error.clone_from(&pattern.fail_open_jit_error);
     }
     (report, re)
 }
@@ -323,6 +328,8 @@ pub struct PatternFigures {
     pub fail_open: Option<worst::FailOpen>,
     /// The same on PCRE2's JIT (see [`RuleReport::fail_open_jit`]).
     pub fail_open_jit: Option<worst::FailOpen>,
+    /// Why `fail_open_jit` is missing (see [`RuleReport::fail_open_jit_error`]).
+    pub fail_open_jit_error: Option<String>,
 }
 
 /// What identifies a pattern's figures: the pattern, its flags and
@@ -388,12 +395,17 @@ fn pattern_figures(rule: &Rule, settings: &Settings) -> PatternFigures {
             }
         };
         let (limits, max) = (settings.production, settings.worst.max_bytes);
-        let jit = crate::engine::jit::load(&settings.pcre2_jit).ok().flatten();
+        let mut jit = crate::engine::jit::load(&settings.pcre2_jit).ok().flatten();
         for attack in &attacks {
             smaller(&mut figures.fail_open, worst::fail_open(&rule.pattern, rule.flags, attack, limits, max));
             if let Some(lib) = jit {
-                let found = worst::fail_open_jit(lib, &rule.pattern, rule.flags, attack, limits, max);
-                smaller(&mut figures.fail_open_jit, found);
+                match worst::fail_open_jit(lib, &rule.pattern, rule.flags, attack, limits, max) {
+                    Ok(found) => smaller(&mut figures.fail_open_jit, found),
+                    Err(why) => {
+                        figures.fail_open_jit_error = Some(why);
+                        jit = None;
+                    }
+                }
             }
         }
     }
@@ -419,6 +431,7 @@ fn measure_corpus(rule: &Rule, corpus: &Corpus, settings: &Settings) -> (RuleRep
         check: None,
         fail_open: None,
         fail_open_jit: None,
+        fail_open_jit_error: None,
         match_rate: MatchRate::default(),
         tests: TestResults::default(),
         budget_exceeded: Vec::new(),

@@ -273,6 +273,8 @@ pub fn human(report: &Report, baseline_rev: Option<&str>) -> String {
                 "on PCRE2's JIT (what ModSecurity for Apache runs), {attack} fails open at {} bytes ({} {})",
                 f.bytes, f.limit, f.value
             ));
+        } else if let Some(why) = &r.fail_open_jit_error {
+            lines.push(format!("fail-open on PCRE2's JIT not measured: {why}"));
         } else if r.fail_open.is_some() && report.summary.jit_engine.is_some() {
             lines.push("on PCRE2's JIT (what ModSecurity for Apache runs), no probed attack fails open".to_owned());
         }

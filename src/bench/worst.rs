@@ -217,7 +217,9 @@ pub fn fail_open(
 
 /// [`fail_open`] on the system PCRE2's JIT, the engine ModSecurity for
 /// Apache 2.9 runs: its match limit counts differently from the
-/// interpreter's, and it has a stack of its own.
+/// interpreter's, and it has a stack of its own. `Err` when the JIT
+/// cannot compile the pattern (e.g. out of JIT memory), so the figure is
+/// missing for a reason, not because nothing fails open.
 #[cfg(feature = "pcre2")]
 pub fn fail_open_jit(
     lib: &crate::engine::jit::SystemPcre2,
@@ -226,14 +228,16 @@ pub fn fail_open_jit(
     attack: &Attack,
     limits: super::budget::ProductionLimits,
     max_bytes: usize,
-) -> Option<FailOpen> {
+) -> Result<Option<FailOpen>, String> {
     use crate::engine::jit::{DEFAULT_JIT_STACK, PCRE2_ERROR_JIT_STACKLIMIT};
     use crate::engine::pcre::{LimitKind, Outcome};
-    let mut re = lib.compile(pattern, flags, limits.match_limit).ok()?;
-    let (bytes, kind) = first_stop(attack, max_bytes, |s| match re.run(s) {
+    let mut re = lib.compile(pattern, flags, limits.match_limit)?;
+    let Some((bytes, kind)) = first_stop(attack, max_bytes, |s| match re.run(s) {
         Outcome::Limit(k) => Some(k),
         Outcome::Match | Outcome::NoMatch => None,
-    })?;
+    }) else {
+        return Ok(None);
+    };
     let (limit, value, consequence) = match kind {
         LimitKind::Other(PCRE2_ERROR_JIT_STACKLIMIT) => ("PCRE2 JIT stack", DEFAULT_JIT_STACK, FAIL_OPEN_JIT_STACK),
         k => {
@@ -241,7 +245,7 @@ pub fn fail_open_jit(
             (limit, value, FAIL_OPEN)
         }
     };
-    Some(FailOpen { bytes, limit, value, engine: "pcre2-jit", consequence, attack: attack.clone() })
+    Ok(Some(FailOpen { bytes, limit, value, engine: "pcre2-jit", consequence, attack: attack.clone() }))
 }
 
 /// The ModSecurity directive behind a PCRE2 limit, and its value.
@@ -409,7 +413,8 @@ mod tests {
         let pattern = "union.*?select.*?from";
         // CRS 942270's attack, as `cfglint check` builds it.
         let attack = Attack { prefix: String::new(), pump: "unionuselectu".into(), suffix: "m".into() };
-        let f = fail_open_jit(lib, pattern, flags, &attack, limits, 8192).expect("reaches the limit on the JIT");
+        let f =
+            fail_open_jit(lib, pattern, flags, &attack, limits, 8192).unwrap().expect("reaches the limit on the JIT");
         assert_eq!((f.engine, f.limit, f.value), ("pcre2-jit", "SecPcreMatchLimit", 1000));
         let n = (f.bytes - 1) / 13;
         assert_eq!(attack.build(n).len(), f.bytes);
@@ -420,7 +425,10 @@ mod tests {
         assert_eq!(interp.engine, "pcre2-interpreter");
         // A linear rule never does.
         let lin = Attack { prefix: String::new(), pump: "1".into(), suffix: String::new() };
-        assert_eq!(fail_open_jit(lib, r"^\d+a", crate::source::Flags::default(), &lin, limits, 8192), None);
+        assert_eq!(fail_open_jit(lib, r"^\d+a", crate::source::Flags::default(), &lin, limits, 8192), Ok(None));
+        // A pattern the JIT cannot compile is an error (a reason for the
+        // missing figure), not "does not fail open".
+        assert!(fail_open_jit(lib, "(", crate::source::Flags::default(), &lin, limits, 8192).is_err());
     }
 
     #[cfg(feature = "pcre2")]
