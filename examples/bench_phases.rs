@@ -54,7 +54,7 @@ fn main() {
                     let values = Values::gather(chunk, &rule.selectors);
                     let share = chunk.len() as f64 / corpus.len().max(1) as f64;
                     meter.feed(&values);
-                    timer.feed(&[Some(&values)], share);
+                    timer.feed(&[&values], share);
                 })
                 .expect("corpus");
         }

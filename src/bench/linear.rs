@@ -195,7 +195,7 @@ pub fn measure(re: &Regex, values: &Values<'_>, min_time: Duration, max_samples:
     let matched = meter.feed(values);
     let mut timer = Timer::new(min_time, max_samples);
     timer.add(re);
-    timer.feed(&[Some(values)], 1.0);
+    timer.feed(&[values], 1.0);
     let mut figures = meter.finish();
     if let Some(t) = timer.finish().pop() {
         figures.set_throughput(t);
@@ -233,6 +233,11 @@ impl<'r> Meter<'r> {
         if values.is_empty() {
             return matched;
         }
+        // Two passes on purpose: the first records the matches and lets the
+        // lazy DFA build its states, so the second times each input on a
+        // warm cache (a first-seen input would otherwise carry the cost of
+        // state construction, and the distribution would describe the
+        // cache, not the rule).
         self.bytes += scan(self.re, &mut self.cache, values, &mut matched);
         for i in 0..values.len() {
             let vals = values.of(i);
@@ -302,6 +307,23 @@ struct Job<'r> {
     samples: Vec<(Duration, u64)>,
 }
 
+/// One rule being timed on the current chunk ([`Timer::feed`]).
+struct Active<'v, 'h> {
+    /// Its index in `Timer::jobs`.
+    job: usize,
+    /// What it reads from the chunk.
+    values: &'v Values<'h>,
+    /// Scratch for the matches.
+    matched: Vec<bool>,
+    /// Bytes of one pass.
+    bytes: u64,
+    /// The samples it must take on this chunk (`None`: as many as it needs,
+    /// on the first chunk with values).
+    quota: Option<usize>,
+    /// CPU time taken on this chunk.
+    total: Duration,
+}
+
 impl<'r> Timer<'r> {
     /// A timer with no rules.
     pub fn new(min_time: Duration, max_samples: u32) -> Timer<'r> {
@@ -314,19 +336,17 @@ impl<'r> Timer<'r> {
         self.jobs.len() - 1
     }
 
-    /// Time one chunk: `values[i]` is what rule `i` reads from it (`None`
-    /// or empty: nothing). `share` is the chunk's share of the corpus.
-    pub fn feed(&mut self, values: &[Option<&Values<'_>>], share: f64) {
+    /// Time one chunk: `values[i]` is what rule `i` reads from it (empty,
+    /// or missing at the end: nothing). `share` is the chunk's share of the
+    /// corpus.
+    pub fn feed(&mut self, values: &[&Values<'_>], share: f64) {
         let share = share.clamp(0.0, 1.0);
         let min_time = self.min_time.mul_f64(share);
         let wanted = SAMPLE_TIME.mul_f64(share).as_secs_f64();
         let most = self.max_samples;
-        // Per rule with values here: its values, matches scratch, bytes of
-        // one pass, the samples it must take (None: as many as it needs),
-        // and the CPU time taken on this chunk.
         let mut active = Vec::new();
         for (i, job) in self.jobs.iter_mut().enumerate() {
-            let Some(v) = values.get(i).copied().flatten().filter(|v| !v.is_empty()) else { continue };
+            let Some(v) = values.get(i).copied().filter(|v| !v.is_empty()) else { continue };
             let mut matched = vec![false; v.len()];
             // Untimed: the lazy DFA builds its states.
             let bytes = scan(job.re, &mut job.cache, v, &mut matched);
@@ -343,16 +363,16 @@ impl<'r> Timer<'r> {
             } else {
                 Some(job.samples.len())
             };
-            active.push((i, v, matched, bytes, quota, Duration::ZERO));
+            active.push(Active { job: i, values: v, matched, bytes, quota, total: Duration::ZERO });
         }
         let mut round = 0usize;
         loop {
             let mut took_any = false;
-            for (i, v, matched, bytes, quota, total) in &mut active {
-                let job = &mut self.jobs[*i];
-                let go = match quota {
-                    Some(n) => round < *n,
-                    None => (round as u32) < most && ((round as u32) < MIN_SAMPLES.min(most) || *total < min_time),
+            for a in &mut active {
+                let job = &mut self.jobs[a.job];
+                let go = match a.quota {
+                    Some(n) => round < n,
+                    None => (round as u32) < most && ((round as u32) < MIN_SAMPLES.min(most) || a.total < min_time),
                 };
                 if !go {
                     continue;
@@ -360,12 +380,12 @@ impl<'r> Timer<'r> {
                 took_any = true;
                 let start = thread_cpu_time();
                 for _ in 0..job.repeats {
-                    std::hint::black_box(scan(job.re, &mut job.cache, v, matched));
+                    std::hint::black_box(scan(job.re, &mut job.cache, a.values, &mut a.matched));
                 }
                 let took = thread_cpu_time().saturating_sub(start);
-                *total += took;
-                let b = *bytes * u64::from(job.repeats);
-                match quota {
+                a.total += took;
+                let b = a.bytes * u64::from(job.repeats);
+                match a.quota {
                     Some(_) => {
                         job.samples[round].0 += took;
                         job.samples[round].1 += b;
@@ -490,7 +510,7 @@ mod tests {
         for part in items.chunks(2) {
             let values = Values::from_slices(part);
             chunked.extend(meter.feed(&values));
-            timer.feed(&[Some(&values)], 0.4);
+            timer.feed(&[&values], 0.4);
         }
         assert_eq!(chunked, matched);
         let mut f = meter.finish();
@@ -523,7 +543,7 @@ mod tests {
             timer.add(re);
         }
         timer.add(&a);
-        timer.feed(&[Some(&values), Some(&values), Some(&values), Some(&none)], 1.0);
+        timer.feed(&[&values, &values, &values, &none], 1.0);
         let t = timer.finish();
         assert_eq!(t.len(), 4);
         for x in &t[..3] {

@@ -299,7 +299,7 @@ fn time_throughput(
             });
             which.push(k);
         }
-        let values: Vec<Option<&Values>> = which.iter().map(|&k| Some(&gathered[k].1)).collect();
+        let values: Vec<&Values> = which.iter().map(|&k| &gathered[k].1).collect();
         timer.feed(&values, chunk.len() as f64 / corpus.len().max(1) as f64);
     });
     if let Err(e) = read {
