@@ -36,6 +36,10 @@ const RULES: &[(&str, &str, &str)] = &[
     ("942251", "b", r"(?i)\W+\d*?\s*?\bhaving\b\s*?[^\s\-]"),
     ("942160", "c", r"(?i:sleep\s*?\(.*?\)|benchmark\s*?\(.*?\,.*?\))"),
     ("942490", "d", r#"[\"'`][\s\d]*?[^\w\s]\W*?\d\W*?.*?[\"'`\d]"#),
+    // Not CRS: a capture in a loop, which overflows PCRE2's JIT stack on a
+    // long input; mod_security2 then runs the interpreter, whose match
+    // limit stops it.
+    ("100", "e", r"^(?:(a)|b)*c"),
 ];
 
 #[allow(clippy::print_stderr)] // a skipped test says why (shown with --nocapture)
@@ -216,6 +220,20 @@ fn jit_fail_open_sizes_are_the_ones_a_real_modsecurity_has() {
         checked.push(*id);
     }
     assert!(checked.len() >= 3, "too few rules fail open to compare: {checked:?}\n{doc}");
+
+    // Out of JIT stack, the interpreter decides (no attack from `check`
+    // here, so the library is asked directly, with an input that matches).
+    let lib = cfglint::engine::jit::load(&cfglint::engine::JitChoice::Auto).unwrap().expect("a JIT PCRE2");
+    let flags = cfglint::source::Flags { dot_all: true, ..Default::default() };
+    let attack = cfglint::analysis::Attack { prefix: String::new(), pump: "a".into(), suffix: "c".into() };
+    let limits = cfglint::bench::budget::ProductionLimits::default();
+    let f = cfglint::bench::worst::fail_open_jit(lib, r"^(?:(a)|b)*c", flags, &attack, limits, 8192)
+        .expect("the JIT compiles it")
+        .expect("it gives up on a long input");
+    assert_eq!(f.limit, "SecPcreMatchLimit", "{f:?}");
+    let n = f.bytes - 1;
+    assert_eq!(apache.post("e", attack.build(n).as_bytes()), 409, "ModSecurity should give up at {} bytes", f.bytes);
+    assert_eq!(apache.post("e", attack.build(n - 1).as_bytes()), 403, "one byte shorter still matches and blocks");
     let log = apache.log();
     assert!(log.contains("PCRE limits exceeded"), "ModSecurity logs why it gave up:\n{log}");
 }

@@ -167,10 +167,9 @@ pub fn probe(counter: &mut dyn StepCounter, attack: &Attack, opts: &Options) -> 
 pub struct FailOpen {
     /// Attack length in bytes.
     pub bytes: usize,
-    /// The limit reached: `SecPcreMatchLimit`, `SecPcreMatchLimitRecursion`,
-    /// or (on the JIT) `PCRE2 JIT stack`.
+    /// The limit reached: `SecPcreMatchLimit` or `SecPcreMatchLimitRecursion`.
     pub limit: &'static str,
-    /// Its value (bytes for the JIT stack).
+    /// Its value.
     pub value: u32,
     /// The engine: `pcre2-interpreter` (cfglint's own PCRE2) or `pcre2-jit`
     /// (the system's, named in the summary).
@@ -185,11 +184,6 @@ pub struct FailOpen {
 #[cfg_attr(not(feature = "pcre2"), allow(dead_code))]
 pub const FAIL_OPEN: &str = "ModSecurity gives up on the match: the rule does not fire (it fails open, a bypass) \
      and logs \"Execution error - PCRE limits exceeded\"";
-
-/// What happens when PCRE2's JIT runs out of stack.
-#[cfg_attr(not(feature = "pcre2"), allow(dead_code))]
-pub const FAIL_OPEN_JIT_STACK: &str = "PCRE2's JIT runs out of stack (error -46): the match fails, so the rule \
-     does not fire (it fails open, a bypass) and ModSecurity logs a regex execution error";
 
 /// Run `attack` at growing length on PCRE2's interpreter (cfglint's own
 /// copy) with ModSecurity's limits, up to `max_bytes`; the smallest
@@ -217,7 +211,8 @@ pub fn fail_open(
 
 /// [`fail_open`] on the system PCRE2's JIT, the engine ModSecurity for
 /// Apache 2.9 runs: its match limit counts differently from the
-/// interpreter's, and it has a stack of its own. `Err` when the JIT
+/// interpreter's, and where it runs out of stack the interpreter takes
+/// over, as in mod_security2 (see [`crate::engine::jit`]). `Err` when the JIT
 /// cannot compile the pattern (e.g. out of JIT memory), so the figure is
 /// missing for a reason, not because nothing fails open.
 #[cfg(feature = "pcre2")]
@@ -229,23 +224,16 @@ pub fn fail_open_jit(
     limits: super::budget::ProductionLimits,
     max_bytes: usize,
 ) -> Result<Option<FailOpen>, String> {
-    use crate::engine::jit::{DEFAULT_JIT_STACK, PCRE2_ERROR_JIT_STACKLIMIT};
-    use crate::engine::pcre::{LimitKind, Outcome};
-    let mut re = lib.compile(pattern, flags, limits.match_limit)?;
+    use crate::engine::pcre::Outcome;
+    let mut re = lib.compile(pattern, flags, limits.match_limit, limits.recursion_limit)?;
     let Some((bytes, kind)) = first_stop(attack, max_bytes, |s| match re.run(s) {
         Outcome::Limit(k) => Some(k),
         Outcome::Match | Outcome::NoMatch => None,
     }) else {
         return Ok(None);
     };
-    let (limit, value, consequence) = match kind {
-        LimitKind::Other(PCRE2_ERROR_JIT_STACKLIMIT) => ("PCRE2 JIT stack", DEFAULT_JIT_STACK, FAIL_OPEN_JIT_STACK),
-        k => {
-            let (limit, value) = production_limit(k, limits);
-            (limit, value, FAIL_OPEN)
-        }
-    };
-    Ok(Some(FailOpen { bytes, limit, value, engine: "pcre2-jit", consequence, attack: attack.clone() }))
+    let (limit, value) = production_limit(kind, limits);
+    Ok(Some(FailOpen { bytes, limit, value, engine: "pcre2-jit", consequence: FAIL_OPEN, attack: attack.clone() }))
 }
 
 /// The ModSecurity directive behind a PCRE2 limit, and its value.
@@ -418,7 +406,7 @@ mod tests {
         assert_eq!((f.engine, f.limit, f.value), ("pcre2-jit", "SecPcreMatchLimit", 1000));
         let n = (f.bytes - 1) / 13;
         assert_eq!(attack.build(n).len(), f.bytes);
-        let mut re = lib.compile(pattern, flags, 1000).unwrap();
+        let mut re = lib.compile(pattern, flags, 1000, 1000).unwrap();
         assert!(matches!(re.run(attack.build(n).as_bytes()), Outcome::Limit(_)));
         assert!(!matches!(re.run(attack.build(n - 1).as_bytes()), Outcome::Limit(_)));
         let interp = fail_open(pattern, flags, &attack, limits, 8192).expect("and on the interpreter");
@@ -426,6 +414,16 @@ mod tests {
         // A linear rule never does.
         let lin = Attack { prefix: String::new(), pump: "1".into(), suffix: String::new() };
         assert_eq!(fail_open_jit(lib, r"^\d+a", crate::source::Flags::default(), &lin, limits, 8192), Ok(None));
+        // A match that runs out of JIT stack is run again on the
+        // interpreter with the same limits, as mod_security2 does (a real
+        // one logs "PCRE limits exceeded (-47)" there, not a JIT error):
+        // a capture in a loop over 1 KB of `a` overflows the default JIT
+        // stack, and the interpreter then reaches the match limit.
+        let deep = Attack { prefix: String::new(), pump: "a".into(), suffix: "c".into() };
+        let f = fail_open_jit(lib, "^(?:(a)|b)*c", crate::source::Flags::default(), &deep, limits, 8192)
+            .unwrap()
+            .expect("the interpreter's limit after the JIT's stack");
+        assert_eq!((f.engine, f.limit, f.value), ("pcre2-jit", "SecPcreMatchLimit", 1000), "{f:?}");
         // A pattern the JIT cannot compile is an error (a reason for the
         // missing figure), not "does not fail open".
         assert!(fail_open_jit(lib, "(", crate::source::Flags::default(), &lin, limits, 8192).is_err());

@@ -20,9 +20,13 @@
 //! Patterns are compiled with the same options as [`super::pcre::Pcre`]
 //! (byte mode, the rule's flags), JIT-compiled with
 //! `PCRE2_JIT_COMPLETE`, and matched with a match context holding the
-//! match limit and depth limit (the JIT ignores the latter, as in
-//! production) and PCRE2's default 32 KiB JIT stack, which is what
-//! ModSecurity uses.
+//! match limit and depth limit (the JIT ignores the latter) and PCRE2's
+//! default 32 KiB JIT stack. A match that runs out of JIT stack is run
+//! again on the same library's interpreter (`PCRE2_NO_JIT`) with the same
+//! limits, which is what mod_security2 does: a real one answers
+//! "PCRE limits exceeded (-47)" where the JIT alone stops with
+//! `PCRE2_ERROR_JIT_STACKLIMIT` (a capture in a loop over 850 bytes of
+//! `a`, `^(?:(a)|b)*c`).
 #![allow(unsafe_code)]
 
 use std::ffi::{c_int, c_void};
@@ -38,11 +42,11 @@ const PCRE2_CONFIG_VERSION: u32 = 11;
 const PCRE2_JIT_COMPLETE: u32 = 1;
 const PCRE2_ERROR_NOMATCH: c_int = -1;
 /// The JIT ran out of its stack (`PCRE2_ERROR_JIT_STACKLIMIT`).
-pub const PCRE2_ERROR_JIT_STACKLIMIT: c_int = -46;
+const PCRE2_ERROR_JIT_STACKLIMIT: c_int = -46;
+/// `pcre2_match` option: run the interpreter even on JIT-compiled code.
+const PCRE2_NO_JIT: u32 = 0x0000_2000;
 const PCRE2_ERROR_MATCHLIMIT: c_int = -47;
 const PCRE2_ERROR_DEPTHLIMIT: c_int = -53;
-/// PCRE2's default JIT stack when no stack is assigned, in bytes.
-pub const DEFAULT_JIT_STACK: u32 = 32 * 1024;
 
 /// The names tried when no path is given, in order.
 const NAMES: &[&str] = &["libpcre2-8.so.0", "libpcre2-8.so", "libpcre2-8.0.dylib", "libpcre2-8.dylib"];
@@ -168,7 +172,8 @@ impl SystemPcre2 {
         }
         // The JIT can be compiled in and still fail here (no executable
         // memory): try it once.
-        let mut probe = this.compile("a+b", Flags::default(), 1000).map_err(|e| format!("{}: {e}", this.library))?;
+        let mut probe =
+            this.compile("a+b", Flags::default(), 1000, 1000).map_err(|e| format!("{}: {e}", this.library))?;
         if probe.run(b"aab") != Outcome::Match {
             return Err(format!("{}: the JIT did not run a test pattern", this.library));
         }
@@ -176,8 +181,16 @@ impl SystemPcre2 {
         Ok(this)
     }
 
-    /// Compile and JIT-compile `pattern` with ModSecurity's match limit.
-    pub fn compile(&self, pattern: &str, flags: Flags, match_limit: u32) -> Result<JitRegex<'_>, String> {
+    /// Compile and JIT-compile `pattern` with ModSecurity's match limit
+    /// and depth limit (`SecPcreMatchLimit`, `SecPcreMatchLimitRecursion`;
+    /// the JIT ignores the depth limit, the interpreter fallback does not).
+    pub fn compile(
+        &self,
+        pattern: &str,
+        flags: Flags,
+        match_limit: u32,
+        depth_limit: u32,
+    ) -> Result<JitRegex<'_>, String> {
         // The same options as cfglint's own PCRE2 (the 8-bit API's bits
         // are the same in every 10.x).
         let options = super::pcre::options(flags);
@@ -214,7 +227,7 @@ impl SystemPcre2 {
         // SAFETY: a valid match context.
         unsafe {
             (self.api.set_match_limit)(re.context, match_limit);
-            (self.api.set_depth_limit)(re.context, match_limit);
+            (self.api.set_depth_limit)(re.context, depth_limit);
         }
         Ok(re)
     }
@@ -230,15 +243,22 @@ pub struct JitRegex<'a> {
 }
 
 impl JitRegex<'_> {
-    /// Search `subject` once: matched, no match, or stopped by a limit
-    /// (`LimitKind::Match` for the match limit,
-    /// `LimitKind::Other(PCRE2_ERROR_JIT_STACKLIMIT)` for the JIT stack).
+    /// Search `subject` once as mod_security2 does: on the JIT, and again
+    /// on the interpreter when the JIT runs out of stack. Matched, no
+    /// match, or stopped by a limit (`LimitKind::Match`, `LimitKind::Depth`).
     pub fn run(&mut self, subject: &[u8]) -> Outcome {
-        // SAFETY: code, data and context are valid and owned by self (see
-        // `compile`); the subject slice is valid for the call. JIT code is
-        // used by pcre2_match automatically once compiled.
-        let rc =
-            unsafe { (self.lib.api.match_)(self.code, subject.as_ptr(), subject.len(), 0, 0, self.data, self.context) };
+        let run = |options: u32| {
+            // SAFETY: code, data and context are valid and owned by self
+            // (see `compile`); the subject slice is valid for the call.
+            // pcre2_match uses the JIT code unless PCRE2_NO_JIT is given.
+            unsafe {
+                (self.lib.api.match_)(self.code, subject.as_ptr(), subject.len(), 0, options, self.data, self.context)
+            }
+        };
+        let mut rc = run(0);
+        if rc == PCRE2_ERROR_JIT_STACKLIMIT {
+            rc = run(PCRE2_NO_JIT);
+        }
         match rc {
             rc if rc >= 0 => Outcome::Match,
             PCRE2_ERROR_NOMATCH => Outcome::NoMatch,
@@ -310,15 +330,20 @@ mod tests {
     fn the_jit_matches_and_stops_at_the_match_limit() {
         let Some(lib) = system() else { return };
         assert!(lib.label().contains("JIT"), "{}", lib.label());
-        let mut re = lib.compile("^(a+)+$", Flags::default(), 1000).unwrap();
+        let mut re = lib.compile("^(a+)+$", Flags::default(), 1000, 1000).unwrap();
         assert_eq!(re.run(b"aaaa"), Outcome::Match);
         assert_eq!(re.run(b"aaa!"), Outcome::NoMatch);
         let attack = format!("{}!", "a".repeat(30));
         assert_eq!(re.run(attack.as_bytes()), Outcome::Limit(LimitKind::Match));
         // Flags reach the compiler.
-        let mut ci = lib.compile("select", Flags { case_insensitive: true, ..Flags::default() }, 1000).unwrap();
+        let mut ci = lib.compile("select", Flags { case_insensitive: true, ..Flags::default() }, 1000, 1000).unwrap();
         assert_eq!(ci.run(b"SELECT"), Outcome::Match);
-        assert!(lib.compile("(", Flags::default(), 1000).is_err());
+        assert!(lib.compile("(", Flags::default(), 1000, 1000).is_err());
+        // Out of JIT stack: the interpreter answers, with the same limits
+        // (a generous match limit lets it find the match).
+        let mut deep = lib.compile("^(?:(a)|b)*c", Flags::default(), 10_000_000, 10_000_000).unwrap();
+        let long = format!("{}c", "a".repeat(4000));
+        assert_eq!(deep.run(long.as_bytes()), Outcome::Match);
     }
 
     #[test]
