@@ -175,6 +175,10 @@ pub struct Finding {
     /// A proven fix (CL001/CL002): a rewrite proven equivalent and linear.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fix: Option<crate::fix::Fix>,
+    /// Why a CL001/CL002 finding has no proven fix, when fixes were
+    /// searched for (`check --suggest-fixes`, `cfglint fix`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_fix: Option<String>,
     /// Stable across runs and unrelated edits (no line numbers in it).
     pub fingerprint: String,
 }
@@ -232,6 +236,7 @@ impl Finding {
             evidence: None,
             change: None,
             fix: None,
+            no_fix: None,
             fingerprint: String::new(),
         };
         f.refresh_fingerprint();

@@ -46,11 +46,12 @@ pub fn encode(text: &str, pattern: &ExtractedPattern, fixed: &str) -> Option<Str
 }
 
 /// Characters written verbatim even when the original pattern never spells
-/// them (and has no escape for them): ASCII letters and digits, and the
-/// regex punctuation a rewrite adds (`\A(?>[\s\S]*?…)`, `{2}`). None of
-/// them is a quote or an escape character in a supported format; where one
-/// means something in context (a YAML plain scalar starting with `[`), the
-/// re-extraction check reads it back differently and the fix is refused.
+/// them (and has no escape for them): printable ASCII except the quote,
+/// escape and comment characters of the supported formats (`"`, `'`, `` ` ``,
+/// `\`, `#`) and SecLang's macro sign `%`. Where one of the rest means
+/// something in context (a YAML plain scalar starting with `[`, `;` ending
+/// an unquoted nginx argument), the re-extraction check reads it back
+/// differently and the fix is refused.
 fn plain(c: char) -> bool {
-    c.is_ascii_alphanumeric() || "[]()?>*+{}|^.-".contains(c)
+    c.is_ascii_graphic() && !"\"'`\\#%".contains(c)
 }

@@ -682,6 +682,18 @@ mod tests {
     }
 
     #[test]
+    fn narrowing_sees_through_zero_width_assertions() {
+        // CRS 942480: `\b` between the loop and the word it runs into.
+        for (p, want) in
+            [(";\\W*?\\bshutdown\\b", ";[^0-9;A-Z_a-z]*?\\bshutdown\\b"), ("'\\W*\\bor\\b", "'[^'0-9A-Z_a-z]*\\bor\\b")]
+        {
+            let got = fix(p).unwrap_or_else(|e| panic!("{p}: {e}"));
+            assert_eq!(got.pattern, want, "{p}: {:?}", got.steps);
+            assert_eq!(got.equivalent, "dfa");
+        }
+    }
+
+    #[test]
     fn no_fix_without_a_proof() {
         assert!(fix("(a|b)\\1+c").is_err());
         assert!(fix("(?=a)(a+)+b").is_err());

@@ -62,7 +62,7 @@ fn splice(pattern: &str, span: PatternSpan, with: &str) -> Option<String> {
 /// Facts about a node: can it match empty, which single characters does it
 /// match alone, which characters can appear in its matches at all, and
 /// which can start one. `None` when the node has something else than sets,
-/// groups, alternations, concatenations and repetitions.
+/// assertions, groups, alternations, concatenations and repetitions.
 #[derive(Debug, Clone)]
 struct Facts {
     nullable: bool,
@@ -77,7 +77,10 @@ fn facts(ir: &Ir) -> Vec<Option<Facts>> {
     for node in &ir.nodes {
         let get = |id: NodeId| out.get(id.index()).cloned().flatten();
         let f = match &node.kind {
-            NodeKind::Empty => Some(Facts {
+            // A zero-width assertion (`\b`, `^`) consumes nothing: to the
+            // sets it is the empty string. (It may fail where the empty
+            // string would not; a candidate is only a proposal.)
+            NodeKind::Empty | NodeKind::Assert(_) => Some(Facts {
                 nullable: true,
                 singles: CharSet::empty(),
                 chars: CharSet::empty(),

@@ -95,6 +95,14 @@ pub fn render_with(findings: &[Finding], summary: &Summary, sources: &Sources, o
         for note in &f.notes {
             out.push_str(&wrap(&format!("note: {}", escape_controls(note)), opts.width, "  ", "        "));
         }
+        if let Some(why) = &f.no_fix {
+            out.push_str(&wrap(
+                &format!("note: no proven fix: {}", escape_controls(why)),
+                opts.width,
+                "  ",
+                "        ",
+            ));
+        }
         out.push('\n');
     }
     out.push_str(&summary_line(findings, summary, opts.color));

@@ -89,6 +89,8 @@ struct JsonFinding<'a> {
     help: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     fix: Option<&'a crate::fix::Fix>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    no_fix: Option<&'a str>,
     notes: &'a [String],
     fingerprint: &'a str,
 }
@@ -145,6 +147,7 @@ fn to_json<'a>(f: &'a Finding, sources: &Sources) -> JsonFinding<'a> {
         labels,
         help: f.help.as_deref(),
         fix: f.fix.as_ref(),
+        no_fix: f.no_fix.as_deref(),
         notes: &f.notes,
         fingerprint: &f.fingerprint,
     }

@@ -111,12 +111,14 @@ pub(crate) fn finding(cx: &PatternContext<'_>, meta: &RuleMeta, verdict: &Verdic
     }
     // A proven fix, when one exists: shown under `help:` and carried as data.
     let opts = crate::source::ExtractOptions::default();
-    if cx.settings.fixes
-        && let Ok(fix) =
-            crate::fix::for_pattern(cx.file, cx.pattern, &opts, Some(&candidate.attack), &cx.settings.redos)
-    {
-        f.help = Some(format!("{}\nproven fix: replace the pattern with `{}`", candidate.hint, fix.pattern));
-        f.fix = Some(fix);
+    if cx.settings.fixes {
+        match crate::fix::for_pattern(cx.file, cx.pattern, &opts, Some(&candidate.attack), &cx.settings.redos) {
+            Ok(fix) => {
+                f.help = Some(format!("{}\nproven fix: replace the pattern with `{}`", candidate.hint, fix.pattern));
+                f.fix = Some(fix);
+            }
+            Err(why) => f.no_fix = Some(why.0),
+        }
     }
     f.evidence = Some(Evidence {
         complexity: verdict.complexity,
