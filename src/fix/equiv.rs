@@ -15,9 +15,12 @@
 //! Patterns the DFAs cannot model exactly are refused, never approximated:
 //! look-around, backreferences, atomic groups and possessive quantifiers
 //! (they change the language), `\G`, and `$` as "end or before a final
-//! newline". Equivalence over all byte strings implies equivalence over
-//! every string the engine can see, including PCRE's byte mode (strings of
-//! code points up to 0xFF), since both sides are read by the same parser.
+//! newline". The walk reads only valid UTF-8, the byte strings that spell
+//! strings of characters: equivalence over them is equivalence over every
+//! string the engine can see, including PCRE's byte mode (strings of code
+//! points up to 0xFF), since both sides are read by the same parser. (An
+//! unanchored DFA skips bytes that are not UTF-8 where `[\s\S]` would not
+//! match them; no engine is ever given such a "character".)
 
 use std::collections::HashMap;
 use std::collections::VecDeque;
@@ -213,9 +216,73 @@ impl Compiled {
     }
 }
 
+/// A product state: both sides and the UTF-8 decoder's state.
+type Pair = (Side, Side, Utf8);
+
 /// Each product state explored, with the state and byte it was reached
 /// from (`None` for the start).
-type Parents = HashMap<(Side, Side), Option<((Side, Side), u8)>>;
+type Parents = HashMap<Pair, Option<(Pair, u8)>>;
+
+/// Where a UTF-8 decoder stands: between characters, or inside one,
+/// waiting for continuation bytes (`Cont(n)`: `n` more of `80..=BF`), or for
+/// the restricted second byte after `E0`, `ED`, `F0` or `F4`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Utf8 {
+    Boundary,
+    Cont(u8),
+    AfterE0,
+    AfterED,
+    AfterF0,
+    AfterF4,
+}
+
+impl Utf8 {
+    /// The decoder after `byte`, or `None` when the bytes are not UTF-8.
+    fn next(self, byte: u8) -> Option<Utf8> {
+        use Utf8::{AfterE0, AfterED, AfterF0, AfterF4, Boundary, Cont};
+        let cont = (0x80..=0xBF).contains(&byte);
+        match self {
+            Boundary => match byte {
+                0x00..=0x7F => Some(Boundary),
+                0xC2..=0xDF => Some(Cont(1)),
+                0xE0 => Some(AfterE0),
+                0xED => Some(AfterED),
+                0xE1..=0xEF => Some(Cont(2)),
+                0xF0 => Some(AfterF0),
+                0xF1..=0xF3 => Some(Cont(3)),
+                0xF4 => Some(AfterF4),
+                _ => None,
+            },
+            Cont(1) if cont => Some(Boundary),
+            Cont(n) if cont => Some(Cont(n - 1)),
+            AfterE0 if (0xA0..=0xBF).contains(&byte) => Some(Cont(1)),
+            AfterED if (0x80..=0x9F).contains(&byte) => Some(Cont(1)),
+            AfterF0 if (0x90..=0xBF).contains(&byte) => Some(Cont(2)),
+            AfterF4 if (0x80..=0x8F).contains(&byte) => Some(Cont(2)),
+            _ => None,
+        }
+    }
+
+    /// The bytes the decoder tells apart (each class behaves the same in
+    /// every decoder state).
+    fn class(byte: u8) -> u8 {
+        match byte {
+            0x00..=0x7F => 0,
+            0x80..=0x8F => 1,
+            0x90..=0x9F => 2,
+            0xA0..=0xBF => 3,
+            0xC0..=0xC1 => 4,
+            0xC2..=0xDF => 5,
+            0xE0 => 6,
+            0xE1..=0xEC | 0xEE..=0xEF => 7,
+            0xED => 8,
+            0xF0 => 9,
+            0xF1..=0xF3 => 10,
+            0xF4 => 11,
+            0xF5..=0xFF => 12,
+        }
+    }
+}
 
 /// Decide whether `a` and `b` (parsed for `flavor`) accept the same inputs
 /// under `semantics`, exploring at most `budget` product states.
@@ -233,31 +300,32 @@ fn product(da: &dense::DFA<Vec<u32>>, db: &dense::DFA<Vec<u32>>, semantics: Sema
         return Equivalence::Unknown("no start state (the pattern needs look-behind context)".into());
     };
     let sticky = semantics != Semantics::FullMatch;
-    // One representative byte per pair of byte classes.
+    // One representative byte per triple of byte classes (both DFAs' and
+    // the UTF-8 decoder's).
     let mut reps: Vec<u8> = Vec::new();
-    let mut seen_pairs = std::collections::HashSet::new();
+    let mut seen_classes = std::collections::HashSet::new();
     for byte in 0..=255u8 {
-        if seen_pairs.insert((da.byte_classes().get(byte), db.byte_classes().get(byte))) {
+        if seen_classes.insert((da.byte_classes().get(byte), db.byte_classes().get(byte), Utf8::class(byte))) {
             reps.push(byte);
         }
     }
     // Parent pointers rebuild a witness.
     let mut parent: Parents = HashMap::new();
     let mut queue = VecDeque::new();
-    let start = (Side::At(sa), Side::At(sb));
+    let start = (Side::At(sa), Side::At(sb), Utf8::Boundary);
     parent.insert(start, None);
     queue.push_back(start);
     while let Some(pair) = queue.pop_front() {
-        let acc_a = accepts(da, pair.0);
-        let acc_b = accepts(db, pair.1);
-        if acc_a != acc_b {
+        // Inputs end only between characters.
+        if pair.2 == Utf8::Boundary && accepts(da, pair.0) != accepts(db, pair.1) {
             return Equivalence::Differ { witness: witness(&parent, pair) };
         }
         if pair.0 == Side::Accepted && pair.1 == Side::Accepted {
             continue;
         }
         for &byte in &reps {
-            let next = (step(da, pair.0, byte, sticky), step(db, pair.1, byte, sticky));
+            let Some(utf8) = pair.2.next(byte) else { continue };
+            let next = (step(da, pair.0, byte, sticky), step(db, pair.1, byte, sticky), utf8);
             if parent.contains_key(&next) {
                 continue;
             }
@@ -290,7 +358,7 @@ fn step(dfa: &dense::DFA<Vec<u32>>, side: Side, byte: u8, sticky: bool) -> Side 
     }
 }
 
-fn witness(parent: &Parents, mut at: (Side, Side)) -> Vec<u8> {
+fn witness(parent: &Parents, mut at: Pair) -> Vec<u8> {
     let mut out = Vec::new();
     while let Some(Some((prev, byte))) = parent.get(&at) {
         out.push(*byte);
@@ -341,6 +409,19 @@ mod tests {
         let s = String::from_utf8(witness).expect("utf8");
         let (ra, rb) = (regex_automata::meta::Regex::new("a\\s*b"), regex_automata::meta::Regex::new("ab"));
         assert_ne!(ra.expect("ok").is_match(&s), rb.expect("ok").is_match(&s), "{s:?}");
+    }
+
+    /// Engines see characters: a byte that is not UTF-8 is never in the
+    /// input. An unanchored search could skip one where `[^a]` cannot.
+    #[test]
+    fn only_strings_of_characters_are_compared() {
+        assert!(matches!(eq("a", "\\A[^a]*a", Semantics::Search), Equivalence::Equal { .. }));
+        assert!(matches!(eq("é", "\\A[^é]*é", Semantics::Search), Equivalence::Equal { .. }));
+        // A witness is a string of characters.
+        let Equivalence::Differ { witness } = eq("é", "\\A[^é]*éx", Semantics::Search) else {
+            panic!("must differ")
+        };
+        assert!(String::from_utf8(witness).is_ok());
     }
 
     #[test]
