@@ -63,6 +63,28 @@ fn fixes_are_written_in_each_format_s_own_quoting() {
     }
 }
 
+/// A fix may add a backslash the pattern never had (`\\A`, `\\n`): each
+/// format gets the spelling that reads back as the fixed pattern.
+#[test]
+fn a_backslash_the_original_never_had_is_spelled_for_the_format() {
+    let want = "(?:\\A|\\n)[^\\nu]*(?:u(?:[^\\nnu][^\\nu]*|n(?:[^\\niu][^\\nu]*|i(?:[^\\nou][^\\nu]*|o(?:[^\\nnu][^\\nu]*)?)?)?)?)*union";
+    let cases = [
+        ("waf.yaml", "rules:\n  - id: a\n    pattern: \"union.*?select.*?from\"\n", true),
+        ("rules.json", "{\"rules\": [{\"id\": \"a\", \"pattern\": \"union.*?select.*?from\"}]}\n", true),
+        ("waf2.yaml", "rules:\n  - id: a\n    pattern: 'union.*?select.*?from'\n", false),
+        ("r.conf", "SecRule ARGS \"@rx union.*?select.*?from\" \"id:1,phase:2,deny\"\n", false),
+    ];
+    for (name, text, doubled) in cases {
+        let (new, fixes) = fixed(name, text);
+        // ModSecurity runs PCRE with dot-all: the scan is over every
+        // character there, and the fix starts with `\A` alone.
+        let want = if name == "r.conf" { "\\A[^u]*(?:u(?:" } else { want };
+        assert!(fixes[0].pattern.starts_with(want), "{name}: {}", fixes[0].pattern);
+        let spelled = if doubled { fixes[0].pattern.replace('\\', "\\\\") } else { fixes[0].pattern.clone() };
+        assert!(new.contains(&spelled), "{name}: {new}");
+    }
+}
+
 #[test]
 fn the_2019_shape_loses_its_redundant_wildcards() {
     let (new, fixes) = fixed("w.yaml", "rules:\n  - id: a\n    pattern: '.*(?:.*=.*)'\n");

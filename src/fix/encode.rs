@@ -7,8 +7,10 @@
 //! so each of its characters is spelled the way the file already spells
 //! it: verbatim where the file has it verbatim, with the file's own escape
 //! where it has only that. A character the file never spells is refused
-//! unless it is an ASCII letter or digit or regex punctuation that no
-//! supported format quotes or escapes (see `plain`). This reuses the format knowledge
+//! unless it is printable ASCII that no supported format quotes or escapes
+//! (see `plain`), or a backslash: when the original has none, both of the
+//! spellings formats use (`\` and `\\`) are tried ([`spellings`]) and the
+//! re-extraction keeps the one that reads back. This reuses the format knowledge
 //! of the extractors instead of a second set of escapers; the caller still
 //! re-extracts the edited file and compares (`check_reextract`), so a
 //! spelling that reads differently in context is caught, not written.
@@ -20,6 +22,28 @@ use crate::source::ExtractedPattern;
 /// The raw text for `fixed`, spelled like `pattern` is spelled in `text`,
 /// or `None` when some character has no known spelling.
 pub fn encode(text: &str, pattern: &ExtractedPattern, fixed: &str) -> Option<String> {
+    encode_guessing(text, pattern, fixed, None)
+}
+
+/// The spellings of `fixed` worth trying, best first: [`encode`], then,
+/// when the fix adds a backslash the original never had, the backslash
+/// written as itself and doubled (the two spellings every supported format
+/// uses). The caller keeps the first one that reads back as `fixed`.
+pub fn spellings(text: &str, pattern: &ExtractedPattern, fixed: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for backslash in [None, Some("\\"), Some("\\\\")] {
+        if let Some(s) = encode_guessing(text, pattern, fixed, backslash)
+            && !out.contains(&s)
+        {
+            out.push(s);
+        }
+    }
+    out
+}
+
+/// [`encode`], with `backslash` as the spelling of `\` when the file has
+/// none.
+fn encode_guessing(text: &str, pattern: &ExtractedPattern, fixed: &str, backslash: Option<&str>) -> Option<String> {
     let mut verbatim: HashSet<char> = HashSet::new();
     let mut escaped: HashMap<char, &str> = HashMap::new();
     for piece in pattern.offsets.pieces() {
@@ -38,8 +62,12 @@ pub fn encode(text: &str, pattern: &ExtractedPattern, fixed: &str) -> Option<Str
     for c in fixed.chars() {
         if verbatim.contains(&c) || (plain(c) && !escaped.contains_key(&c)) {
             out.push(c);
+        } else if let Some(e) = escaped.get(&c) {
+            out.push_str(e);
+        } else if c == '\\' {
+            out.push_str(backslash?);
         } else {
-            out.push_str(escaped.get(&c)?);
+            return None;
         }
     }
     Some(out)

@@ -49,6 +49,8 @@
 //! never goes back into the first scan, so `Y` is tried once per position
 //! after it; cfglint's analysis and the replays check it.
 
+use std::fmt::Write as _;
+
 use crate::analysis::ir::{Assertion, CharSet, Ir, NodeId, NodeKind};
 use crate::source::Flavor;
 
@@ -146,6 +148,181 @@ pub fn first_occurrence(pattern: &str, ir: &Ir) -> Option<FirstOccurrence> {
     None
 }
 
+/// The first-occurrence rewrite without atomic groups, for every flavor
+/// and for CRS regex-assembly lines (Go's syntax): `X S Y` (searched), where
+/// `X` is a sequence of single characters whose first one cannot occur
+/// again inside `X`, and `S` a loop over a set `D` that holds `X`,
+/// becomes
+///
+/// ```text
+/// X S Y   (searched)   →   L A X S Y      A = the strings over D without X
+/// ```
+///
+/// with `L` = `\A` when `D` is every character, else `(?:\A|[^D])` (`^` for
+/// JavaScript, which has no `\A`). `A` stops at the first occurrence of `X`
+/// in the stretch of `D` that `L` starts, so `X` can match after `A` only
+/// there, and the scan `S` runs once per stretch.
+///
+/// No lemma is needed: the result is an ordinary regular expression, and
+/// the DFA product proves it equivalent to the original (search) before it
+/// is taken. `A` is spelled as a deterministic walk of the "X so far"
+/// automaton, so it cannot match a string in two ways:
+///
+/// ```text
+/// [D-s1]*(?:s1(?:[D-s1-s2][D-s1]*|s2(?:[D-s1-s3][D-s1]*|s3(?: … )?)?)?)*
+/// ```
+///
+/// Returns the candidate forms, most thorough first: with every scan but
+/// the last also stopping at the first occurrence of the characters after
+/// it (when there is such a scan), then with only `L A` added.
+pub fn first_occurrence_regular(pattern: &str, ir: &Ir, flavor: Flavor, multiline: bool) -> Option<Vec<Regular>> {
+    if ir.nodes.iter().any(|n| matches!(n.kind, NodeKind::Backref { .. } | NodeKind::Assert(Assertion::StartOfAttempt)))
+        || !ir.approximations.is_empty()
+    {
+        return None;
+    }
+    let NodeKind::Concat(items) = &ir.node(ir.root).kind else { return None };
+    let first = items.iter().position(|&c| !matches!(ir.node(c).kind, NodeKind::Empty))?;
+    let scan_set = |id: NodeId| match &ir.node(id).kind {
+        NodeKind::Repeat(r) if r.max.is_none() => match &ir.node(r.child).kind {
+            NodeKind::Set(d) => Some((d.clone(), r.min)),
+            _ => None,
+        },
+        _ => None,
+    };
+    let k = (first + 1..items.len()).find(|&k| scan_set(items[k]).is_some())?;
+    let (d, _) = scan_set(items[k])?;
+    let mut xs = Vec::new();
+    for &c in &items[first..k] {
+        set_sequence(ir, c, &mut xs)?;
+    }
+    if xs.iter().any(|s| !s.is_subset(&d)) {
+        return None;
+    }
+    let avoid_x = avoid(&xs, &d)?;
+    let any = CharSet::empty().complement();
+    let start = match flavor {
+        Flavor::Js if multiline => return None,
+        Flavor::Js => "^",
+        _ => "\\A",
+    };
+    let lead = if d == any { start.to_owned() } else { format!("(?:{start}|{})", class(&d.complement())?) };
+    let x_start = ir.node(items[first]).span.start;
+    let span = |id: NodeId| ir.node(id).span;
+    let text = |a: usize, b: usize| pattern.get(a..b);
+    let head = format!("{}{lead}{avoid_x}", text(0, x_start)?);
+    let what = format!(
+        "anchored the scan `{}` to the first occurrence of `{}`",
+        text(span(items[k]).start, span(items[k]).end)?,
+        text(x_start, span(items[k]).start)?
+    );
+    let mut out = vec![Regular { pattern: format!("{head}{}", text(x_start, pattern.len())?), what: what.clone() }];
+    // A second form, tried first: every scan but the last, when single
+    // characters follow it, stops at their first occurrence too
+    // (`union.*?select.*?from`). It holds when what follows those
+    // characters cannot do better from a later occurrence; the DFA decides.
+    let (mut second, mut second_what, mut at) = (head, what, x_start);
+    let scans: Vec<usize> = (k..items.len()).filter(|&j| scan_set(items[j]).is_some()).collect();
+    for &j in scans.iter().rev().skip(1).rev() {
+        let Some((dj, 0)) = scan_set(items[j]) else { continue };
+        let mut ys = Vec::new();
+        for &c in &items[j + 1..] {
+            let mut more = ys.clone();
+            if set_sequence(ir, c, &mut more).is_none() || more.iter().any(|s| !s.is_subset(&dj)) {
+                break;
+            }
+            ys = more;
+        }
+        let Some(avoid_y) = avoid(&ys, &dj) else { continue };
+        let sj = span(items[j]);
+        let _ = write!(second, "{}{avoid_y}", text(at, sj.start)?);
+        let _ = write!(second_what, ", and `{}` to the first occurrence of what follows it", text(sj.start, sj.end)?);
+        at = sj.end;
+    }
+    if at != x_start {
+        second.push_str(text(at, pattern.len())?);
+        out.insert(0, Regular { pattern: second, what: second_what });
+    }
+    for r in &mut out {
+        r.what.push_str(": it runs once");
+    }
+    Some(out)
+}
+
+/// A letter, a digit, `\n` or `\r` alone is written bare, anything else as
+/// a class (`None` when it cannot be spelled portably).
+fn class(set: &CharSet) -> Option<String> {
+    match set.ranges() {
+        [(a, b)] if a == b && char::from_u32(*a).is_some_and(|c| c.is_ascii_alphanumeric()) => {
+            char::from_u32(*a).map(String::from)
+        }
+        [(0x0A, 0x0A)] => Some("\\n".to_owned()),
+        [(0x0D, 0x0D)] => Some("\\r".to_owned()),
+        _ => super::rewrite::print_class(set),
+    }
+}
+
+/// The strings over `d` in which the sequence `xs` does not occur, spelled
+/// as a deterministic walk (see [`first_occurrence_regular`]); `None` when
+/// the first set of `xs` meets a later one (the walk would have to keep
+/// two partial occurrences) or a class cannot be spelled.
+fn avoid(xs: &[CharSet], d: &CharSet) -> Option<String> {
+    let (s1, rest) = xs.split_first()?;
+    if rest.iter().any(|s| s.intersects(s1)) || xs.iter().any(CharSet::is_empty) {
+        return None;
+    }
+    let n0 = class(&d.difference(s1))?;
+    if rest.is_empty() {
+        return Some(format!("{n0}*"));
+    }
+    // Innermost first: after s1..s(i), either a character that is not s1
+    // and not s(i+1) (then back to the start), or s(i+1) and deeper.
+    let mut inner = String::new();
+    for (i, si) in rest.iter().enumerate().rev() {
+        let miss = d.difference(s1).difference(si);
+        let miss = if miss.is_empty() { String::new() } else { format!("{}{n0}*", class(&miss)?) };
+        let deeper = if i + 1 == rest.len() { String::new() } else { format!("{}{inner}", class(si)?) };
+        inner = match (miss.is_empty(), deeper.is_empty()) {
+            (true, true) => String::new(),
+            (false, true) => format!("(?:{miss})?"),
+            (true, false) => format!("(?:{deeper})?"),
+            (false, false) => format!("(?:{miss}|{deeper})?"),
+        };
+    }
+    Some(format!("{n0}*(?:{}{inner})*", class(s1)?))
+}
+
+/// A first-occurrence rewrite without atomic groups.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Regular {
+    /// The rewritten pattern.
+    pub pattern: String,
+    /// The step, for the notes.
+    pub what: String,
+}
+
+/// Append the sets of `id` when every match of it is one fixed sequence of
+/// single characters (sets, groups of them, counted repetitions `{n}`).
+fn set_sequence(ir: &Ir, id: NodeId, out: &mut Vec<CharSet>) -> Option<()> {
+    match &ir.node(id).kind {
+        NodeKind::Set(s) => out.push(s.clone()),
+        NodeKind::Empty => {}
+        NodeKind::Group { child, .. } => set_sequence(ir, *child, out)?,
+        NodeKind::Concat(items) => {
+            for &c in items {
+                set_sequence(ir, c, out)?;
+            }
+        }
+        NodeKind::Repeat(r) if r.max == Some(r.min) && r.min <= 16 => {
+            for _ in 0..r.min {
+                set_sequence(ir, r.child, out)?;
+            }
+        }
+        _ => return None,
+    }
+    (out.len() <= 64).then_some(())
+}
+
 /// The lemma's shape read on a parsed rewrite: the root is `\A`, then an
 /// atomic group holding a lazy loop over every character followed by a
 /// non-empty fixed-length `X`, then a loop over every character, with no
@@ -209,6 +386,33 @@ mod tests {
         assert_eq!(rewrite("(?:ab|cd).*e", "s").as_deref(), Some("\\A(?>[\\s\\S]*?(?:ab|cd))[\\s\\S]*?e"));
         // No backreferences.
         assert_eq!(rewrite("(a).*\\1", "s"), None);
+    }
+
+    #[test]
+    fn regular_form_needs_a_first_character_that_does_not_come_back() {
+        let regular = |p: &str, flags: &str, flavor: Flavor| {
+            let ir = parse(p, &ParseConfig::new(flavor).flags(Flags::from_letters(flags))).expect("parses");
+            first_occurrence_regular(p, &ir, flavor, flags.contains('m'))
+                .and_then(|r| r.last().map(|r| r.pattern.clone()))
+        };
+        assert_eq!(
+            regular("ab[\\s\\S]*c", "", Flavor::Pcre).as_deref(),
+            Some("\\A[^a]*(?:a(?:[^ab][^a]*)?)*ab[\\s\\S]*c")
+        );
+        assert_eq!(regular("x.*c", "s", Flavor::Pcre).as_deref(), Some("\\A[^x]*x.*c"));
+        assert_eq!(
+            regular("(?i)ab.*c", "s", Flavor::Pcre).as_deref(),
+            Some("(?i)\\A[^Aa]*(?:[Aa](?:[^ABab][^Aa]*)?)*ab.*c")
+        );
+        // `aab`: after "aa" a third `a` keeps two of them; the walk below
+        // does not model that.
+        assert_eq!(regular("aab[\\s\\S]*c", "", Flavor::Pcre), None);
+        // X must be single characters, and inside the scan's set.
+        assert_eq!(regular("a+b[\\s\\S]*c", "", Flavor::Pcre), None);
+        assert_eq!(regular("a\\nb.*c", "", Flavor::Pcre), None);
+        // JavaScript's `^` is a line start under `m`.
+        assert_eq!(regular("ab[\\s\\S]*c", "m", Flavor::Js), None);
+        assert!(regular("ab[\\s\\S]*c", "", Flavor::Js).is_some_and(|p| p.starts_with('^')));
     }
 
     #[test]

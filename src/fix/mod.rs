@@ -186,8 +186,20 @@ pub fn prove_for(
         Ok(proven) => return Ok(proven),
         Err((current, states, steps, why)) => (current, states, steps, why),
     };
+    // The first-occurrence step without atomic groups (every flavor), on
+    // the original, then on the DFA-proven rewrite. Where atomic groups
+    // may be used, their shorter form is tried first.
+    let regular = || {
+        if target.captures || equiv::unsupported(&original).is_some() {
+            return None;
+        }
+        [(pattern, &[][..]), (current.as_str(), &steps[..])]
+            .into_iter()
+            .take(if current == pattern { 1 } else { 2 })
+            .find_map(|(from, before)| prove_first_regular(&original, from, before, target, attack, settings))
+    };
     if !target.extended || !possessive::flavor_has_possessive(target.flavor) {
-        return Err(why);
+        return regular().ok_or(why);
     }
     // The first-occurrence step, on the original (the smallest edit), then
     // on the DFA-proven rewrite.
@@ -204,6 +216,9 @@ pub fn prove_for(
         if current == pattern {
             break;
         }
+    }
+    if let Some(proven) = regular() {
+        return Ok(proven);
     }
     let why = match first_why {
         Some(first) => NoFix(format!("{}; {first}", why.0)),
@@ -277,6 +292,43 @@ fn prove_first(
         semantics: Semantics::Search,
         steps,
         equivalent: "dfa+first-occurrence",
+    })
+}
+
+/// The first-occurrence step without atomic groups (`first.rs`,
+/// [`first::first_occurrence_regular`]) on `current`: an ordinary regular
+/// expression, proven equivalent to the original by the DFA product alone
+/// and checked linear like any other rewrite.
+fn prove_first_regular(
+    original: &crate::analysis::ir::Ir,
+    current: &str,
+    steps: &[String],
+    target: &Target,
+    attack: Option<&Attack>,
+    settings: &RedosSettings,
+) -> Option<Proven> {
+    if target.semantics != Semantics::Search {
+        return None;
+    }
+    let config = ParseConfig::new(target.flavor).flags(target.flags);
+    let ir = parse(current, &config).ok()?;
+    let rewrites = first::first_occurrence_regular(current, &ir, target.flavor, target.flags.multi_line)?;
+    rewrites.into_iter().find_map(|rewrite| {
+        let rir = parse(&rewrite.pattern, &config).ok()?;
+        if rir.captures != original.captures || rir.names != original.names {
+            return None;
+        }
+        let Equivalence::Equal { states } =
+            equiv::equivalent(original, &rir, target.flavor, Semantics::Search, equiv::DEFAULT_STATE_BUDGET)
+        else {
+            return None;
+        };
+        if !is_linear(&rewrite.pattern, &rir, target.flavor, target.flags, target.linear, attack, settings) {
+            return None;
+        }
+        let mut steps = steps.to_vec();
+        steps.push(rewrite.what);
+        Some(Proven { pattern: rewrite.pattern, states, semantics: Semantics::Search, steps, equivalent: "dfa" })
     })
 }
 
@@ -485,11 +537,21 @@ pub fn for_pattern(
             e
         }
     })?;
-    let replacement = encode::encode(&file.text, pattern, &proven.pattern)
-        .ok_or_else(|| NoFix("the fixed pattern cannot be written in this file's quoting".into()))?;
     let span = decoded_raw_span(pattern);
-    let edited = splice_file(&file.text, span, &replacement).ok_or_else(|| NoFix("bad span".into()))?;
-    check_reextract(file, &edited, pattern, &proven.pattern, opts)?;
+    let spellings = encode::spellings(&file.text, pattern, &proven.pattern);
+    let mut refused = NoFix("the fixed pattern cannot be written in this file's quoting".into());
+    let mut replacement = None;
+    for spelling in spellings {
+        let edited = splice_file(&file.text, span, &spelling).ok_or_else(|| NoFix("bad span".into()))?;
+        match check_reextract(file, &edited, pattern, &proven.pattern, opts) {
+            Ok(()) => {
+                replacement = Some(spelling);
+                break;
+            }
+            Err(why) => refused = why,
+        }
+    }
+    let replacement = replacement.ok_or(refused)?;
     Ok(Fix {
         pattern: proven.pattern,
         replacement,
@@ -691,6 +753,41 @@ mod tests {
             assert_eq!(got.pattern, want, "{p}: {:?}", got.steps);
             assert_eq!(got.equivalent, "dfa");
         }
+    }
+
+    #[test]
+    fn search_quadratics_without_atomic_groups_stop_at_the_first_occurrence() {
+        let settings = RedosSettings::default();
+        let dot_all = Flags::from_letters("s");
+        for (p, flavor, flags, want) in [
+            // CRS 942270's shape; JavaScript has no `\A`.
+            (
+                "union.*?select",
+                Flavor::Js,
+                dot_all,
+                "^[^u]*(?:u(?:[^nu][^u]*|n(?:[^iu][^u]*|i(?:[^ou][^u]*|o(?:[^nu][^u]*)?)?)?)?)*union.*?select",
+            ),
+            // Every scan but the last stops at the first occurrence of what
+            // follows it (CRS 942270: `union.*?select.*?from`).
+            ("ab.*?cd.*?e", Flavor::Pcre, dot_all, "\\A[^a]*(?:a(?:[^ab][^a]*)?)*ab[^c]*(?:c(?:[^cd][^c]*)?)*cd.*?e"),
+            // Without dot-all the scan stops at a newline, and so does `A`.
+            ("ab.*cd", Flavor::Pcre, Flags::default(), "(?:\\A|\\n)[^\\na]*(?:a(?:[^\\nab][^\\na]*)?)*ab.*cd"),
+            // crawler-user-agents' shape, on any flavor.
+            (
+                "Spider[\\s\\S]*spider\\.com",
+                Flavor::Python,
+                Flags::default(),
+                "\\A[^S]*(?:S(?:[^Sp][^S]*|p(?:[^Si][^S]*|i(?:[^Sd][^S]*|d(?:[^Se][^S]*|e(?:[^Sr][^S]*)?)?)?)?)?)*Spider[\\s\\S]*spider\\.com",
+            ),
+        ] {
+            let got =
+                prove(p, flavor, flags, Semantics::Search, None, &settings).unwrap_or_else(|e| panic!("{p}: {e}"));
+            assert_eq!(got.pattern, want, "{p}: {:?}", got.steps);
+            assert_eq!(got.equivalent, "dfa");
+            assert!(got.states > 0);
+        }
+        // Not under full match.
+        assert!(prove("ab[\\s\\S]*c", Flavor::Js, Flags::default(), Semantics::FullMatch, None, &settings).is_err());
     }
 
     #[test]
