@@ -215,6 +215,22 @@ fn findings_without_a_fix_say_why() {
     assert!(doc["findings"][0].get("no_fix").is_none(), "{doc:#}");
 }
 
+/// A regex-assembly line the assembled rule does not search on its own
+/// keeps its exact language, and its `no_fix` says so.
+#[test]
+fn spliced_fragments_say_they_need_their_exact_language() {
+    let file = SourceFile::new("regex-assembly/999001.ra", "##!^ ;\n\n\\W*?\\bdrop\\b\n");
+    let result = lint::lint_source(&file, &redos_only());
+    let f = result.findings.iter().find(|f| f.code == "CL002").unwrap_or_else(|| panic!("{:#?}", result.findings));
+    assert!(f.fix.is_none(), "{f:#?}");
+    let why = f.no_fix.as_deref().unwrap_or_default();
+    assert!(why.starts_with("exact language required: this crs-regex-assembly fragment"), "{why}");
+    // The same line searched on its own gets a fix.
+    let file = SourceFile::new("regex-assembly/999002.ra", ";\\W*?\\bdrop\\b\n");
+    let result = lint::lint_source(&file, &redos_only());
+    assert!(result.findings.iter().any(|f| f.fix.is_some()), "{:#?}", result.findings);
+}
+
 /// SARIF carries each proven fix as a `fixes` object (SARIF 2.1.0 §3.55):
 /// applying its one replacement to the file gives the fixed file.
 #[test]

@@ -533,6 +533,15 @@ pub fn for_pattern(
                 "captures: {} reads capture groups; language equivalence does not prove the groups unchanged",
                 pattern.kind.as_str()
             ))
+        } else if semantics == Semantics::FullMatch && pattern.kind.is_fragment() {
+            // Say why the proof had to keep the exact language: the usual
+            // reason a fragment's search retry cannot be rewritten away.
+            NoFix(format!(
+                "exact language required: this {} fragment is spliced into a larger regex (a block, a prefix \
+                 or suffix, or an include), so only a rewrite that matches exactly the same strings is safe; {}",
+                pattern.kind.as_str(),
+                e.0
+            ))
         } else {
             e
         }
