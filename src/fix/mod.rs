@@ -186,35 +186,29 @@ pub fn prove_for(
         Ok(proven) => return Ok(proven),
         Err((current, states, steps, why)) => (current, states, steps, why),
     };
-    // The first-occurrence step without atomic groups (every flavor), on
-    // the original, then on the DFA-proven rewrite. Where atomic groups
-    // may be used, their shorter form is tried first.
+    // The first-occurrence steps start from the original (the smallest
+    // edit), then from the DFA-proven rewrite when there is one.
+    let mut starts = vec![(pattern, &[][..])];
+    if current != pattern {
+        starts.push((current.as_str(), &steps[..]));
+    }
+    // The first occurrence without atomic groups (every flavor). Where
+    // atomic groups may be used, their shorter form is tried first.
     let regular = || {
         if target.captures || equiv::unsupported(&original).is_some() {
             return None;
         }
-        [(pattern, &[][..]), (current.as_str(), &steps[..])]
-            .into_iter()
-            .take(if current == pattern { 1 } else { 2 })
-            .find_map(|(from, before)| prove_first_regular(&original, from, before, target, attack, settings))
+        starts.iter().find_map(|&(from, before)| prove_first_regular(&original, from, before, target, attack, settings))
     };
     if !target.extended || !possessive::flavor_has_possessive(target.flavor) {
         return regular().ok_or(why);
     }
-    // The first-occurrence step, on the original (the smallest edit), then
-    // on the DFA-proven rewrite.
     let mut first_why = None;
-    for (from, before) in [(pattern, &[][..]), (current.as_str(), &steps[..])] {
-        if before.is_empty() && from != pattern {
-            continue;
-        }
+    for &(from, before) in &starts {
         match prove_first(&original, from, before, target, attack, settings) {
             Ok(proven) => return Ok(proven),
             Err(None) => {}
             Err(Some(why)) => first_why = Some(why),
-        }
-        if current == pattern {
-            break;
         }
     }
     if let Some(proven) = regular() {
@@ -231,7 +225,7 @@ pub fn prove_for(
         return Err(why);
     };
     let Ok(fir) = parse(&fixed, &config) else { return Err(why) };
-    if fir.captures != original.captures || fir.names != original.names {
+    if !same_groups(&fir, &original) {
         return Err(why);
     }
     if !is_linear(&fixed, &fir, target.flavor, target.flags, target.linear, attack, settings) {
@@ -244,6 +238,12 @@ pub fn prove_for(
     ));
     let equivalent = if steps.len() > 1 { "dfa+possessive-disjoint" } else { "possessive-disjoint" };
     Ok(Proven { pattern: fixed, states, semantics: target.semantics, steps, equivalent })
+}
+
+/// True when `rewrite` has the same capture groups as `original`, by
+/// number and by name: every rewrite must keep them.
+fn same_groups(rewrite: &crate::analysis::ir::Ir, original: &crate::analysis::ir::Ir) -> bool {
+    rewrite.captures == original.captures && rewrite.names == original.names
 }
 
 /// The first-occurrence step (`first.rs`) on `current` (the original, or a
@@ -268,7 +268,7 @@ fn prove_first(
     let refuse = |why: &str| Some(format!("first occurrence: {why}"));
     let sir = parse(&rewrite.skeleton, &config).map_err(|_| refuse("the rewrite does not parse"))?;
     let air = parse(&rewrite.atomic, &config).map_err(|_| refuse("the rewrite does not parse"))?;
-    if air.captures != original.captures || air.names != original.names {
+    if !same_groups(&air, original) {
         return Err(refuse("the rewrite moves capture groups"));
     }
     // The lemma's shape, read again on the atomic form as the engine will.
@@ -315,7 +315,7 @@ fn prove_first_regular(
     let rewrites = first::first_occurrence_regular(current, &ir, target.flavor, target.flags.multi_line)?;
     rewrites.into_iter().find_map(|rewrite| {
         let rir = parse(&rewrite.pattern, &config).ok()?;
-        if rir.captures != original.captures || rir.names != original.names {
+        if !same_groups(&rir, original) {
             return None;
         }
         let Equivalence::Equal { states } =
@@ -397,7 +397,7 @@ fn prove_dfa(
         for cand in rewrite::candidates(&current, &ir, semantics).into_iter().take(MAX_CANDIDATES) {
             tally.proposed += 1;
             let Ok(cir) = parse(&cand.pattern, &config) else { continue };
-            if cir.captures != original.captures || cir.names != original.names {
+            if !same_groups(&cir, original) {
                 continue;
             }
             checks += 1;
