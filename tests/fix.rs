@@ -231,6 +231,47 @@ fn spliced_fragments_say_they_need_their_exact_language() {
     assert!(result.findings.iter().any(|f| f.fix.is_some()), "{:#?}", result.findings);
 }
 
+/// The blow-up of a regex-assembly rule is often in its `##!^` prefix,
+/// which starts every branch `PREFIX(?:line)`: no edit of a line can fix
+/// it. The fix rewrites the prefix line, proven to keep every is-match
+/// answer of the assembled rule whatever its lines are, and is offered on
+/// the prefix's finding and on every branch it makes linear: one edit.
+#[test]
+fn a_blow_up_in_a_regex_assembly_prefix_is_fixed_in_the_prefix() {
+    for (name, text, want) in [
+        // CRS 942131: a lazy scan that every search position retries.
+        (
+            "regex-assembly/999003.ra",
+            "##!^ [\\s'\"`()]*?\\b(\\w+)\\b[\\s'\"`()]*?\n##!+ i\n\\!=\n<>\nis\\s+not\n",
+            "##!^ \\b(\\w+)\\b[\\s'\"`()]*?\n",
+        ),
+        // CRS 932300: stop at the first CRLF (crs-toolchain has no atomic
+        // groups, so the regular form).
+        (
+            "regex-assembly/999004.ra",
+            "##!^ \\r\\n.*?\\b\nEHLO\\s[a-z.-]{1,255}\nSTARTTLS\\b\n",
+            "##!^ \\A[^\\r]*(?:\\r(?:[^\\n\\r][^\\r]*)?)*\\r\\n.*?\\b\n",
+        ),
+    ] {
+        let file = SourceFile::new(name, text);
+        let result = lint::lint_source(&file, &redos_only());
+        let redos: Vec<_> = result.findings.iter().filter(|f| f.code == "CL002" || f.code == "CL001").collect();
+        assert!(redos.len() >= 3, "{name}: {redos:#?}");
+        for f in &redos {
+            let fix = f.fix.as_ref().unwrap_or_else(|| panic!("{name}: no fix for {:?}: {:?}", f.key, f.no_fix));
+            // One edit, on the prefix line, for every finding.
+            assert_eq!(
+                &text[fix.span.start..fix.span.end],
+                redos[0].fix.as_ref().map_or("", |x| &text[x.span.start..x.span.end])
+            );
+            assert!(text[..fix.span.start].ends_with("##!^ "), "{name}: {fix:?}");
+            assert_eq!(fix.edits.is_some(), f.key.as_deref() != Some("prefix[0]"), "{name}: {fix:?}");
+        }
+        let (new, _) = fixed(name, text);
+        assert!(new.starts_with(want), "{name}: {new}");
+    }
+}
+
 /// SARIF carries each proven fix as a `fixes` object (SARIF 2.1.0 §3.55):
 /// applying its one replacement to the file gives the fixed file.
 #[test]
@@ -399,10 +440,22 @@ fn corpus_fixes_keep_every_is_match_answer() {
             // An exact-language proof (fragments) is checked whole-input.
             let wrap =
                 |s: &str| if fx.proof.semantics == "full-match" { format!("\\A(?:{s})\\z") } else { s.to_owned() };
-            let (old, new) = (wrap(&p.pattern), wrap(&fx.pattern));
+            let (old, new, seeds) = if fx.edits.is_some() {
+                // A fix in a regex-assembly prefix: compare the finding's
+                // branch of the rule as the edited file reads it.
+                let text = fix::apply(&file, &[fx], &opts.extract).expect("applies").expect("changes the file");
+                let again = cfglint::source::extract(&SourceFile::new(path.clone(), text.as_str()), &opts.extract);
+                let branch = |ps: &[cfglint::source::ExtractedPattern]| {
+                    ps.iter().find(|q| Some(&q.key) == f.key.as_ref()).map(|q| q.pattern.clone()).expect("the branch")
+                };
+                let (old, new) = (branch(&result.extraction.patterns), branch(&again.patterns));
+                (old.clone(), new.clone(), (old, new))
+            } else {
+                (wrap(&p.pattern), wrap(&fx.pattern), (p.pattern.clone(), fx.pattern.clone()))
+            };
             let attack = f.evidence.as_ref().and_then(|e| e.attack.as_ref()).map(|a| a.build(8));
             let mut subjects = inputs.clone();
-            subjects.extend(generated_inputs(&p.pattern, &fx.pattern, attack.as_deref(), fixed as u64 * 7919));
+            subjects.extend(generated_inputs(&seeds.0, &seeds.1, attack.as_deref(), fixed as u64 * 7919));
             #[cfg(feature = "pcre2")]
             for s in &subjects {
                 let limits = cfglint::engine::pcre::Limits::default();

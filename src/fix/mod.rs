@@ -64,6 +64,11 @@ pub struct Fix {
     pub replacement: String,
     /// The file bytes the replacement replaces (the whole pattern).
     pub span: Span,
+    /// The pattern the fix edits (its key) when it is not the finding's
+    /// own: the regex-assembly prefix line that starts every branch of the
+    /// rule, where a branch's blow-up is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edits: Option<String>,
     /// What was proven.
     pub proof: Proof,
     /// The rewrite steps, in order.
@@ -125,13 +130,21 @@ pub fn prove(
     attack: Option<&Attack>,
     settings: &RedosSettings,
 ) -> Result<Proven, NoFix> {
-    let target =
-        Target { flavor, flags, semantics, linear: semantics, end: end_of(semantics), captures: false, extended: true };
+    let target = Target {
+        flavor,
+        flags,
+        semantics,
+        linear: semantics,
+        end: end_of(semantics),
+        captures: false,
+        extended: true,
+        context: Context::Alone,
+    };
     prove_for(pattern, &target, attack, settings)
 }
 
 /// What a proof must hold for.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Target {
     /// The engine's flavor.
     pub flavor: Flavor,
@@ -153,6 +166,172 @@ pub struct Target {
     /// crs-toolchain parses every line with Go's `regexp/syntax`, which has
     /// neither.
     pub extended: bool,
+    /// Where the pattern stands in the regex its consumer runs.
+    pub context: Context,
+}
+
+/// Where a pattern stands in the regex its consumer runs.
+#[derive(Debug, Clone, Default)]
+pub enum Context {
+    /// It is the whole regex (or a fragment held to its exact language).
+    #[default]
+    Alone,
+    /// A top-level `##!^` prefix line of a regex-assembly file. The
+    /// assembled regex is `{before}{line}{after}X`, searched, where `X` is
+    /// the alternation of the file's lines and the suffix. A rewrite of the
+    /// line keeps every is-match answer of that regex, whatever `X` is,
+    /// when `{before}{line}{after}` followed by each thing its trailing
+    /// assertions can see ([`FOLLOWERS`]) ends a match in the same inputs
+    /// (search equivalence of `{before}{line}{after}(?:f)\z` for every
+    /// follower `f`), the prefix has no top-level `|`, and the inline flags
+    /// that reach past it are unchanged.
+    Prefix {
+        /// The expanded prefix lines before this one.
+        before: String,
+        /// The expanded prefix lines after this one.
+        after: String,
+        /// The text around the line in the regex whose linearity is the
+        /// claim (a branch `PREFIX(?:alt)SUFFIX` of the rule), or `None`
+        /// when it is the line itself.
+        around: Option<(String, String)>,
+    },
+}
+
+/// What the assertions at the end of a prefix can see after it: the end of
+/// the input, a word character, another character, a newline. `\b`, `\B`,
+/// `\z` and multi-line `$` tell no more apart (and `$` as "end or before a
+/// final newline" is refused by the DFA proof when something follows it).
+pub const FOLLOWERS: [&str; 4] = ["", "a", "-", "\\n"];
+
+impl Target {
+    /// The text and IR whose linearity is the claim for `pattern`: the
+    /// pattern itself, or the branch of the rule around it.
+    fn with_subject<R>(
+        &self,
+        pattern: &str,
+        ir: &crate::analysis::ir::Ir,
+        f: impl FnOnce(&str, &crate::analysis::ir::Ir) -> R,
+        refused: R,
+    ) -> R {
+        let Context::Prefix { around: Some((before, after)), .. } = &self.context else { return f(pattern, ir) };
+        let text = format!("{before}{pattern}{after}");
+        match parse(&text, &ParseConfig::new(self.flavor).flags(self.flags)) {
+            Ok(ir) => f(&text, &ir),
+            Err(_) => refused,
+        }
+    }
+
+    /// [`is_linear`] for what the target claims linear.
+    fn is_linear(
+        &self,
+        pattern: &str,
+        ir: &crate::analysis::ir::Ir,
+        attack: Option<&Attack>,
+        settings: &RedosSettings,
+    ) -> bool {
+        self.with_subject(
+            pattern,
+            ir,
+            |text, ir| is_linear(text, ir, self.flavor, self.flags, self.linear, attack, settings),
+            false,
+        )
+    }
+
+    /// The DFA of `{before}{text}{after}(?:follower)\z`, searched.
+    fn compile_in_rule(&self, text: &str, follower: &str) -> Result<equiv::Compiled, String> {
+        let Context::Prefix { before, after, .. } = &self.context else {
+            return Err("not a prefix".into());
+        };
+        let rule = format!("{before}{text}{after}(?:{follower})\\z");
+        let ir = parse(&rule, &ParseConfig::new(self.flavor).flags(self.flags)).map_err(|e| e.to_string())?;
+        if matches!(ir.node(ir.root).kind, crate::analysis::ir::NodeKind::Alt(_)) {
+            return Err("the prefix has a top-level `|`, so it does not start every branch".into());
+        }
+        equiv::Compiled::new(&ir, self.flavor, Semantics::Search)
+    }
+}
+
+/// Decides whether a rewrite matches the same inputs as the original, in
+/// the target's context; the original is compiled once.
+struct Oracle<'t> {
+    target: &'t Target,
+    sides: Vec<equiv::Compiled>,
+    /// The original's inline flag groups at the top level (a prefix's reach
+    /// the rest of the assembled regex).
+    flags: Vec<String>,
+}
+
+impl<'t> Oracle<'t> {
+    fn new(text: &str, ir: &crate::analysis::ir::Ir, target: &'t Target) -> Result<Oracle<'t>, String> {
+        let sides = match &target.context {
+            Context::Alone => vec![equiv::Compiled::new(ir, target.flavor, target.semantics)?],
+            Context::Prefix { .. } => {
+                FOLLOWERS.iter().map(|f| target.compile_in_rule(text, f)).collect::<Result<Vec<_>, _>>()?
+            }
+        };
+        Ok(Oracle { target, sides, flags: top_level_flags(text) })
+    }
+
+    /// Equivalence of the rewrite `text` (parsed: `ir`) with the original.
+    fn check(&self, text: &str, ir: &crate::analysis::ir::Ir) -> Equivalence {
+        let t = self.target;
+        match &t.context {
+            Context::Alone => match equiv::Compiled::new(ir, t.flavor, t.semantics) {
+                Ok(c) => self.sides[0].equivalent(&c, equiv::DEFAULT_STATE_BUDGET),
+                Err(e) => Equivalence::Unknown(e),
+            },
+            Context::Prefix { .. } => {
+                if top_level_flags(text) != self.flags {
+                    return Equivalence::Unknown("the rewrite changes inline flags that reach past the prefix".into());
+                }
+                let mut states = 0;
+                for (follower, side) in FOLLOWERS.iter().zip(&self.sides) {
+                    let c = match t.compile_in_rule(text, follower) {
+                        Ok(c) => c,
+                        Err(e) => return Equivalence::Unknown(e),
+                    };
+                    match side.equivalent(&c, equiv::DEFAULT_STATE_BUDGET) {
+                        Equivalence::Equal { states: s } => states += s,
+                        other => return other,
+                    }
+                }
+                Equivalence::Equal { states }
+            }
+        }
+    }
+}
+
+/// The inline flag groups (`(?i)`, `(?s-i)`) of `pattern` outside every
+/// group and class: they apply to whatever follows the pattern.
+fn top_level_flags(pattern: &str) -> Vec<String> {
+    let bytes = pattern.as_bytes();
+    let (mut out, mut depth, mut i, mut in_class) = (Vec::new(), 0usize, 0, false);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 1,
+            b'[' if !in_class => in_class = true,
+            b']' if in_class => in_class = false,
+            b'(' if !in_class => {
+                let rest = &pattern[i..];
+                let flags = rest.strip_prefix("(?").and_then(|r| {
+                    let end = r.find(|c: char| !(c.is_ascii_alphabetic() || c == '-'))?;
+                    (r.as_bytes()[end] == b')').then(|| &rest[..end + 3])
+                });
+                match flags {
+                    Some(f) if depth == 0 => {
+                        out.push(f.to_owned());
+                        i += f.len() - 1;
+                    }
+                    Some(f) => i += f.len() - 1,
+                    None => depth += 1,
+                }
+            }
+            b')' if !in_class => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    out
 }
 
 /// What may follow a pattern matched with `semantics`.
@@ -180,7 +359,10 @@ pub fn prove_for(
     } else if let Some(why) = equiv::unsupported(&original) {
         refuse(format!("no equivalence proof for a pattern with {why}"))
     } else {
-        prove_dfa(pattern, &original, target, attack, settings)
+        match Oracle::new(pattern, &original, target) {
+            Ok(oracle) => prove_dfa(pattern, &original, &oracle, attack, settings),
+            Err(e) => refuse(e),
+        }
     };
     let (current, states, steps, why) = match dfa {
         Ok(proven) => return Ok(proven),
@@ -198,14 +380,19 @@ pub fn prove_for(
         if target.captures || equiv::unsupported(&original).is_some() {
             return None;
         }
-        starts.iter().find_map(|&(from, before)| prove_first_regular(&original, from, before, target, attack, settings))
+        let oracle = Oracle::new(pattern, &original, target).ok()?;
+        starts
+            .iter()
+            .find_map(|&(from, before)| prove_first_regular(&original, &oracle, from, before, attack, settings))
     };
     if !target.extended || !possessive::flavor_has_possessive(target.flavor) {
         return regular().ok_or(why);
     }
     let mut first_why = None;
+    let oracle = Oracle::new(pattern, &original, target).ok();
     for &(from, before) in &starts {
-        match prove_first(&original, from, before, target, attack, settings) {
+        let Some(oracle) = &oracle else { break };
+        match prove_first(&original, oracle, from, before, attack, settings) {
             Ok(proven) => return Ok(proven),
             Err(None) => {}
             Err(Some(why)) => first_why = Some(why),
@@ -228,7 +415,7 @@ pub fn prove_for(
     if !same_groups(&fir, &original) {
         return Err(why);
     }
-    if !is_linear(&fixed, &fir, target.flavor, target.flags, target.linear, attack, settings) {
+    if !target.is_linear(&fixed, &fir, attack, settings) {
         return Err(NoFix(format!("{}; possessive loops do not make it linear either", why.0)));
     }
     let mut steps = steps;
@@ -253,12 +440,13 @@ fn same_groups(rewrite: &crate::analysis::ir::Ir, original: &crate::analysis::ir
 /// not there; `Err(Some(why))` when it is but no fix follows.
 fn prove_first(
     original: &crate::analysis::ir::Ir,
+    oracle: &Oracle<'_>,
     current: &str,
     steps: &[String],
-    target: &Target,
     attack: Option<&Attack>,
     settings: &RedosSettings,
 ) -> Result<Proven, Option<String>> {
+    let target = oracle.target;
     if target.captures || target.semantics != Semantics::Search || !first::flavor_has_atomic(target.flavor) {
         return Err(None);
     }
@@ -275,13 +463,13 @@ fn prove_first(
     if first::first_occurrence_shape(&air).is_none() {
         return Err(refuse("the rewrite lost the lemma's shape"));
     }
-    let states = match equiv::equivalent(original, &sir, target.flavor, Semantics::Search, equiv::DEFAULT_STATE_BUDGET)
-    {
+    let states = match oracle.check(&rewrite.skeleton, &sir) {
         Equivalence::Equal { states } => states,
         Equivalence::Differ { .. } => return Err(refuse("the skeleton is not equivalent (a bug in the splice)")),
         Equivalence::Unknown(why) => return Err(refuse(&format!("equivalence undecided ({why})"))),
     };
-    if !is_linear_committed(&rewrite.atomic, &air, target, attack, settings) {
+    let committed = |text: &str, ir: &crate::analysis::ir::Ir| is_linear_committed(text, ir, target, attack, settings);
+    if !target.with_subject(&rewrite.atomic, &air, committed, false) {
         return Err(refuse("the committed form is still super-linear"));
     }
     let mut steps = steps.to_vec();
@@ -301,12 +489,13 @@ fn prove_first(
 /// and checked linear like any other rewrite.
 fn prove_first_regular(
     original: &crate::analysis::ir::Ir,
+    oracle: &Oracle<'_>,
     current: &str,
     steps: &[String],
-    target: &Target,
     attack: Option<&Attack>,
     settings: &RedosSettings,
 ) -> Option<Proven> {
+    let target = oracle.target;
     if target.semantics != Semantics::Search {
         return None;
     }
@@ -318,12 +507,10 @@ fn prove_first_regular(
         if !same_groups(&rir, original) {
             return None;
         }
-        let Equivalence::Equal { states } =
-            equiv::equivalent(original, &rir, target.flavor, Semantics::Search, equiv::DEFAULT_STATE_BUDGET)
-        else {
+        let Equivalence::Equal { states } = oracle.check(&rewrite.pattern, &rir) else {
             return None;
         };
-        if !is_linear(&rewrite.pattern, &rir, target.flavor, target.flags, target.linear, attack, settings) {
+        if !target.is_linear(&rewrite.pattern, &rir, attack, settings) {
             return None;
         }
         let mut steps = steps.to_vec();
@@ -376,14 +563,14 @@ type Unfinished = (String, usize, Vec<String>, NoFix);
 fn prove_dfa(
     pattern: &str,
     original: &crate::analysis::ir::Ir,
-    target: &Target,
+    oracle: &Oracle<'_>,
     attack: Option<&Attack>,
     settings: &RedosSettings,
 ) -> Result<Proven, Unfinished> {
-    let Target { flavor, flags, semantics, linear, .. } = *target;
-    let config = ParseConfig::new(flavor).flags(flags);
+    let target = oracle.target;
+    let (flavor, semantics) = (target.flavor, target.semantics);
+    let config = ParseConfig::new(flavor).flags(target.flags);
     let fail = |why: NoFix| (pattern.to_owned(), 0, Vec::new(), why);
-    let target = equiv::Compiled::new(original, flavor, semantics).map_err(|e| fail(NoFix(e)))?;
     let mut checks = 0;
     let mut current = pattern.to_owned();
     let mut steps = Vec::new();
@@ -405,11 +592,7 @@ fn prove_dfa(
                 let why = NoFix(format!("budget: no proven linear rewrite within {MAX_CHECKS} equivalence checks"));
                 return Err((current, states, steps, why));
             }
-            let verdict = match equiv::Compiled::new(&cir, flavor, semantics) {
-                Ok(compiled) => target.equivalent(&compiled, equiv::DEFAULT_STATE_BUDGET),
-                Err(e) => Equivalence::Unknown(e),
-            };
-            match verdict {
+            match oracle.check(&cand.pattern, &cir) {
                 Equivalence::Equal { states } => {
                     taken = Some((cand, cir, states));
                     break;
@@ -427,7 +610,7 @@ fn prove_dfa(
         current = cand.pattern;
         states = proven;
         steps.push(cand.what);
-        if is_linear(&current, &cir, flavor, flags, linear, attack, settings) {
+        if target.is_linear(&current, &cir, attack, settings) {
             return Ok(Proven { pattern: current, states, semantics, steps, equivalent: "dfa" });
         }
     }
@@ -526,8 +709,18 @@ pub fn for_pattern(
         end,
         captures: uses_captures(&pattern.kind),
         extended: !pattern.kind.is_fragment(),
+        context: Context::Alone,
     };
-    let proven = prove_for(&pattern.pattern, &target, attack, settings).map_err(|e| {
+    // A top-level prefix line is rewritten only as every branch of the
+    // rule sees it (below), so that all its findings share one edit.
+    let top_prefix = pattern.kind == Kind::CrsRegexAssembly
+        && source::lines::regex_assembly::top_level_prefixes(file).contains(&pattern.key);
+    let own = if top_prefix {
+        Err(NoFix("a prefix line is proven as the start of every branch of the rule".into()))
+    } else {
+        prove_for(&pattern.pattern, &target, attack, settings)
+    };
+    let own = own.map_err(|e| {
         if target.captures && e.0.starts_with("captures:") {
             NoFix(format!(
                 "captures: {} reads capture groups; language equivalence does not prove the groups unchanged",
@@ -545,14 +738,40 @@ pub fn for_pattern(
         } else {
             e
         }
-    })?;
-    let span = decoded_raw_span(pattern);
-    let spellings = encode::spellings(&file.text, pattern, &proven.pattern);
+    });
+    let why = match own.and_then(|proven| written(file, pattern, proven, None, opts)) {
+        Ok(fix) => return Ok(fix),
+        Err(why) => why,
+    };
+    if top_prefix {
+        return prefix_fix(file, pattern, opts, attack, settings).unwrap_or(Err(why));
+    }
+    // A regex-assembly prefix starts every branch of the rule: the blow-up
+    // of a branch may be in it, and so may the fix.
+    match prefix_fix(file, pattern, opts, attack, settings) {
+        Some(Ok(fix)) => Ok(fix),
+        Some(Err(prefix)) => Err(NoFix(format!("{}; in the prefix: {}", why.0, prefix.0))),
+        None => Err(why),
+    }
+}
+
+/// `proven`, a rewrite of the pattern `edited` of `file`, spelled for the
+/// file's format and checked by re-extracting the edited file. `edits`
+/// names the pattern when it is not the finding's own.
+fn written(
+    file: &SourceFile,
+    edited: &ExtractedPattern,
+    proven: Proven,
+    edits: Option<String>,
+    opts: &ExtractOptions,
+) -> Result<Fix, NoFix> {
+    let span = decoded_raw_span(edited);
+    let spellings = encode::spellings(&file.text, edited, &proven.pattern);
     let mut refused = NoFix("the fixed pattern cannot be written in this file's quoting".into());
     let mut replacement = None;
     for spelling in spellings {
-        let edited = splice_file(&file.text, span, &spelling).ok_or_else(|| NoFix("bad span".into()))?;
-        match check_reextract(file, &edited, pattern, &proven.pattern, opts) {
+        let text = splice_file(&file.text, span, &spelling).ok_or_else(|| NoFix("bad span".into()))?;
+        match check_edited(file, &text, &[(span, proven.pattern.as_str())], opts) {
             Ok(()) => {
                 replacement = Some(spelling);
                 break;
@@ -565,6 +784,7 @@ pub fn for_pattern(
         pattern: proven.pattern,
         replacement,
         span,
+        edits,
         proof: Proof {
             equivalent: proven.equivalent.into(),
             states: proven.states,
@@ -573,6 +793,96 @@ pub fn for_pattern(
         },
         steps: proven.steps,
     })
+}
+
+/// The top-level prefix lines of a regex-assembly file, in order, when
+/// every one of them is a regex on its own.
+fn prefix_lines<'e>(file: &SourceFile, extraction: &'e source::Extraction) -> Option<Vec<&'e ExtractedPattern>> {
+    if extraction.kind != Some(Kind::CrsRegexAssembly) {
+        return None;
+    }
+    let keys = source::lines::regex_assembly::top_level_prefixes(file);
+    keys.iter().map(|k| extraction.patterns.iter().find(|p| &p.key == k)).collect::<Option<Vec<_>>>()
+}
+
+/// A fix in the top-level prefix of a regex-assembly file, for `pattern`
+/// when it is one of the prefix lines or a branch `PREFIX(?:line)SUFFIX`
+/// of the rule. `None` when the pattern is neither.
+///
+/// The rewrite of a prefix line is the same whichever finding asks (so
+/// that `cfglint fix` applies one edit): the first one proven to keep
+/// every is-match answer of the assembled rule ([`Context::Prefix`]) and
+/// linear on its own. It is offered to a finding when it makes the
+/// finding's own pattern linear, with the finding's attack replayed.
+fn prefix_fix(
+    file: &SourceFile,
+    pattern: &ExtractedPattern,
+    opts: &ExtractOptions,
+    attack: Option<&Attack>,
+    settings: &RedosSettings,
+) -> Option<Result<Fix, NoFix>> {
+    if pattern.kind != Kind::CrsRegexAssembly {
+        return None;
+    }
+    let extraction = source::extract(file, opts);
+    let lines = prefix_lines(file, &extraction).filter(|l| !l.is_empty())?;
+    let full: String = lines.iter().map(|l| l.pattern.as_str()).collect();
+    let own = lines.iter().position(|l| l.key == pattern.key);
+    // A branch reads `PREFIX(?:line)SUFFIX`; what follows the prefix in it.
+    let rest = match own {
+        Some(_) => None,
+        None => Some(pattern.pattern.strip_prefix(full.as_str()).filter(|r| r.starts_with("(?:"))?),
+    };
+    let mut why = NoFix("no rewrite of a prefix line is proven".into());
+    for (i, line) in lines.iter().enumerate() {
+        if own.is_some_and(|o| o != i) {
+            continue;
+        }
+        let before: String = lines[..i].iter().map(|l| l.pattern.as_str()).collect();
+        let after: String = lines[i + 1..].iter().map(|l| l.pattern.as_str()).collect();
+        let around = rest.map(|r| (before.clone(), format!("{after}{r}")));
+        let mut target = Target {
+            flavor: line.flavor,
+            flags: line.flags,
+            semantics: Semantics::Search,
+            linear: Semantics::Search,
+            end: possessive::End::Open,
+            captures: false,
+            extended: false,
+            context: Context::Prefix { before: before.clone(), after: after.clone(), around: None },
+        };
+        let mut proven = match prove_for(&line.pattern, &target, None, settings) {
+            Ok(proven) => proven,
+            Err(e) => {
+                why = e;
+                continue;
+            }
+        };
+        // The finding's own pattern, with the rewrite in place.
+        target.context = Context::Prefix { before, after, around };
+        let config = ParseConfig::new(line.flavor).flags(line.flags);
+        let linear =
+            parse(&proven.pattern, &config).is_ok_and(|ir| target.is_linear(&proven.pattern, &ir, attack, settings));
+        if !linear {
+            why = NoFix(format!(
+                "rewriting prefix line {} as `{}` keeps every answer of the rule but does not make this pattern linear",
+                i + 1,
+                proven.pattern
+            ));
+            continue;
+        }
+        let edits = own.is_none().then(|| line.key.clone());
+        if edits.is_some() {
+            proven.steps.push(format!(
+                "the blow-up is in the rule's prefix: rewrote `##!^` prefix line {} (`{}`), which starts every \
+                 branch of the rule",
+                i + 1,
+                line.pattern
+            ));
+        }
+        return Some(written(file, line, proven, edits, opts));
+    }
+    Some(Err(why))
 }
 
 /// The file bytes the pattern's decoded text comes from: from the first
@@ -594,24 +904,44 @@ pub fn splice_file(text: &str, span: Span, with: &str) -> Option<String> {
     Some(format!("{before}{with}{after}"))
 }
 
-/// Re-extract `edited` and check that the pattern at the edited place
-/// decodes to `fixed`, and that every other pattern is unchanged.
-pub fn check_reextract(
-    file: &SourceFile,
-    edited: &str,
-    pattern: &ExtractedPattern,
-    fixed: &str,
-    opts: &ExtractOptions,
-) -> Result<(), NoFix> {
+/// What each pattern of `before` must read once `edits` (decoded span of a
+/// pattern, its new text) are made: the new text at an edited span; for a
+/// branch `PREFIX(?:line)SUFFIX` of a regex-assembly file whose top-level
+/// prefix is edited, the new prefix; anything else unchanged.
+fn expected(file: &SourceFile, before: &source::Extraction, edits: &[(Span, &str)]) -> Vec<String> {
+    let new_text = |p: &ExtractedPattern| edits.iter().find(|(span, _)| *span == decoded_raw_span(p)).map(|e| e.1);
+    let prefix = prefix_lines(file, before).filter(|lines| lines.iter().any(|l| new_text(l).is_some())).map(|lines| {
+        let old: String = lines.iter().map(|l| l.pattern.as_str()).collect();
+        let new: String = lines.iter().map(|l| new_text(l).unwrap_or(&l.pattern)).collect();
+        (old, new)
+    });
+    before
+        .patterns
+        .iter()
+        .map(|b| {
+            let want = new_text(b).unwrap_or(&b.pattern);
+            match &prefix {
+                Some((old, new)) if b.key.starts_with("alt[") => match want.strip_prefix(old.as_str()) {
+                    Some(rest) if rest.starts_with("(?:") => format!("{new}{rest}"),
+                    _ => want.to_owned(),
+                },
+                _ => want.to_owned(),
+            }
+        })
+        .collect()
+}
+
+/// Re-extract `edited` (the text of `file` after `edits`) and check that
+/// every pattern reads as [`expected`].
+fn check_edited(file: &SourceFile, edited: &str, edits: &[(Span, &str)], opts: &ExtractOptions) -> Result<(), NoFix> {
     let before = source::extract(file, opts);
     let after = source::extract(&SourceFile::new(file.path.clone(), edited), opts);
     if !after.problems.is_empty() || before.patterns.len() != after.patterns.len() {
         return Err(NoFix("the edited file does not extract the same patterns".into()));
     }
-    for (b, a) in before.patterns.iter().zip(&after.patterns) {
-        let want = if b.span == pattern.span && b.offsets == pattern.offsets { fixed } else { b.pattern.as_str() };
-        if a.pattern != want {
-            return Err(NoFix(format!("the edited file reads `{}` where `{want}` was written", a.pattern)));
+    for (want, a) in expected(file, &before, edits).iter().zip(&after.patterns) {
+        if &a.pattern != want {
+            return Err(NoFix(format!("the edited file reads `{}` where `{want}` was meant", a.pattern)));
         }
     }
     Ok(())
@@ -641,20 +971,8 @@ pub fn apply(file: &SourceFile, fixes: &[&Fix], opts: &ExtractOptions) -> Result
         text = splice_file(&text, fix.span, &fix.replacement)
             .ok_or_else(|| NoFix(format!("span {}..{} is not inside the file", fix.span.start, fix.span.end)))?;
     }
-    let before = source::extract(file, opts);
-    let after = source::extract(&SourceFile::new(file.path.clone(), text.as_str()), opts);
-    if !after.problems.is_empty() || before.patterns.len() != after.patterns.len() {
-        return Err(NoFix("the edited file does not extract the same patterns; nothing written".into()));
-    }
-    for (b, a) in before.patterns.iter().zip(&after.patterns) {
-        let want = fixes.iter().find(|f| f.span == decoded_raw_span(b)).map_or(b.pattern.as_str(), |f| &f.pattern);
-        if a.pattern != want {
-            return Err(NoFix(format!(
-                "the edited file reads `{}` where `{want}` was meant; nothing written",
-                a.pattern
-            )));
-        }
-    }
+    let edits: Vec<(Span, &str)> = fixes.iter().map(|f| (f.span, f.pattern.as_str())).collect();
+    check_edited(file, &text, &edits, opts).map_err(|why| NoFix(format!("{}; nothing written", why.0)))?;
     Ok(Some(text))
 }
 
@@ -691,6 +1009,7 @@ mod tests {
             end: possessive::End::Free,
             captures: true,
             extended: true,
+            context: Context::Alone,
         };
         let settings = RedosSettings::default();
         // `x\s*\s*(y)` has a DFA-proven fix, but it is not offered when the
@@ -743,6 +1062,7 @@ mod tests {
             end: possessive::End::Free,
             captures: false,
             extended,
+            context: Context::Alone,
         };
         let settings = RedosSettings::default();
         assert!(prove_for("java\\b.+(?:runtime|x)", &target(true), None, &settings).is_ok());
@@ -797,6 +1117,39 @@ mod tests {
         }
         // Not under full match.
         assert!(prove("ab[\\s\\S]*c", Flavor::Js, Flags::default(), Semantics::FullMatch, None, &settings).is_err());
+    }
+
+    /// A prefix rewrite must keep the answers of `PREFIX X` for every `X`,
+    /// not only of the prefix searched alone.
+    #[test]
+    fn prefix_rewrites_are_proven_for_whatever_follows() {
+        let target = Target {
+            flavor: Flavor::Pcre,
+            flags: Flags::from_letters("s"),
+            semantics: Semantics::Search,
+            linear: Semantics::Search,
+            end: possessive::End::Open,
+            captures: false,
+            extended: false,
+            context: Context::Prefix { before: String::new(), after: String::new(), around: None },
+        };
+        let config = ParseConfig::new(Flavor::Pcre).flags(target.flags);
+        let check = |original: &str, rewrite: &str| {
+            let oracle = Oracle::new(original, &parse(original, &config).expect("parses"), &target)?;
+            Ok::<_, String>(oracle.check(rewrite, &parse(rewrite, &config).expect("parses")))
+        };
+        let equal = |e: &Result<Equivalence, String>| matches!(e, Ok(Equivalence::Equal { .. }));
+        // A leading scan that may match nothing starts no fewer matches.
+        assert!(equal(&check("[\\s(]*?\\b(\\w+)\\b", "\\b(\\w+)\\b")));
+        // Search-equivalent alone, not as a prefix: `ab*c` is not `ac`.
+        assert!(matches!(check("ab*", "a"), Ok(Equivalence::Differ { .. })));
+        // A trailing `\b` looks at what follows the prefix.
+        assert!(matches!(check("a\\b", "a"), Ok(Equivalence::Differ { .. })));
+        // A prefix with a top-level `|` does not start every branch.
+        assert!(check("a|b", "a|b").is_err());
+        // Inline flags at its top level reach the rest of the rule.
+        assert!(matches!(check("x(?i)", "x"), Ok(Equivalence::Unknown(_))));
+        assert_eq!(top_level_flags("(?i)a(?:(?s)b)[(?x)]\\((?-i)"), ["(?i)", "(?-i)"]);
     }
 
     #[test]

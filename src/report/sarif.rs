@@ -218,7 +218,14 @@ fn fix_object(f: &Finding, fix: &crate::fix::Fix, text: Option<&std::sync::Arc<s
         region.insert("endColumn".into(), Value::from(end_column));
     }
     json!({
-        "description": {"text": format!("replace the pattern with `{}` (proven equivalent and linear)", fix.pattern)},
+        "description": {"text": match &fix.edits {
+            None => format!("replace the pattern with `{}` (proven equivalent and linear)", fix.pattern),
+            Some(key) => format!(
+                "replace the rule's prefix `{key}` with `{}` (proven to keep every answer of the rule; makes this \
+                 pattern linear)",
+                fix.pattern
+            ),
+        }},
         "artifactChanges": [{
             "artifactLocation": {"uri": uri(&f.file)},
             "replacements": [{

@@ -114,7 +114,14 @@ pub(crate) fn finding(cx: &PatternContext<'_>, meta: &RuleMeta, verdict: &Verdic
     if cx.settings.fixes {
         match crate::fix::for_pattern(cx.file, cx.pattern, &opts, Some(&candidate.attack), &cx.settings.redos) {
             Ok(fix) => {
-                f.help = Some(format!("{}\nproven fix: replace the pattern with `{}`", candidate.hint, fix.pattern));
+                let what = match &fix.edits {
+                    None => "replace the pattern".to_owned(),
+                    Some(key) => {
+                        let line = cx.file.text.get(..fix.span.start).map_or(0, |t| t.matches('\n').count()) + 1;
+                        format!("the blow-up is in the rule's prefix: replace `{key}` (line {line})")
+                    }
+                };
+                f.help = Some(format!("{}\nproven fix: {what} with `{}`", candidate.hint, fix.pattern));
                 f.fix = Some(fix);
             }
             Err(why) => f.no_fix = Some(why.0),

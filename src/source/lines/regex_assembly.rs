@@ -392,6 +392,35 @@ pub fn searched_alone(file: &SourceFile) -> Vec<String> {
     out
 }
 
+/// The keys (`prefix[k]`) of the `##!^` lines at the top level of a file
+/// outside `include/` and `exclude/`, in order: together they start the
+/// assembled regex, `PREFIX(?:…)SUFFIX`, which ModSecurity searches.
+/// (Prefixes inside a block wrap only that block; an include file's
+/// prefix depends on where it is pasted.)
+pub fn top_level_prefixes(file: &SourceFile) -> Vec<String> {
+    let parent = file.path.parent().and_then(Path::file_name).map(|n| n.to_string_lossy().to_ascii_lowercase());
+    if matches!(parent.as_deref(), Some("include" | "exclude")) {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let (mut depth, mut prefixes) = (0usize, 0usize);
+    for (_, line) in lines_with_offsets(&file.text) {
+        let line = line.trim_start_matches([' ', '\t']);
+        match classify(line) {
+            Line::Prefix(_) => {
+                if depth == 0 {
+                    out.push(format!("prefix[{prefixes}]"));
+                }
+                prefixes += 1;
+            }
+            Line::Open { .. } => depth += 1,
+            Line::Close => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    out
+}
+
 /// `prefix(?:fragment)suffix`, the branch of the assembled rule that
 /// `fragment` stands for, with the wrapper's bytes mapped onto the
 /// fragment's first and last byte; the fragment unchanged when there is
@@ -556,6 +585,14 @@ mod tests {
         assert!(f("regex-assembly/942100.ra", "##!^ \\b\na+b\n").is_empty());
         assert!(f("regex-assembly/942100.ra", "a+b\n##!$ x\n").is_empty());
         assert!(f("regex-assembly/include/words.ra", "a+b\n").is_empty());
+    }
+
+    #[test]
+    fn top_level_prefixes_start_the_assembled_regex() {
+        let f = |path: &str, text: &str| top_level_prefixes(&SourceFile::new(path, text));
+        let text = "##!^ a\n##!> assemble\n  ##!^ b\n  x\n##!<\n##!^ c\ny\n";
+        assert_eq!(f("regex-assembly/942100.ra", text), ["prefix[0]", "prefix[2]"]);
+        assert!(f("regex-assembly/include/words.ra", text).is_empty());
     }
 
     #[test]
