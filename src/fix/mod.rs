@@ -1119,6 +1119,20 @@ mod tests {
         assert!(prove("ab[\\s\\S]*c", Flavor::Js, Flags::default(), Semantics::FullMatch, None, &settings).is_err());
     }
 
+    #[test]
+    fn overlapping_adjacent_loops_split_at_the_last_character_only_the_first_takes() {
+        for (p, want) in [
+            // CRS 942330: `'` × n + "0and'-" backtracks in both loops.
+            ("^[\"'\\x5c]*?[\\d\"']+\\s*?\\band\\b", "^(?:[\"'0-9]+|[\"'\\x5c]*?[\\x5c][\"'0-9]+)\\s*?\\band\\b"),
+            // With a `+` first loop, the branch without `A∖B` starts in `A∩B`.
+            ("^[ab]+[bc]+x", "^(?:[b][bc]+|[ab]*[a][bc]+)x"),
+        ] {
+            let got = fix(p).unwrap_or_else(|e| panic!("{p}: {e}"));
+            assert_eq!(got.pattern, want, "{p}: {:?}", got.steps);
+            assert_eq!(got.equivalent, "dfa");
+        }
+    }
+
     /// A prefix rewrite must keep the answers of `PREFIX X` for every `X`,
     /// not only of the prefix searched alone.
     #[test]

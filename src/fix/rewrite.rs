@@ -328,6 +328,39 @@ pub fn candidates(pattern: &str, ir: &Ir, semantics: Semantics) -> Vec<Candidate
             }
         }
     }
+    // split: adjacent loops over overlapping sets, `A{a,}B{b,}` (a, b at
+    // most 1), become two disjoint branches cut at the last character only
+    // `A` takes (`A∖B`): strings without one are `B{b,}` (`[A∩B]B{b,}`
+    // when `a` is 1); strings with one are `A*[A∖B]B{b,}`, where `B{b,}`
+    // cannot reach back past that character. `^["'\\]*?[\d"']+` →
+    // `^(?:[\d"']+|["'\\]*?[\\][\d"']+)`.
+    for node in &ir.nodes {
+        let NodeKind::Concat(items) = &node.kind else { continue };
+        for pair in items.windows(2) {
+            let loop_over = |id: NodeId| match &ir.node(id).kind {
+                NodeKind::Repeat(r) if r.max.is_none() && r.min <= 1 => match &ir.node(r.child).kind {
+                    NodeKind::Set(x) => Some((r, x)),
+                    _ => None,
+                },
+                _ => None,
+            };
+            let (Some((ra, a)), Some((rb, b))) = (loop_over(pair[0]), loop_over(pair[1])) else { continue };
+            let (only_a, both) = (a.difference(b), a.intersect(b));
+            if only_a.is_empty() || both.is_empty() {
+                continue;
+            }
+            let (Some(only_a), Some(both), Some(a_class), Some(b_class)) =
+                (print_class(&only_a), print_class(&both), print_class(a), print_class(b))
+            else {
+                continue;
+            };
+            let b_loop = format!("{b_class}{}{}", if rb.min == 0 { "*" } else { "+" }, greed_suffix(rb.greed));
+            let without = if ra.min == 0 { b_loop.clone() } else { format!("{both}{b_loop}") };
+            let with = format!("(?:{without}|{a_class}*{}{only_a}{b_loop})", greed_suffix(ra.greed));
+            let span = PatternSpan::new(ir.node(pair[0]).span.start, ir.node(pair[1]).span.end);
+            push(span, with, format!("split `{}` at the last character only the first loop takes", text(span)));
+        }
+    }
     out
 }
 
