@@ -272,6 +272,17 @@ fn a_blow_up_in_a_regex_assembly_prefix_is_fixed_in_the_prefix() {
     }
 }
 
+/// A regex-assembly line has no quoting: a fix may use characters the line
+/// only had inside a `{{NAME}}` definition, written out (CRS 942180).
+#[test]
+fn regex_assembly_fixes_write_out_the_definitions_they_replace() {
+    let text =
+        "##!+ i\n##!> define open-comment (?:/\\*)\n##!> define quotes [\\\"'`]\n\n{{open-comment}}+{{quotes}}+\\s?\n";
+    let (new, fixes) = fixed("regex-assembly/999005.ra", text);
+    assert_eq!(fixes[0].pattern, "(?:/\\*)[\\\"'`]+", "{fixes:?}");
+    assert!(new.ends_with("\n(?:/\\*)[\\\"'`]+\n"), "{new}");
+}
+
 /// SARIF carries each proven fix as a `fixes` object (SARIF 2.1.0 §3.55):
 /// applying its one replacement to the file gives the fixed file.
 #[test]

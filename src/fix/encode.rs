@@ -17,7 +17,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::source::ExtractedPattern;
+use crate::source::{ExtractedPattern, Kind};
 
 /// The raw text for `fixed`, spelled like `pattern` is spelled in `text`,
 /// or `None` when some character has no known spelling.
@@ -58,9 +58,13 @@ fn encode_guessing(text: &str, pattern: &ExtractedPattern, fixed: &str, backslas
             }
         }
     }
+    // A regex-assembly line is regex text with no quoting: any character
+    // but a line break stands for itself (a `{{NAME}}` reference the fix
+    // replaces is written out as its expansion).
+    let unquoted = pattern.kind == Kind::CrsRegexAssembly;
     let mut out = String::with_capacity(fixed.len());
     for c in fixed.chars() {
-        if verbatim.contains(&c) || (plain(c) && !escaped.contains_key(&c)) {
+        if verbatim.contains(&c) || (plain(c) && !escaped.contains_key(&c)) || (unquoted && c != '\n' && c != '\r') {
             out.push(c);
         } else if let Some(e) = escaped.get(&c) {
             out.push_str(e);
