@@ -132,7 +132,7 @@ fn cli_dry_run_prints_the_diff_and_writes_nothing() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("-    pattern: 'x\\s*\\s*y'") && stdout.contains("+    pattern: 'x\\s*y'"), "{stdout}");
-    assert!(stdout.contains("would fix 1 pattern(s) in 1 file(s)"), "{stdout}");
+    assert!(stdout.contains("would fix 1 pattern(s) in 1 file(s), for 1 CL001/CL002 finding(s)"), "{stdout}");
     assert_eq!(std::fs::read_to_string(&path).expect("read"), text);
 }
 
@@ -269,6 +269,14 @@ fn a_blow_up_in_a_regex_assembly_prefix_is_fixed_in_the_prefix() {
         }
         let (new, _) = fixed(name, text);
         assert!(new.starts_with(want), "{name}: {new}");
+        // `cfglint fix` makes the one edit and counts what it fixes.
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir(dir.path().join("regex-assembly")).expect("mkdir");
+        std::fs::write(dir.path().join(name), text).expect("write");
+        let out = bin().current_dir(dir.path()).args(["fix", "--no-config", "--dry-run", name]).output().expect("runs");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let summary = format!("would fix 1 pattern(s) in 1 file(s), for {} CL001/CL002 finding(s)", redos.len());
+        assert!(stdout.contains(&summary), "{stdout}");
     }
 }
 

@@ -29,7 +29,7 @@ pub fn run(args: &FixArgs, out: &mut dyn Write) -> Result<ExitStatus> {
     let opts = &settings.lint;
     let (files, mut errors) = lint::walk(&args.paths, opts);
     let mut diff = String::new();
-    let (mut fixed_patterns, mut fixed_files, mut unfixed) = (0usize, 0usize, 0usize);
+    let (mut fixed_patterns, mut fixed_files, mut fixed_findings, mut unfixed) = (0usize, 0usize, 0usize, 0usize);
     for path in &files {
         let file = match source::load(path, opts.max_file_size) {
             Ok(f) => f,
@@ -77,11 +77,14 @@ pub fn run(args: &FixArgs, out: &mut dyn Write) -> Result<ExitStatus> {
         }
         fixed_patterns += count;
         fixed_files += 1;
+        // One edit may fix several findings (a regex-assembly prefix).
+        fixed_findings += fixes.len();
     }
     let verb = if args.dry_run { "would fix" } else { "fixed" };
     let _ = writeln!(
         diff,
-        "{verb} {fixed_patterns} pattern(s) in {fixed_files} file(s); {unfixed} CL001/CL002 finding(s) have no proven fix"
+        "{verb} {fixed_patterns} pattern(s) in {fixed_files} file(s), for {fixed_findings} CL001/CL002 finding(s); \
+         {unfixed} CL001/CL002 finding(s) have no proven fix"
     );
     write_out(out, &diff)?;
     if errors.is_empty() {
