@@ -385,8 +385,10 @@ pub fn prove_for(
             .iter()
             .find_map(|&(from, before)| prove_first_regular(&original, &oracle, from, before, attack, settings))
     };
+    // Each branch of a top-level alternation on its own (search).
+    let branches = || prove_branches(pattern, &original, target, attack, settings);
     if !target.extended || !possessive::flavor_has_possessive(target.flavor) {
-        return regular().ok_or(why);
+        return regular().or_else(branches).ok_or(why);
     }
     let mut first_why = None;
     let oracle = Oracle::new(pattern, &original, target).ok();
@@ -398,7 +400,7 @@ pub fn prove_for(
             Err(Some(why)) => first_why = Some(why),
         }
     }
-    if let Some(proven) = regular() {
+    if let Some(proven) = regular().or_else(branches) {
         return Ok(proven);
     }
     let why = match first_why {
@@ -425,6 +427,94 @@ pub fn prove_for(
     ));
     let equivalent = if steps.len() > 1 { "dfa+possessive-disjoint" } else { "possessive-disjoint" };
     Ok(Proven { pattern: fixed, states, semantics: target.semantics, steps, equivalent })
+}
+
+/// Most branches of a top-level alternation fixed one by one.
+const MAX_BRANCHES: usize = 32;
+
+/// A searched pattern whose root is an alternation (`a|b`, `(?i)a|b`,
+/// `(?:a|b)`): "some match exists" for it is the "or" of each branch
+/// searched alone, so a search-equivalent rewrite of each branch is one of
+/// the whole. Every branch the ReDoS check does not find linear is proven
+/// on its own (as [`prove_for`] would), the rewrites are put in place, and
+/// the whole is proven again: equivalent (the DFA) and linear. (Branch
+/// rewrites are limited to what the DFA proves, so that the last proof
+/// covers the splice.)
+fn prove_branches(
+    pattern: &str,
+    original: &crate::analysis::ir::Ir,
+    target: &Target,
+    attack: Option<&Attack>,
+    settings: &RedosSettings,
+) -> Option<Proven> {
+    use crate::analysis::ir::NodeKind;
+    if target.semantics != Semantics::Search || target.captures || !matches!(target.context, Context::Alone) {
+        return None;
+    }
+    // The alternation, through flag groups and one non-capturing group.
+    let mut id = original.root;
+    if let NodeKind::Concat(items) = &original.node(id).kind
+        && let [flags @ .., last] = &items[..]
+        && flags.iter().all(|&f| matches!(original.node(f).kind, NodeKind::Empty))
+    {
+        id = *last;
+    }
+    if let NodeKind::Group { child, capture: None } = &original.node(id).kind {
+        id = *child;
+    }
+    let NodeKind::Alt(branches) = &original.node(id).kind else { return None };
+    if branches.len() < 2 || branches.len() > MAX_BRANCHES {
+        return None;
+    }
+    let alt = original.node(id).span;
+    // What stands before the alternation must be inline flags, or flags
+    // and the opening of the group; after it, nothing or the group's `)`.
+    let (head, tail) = (pattern.get(..alt.start)?, pattern.get(alt.end..)?);
+    let flags = top_level_flags(head).concat();
+    let opener = head.strip_prefix(&flags).unwrap_or(head);
+    if !(opener.is_empty() && tail.is_empty()
+        || (opener == "(?:" || (opener.starts_with("(?") && opener.ends_with(':'))) && tail == ")")
+    {
+        return None;
+    }
+    // A branch alone: the flags that apply to it, then its text (a
+    // `(?i:…)` group's flags become `(?i)`).
+    let alone_head = match opener.strip_prefix("(?").and_then(|o| o.strip_suffix(':')) {
+        Some(letters) if !letters.is_empty() => format!("{flags}(?{letters})"),
+        _ => flags,
+    };
+    // Only rewrites the DFA proves, so the whole can be proven again.
+    let regular = Target { extended: false, ..target.clone() };
+    let config = ParseConfig::new(target.flavor).flags(target.flags);
+    let mut fixed = pattern.to_owned();
+    let mut steps = Vec::new();
+    for (k, &branch) in branches.iter().enumerate().rev() {
+        let span = original.node(branch).span;
+        let text = pattern.get(span.start..span.end)?;
+        let alone = format!("{alone_head}{text}");
+        let ir = parse(&alone, &config).ok()?;
+        if is_linear(&alone, &ir, target.flavor, target.flags, target.semantics, None, settings) {
+            continue;
+        }
+        let proven = prove_for(&alone, &regular, None, settings).ok()?;
+        let inner = proven.pattern.strip_prefix(alone_head.as_str())?;
+        fixed.replace_range(span.start..span.end, inner);
+        steps.extend(proven.steps.into_iter().rev().map(|s| format!("branch {}: {s}", k + 1)));
+    }
+    if steps.is_empty() {
+        return None;
+    }
+    steps.reverse();
+    let fir = parse(&fixed, &config).ok()?;
+    if !same_groups(&fir, original) {
+        return None;
+    }
+    let oracle = Oracle::new(pattern, original, target).ok()?;
+    let Equivalence::Equal { states } = oracle.check(&fixed, &fir) else { return None };
+    if !target.is_linear(&fixed, &fir, attack, settings) {
+        return None;
+    }
+    Some(Proven { pattern: fixed, states, semantics: target.semantics, steps, equivalent: "dfa" })
 }
 
 /// True when `rewrite` has the same capture groups as `original`, by
@@ -1131,6 +1221,28 @@ mod tests {
             assert_eq!(got.pattern, want, "{p}: {:?}", got.steps);
             assert_eq!(got.equivalent, "dfa");
         }
+    }
+
+    /// Search is-match of `a|b` is the "or" of the branches searched
+    /// alone: each vulnerable branch is fixed on its own (CRS 942 rules
+    /// assembled from several scans), and the whole is proven again.
+    #[test]
+    fn top_level_alternations_are_fixed_branch_by_branch() {
+        let settings = RedosSettings::default();
+        let dot_all = Flags::from_letters("s");
+        let p = "(?i)select.*?case|from.*?limit|order\\s+by";
+        let got = prove(p, Flavor::Js, dot_all, Semantics::Search, None, &settings).unwrap_or_else(|e| panic!("{e}"));
+        assert!(got.pattern.ends_with("from.*?limit|order\\s+by"), "{}", got.pattern);
+        assert!(got.pattern.starts_with("(?i)^[^Ss]*"), "{}", got.pattern);
+        assert!(got.pattern.contains("select.*?case|^[^f]*"), "{}", got.pattern);
+        assert_eq!(got.steps.len(), 2, "{:?}", got.steps);
+        assert!(got.steps.iter().all(|s| s.starts_with("branch ")), "{:?}", got.steps);
+        assert_eq!(got.equivalent, "dfa");
+        // A group around the alternation is kept.
+        let got = prove("(?:ab.*?c|x)", Flavor::Pcre, dot_all, Semantics::Search, None, &settings).expect("proven");
+        assert!(got.pattern.starts_with("(?:\\A") && got.pattern.ends_with("ab.*?c|x)"), "{}", got.pattern);
+        // Not under full match: the branches do not decide alone.
+        assert!(prove("ab.*?c|x", Flavor::Pcre, dot_all, Semantics::FullMatch, None, &settings).is_err());
     }
 
     /// A prefix rewrite must keep the answers of `PREFIX X` for every `X`,
