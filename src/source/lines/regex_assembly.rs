@@ -216,7 +216,7 @@ struct Block {
 /// Extract the regular lines of a `.ra` file.
 pub(in crate::source) fn extract(file: &SourceFile) -> Extraction {
     let mut out = Extraction { kind: Some(Kind::CrsRegexAssembly), ..Extraction::default() };
-    let parent = file.path.parent().and_then(Path::file_name).map(|n| n.to_string_lossy().to_ascii_lowercase());
+    let parent = folder(file);
     if parent.as_deref() == Some("exclude") {
         return out;
     }
@@ -369,17 +369,11 @@ pub(in crate::source) fn extract(file: &SourceFile) -> Extraction {
 /// Lines inside blocks are concatenated with their neighbours or get
 /// per-word suffixes, so they are not listed.
 pub fn searched_alone(file: &SourceFile) -> Vec<String> {
-    let parent = file.path.parent().and_then(Path::file_name).map(|n| n.to_string_lossy().to_ascii_lowercase());
-    if matches!(parent.as_deref(), Some("include" | "exclude")) {
-        return Vec::new();
-    }
     let mut out = Vec::new();
-    let (mut depth, mut alt) = (0usize, 0usize);
-    for (_, line) in lines_with_offsets(&file.text) {
-        match classify(line.trim_start_matches([' ', '\t'])) {
+    let mut alt = 0usize;
+    for (depth, line) in assembly_lines(file) {
+        match line {
             Line::Prefix(_) | Line::Suffix(_) | Line::SegmentEnd if depth == 0 => return Vec::new(),
-            Line::Open { .. } => depth += 1,
-            Line::Close => depth = depth.saturating_sub(1),
             Line::Regular => {
                 if depth == 0 {
                     out.push(format!("alt[{alt}]"));
@@ -398,25 +392,44 @@ pub fn searched_alone(file: &SourceFile) -> Vec<String> {
 /// (Prefixes inside a block wrap only that block; an include file's
 /// prefix depends on where it is pasted.)
 pub fn top_level_prefixes(file: &SourceFile) -> Vec<String> {
-    let parent = file.path.parent().and_then(Path::file_name).map(|n| n.to_string_lossy().to_ascii_lowercase());
-    if matches!(parent.as_deref(), Some("include" | "exclude")) {
+    let mut out = Vec::new();
+    let mut prefixes = 0usize;
+    for (depth, line) in assembly_lines(file) {
+        if let Line::Prefix(_) = line {
+            if depth == 0 {
+                out.push(format!("prefix[{prefixes}]"));
+            }
+            prefixes += 1;
+        }
+    }
+    out
+}
+
+/// The lowercased name of the folder holding `file` (`include`,
+/// `exclude`, …).
+fn folder(file: &SourceFile) -> Option<String> {
+    file.path.parent().and_then(Path::file_name).map(|n| n.to_string_lossy().to_ascii_lowercase())
+}
+
+/// Every line of a file the assembled rule is built from as it is, with
+/// the number of blocks open before it; nothing for files under
+/// `include/` (pasted
+/// anywhere) and `exclude/` (never run).
+fn assembly_lines(file: &SourceFile) -> Vec<(usize, Line<'_>)> {
+    if matches!(folder(file).as_deref(), Some("include" | "exclude")) {
         return Vec::new();
     }
+    let mut depth = 0usize;
     let mut out = Vec::new();
-    let (mut depth, mut prefixes) = (0usize, 0usize);
     for (_, line) in lines_with_offsets(&file.text) {
-        let line = line.trim_start_matches([' ', '\t']);
-        match classify(line) {
-            Line::Prefix(_) => {
-                if depth == 0 {
-                    out.push(format!("prefix[{prefixes}]"));
-                }
-                prefixes += 1;
-            }
+        let line = classify(line.trim_start_matches([' ', '\t']));
+        let at = depth;
+        match line {
             Line::Open { .. } => depth += 1,
             Line::Close => depth = depth.saturating_sub(1),
             _ => {}
         }
+        out.push((at, line));
     }
     out
 }
