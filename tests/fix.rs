@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use cfglint::fix;
 use cfglint::lint::{self, LintOptions};
-use cfglint::source::SourceFile;
+use cfglint::source::{Flavor, SourceFile};
 
 fn redos_only() -> LintOptions {
     let mut opts = LintOptions::default();
@@ -219,7 +219,8 @@ fn findings_without_a_fix_say_why() {
 /// keeps its exact language, and its `no_fix` says so.
 #[test]
 fn spliced_fragments_say_they_need_their_exact_language() {
-    let file = SourceFile::new("regex-assembly/999001.ra", "##!^ ;\n\n\\W*?\\bdrop\\b\n");
+    // An include file is pasted into rules this file does not know.
+    let file = SourceFile::new("regex-assembly/include/999001.ra", "\\W*?\\bdrop\\b\n");
     let result = lint::lint_source(&file, &redos_only());
     let f = result.findings.iter().find(|f| f.code == "CL002").unwrap_or_else(|| panic!("{:#?}", result.findings));
     assert!(f.fix.is_none(), "{f:#?}");
@@ -229,6 +230,44 @@ fn spliced_fragments_say_they_need_their_exact_language() {
     let file = SourceFile::new("regex-assembly/999002.ra", ";\\W*?\\bdrop\\b\n");
     let result = lint::lint_source(&file, &redos_only());
     assert!(result.findings.iter().any(|f| f.fix.is_some()), "{:#?}", result.findings);
+}
+
+/// A line inside an `##!> assemble` block stands in a branch of the rule
+/// with the block's other segments around it (CRS 942360's shape): it is
+/// analysed as that branch, and fixed in it. The blow-up of the keyword
+/// lines comes from the segment before them: it is reported once, on that
+/// segment's line, and one edit there fixes every branch.
+#[test]
+fn a_line_inside_a_block_is_analysed_and_fixed_as_its_branch() {
+    let name = "regex-assembly/999006.ra";
+    let text = "##!+ i\n##!> assemble\n  ^(?:json\\.)?[\\W\\d]+\\s*?\n  ##!=>\n  create\\s+\\w+\n  delete\\s+\\w+\n  drop\\s+\\w+\n##!<\n";
+    let file = SourceFile::new(name, text);
+    let result = lint::lint_source(&file, &redos_only());
+    let lines: Vec<usize> = result.findings.iter().map(|f| f.line).collect();
+    assert_eq!(lines, [3], "{:#?}", result.findings);
+    let f = &result.findings[0];
+    assert_eq!(
+        f.pattern.as_deref(),
+        Some("(?:^(?:json\\.)?[\\W\\d]+\\s*?)(?:create\\s+\\w+|delete\\s+\\w+|drop\\s+\\w+)")
+    );
+    let fix = f.fix.as_ref().unwrap_or_else(|| panic!("no fix: {:?}", f.no_fix));
+    assert_eq!(fix.pattern, "^(?:json\\.)?[\\W\\d]+");
+    assert!(fix.steps.iter().any(|s| s.starts_with("proven on the branch")), "{:?}", fix.steps);
+    let (new, _) = fixed(name, text);
+    assert!(new.contains("\n  ^(?:json\\.)?[\\W\\d]+\n  ##!=>\n"), "{new}");
+}
+
+/// Read bare, none of these lines blows up on its own the way the rule
+/// does (CRS 934200): the branch `\{\{[^}]*?(?:\*)[^}]*?\}\}` is cubic. The
+/// loops are on the first and last segments' lines, which report it.
+#[test]
+fn a_blow_up_from_other_lines_of_a_block_is_reported_on_those_lines() {
+    let text = "##!> assemble\n  \\{\\{[^}]*?\n  ##!=>\n  \\*\n  __\n  \\(\n  ##!=>\n  [^}]*?\\}\\}\n##!<\n";
+    let file = SourceFile::new("regex-assembly/999007.ra", text);
+    let result = lint::lint_source(&file, &redos_only());
+    let got: Vec<(usize, Option<u32>)> =
+        result.findings.iter().map(|f| (f.line, f.evidence.as_ref().and_then(|e| e.degree))).collect();
+    assert_eq!(got, [(2, Some(3)), (8, Some(3))], "{:#?}", result.findings);
 }
 
 /// The blow-up of a regex-assembly rule is often in its `##!^` prefix,
@@ -396,7 +435,7 @@ out = []
 for pattern, flags, inputs in json.load(sys.stdin):
     f = 0
     for c in flags:
-        f |= {'i': re.I, 'm': re.M, 's': re.S, 'x': re.X}.get(c, 0)
+        f |= {'i': re.I, 'm': re.M, 's': re.S, 'x': re.X, 'a': re.A}.get(c, 0)
     try:
         r = re.compile(pattern, f)
     except Exception:
@@ -418,6 +457,30 @@ json.dump(out, sys.stdout)
     }
     let out = child.wait_with_output().ok()?;
     serde_json::from_slice(&out.stdout).ok()
+}
+
+/// A PCRE pattern in Python's dialect for its end anchors: PCRE's `\z`
+/// (the very end) is Python's `\Z`, and PCRE's `\Z` (the end or before a
+/// final newline) is `(?=\n?\Z)`.
+fn python_dialect(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len());
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('z') => out.push_str("\\Z"),
+            Some('Z') => out.push_str("(?=\\n?\\Z)"),
+            Some(other) => {
+                out.push('\\');
+                out.push(other);
+            }
+            None => out.push('\\'),
+        }
+    }
+    out
 }
 
 fn letters(flags: cfglint::source::Flags) -> String {
@@ -459,16 +522,17 @@ fn corpus_fixes_keep_every_is_match_answer() {
             // An exact-language proof (fragments) is checked whole-input.
             let wrap =
                 |s: &str| if fx.proof.semantics == "full-match" { format!("\\A(?:{s})\\z") } else { s.to_owned() };
-            let (old, new, seeds) = if fx.edits.is_some() {
-                // A fix in a regex-assembly prefix: compare the finding's
-                // branch of the rule as the edited file reads it.
+            let (old, new, seeds) = if fx.edits.is_some() || p.kind == cfglint::source::Kind::CrsRegexAssembly {
+                // A regex-assembly line (or a fix in the file's prefix):
+                // compare the finding's pattern (its branch of the rule)
+                // as the edited file reads it.
                 let text = fix::apply(&file, &[fx], &opts.extract).expect("applies").expect("changes the file");
                 let again = cfglint::source::extract(&SourceFile::new(path.clone(), text.as_str()), &opts.extract);
                 let branch = |ps: &[cfglint::source::ExtractedPattern]| {
                     ps.iter().find(|q| Some(&q.key) == f.key.as_ref()).map(|q| q.pattern.clone()).expect("the branch")
                 };
                 let (old, new) = (branch(&result.extraction.patterns), branch(&again.patterns));
-                (old.clone(), new.clone(), (old, new))
+                (wrap(&old), wrap(&new), (old, new))
             } else {
                 (wrap(&p.pattern), wrap(&fx.pattern), (p.pattern.clone(), fx.pattern.clone()))
             };
@@ -487,8 +551,15 @@ fn corpus_fixes_keep_every_is_match_answer() {
                     assert!(a.is_err(), "PCRE2 accepts `{old}` but not the fix `{new}`: {b:?}");
                 }
             }
-            cases.push((old, letters(p.flags), subjects.clone()));
-            cases.push((new, letters(p.flags), subjects));
+            let py = |s: &str| if p.flavor == Flavor::Python { s.to_owned() } else { python_dialect(s) };
+            // Python reads `\w`, `\d`, `\s`, `\b` and case as Unicode; PCRE,
+            // Java and Onigmo read them as ASCII, and so does `re.ASCII`.
+            let mut flags = letters(p.flags);
+            if matches!(p.flavor, Flavor::Pcre | Flavor::Java | Flavor::Onigmo) {
+                flags.push('a');
+            }
+            cases.push((py(&old), flags.clone(), subjects.clone()));
+            cases.push((py(&new), flags, subjects));
         }
     }
     if let Some(answers) = python_answers(&cases) {

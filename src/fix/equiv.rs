@@ -339,6 +339,90 @@ fn product(da: &dense::DFA<Vec<u32>>, db: &dense::DFA<Vec<u32>>, semantics: Sema
     Equivalence::Equal { states: parent.len() }
 }
 
+/// Where a character leads in a [`CharDfa`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Next {
+    /// Some match has been seen: every continuation is accepted.
+    Accepted,
+    /// Row `n` of the automaton.
+    State(usize),
+}
+
+/// A pattern's sticky ("some match has been seen") automaton read one
+/// character at a time: each row has one transition per character class of
+/// a partition the pattern cannot tell apart inside (see
+/// `automaton::atoms`), and whether the input is accepted when it ends
+/// there.
+#[derive(Debug, Clone)]
+pub struct CharDfa {
+    /// The row reading starts in.
+    pub start: usize,
+    /// One row per state.
+    pub rows: Vec<CharRow>,
+}
+
+/// A row of a [`CharDfa`].
+#[derive(Debug, Clone)]
+pub struct CharRow {
+    /// Where each class's representative character leads.
+    pub next: Vec<Next>,
+    /// The input is accepted when it ends here.
+    pub eoi: bool,
+}
+
+impl Compiled {
+    /// The character-level automaton of a pattern compiled for search or
+    /// anchored-start semantics: the byte DFA walked with one
+    /// representative character per class (`reps`), accepting once a match
+    /// has been seen. `Err` past `max_states` rows, for full-match
+    /// semantics, or where the DFA gives up (a Unicode word boundary before
+    /// a non-ASCII character).
+    pub fn char_dfa(&self, reps: &[char], max_states: usize) -> Result<CharDfa, String> {
+        if self.semantics == Semantics::FullMatch {
+            return Err("full-match semantics".into());
+        }
+        let dfa = &self.dfa;
+        let anchored = if self.semantics == Semantics::Search { Anchored::No } else { Anchored::Yes };
+        let start = dfa
+            .start_state(&start::Config::new().anchored(anchored))
+            .map_err(|_| "no start state (the pattern needs look-behind context)")?;
+        let mut index: HashMap<StateID, usize> = HashMap::from([(start, 0)]);
+        let mut order = vec![start];
+        let mut rows = Vec::new();
+        let mut buf = [0u8; 4];
+        while let Some(&s) = order.get(rows.len()) {
+            let mut next = Vec::with_capacity(reps.len());
+            for &c in reps {
+                let mut side = Side::At(s);
+                for &byte in c.encode_utf8(&mut buf).as_bytes() {
+                    side = step(dfa, side, byte, true);
+                    if let Side::At(t) = side
+                        && dfa.is_quit_state(t)
+                    {
+                        return Err("the DFA gives up on this input (a Unicode word boundary)".into());
+                    }
+                }
+                next.push(match side {
+                    Side::Accepted => Next::Accepted,
+                    Side::At(t) => {
+                        let n = index.len();
+                        let id = *index.entry(t).or_insert(n);
+                        if id == n {
+                            if n >= max_states {
+                                return Err(format!("more than {max_states} states"));
+                            }
+                            order.push(t);
+                        }
+                        Next::State(id)
+                    }
+                });
+            }
+            rows.push(CharRow { next, eoi: accepts(dfa, Side::At(s)) });
+        }
+        Ok(CharDfa { start: 0, rows })
+    }
+}
+
 fn accepts(dfa: &dense::DFA<Vec<u32>>, side: Side) -> bool {
     match side {
         Side::Accepted => true,

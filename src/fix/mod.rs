@@ -28,6 +28,7 @@
 //!
 //! The library never writes files; `cfglint fix` applies the edits.
 
+pub mod automaton;
 pub mod encode;
 pub mod equiv;
 pub mod first;
@@ -195,6 +196,18 @@ pub enum Context {
         /// when it is the line itself.
         around: Option<(String, String)>,
     },
+    /// A regex-assembly line that stands in a larger branch of the rule:
+    /// `{before}(?:{line}){after}`, which ModSecurity searches (the other
+    /// segments of its blocks, and the file's top-level prefix and
+    /// suffix). The rule's is-match is the "or" of its branches, so a
+    /// rewrite of the line that keeps the branch's search answers keeps
+    /// the rule's; the branch is also what must be linear.
+    Branch {
+        /// The branch's text before `(?:line)`.
+        before: String,
+        /// The branch's text after it.
+        after: String,
+    },
 }
 
 /// What the assertions at the end of a prefix can see after it: the end of
@@ -213,8 +226,11 @@ impl Target {
         f: impl FnOnce(&str, &crate::analysis::ir::Ir) -> R,
         refused: R,
     ) -> R {
-        let Context::Prefix { around: Some((before, after)), .. } = &self.context else { return f(pattern, ir) };
-        let text = format!("{before}{pattern}{after}");
+        let text = match &self.context {
+            Context::Prefix { around: Some((before, after)), .. } => format!("{before}{pattern}{after}"),
+            Context::Branch { before, after } => format!("{before}(?:{pattern}){after}"),
+            _ => return f(pattern, ir),
+        };
         match parse(&text, &ParseConfig::new(self.flavor).flags(self.flags)) {
             Ok(ir) => f(&text, &ir),
             Err(_) => refused,
@@ -235,6 +251,16 @@ impl Target {
             |text, ir| is_linear(text, ir, self.flavor, self.flags, self.linear, attack, settings),
             false,
         )
+    }
+
+    /// The DFA of the branch `{before}(?:{text}){after}`, searched.
+    fn compile_branch(&self, text: &str) -> Result<equiv::Compiled, String> {
+        let Context::Branch { before, after } = &self.context else {
+            return Err("not a branch".into());
+        };
+        let branch = format!("{before}(?:{text}){after}");
+        let ir = parse(&branch, &ParseConfig::new(self.flavor).flags(self.flags)).map_err(|e| e.to_string())?;
+        equiv::Compiled::new(&ir, self.flavor, Semantics::Search)
     }
 
     /// The DFA of `{before}{text}{after}(?:follower)\z`, searched.
@@ -268,6 +294,7 @@ impl<'t> Oracle<'t> {
             Context::Prefix { .. } => {
                 FOLLOWERS.iter().map(|f| target.compile_in_rule(text, f)).collect::<Result<Vec<_>, _>>()?
             }
+            Context::Branch { .. } => vec![target.compile_branch(text)?],
         };
         Ok(Oracle { target, sides, flags: top_level_flags(text) })
     }
@@ -277,6 +304,10 @@ impl<'t> Oracle<'t> {
         let t = self.target;
         match &t.context {
             Context::Alone => match equiv::Compiled::new(ir, t.flavor, t.semantics) {
+                Ok(c) => self.sides[0].equivalent(&c, equiv::DEFAULT_STATE_BUDGET),
+                Err(e) => Equivalence::Unknown(e),
+            },
+            Context::Branch { .. } => match t.compile_branch(text) {
                 Ok(c) => self.sides[0].equivalent(&c, equiv::DEFAULT_STATE_BUDGET),
                 Err(e) => Equivalence::Unknown(e),
             },
@@ -341,7 +372,8 @@ pub fn end_of(semantics: Semantics) -> possessive::End {
 
 /// [`prove`] for a [`Target`]: the DFA-proven rewrites first (unless the
 /// consumer reads capture groups), then, for flavors with possessive
-/// quantifiers, the loops the first-set lemma allows made possessive.
+/// quantifiers, the loops the first-set lemma allows made possessive, and
+/// last the pattern spelled from its own minimal DFA.
 pub fn prove_for(
     pattern: &str,
     target: &Target,
@@ -351,6 +383,85 @@ pub fn prove_for(
     if pattern.len() > MAX_PATTERN_LEN {
         return Err(NoFix(format!("patterns over {MAX_PATTERN_LEN} bytes are not searched for a fix")));
     }
+    prove_edits(pattern, target, attack, settings).or_else(|why| {
+        match prove_automaton(pattern, target, attack, settings) {
+            Ok(proven) => Ok(proven),
+            Err(Some(more)) => Err(NoFix(format!("{}; spelled from its DFA: {more}", why.0))),
+            Err(None) => Err(why),
+        }
+    })
+}
+
+/// Longest pattern the automaton rewrite may produce, as a multiple of the
+/// original's length (and at least [`MIN_AUTOMATON_LEN`] bytes): past it,
+/// a proven rewrite is too hard to review to be offered.
+const AUTOMATON_GROWTH: usize = 4;
+
+/// See [`AUTOMATON_GROWTH`].
+const MIN_AUTOMATON_LEN: usize = 256;
+
+/// The automaton rewrite (`automaton.rs`): a searched (or anchored-start)
+/// pattern without capture groups, spelled from its minimal DFA, proven
+/// equivalent by the DFA product and checked linear like any rewrite.
+/// `Err(None)` when it does not apply.
+fn prove_automaton(
+    pattern: &str,
+    target: &Target,
+    attack: Option<&Attack>,
+    settings: &RedosSettings,
+) -> Result<Proven, Option<String>> {
+    if target.captures
+        || !matches!(target.context, Context::Alone)
+        || !matches!(target.semantics, Semantics::Search | Semantics::AnchoredStart)
+    {
+        return Err(None);
+    }
+    let config = ParseConfig::new(target.flavor).flags(target.flags);
+    let original = parse(pattern, &config).map_err(|_| None)?;
+    if original.captures > 0 || equiv::unsupported(&original).is_some() {
+        return Err(None);
+    }
+    let oracle = Oracle::new(pattern, &original, target).map_err(|_| None)?;
+    let limit = (pattern.len() * AUTOMATON_GROWTH).max(MIN_AUTOMATON_LEN);
+    let text = automaton::rewrite(&original, &oracle.sides[0], target.flavor, target.flags, target.semantics, limit)
+        .map_err(|why| {
+            Some(if why.starts_with("the expression grows past") {
+                format!("{why}, over what a reviewer can be asked to read")
+            } else {
+                why
+            })
+        })?;
+    if text.len() > limit {
+        return Err(Some(format!("{} bytes, over the {limit} a reviewer can be asked to read", text.len())));
+    }
+    let ir = parse(&text, &config).map_err(|e| Some(format!("the rewrite does not parse: {e}")))?;
+    if !same_groups(&ir, &original) {
+        return Err(Some("the rewrite moves capture groups".into()));
+    }
+    let states = match oracle.check(&text, &ir) {
+        Equivalence::Equal { states } => states,
+        Equivalence::Differ { .. } => return Err(Some("not equivalent (a bug in the construction)".into())),
+        Equivalence::Unknown(why) => return Err(Some(format!("equivalence undecided ({why})"))),
+    };
+    if !target.is_linear(&text, &ir, attack, settings) {
+        return Err(Some("still super-linear".into()));
+    }
+    Ok(Proven {
+        pattern: text,
+        states,
+        semantics: target.semantics,
+        steps: vec!["spelled from its minimal DFA, anchored at the start: each input is read once".into()],
+        equivalent: "dfa",
+    })
+}
+
+/// The rewrites that edit the pattern's text ([`prove_for`]).
+fn prove_edits(
+    pattern: &str,
+    target: &Target,
+    attack: Option<&Attack>,
+    settings: &RedosSettings,
+) -> Result<Proven, NoFix> {
     let config = ParseConfig::new(target.flavor).flags(target.flags);
     let original = parse(pattern, &config).map_err(|e| NoFix(format!("the pattern does not parse: {e}")))?;
     let refuse = |why: String| -> Result<Proven, Unfinished> { Err((pattern.to_owned(), 0, Vec::new(), NoFix(why))) };
@@ -805,8 +916,39 @@ pub fn for_pattern(
     // rule sees it (below), so that all its findings share one edit.
     let top_prefix = pattern.kind == Kind::CrsRegexAssembly
         && source::lines::regex_assembly::top_level_prefixes(file).contains(&pattern.key);
+    // A line that stands in a larger branch of the rule (a block's other
+    // segments, the file's prefix and suffix) is proven in that branch.
+    let branch = if pattern.kind == Kind::CrsRegexAssembly && !top_prefix {
+        source::lines::regex_assembly::branches(file).remove(&pattern.key).and_then(|b| {
+            let (before, after) = (b.before, b.after);
+            let line = pattern.pattern.strip_prefix(&format!("{before}(?:"))?.strip_suffix(&format!("){after}"))?;
+            Some((line.to_owned(), Context::Branch { before, after }))
+        })
+    } else {
+        None
+    };
     let own = if top_prefix {
         Err(NoFix("a prefix line is proven as the start of every branch of the rule".into()))
+    } else if let Some((line, context)) = branch {
+        let target = Target {
+            semantics: Semantics::Search,
+            linear: Semantics::Search,
+            end: possessive::End::Open,
+            captures: false,
+            extended: false,
+            context,
+            ..target.clone()
+        };
+        prove_for(&line, &target, attack, settings)
+            .map(|mut proven| {
+                proven.steps.push(
+                    "proven on the branch of the assembled rule this line stands for (the segments around it and \
+                     the file's prefix and suffix), searched"
+                        .into(),
+                );
+                proven
+            })
+            .map_err(|e| NoFix(format!("in its branch of the rule: {}", e.0)))
     } else {
         prove_for(&pattern.pattern, &target, attack, settings)
     };
@@ -816,7 +958,7 @@ pub fn for_pattern(
                 "captures: {} reads capture groups; language equivalence does not prove the groups unchanged",
                 pattern.kind.as_str()
             ))
-        } else if semantics == Semantics::FullMatch && pattern.kind.is_fragment() {
+        } else if semantics == Semantics::FullMatch && pattern.kind.is_fragment() && !e.0.starts_with("in its branch") {
             // Say why the proof had to keep the exact language: the usual
             // reason a fragment's search retry cannot be rewritten away.
             NoFix(format!(
@@ -918,10 +1060,10 @@ fn prefix_fix(
     let lines = prefix_lines(file, &extraction).filter(|l| !l.is_empty())?;
     let full: String = lines.iter().map(|l| l.pattern.as_str()).collect();
     let own = lines.iter().position(|l| l.key == pattern.key);
-    // A branch reads `PREFIX(?:line)SUFFIX`; what follows the prefix in it.
+    // A branch reads `PREFIX…(?:line)…SUFFIX`; what follows the prefix in it.
     let rest = match own {
         Some(_) => None,
-        None => Some(pattern.pattern.strip_prefix(full.as_str()).filter(|r| r.starts_with("(?:"))?),
+        None => Some(pattern.pattern.strip_prefix(full.as_str()).filter(|r| !r.is_empty())?),
     };
     let mut why = NoFix("no rewrite of a prefix line is proven".into());
     for (i, line) in lines.iter().enumerate() {
@@ -995,30 +1137,25 @@ pub fn splice_file(text: &str, span: Span, with: &str) -> Option<String> {
 }
 
 /// What each pattern of `before` must read once `edits` (decoded span of a
-/// pattern, its new text) are made: the new text at an edited span; for a
-/// branch `PREFIX(?:line)SUFFIX` of a regex-assembly file whose top-level
-/// prefix is edited, the new prefix; anything else unchanged.
+/// pattern, its new text) are made: the new text at an edited span,
+/// anything else unchanged; in a regex-assembly file, the file assembled
+/// again with the new line texts in the same structure (a line is part of
+/// other lines' branches, a prefix of all of them).
 fn expected(file: &SourceFile, before: &source::Extraction, edits: &[(Span, &str)]) -> Vec<String> {
     let new_text = |p: &ExtractedPattern| edits.iter().find(|(span, _)| *span == decoded_raw_span(p)).map(|e| e.1);
-    let prefix = prefix_lines(file, before).filter(|lines| lines.iter().any(|l| new_text(l).is_some())).map(|lines| {
-        let old: String = lines.iter().map(|l| l.pattern.as_str()).collect();
-        let new: String = lines.iter().map(|l| new_text(l).unwrap_or(&l.pattern)).collect();
-        (old, new)
-    });
-    before
-        .patterns
-        .iter()
-        .map(|b| {
-            let want = new_text(b).unwrap_or(&b.pattern);
-            match &prefix {
-                Some((old, new)) if b.key.starts_with("alt[") => match want.strip_prefix(old.as_str()) {
-                    Some(rest) if rest.starts_with("(?:") => format!("{new}{rest}"),
-                    _ => want.to_owned(),
-                },
-                _ => want.to_owned(),
-            }
-        })
-        .collect()
+    if before.kind == Some(Kind::CrsRegexAssembly) {
+        // A line's text is part of other lines' branches (and a prefix of
+        // every branch): assemble the file again with the new texts.
+        let texts: std::collections::HashMap<String, String> =
+            before.patterns.iter().filter_map(|p| Some((p.key.clone(), new_text(p)?.to_owned()))).collect();
+        let again = source::lines::regex_assembly::extract_with(file, &texts);
+        return before
+            .patterns
+            .iter()
+            .map(|b| again.patterns.iter().find(|a| a.key == b.key).map_or_else(String::new, |a| a.pattern.clone()))
+            .collect();
+    }
+    before.patterns.iter().map(|b| new_text(b).unwrap_or(&b.pattern).to_owned()).collect()
 }
 
 /// Re-extract `edited` (the text of `file` after `edits`) and check that
@@ -1276,6 +1413,26 @@ mod tests {
         // Inline flags at its top level reach the rest of the rule.
         assert!(matches!(check("x(?i)", "x"), Ok(Equivalence::Unknown(_))));
         assert_eq!(top_level_flags("(?i)a(?:(?s)b)[(?x)]\\((?-i)"), ["(?i)", "(?-i)"]);
+    }
+
+    #[test]
+    fn a_scan_no_edit_fixes_is_spelled_from_its_minimal_dfa() {
+        let settings = RedosSettings::default();
+        // CRS 932281: every `{` restarts a scan to the end of the input.
+        let p = "\\{[^\\s\\x0b,:\\}]*,[^\\s\\x0b]*\\}";
+        let got =
+            prove(p, Flavor::Pcre, Flags::NONE, Semantics::Search, None, &settings).unwrap_or_else(|e| panic!("{e}"));
+        assert!(got.pattern.starts_with("\\A(?:[^{]|"), "{}", got.pattern);
+        assert_eq!(got.equivalent, "dfa");
+        assert!(got.steps.iter().any(|s| s.contains("minimal DFA")), "{:?}", got.steps);
+        // With a capture group the automaton would drop it: no fix.
+        let grouped = "\\{([^\\s\\x0b,:\\}]*),[^\\s\\x0b]*\\}";
+        assert!(prove(grouped, Flavor::Pcre, Flags::NONE, Semantics::Search, None, &settings).is_err());
+        // A proven spelling too long to review is not offered, and says so.
+        let words = "\\bjava[a-z\\.]+Exception\\b";
+        let why = prove(words, Flavor::Pcre, Flags::from_letters("i"), Semantics::Search, None, &settings)
+            .expect_err("too long");
+        assert!(why.0.contains("spelled from its DFA") && why.0.contains("reviewer"), "{why}");
     }
 
     #[test]

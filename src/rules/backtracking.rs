@@ -67,6 +67,24 @@ pub(crate) fn severity(cx: &PatternContext<'_>, meta: &RuleMeta, verdict: &Verdi
     if verdict.engine.as_ref().is_some_and(|e| !e.reproduced) { by_class.min(Severity::Warning) } else { by_class }
 }
 
+/// False when the blow-up belongs to another pattern of the file, which
+/// reports it: a CRS regex-assembly line is analysed as its branch of the
+/// assembled rule, and when every loop of the attack lies in other lines
+/// of its blocks, those lines (whose own branches hold this one's text)
+/// carry the finding.
+pub(crate) fn reported_here(cx: &PatternContext<'_>, verdict: &Verdict) -> bool {
+    if cx.pattern.kind != crate::source::Kind::CrsRegexAssembly {
+        return true;
+    }
+    let Some(candidate) = verdict.candidate.as_ref() else { return true };
+    let branches = crate::source::lines::regex_assembly::branches(cx.file);
+    let Some(branch) = branches.get(&cx.pattern.key) else { return true };
+    let line_len = cx.pattern.pattern.len().saturating_sub(branch.before.len() + branch.after.len() + 4);
+    let blamed = branch.blamed(line_len);
+    candidate.loops.is_empty()
+        || candidate.loops.iter().any(|l| blamed.iter().any(|r| l.start < r.end && r.start < l.end.max(l.start + 1)))
+}
+
 /// Build the finding for a confirmed verdict.
 pub(crate) fn finding(cx: &PatternContext<'_>, meta: &RuleMeta, verdict: &Verdict) -> Finding {
     let candidate = verdict.candidate.as_ref().expect("a confirmed verdict has a candidate");

@@ -14,7 +14,10 @@ impl Rule for ExponentialBacktracking {
 
     fn check(&self, cx: &PatternContext<'_>, out: &mut Vec<Finding>) {
         let Some(verdict) = cx.verdict() else { return };
-        if verdict.confirmed && verdict.complexity == Complexity::Exponential {
+        if verdict.confirmed
+            && verdict.complexity == Complexity::Exponential
+            && backtracking::reported_here(cx, verdict)
+        {
             out.push(backtracking::finding(cx, self.meta(), verdict));
         }
     }

@@ -15,7 +15,10 @@ impl Rule for PolynomialBacktracking {
 
     fn check(&self, cx: &PatternContext<'_>, out: &mut Vec<Finding>) {
         let Some(verdict) = cx.verdict() else { return };
-        if !(verdict.confirmed && verdict.complexity == Complexity::Polynomial) {
+        if !(verdict.confirmed
+            && verdict.complexity == Complexity::Polynomial
+            && backtracking::reported_here(cx, verdict))
+        {
             return;
         }
         // The severity (by degree, and the PCRE2 replay) is decided in
