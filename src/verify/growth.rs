@@ -212,7 +212,7 @@ pub fn measure(program: &Program, attack: &Attack, config: &GrowthConfig) -> Gro
             input.extend_from_slice(&pump);
         }
         input.extend_from_slice(&suffix);
-        let r = program.run_with(&mut cache, &input, budget);
+        let r = program.run_periodic(&mut cache, &input, budget, pump.len());
         (r.steps, r.outcome != Outcome::Budget)
     };
     measure_with(&mut run, n_max, lengths, config)

@@ -236,7 +236,7 @@ fn bounded_cost(
     for len in [BOUNDED_INPUT / 16, BOUNDED_INPUT / 4, BOUNDED_INPUT] {
         let n = len.saturating_sub(fixed) / pump;
         let input: Vec<char> = attack.build(n).chars().collect();
-        let r = program.run_with(&mut cache, &input, BOUNDED_RUN_STEPS);
+        let r = program.run_periodic(&mut cache, &input, BOUNDED_RUN_STEPS, pump);
         steps.push((n as u64, r.steps));
         chars = input.len() as u64;
         // Past a bound or two the cost per character stays put: when it is

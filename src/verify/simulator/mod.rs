@@ -426,6 +426,108 @@ mod tests {
         }
     }
 
+    /// Counting a failed attempt from the one a period back
+    /// ([`Program::run_periodic`]) gives exactly the steps and outcome of
+    /// running every attempt, whatever reads the pattern makes: look-behind,
+    /// backreferences, word boundaries, anchors, bounded and unbounded loops.
+    mod periodic {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn pattern() -> impl Strategy<Value = String> {
+            let atom = proptest::sample::select(
+                &[
+                    "a",
+                    "b",
+                    ".",
+                    "[ab]",
+                    "[^a]",
+                    "(a)",
+                    "(?:a|b)",
+                    "x",
+                    "\\b",
+                    "$",
+                    "^",
+                    "\\A",
+                    "(?<=a)",
+                    "(?<!b)",
+                    "(?<=ab|b)",
+                    "\\1",
+                    "(?=ba)",
+                    "(?!a)",
+                ][..],
+            );
+            let quant = proptest::sample::select(&["", "*", "+", "*?", "?", "{0,5}", "{2,30}", "{0,40}?", "++"][..]);
+            proptest::collection::vec((atom, quant), 1..7)
+                .prop_map(|v| v.into_iter().flat_map(|(a, q)| [a, q]).collect::<String>())
+        }
+
+        #[test]
+        fn a_bounded_search_counts_most_attempts_from_the_last_period() {
+            // `.{0,200}(Teams)/` on `T` × 4000: the same steps as a plain run.
+            let p = program(".{0,20}(Teams)/", Flavor::Pcre, Semantics::Search);
+            let chars: Vec<char> = format!("x{}Teams", "Tab".repeat(400)).chars().collect();
+            let mut cache = p.create_cache();
+            let plain = p.run_with(&mut cache, &chars, u64::MAX);
+            assert_eq!(p.run_periodic(&mut cache, &chars, u64::MAX, 3), plain);
+            assert!(plain.steps > 10_000, "{plain:?}");
+            // A budget stops both at the same step.
+            let budget = plain.steps / 2;
+            assert_eq!(p.run_periodic(&mut cache, &chars, budget, 3), p.run_with(&mut cache, &chars, budget));
+        }
+
+        #[test]
+        fn a_backreference_depends_on_every_character_it_compares() {
+            // At 16, `\\1` compares "ax" with "ab" and fails at 19, past
+            // the highest position the attempt held; at 20 it matches.
+            let p = program("(ab)\\1", Flavor::Pcre, Semantics::Search);
+            let chars: Vec<char> = format!("{}ababzzz", "abax".repeat(5)).chars().collect();
+            let mut cache = p.create_cache();
+            let plain = p.run_with(&mut cache, &chars, u64::MAX);
+            assert_eq!(plain.outcome, Outcome::Match { start: 20, end: 24 });
+            assert_eq!(p.run_periodic(&mut cache, &chars, u64::MAX, 4), plain);
+        }
+
+        #[test]
+        fn a_look_behind_depends_on_how_far_back_it_reaches() {
+            // At 3 the look-behind reads "xba" and fails; at 5 it reads "aba"
+            // and matches, though 3..6 and 5..8 agree.
+            let p = program("(?<=a..)b", Flavor::Pcre, Semantics::Search);
+            let chars: Vec<char> = "xbababababab".chars().collect();
+            let mut cache = p.create_cache();
+            let plain = p.run_with(&mut cache, &chars, u64::MAX);
+            assert_eq!(plain.outcome, Outcome::Match { start: 5, end: 6 });
+            assert_eq!(p.run_periodic(&mut cache, &chars, u64::MAX, 2), plain);
+        }
+
+        proptest! {
+            #[test]
+            fn same_result_as_running_every_attempt(
+                pattern in pattern(),
+                prefix in "[ab\\n]{0,3}",
+                pump in "[abx \\n]{1,4}",
+                n in 0usize..40,
+                suffix in "[abx]{0,3}",
+                budget in proptest::sample::select(&[50u64, 700, 5_000, 1_000_000][..]),
+                flavor in proptest::sample::select(&[Flavor::Pcre, Flavor::Js, Flavor::Python, Flavor::Java][..]),
+            ) {
+                let Ok(ir) = parse(&pattern, &ParseConfig::new(flavor)) else { return Ok(()) };
+                let Ok(p) = Program::compile(&ir, &SimOptions::new(flavor, Semantics::Search)) else { return Ok(()) };
+                let input = format!("{prefix}{}{suffix}", pump.repeat(n));
+                let chars: Vec<char> = input.chars().collect();
+                let mut cache = p.create_cache();
+                let plain = p.run_with(&mut cache, &chars, budget);
+                for period in [pump.chars().count(), 1, 2] {
+                    prop_assert_eq!(
+                        p.run_periodic(&mut cache, &chars, budget, period),
+                        plain,
+                        "{} on {:?}, period {}, budget {}", pattern, input, period, budget
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn budgets_stop_runs() {
         let p = program("^(a+)+$", Flavor::Pcre, Semantics::Search);

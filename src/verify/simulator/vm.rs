@@ -24,6 +24,25 @@ enum Frame {
 pub struct Cache {
     stack: Vec<Frame>,
     slots: Vec<u32>,
+    /// For [`Program::run_periodic`]: `agree[k]` is the first index `j >= k`
+    /// with `input[j] != input[j - period]` (or the input's length).
+    agree: Vec<u32>,
+    /// For [`Program::run_periodic`]: the failed attempt one period back,
+    /// indexed by start position modulo the period.
+    seen: Vec<Option<Seen>>,
+}
+
+/// A failed attempt and the part of the input it depended on.
+#[derive(Debug, Clone, Copy)]
+struct Seen {
+    /// Its start position.
+    start: u32,
+    /// The lowest position it held (`start`, or less inside a look-behind).
+    lo: u32,
+    /// The highest position it held (or compared a backreference up to).
+    hi: u32,
+    /// Its steps.
+    steps: u64,
 }
 
 impl Cache {
@@ -36,7 +55,7 @@ impl Cache {
 impl Program {
     /// A scratch space sized for this program.
     pub fn create_cache(&self) -> Cache {
-        Cache { stack: Vec::new(), slots: vec![NONE; self.nslots] }
+        Cache { slots: vec![NONE; self.nslots], ..Cache::default() }
     }
 
     /// Run on `input` with a budget of `max_steps` instructions.
@@ -46,13 +65,60 @@ impl Program {
 
     /// Run on `input` reusing `cache` (which may come from any program).
     pub fn run_with(&self, cache: &mut Cache, input: &[char], max_steps: u64) -> SimResult {
+        self.run_periodic(cache, input, max_steps, 0)
+    }
+
+    /// [`Program::run_with`] on an input that repeats with `period`
+    /// characters over long stretches (an attack `prefix + pump×n +
+    /// suffix`, with the pump's length): the same result, steps included,
+    /// in less time. `0` is no period.
+    ///
+    /// A search tries an attempt at every start position. An attempt that
+    /// fails is a function of the characters it read, and it reads only
+    /// between the lowest and the highest position it held (one character
+    /// before, for `\b` and `^`); its comparisons of positions with each
+    /// other do not change when every position moves by `period`. So when
+    /// the attempt one period back failed without coming within three
+    /// characters of the end or reaching the start, and the input agrees
+    /// with itself shifted by `period` over that window moved forward, the
+    /// attempt here fails too, in the same number of steps: they are
+    /// counted without running it. Only when they fit in the budget, so a
+    /// run stops at the same step as it would have. Attempts that scan to
+    /// the end of the input (unbounded loops) are always run.
+    pub fn run_periodic(&self, cache: &mut Cache, input: &[char], max_steps: u64, period: usize) -> SimResult {
         if input.len() >= NONE as usize - 1 {
             return SimResult { steps: 0, outcome: Outcome::Budget };
         }
         cache.slots.resize(self.nslots, NONE);
         let last_start = if self.semantics == Semantics::Search { input.len() as u32 } else { 0 };
+        let len = input.len() as u32;
+        // Periodicity pays only for searches over inputs of several periods.
+        let period = if last_start > 0 && period > 0 && 4 * period < input.len() { period as u32 } else { 0 };
+        if period > 0 {
+            let agree = &mut cache.agree;
+            agree.clear();
+            agree.resize(input.len() + 1, len);
+            for k in (period as usize..input.len()).rev() {
+                agree[k] = if input[k] == input[k - period as usize] { agree[k + 1] } else { k as u32 };
+            }
+            cache.seen.clear();
+            cache.seen.resize(period as usize, None);
+        }
         let mut steps = 0u64;
         for start in 0..=last_start {
+            if period > 0
+                && let Some(back) = cache.seen[(start % period) as usize]
+                && back.start + period == start
+                && back.hi + period + 3 <= len
+                && back.lo >= 1
+                && cache.agree[(back.lo - 1 + period) as usize] > back.hi + period
+                && steps + back.steps <= max_steps
+            {
+                steps += back.steps;
+                cache.seen[(start % period) as usize] =
+                    Some(Seen { start, lo: back.lo + period, hi: back.hi + period, steps: back.steps });
+                continue;
+            }
             if let Some((saves, first)) = self.lead
                 && !input.get(start as usize).is_some_and(|&c| self.one_char(first, c))
             {
@@ -64,11 +130,16 @@ impl Program {
                 }
                 continue;
             }
+            let before = steps;
             match self.attempt(cache, input, start, &mut steps, max_steps) {
                 Attempt::Match(end) => {
                     return SimResult { steps, outcome: Outcome::Match { start: start as usize, end: end as usize } };
                 }
-                Attempt::NoMatch => {}
+                Attempt::NoMatch { lo, hi } => {
+                    if period > 0 {
+                        cache.seen[(start % period) as usize] = Some(Seen { start, lo, hi, steps: steps - before });
+                    }
+                }
                 Attempt::Budget => return SimResult { steps, outcome: Outcome::Budget },
             }
         }
@@ -128,12 +199,18 @@ impl Program {
     /// attempts.
     fn attempt(&self, cache: &mut Cache, input: &[char], start: u32, steps_total: &mut u64, max_steps: u64) -> Attempt {
         let insts = &self.insts[..];
-        let Cache { stack, slots } = cache;
+        let Cache { stack, slots, .. } = cache;
         stack.clear();
         slots.fill(NONE);
         let len = input.len() as u32;
         let mut pc = 0usize;
         let mut pos = start;
+        // The lowest and highest positions held (see `run_periodic`): the
+        // highest is taken wherever `pos` moves back (a failure, the end of
+        // a look-around); a look-behind lowers the lowest, or sets it to 0
+        // when its reach is unbounded or crosses the start of the input.
+        let mut held_lo = start;
+        let mut held_hi = start;
         let mut steps = *steps_total;
         // Every instruction, fused ones for each they stand for, first
         // checks the budget and the backtrack stack (which only grows by
@@ -229,6 +306,14 @@ impl Program {
                 Inst::MarkStart(g) => {
                     let grp = self.groups[g as usize];
                     if grp.behind {
+                        // Where it reaches back to, which decides every
+                        // comparison below unless it is 0 or unbounded.
+                        held_hi = held_hi.max(pos);
+                        held_lo = if grp.max_width == NONE || pos <= grp.max_width {
+                            0
+                        } else {
+                            held_lo.min(pos - grp.max_width)
+                        };
                         // Candidate starts: pos - min_width down to
                         // pos - max_width, shortest first.
                         if grp.min_width > pos {
@@ -290,6 +375,7 @@ impl Program {
                         }
                         stack.truncate(w);
                         if grp.look {
+                            held_hi = held_hi.max(pos);
                             pos = entry;
                         }
                         pc += 1;
@@ -355,6 +441,7 @@ impl Program {
                     } else {
                         let n = (end - begin) as usize;
                         let at = pos as usize;
+                        held_hi = held_hi.max(pos.saturating_add(n as u32));
                         let avail = input.len() - at;
                         let mut same = 0;
                         let want = &input[begin as usize..end as usize];
@@ -494,10 +581,11 @@ impl Program {
             if ok {
                 continue;
             }
+            held_hi = held_hi.max(pos);
             // Backtrack: unwind to the most recent choice.
             loop {
                 match stack.pop() {
-                    None => break 'run Attempt::NoMatch,
+                    None => break 'run Attempt::NoMatch { lo: held_lo, hi: held_hi },
                     Some(Frame::Choice { pc: p, pos: q }) => {
                         pc = p as usize;
                         pos = q;
@@ -557,7 +645,11 @@ impl Program {
 /// Result of one anchored attempt.
 enum Attempt {
     Match(u32),
-    NoMatch,
+    /// Failed; the lowest and highest positions it held.
+    NoMatch {
+        lo: u32,
+        hi: u32,
+    },
     Budget,
 }
 
