@@ -487,6 +487,9 @@ pub struct Witnesser<'n> {
     rarity: Vec<(u32, u32)>,
     /// Whether some edge or accept is guarded by `\b` or `\B`.
     word_guards: bool,
+    /// Whether some edge or accept is guarded by a line start (`^` in
+    /// multi-line mode, always in Onigmo).
+    line_guards: bool,
 }
 
 impl<'n> Witnesser<'n> {
@@ -504,7 +507,8 @@ impl<'n> Witnesser<'n> {
             suffixes: HashMap::new(),
             work: Cell::new(limits.max_work),
             rarity: rarity(nfa),
-            word_guards: word_guards(nfa),
+            word_guards: guarded_by(nfa, bits::WORD_B | bits::NOT_WORD_B),
+            line_guards: guarded_by(nfa, bits::START_LINE),
         }
     }
 
@@ -607,6 +611,31 @@ impl<'n> Witnesser<'n> {
         if self.word_guards {
             for p in self.flip_last(&base_pump, pump.last()) {
                 variants.push((base_pre.clone(), p));
+            }
+        }
+        // Where a multi-line `^` guards the restart, the engine starts
+        // again only after a line terminator: end each copy of the pump
+        // (and the prefix) with one (`(?m)^<[^ ]* x` on `<\n` × n).
+        if self.line_guards {
+            // The pump's sets come from loops whose labels ignore guards,
+            // so the last one may lack a line terminator the loops do
+            // take (`(?m)^<[^ ]* x.*$` pumps `[^\n ]`): then try `\n`
+            // anyway; the concrete checks below reject what does not pump.
+            let lt = &self.nfa.line_terminators;
+            let ends_line = |word: &[char], set: Option<&CharSet>| -> Option<Vec<char>> {
+                let own = picker.choices(&set?.intersect(lt), 1).first().copied();
+                let c = own.or_else(|| if lt.contains('\n') { Some('\n') } else { lt.representative() })?;
+                let mut w = word.to_vec();
+                *w.last_mut()? = c;
+                Some(w)
+            };
+            let pump_nl = ends_line(&base_pump, pump.last());
+            let pre_nl = ends_line(&base_pre, prefix.last());
+            if let Some(p) = &pump_nl {
+                variants.push((base_pre.clone(), p.clone()));
+            }
+            if let Some(pre) = &pre_nl {
+                variants.push((pre.clone(), pump_nl.clone().unwrap_or_else(|| base_pump.clone())));
             }
         }
         for (i, cs) in pump_choices.iter().enumerate() {
@@ -744,12 +773,11 @@ fn rarity(nfa: &Nfa) -> Vec<(u32, u32)> {
     out
 }
 
-/// Whether some edge or accept of the NFA is guarded by a word boundary.
-fn word_guards(nfa: &Nfa) -> bool {
-    let word = bits::WORD_B | bits::NOT_WORD_B;
+/// Whether some edge or accept of the NFA is guarded by one of `bits`.
+fn guarded_by(nfa: &Nfa, bits: u16) -> bool {
     nfa.states.iter().flat_map(|st| &st.entries).any(|e| match e {
-        Entry::Edge(e) => e.guard.asserts & word != 0,
-        Entry::Accept(g) => g.asserts & word != 0,
+        Entry::Edge(e) => e.guard.asserts & bits != 0,
+        Entry::Accept(g) => g.asserts & bits != 0,
     })
 }
 
