@@ -166,6 +166,10 @@ struct Parser<'a> {
     nest_limit: usize,
     /// JS `u`/`v` flag: strict escapes.
     js_unicode: bool,
+    /// Onigmo (Ruby syntax): read as PCRE, except for the escapes Ruby
+    /// spells its own way (`\h` is a hex digit, `\v` a vertical tab,
+    /// `\uHHHH` a code point).
+    onigmo: bool,
     nodes: Vec<Node>,
     captures: u32,
     names: Vec<(String, u32)>,
@@ -208,7 +212,8 @@ impl<'a> Parser<'a> {
         Parser {
             pattern,
             pos: 0,
-            flavor: config.flavor,
+            flavor: config.flavor.model(),
+            onigmo: config.flavor == Flavor::Onigmo,
             state: State {
                 case_insensitive: f.case_insensitive,
                 multi_line: f.multi_line,
@@ -795,7 +800,11 @@ impl<'a> Parser<'a> {
         if self.peek() == Some('?') {
             self.pos += 1;
             greed = Greed::Lazy;
-        } else if self.peek() == Some('+') && self.flavor != Flavor::Js {
+        } else if self.peek() == Some('+')
+            && self.flavor != Flavor::Js
+            // Onigmo's Ruby syntax reads `{n,m}+` as a loop of the loop.
+            && !(self.onigmo && self.pattern[q.start..].starts_with('{'))
+        {
             self.pos += 1;
             greed = Greed::Possessive;
             self.feature(FeatureKind::PossessiveQuantifier, q.start, self.pos);
@@ -823,7 +832,28 @@ impl<'a> Parser<'a> {
                 // suffixes handled above). PCRE accepts `a{2}{3}`.
                 let counted_both =
                     self.pattern[r.op_span.range()].starts_with('{') && self.pattern[op_span.range()].starts_with('{');
-                if !(counted_both && self.flavor == Flavor::Pcre) {
+                // Onigmo (Ruby syntax) takes a quantifier of a quantifier
+                // and reduces the greedy `?`/`*`/`+` pairs to one loop
+                // (`.?*` is `.*`, grok SHOREWALL); others nest.
+                if self.onigmo {
+                    let plain = |min: u32, max: Option<u32>| min <= 1 && matches!(max, None | Some(1));
+                    if r.greed == Greed::Greedy && greed == Greed::Greedy && plain(r.min, r.max) && plain(q.min, q.max)
+                    {
+                        let (min, max) =
+                            (r.min * q.min, if r.max.is_none() || q.max.is_none() { None } else { Some(1) });
+                        let (child, inner) = (r.child, r.op_span);
+                        let span = self.nodes[target.index()].span;
+                        self.nodes[target.index()].kind = NodeKind::Repeat(Repeat {
+                            child,
+                            min,
+                            max,
+                            greed,
+                            op_span: PatternSpan::new(inner.start, self.pos),
+                        });
+                        self.nodes[target.index()].span = PatternSpan::new(span.start, self.pos);
+                        return Ok(());
+                    }
+                } else if !(counted_both && self.flavor == Flavor::Pcre) {
                     return Err(syntax("quantifier follows another quantifier (nothing to repeat)", q.start, self.pos));
                 }
             }
@@ -1229,6 +1259,9 @@ impl<'a> Parser<'a> {
             'W' => self.perl_class('w').complement(),
             's' => self.perl_class('s'),
             'S' => self.perl_class('s').complement(),
+            'h' if self.onigmo => hex_digits(),
+            'H' if self.onigmo => hex_digits().complement(),
+            'v' if self.onigmo => one(0x0B),
             'h' if matches!(flavor, Flavor::Pcre | Flavor::Java) => {
                 self.feature(FeatureKind::PcreEscape, start, self.pos);
                 horizontal_space()
@@ -1286,7 +1319,9 @@ impl<'a> Parser<'a> {
                 one(u32::from_str_radix(&body, 8).map_err(|_| syntax("invalid octal escape", start, self.pos))?)
             }
             'x' => one(self.hex_escape(start)?),
-            'u' if matches!(flavor, Flavor::Js | Flavor::Python | Flavor::Java) => one(self.unicode_escape(start)?),
+            'u' if self.onigmo || matches!(flavor, Flavor::Js | Flavor::Python | Flavor::Java) => {
+                one(self.unicode_escape(start)?)
+            }
             'U' if flavor == Flavor::Python => {
                 let v = self.fixed_hex(start, 8)?;
                 one(v)
@@ -1575,6 +1610,11 @@ fn java_property(name: &str) -> Option<CharSet> {
     posix_class(posix)
 }
 
+/// Onigmo's `\h`: `[0-9A-Fa-f]`.
+fn hex_digits() -> CharSet {
+    CharSet::from_ranges([('0' as u32, '9' as u32), ('A' as u32, 'F' as u32), ('a' as u32, 'f' as u32)])
+}
+
 fn horizontal_space() -> CharSet {
     CharSet::from_ranges([
         (0x09, 0x09),
@@ -1796,6 +1836,44 @@ mod tests {
         let NodeKind::Repeat(r) = root(&ir) else { panic!() };
         let NodeKind::Set(s) = &ir.node(r.child).kind else { panic!() };
         assert!(s.contains('A') && !s.contains('a'));
+    }
+
+    /// Fluent Bit and grok (Joni) compile with Onigmo's Ruby syntax, which
+    /// reads `\uHHHH` (Fluent Bit's `mult_1` parser writes `#` as
+    /// `\u0023`) and has `\h` for a hex digit (grok's `RUUID \h{32}`).
+    #[test]
+    fn onigmo_reads_its_own_escapes() {
+        let ir = p(r"\h{32}", Flavor::Onigmo);
+        let NodeKind::Repeat(r) = root(&ir) else { panic!() };
+        let NodeKind::Set(s) = &ir.node(r.child).kind else { panic!() };
+        assert!(s.contains('f') && s.contains('9') && !s.contains(' ') && !s.contains('g'));
+        let ir = p(r"\h", Flavor::Pcre);
+        assert!(matches!(root(&ir), NodeKind::Set(s) if s.contains(' ') && !s.contains('f')));
+        // A quantifier of a quantifier: `.?*` is `.*` (grok SHOREWALL),
+        // `{1,3}+` a loop of a loop, not possessive.
+        let ir = p(".?*", Flavor::Onigmo);
+        assert!(matches!(root(&ir), NodeKind::Repeat(r) if (r.min, r.max, r.greed) == (0, None, Greed::Greedy)));
+        assert!(matches!(
+            ir.node(match root(&ir) {
+                NodeKind::Repeat(r) => r.child,
+                _ => unreachable!(),
+            })
+            .kind,
+            NodeKind::Set(_)
+        ));
+        let ir = p("a{1,3}+", Flavor::Onigmo);
+        let NodeKind::Repeat(outer) = root(&ir) else { panic!() };
+        assert_eq!((outer.min, outer.max, outer.greed), (1, None, Greed::Greedy));
+        assert!(matches!(&ir.node(outer.child).kind, NodeKind::Repeat(r) if (r.min, r.max) == (1, Some(3))));
+        assert!(parse(".?*", &ParseConfig::new(Flavor::Pcre)).is_err());
+        assert!(matches!(root(&p("a{1,3}+", Flavor::Pcre)), NodeKind::Repeat(r) if r.greed == Greed::Possessive));
+        let ir = p(r"[^\u0023]+\u0023", Flavor::Onigmo);
+        let NodeKind::Concat(items) = root(&ir) else { panic!("{:?}", root(&ir)) };
+        let NodeKind::Repeat(r) = &ir.node(items[0]).kind else { panic!() };
+        let NodeKind::Set(s) = &ir.node(r.child).kind else { panic!() };
+        assert!(!s.contains('#') && s.contains('a'));
+        assert!(matches!(&ir.node(items[1]).kind, NodeKind::Set(s) if s.contains('#') && !s.contains('a')));
+        assert!(parse(r"\u00", &ParseConfig::new(Flavor::Onigmo)).is_err());
     }
 
     #[test]

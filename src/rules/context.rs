@@ -259,7 +259,7 @@ impl<'a> PatternContext<'a> {
     pub fn ir(&self) -> &Result<Ir, ParseError> {
         self.ir.get_or_init(|| {
             let flavor = self.pattern.flavor;
-            let mut config = ParseConfig::new(flavor.model()).flags(flavor.engine_flags(self.pattern.flags));
+            let mut config = ParseConfig::new(flavor).flags(flavor.engine_flags(self.pattern.flags));
             if let Some(max) = self.settings.max_pattern_len {
                 config.max_len = max;
             }

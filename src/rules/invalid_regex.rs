@@ -57,19 +57,21 @@ impl Rule for InvalidRegex {
 /// The first syntax error of the pattern for its flavor, if any.
 fn syntax_error(cx: &PatternContext<'_>) -> Option<ParseError> {
     let pattern = &cx.pattern.pattern;
-    match cx.pattern.flavor.model() {
+    match cx.pattern.flavor {
         Flavor::Rust => validate_rust(pattern, cx.pattern.flags).err(),
         Flavor::Re2 => match cx.ir() {
             Err(e) => (e.kind == ParseErrorKind::Syntax).then(|| e.clone()),
             Ok(ir) => re2_repeat_limit(ir, pattern).or_else(|| regex_syntax_agrees(pattern, cx.pattern.flags)),
         },
-        Flavor::Pcre | Flavor::Onigmo => match cx.ir() {
+        Flavor::Pcre => match cx.ir() {
             Err(e) if e.kind == ParseErrorKind::Syntax => Some(e.clone()),
             // Beyond our parser's limits: only PCRE2 can say it is invalid.
             Err(_) => pcre2_rejects(pattern, cx.pattern.flags),
             Ok(ir) => pcre_count_limit(ir, pattern).or_else(|| pcre2_rejects(pattern, cx.pattern.flags)),
         },
-        Flavor::Js | Flavor::Python | Flavor::Java => match cx.ir() {
+        // PCRE2 is no judge of Ruby syntax (`\uHHHH`, `\h`): our parser,
+        // which reads Onigmo's escapes, is the only one.
+        Flavor::Js | Flavor::Python | Flavor::Java | Flavor::Onigmo => match cx.ir() {
             Err(e) if e.kind == ParseErrorKind::Syntax => Some(e.clone()),
             _ => None,
         },

@@ -21,11 +21,12 @@ use crate::verify::simulator::{Program, SimOptions};
 pub fn run(args: &DebugArgs, out: &mut dyn Write) -> Result<ExitStatus> {
     let settings = settings::resolve(&args.common())?;
     let engine = settings.flavor.unwrap_or(Flavor::Pcre);
-    // Onigmo is analysed as PCRE with line anchors (`Flavor::model`).
+    // Onigmo is parsed with its own escapes, then analysed as PCRE with line
+    // anchors (`Flavor::model`).
     let (flavor, flags) = (engine.model(), engine.engine_flags(Flags::from_letters(&args.flags)));
     let mut s = String::new();
     match args.what {
-        DebugWhat::Ir => match parse(&args.pattern, &ParseConfig::new(flavor).flags(flags)) {
+        DebugWhat::Ir => match parse(&args.pattern, &ParseConfig::new(engine).flags(flags)) {
             Ok(ir) => {
                 for (i, node) in ir.nodes.iter().enumerate() {
                     let text = args.pattern.get(node.span.range()).unwrap_or("");
@@ -51,7 +52,7 @@ pub fn run(args: &DebugArgs, out: &mut dyn Write) -> Result<ExitStatus> {
         },
         DebugWhat::Nfa | DebugWhat::Witness => {
             let semantics = super::regex::parse_semantics(&args.semantics)?;
-            let ir = match parse(&args.pattern, &ParseConfig::new(flavor).flags(flags)) {
+            let ir = match parse(&args.pattern, &ParseConfig::new(engine).flags(flags)) {
                 Ok(ir) => ir,
                 Err(e) => {
                     let _ = writeln!(s, "parse error at {}..{}: {}", e.span.start, e.span.end, e.message);

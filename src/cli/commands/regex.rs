@@ -51,7 +51,7 @@ pub fn run(args: &RegexArgs, out: &mut dyn Write) -> Result<ExitStatus> {
     // costs well under a millisecond for linear patterns.)
     // Guarded like the rules: a panic here is already a CL009 finding.
     let verdict =
-        parse(&args.pattern, &ParseConfig::new(flavor.model()).flags(flavor.engine_flags(flags))).ok().and_then(|ir| {
+        parse(&args.pattern, &ParseConfig::new(flavor).flags(flavor.engine_flags(flags))).ok().and_then(|ir| {
             lint::guard::catch(|| {
                 rules::verdict(&args.pattern, &ir, flavor, flags, semantics, &settings.lint.rules.redos)
             })
