@@ -462,42 +462,40 @@ mod tests {
                 .prop_map(|v| v.into_iter().flat_map(|(a, q)| [a, q]).collect::<String>())
         }
 
+        /// `pattern` searched over `input` both ways: the results agree,
+        /// and the plain one is returned.
+        fn agrees(pattern: &str, input: &str, period: usize, budget: u64) -> SimResult {
+            let p = program(pattern, Flavor::Pcre, Semantics::Search);
+            let chars: Vec<char> = input.chars().collect();
+            let mut cache = p.create_cache();
+            let plain = p.run_with(&mut cache, &chars, budget);
+            assert_eq!(p.run_periodic(&mut cache, &chars, budget, period), plain, "{pattern} on {input:?}");
+            plain
+        }
+
         #[test]
         fn a_bounded_search_counts_most_attempts_from_the_last_period() {
-            // `.{0,200}(Teams)/` on `T` × 4000: the same steps as a plain run.
-            let p = program(".{0,20}(Teams)/", Flavor::Pcre, Semantics::Search);
-            let chars: Vec<char> = format!("x{}Teams", "Tab".repeat(400)).chars().collect();
-            let mut cache = p.create_cache();
-            let plain = p.run_with(&mut cache, &chars, u64::MAX);
-            assert_eq!(p.run_periodic(&mut cache, &chars, u64::MAX, 3), plain);
+            // `.{0,20}(Teams)/` on `Tab` × 400: the same steps as a plain run.
+            let input = format!("x{}Teams", "Tab".repeat(400));
+            let plain = agrees(".{0,20}(Teams)/", &input, 3, u64::MAX);
             assert!(plain.steps > 10_000, "{plain:?}");
             // A budget stops both at the same step.
-            let budget = plain.steps / 2;
-            assert_eq!(p.run_periodic(&mut cache, &chars, budget, 3), p.run_with(&mut cache, &chars, budget));
+            agrees(".{0,20}(Teams)/", &input, 3, plain.steps / 2);
         }
 
         #[test]
         fn a_backreference_depends_on_every_character_it_compares() {
             // At 16, `\\1` compares "ax" with "ab" and fails at 19, past
             // the highest position the attempt held; at 20 it matches.
-            let p = program("(ab)\\1", Flavor::Pcre, Semantics::Search);
-            let chars: Vec<char> = format!("{}ababzzz", "abax".repeat(5)).chars().collect();
-            let mut cache = p.create_cache();
-            let plain = p.run_with(&mut cache, &chars, u64::MAX);
-            assert_eq!(plain.outcome, Outcome::Match { start: 20, end: 24 });
-            assert_eq!(p.run_periodic(&mut cache, &chars, u64::MAX, 4), plain);
+            let input = format!("{}ababzzz", "abax".repeat(5));
+            assert_eq!(agrees("(ab)\\1", &input, 4, u64::MAX).outcome, Outcome::Match { start: 20, end: 24 });
         }
 
         #[test]
         fn a_look_behind_depends_on_how_far_back_it_reaches() {
             // At 3 the look-behind reads "xba" and fails; at 5 it reads "aba"
             // and matches, though 3..6 and 5..8 agree.
-            let p = program("(?<=a..)b", Flavor::Pcre, Semantics::Search);
-            let chars: Vec<char> = "xbababababab".chars().collect();
-            let mut cache = p.create_cache();
-            let plain = p.run_with(&mut cache, &chars, u64::MAX);
-            assert_eq!(plain.outcome, Outcome::Match { start: 5, end: 6 });
-            assert_eq!(p.run_periodic(&mut cache, &chars, u64::MAX, 2), plain);
+            assert_eq!(agrees("(?<=a..)b", "xbababababab", 2, u64::MAX).outcome, Outcome::Match { start: 5, end: 6 });
         }
 
         proptest! {
